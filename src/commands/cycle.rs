@@ -1,0 +1,155 @@
+//! `entra-sim cycle`: one provisioning cycle. Without `--job`, the bundled sample job runs against an
+//! in-process built-in target whose data is kept in the sample's state directory between runs.
+
+use std::path::{Path, PathBuf};
+
+use rand::SeedableRng;
+
+use crate::cli::CycleArgs;
+use crate::clock::{Clock, SystemClock};
+use crate::engine::{self, CycleEnv, CycleReport, EntrySink};
+use crate::error::AppError;
+use crate::output;
+use crate::plan::{Reply, Request};
+use crate::provlog::LogEntry;
+use crate::runner::Observer;
+use crate::target::{self, Snapshot, TargetConfig};
+
+use super::Loaded;
+
+/// Prints entries as they finish (text), or collects them (JSON).
+pub struct Printer {
+    /// Print JSON at the end instead of lines now.
+    pub json: bool,
+    /// Print every request too.
+    pub verbose: bool,
+    /// Entries collected for JSON output.
+    pub entries: Vec<LogEntry>,
+}
+
+impl Observer for Printer {
+    fn exchange(&mut self, request: &Request, reply: &Reply) {
+        if self.verbose && !self.json {
+            println!("{}", output::exchange_line(request, reply));
+        }
+    }
+}
+
+impl EntrySink for Printer {
+    fn entry(&mut self, log: &LogEntry) {
+        if self.json {
+            self.entries.push(log.clone());
+        } else {
+            println!("{}", output::entry_line(log));
+        }
+    }
+}
+
+fn sample_job() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("jobs")
+        .join("sample.yaml")
+}
+
+pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
+    let mut printer = Printer {
+        json: args.json,
+        verbose: args.verbose,
+        entries: Vec::new(),
+    };
+    let report = match &args.job {
+        Some(path) => {
+            let loaded = super::load(path)?;
+            let token = loaded.token()?;
+            let client = loaded.client(&loaded.base_url, &token)?;
+            let store = loaded.store()?;
+            cycle(&loaded, &client, &store, &mut printer).await?
+        }
+        None => sample(&mut printer).await?,
+    };
+    finish(&report, &printer)
+}
+
+async fn cycle(
+    loaded: &Loaded,
+    client: &crate::http::ScimClient,
+    store: &crate::store::Store,
+    printer: &mut Printer,
+) -> Result<CycleReport, AppError> {
+    let clock = SystemClock;
+    let env = CycleEnv {
+        job: &loaded.job,
+        compiled: &loaded.compiled,
+        store,
+        client,
+        mode: loaded.mode,
+        clock: &clock,
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(
+        clock
+            .now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .unsigned_abs(),
+    );
+    engine::run_cycle(&env, &mut rng, printer).await
+}
+
+/// The quickstart: the sample job against an in-process built-in target.
+async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
+    let mut loaded = super::load(&sample_job())?;
+    let state_dir = loaded
+        .job
+        .settings
+        .state_dir
+        .with_file_name("sample-builtin");
+    loaded.job.settings.state_dir = state_dir.clone();
+    let snapshot_file = state_dir.join("target.json");
+    let initial = match std::fs::read(&snapshot_file) {
+        Ok(bytes) => Some(
+            serde_json::from_slice::<Snapshot>(&bytes)
+                .map_err(|e| AppError::Local(format!("{}: {e}", snapshot_file.display())))?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(AppError::Local(format!("{}: {e}", snapshot_file.display()))),
+    };
+    let token = crate::config::Secret::new(engine::guid(&mut rand::rngs::StdRng::from_os_rng()));
+    let server = target::spawn(TargetConfig {
+        token: Some(token.expose().to_string()),
+        initial,
+        ..TargetConfig::default()
+    })
+    .await
+    .map_err(|e| AppError::Local(format!("cannot start the built-in target: {e}")))?;
+    if !printer.json {
+        println!(
+            "built-in SCIM target at {} (data in {})",
+            server.base_url(),
+            snapshot_file.display()
+        );
+    }
+    let client = loaded.client(server.base_url(), &token)?;
+    let store = loaded.store()?;
+    let report = cycle(&loaded, &client, &store, printer).await;
+    let snapshot = serde_json::to_vec_pretty(&server.snapshot())
+        .map_err(|e| AppError::Local(e.to_string()))?;
+    std::fs::write(&snapshot_file, snapshot)
+        .map_err(|e| AppError::Local(format!("{}: {e}", snapshot_file.display())))?;
+    report
+}
+
+fn finish(report: &CycleReport, printer: &Printer) -> Result<i32, AppError> {
+    if printer.json {
+        let out = serde_json::json!({ "cycle": report, "entries": printer.entries });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
+        );
+    } else {
+        println!("{}", output::cycle_summary(report));
+    }
+    if let Some(reason) = &report.job_failure {
+        return Err(AppError::Job(format!("the cycle stopped: {reason}")));
+    }
+    Ok(if report.counts.failed > 0 { 1 } else { 0 })
+}

@@ -1,0 +1,99 @@
+//! `entra-sim expr`: evaluates one mapping expression against attributes given on the command line
+//! or a user of a directory file — the offline twin of Graph's `parseExpression`.
+
+use std::collections::BTreeMap;
+
+use rand::SeedableRng;
+
+use crate::cli::ExprArgs;
+use crate::clock::{Clock, SystemClock};
+use crate::directory::Directory;
+use crate::error::AppError;
+use crate::expr::{self, EvalContext, NoTarget, Value};
+use crate::scope;
+
+fn attributes(args: &ExprArgs) -> Result<BTreeMap<String, Value>, AppError> {
+    let mut attrs: BTreeMap<String, Value> = BTreeMap::new();
+    if let (Some(who), Some(path)) = (&args.user, &args.directory) {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::Input(format!("cannot read {}: {e}", path.display())))?;
+        let directory = Directory::parse(&path.display().to_string(), &text)
+            .map_err(|e| AppError::Input(e.to_string()))?;
+        let user = directory
+            .user(who)
+            .or_else(|| directory.user_by_upn(who))
+            .ok_or_else(|| {
+                AppError::Input(format!("--user: no user {who:?} in {}", path.display()))
+            })?;
+        attrs = scope::user_source_attributes(user, &[], scope::is_soft_deleted(user, true));
+    }
+    let mut given: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for pair in &args.attrs {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| AppError::Input(format!("--attr {pair:?}: expected NAME=VALUE")))?;
+        given
+            .entry(name.to_string())
+            .or_default()
+            .push(value.to_string());
+    }
+    for (name, mut values) in given {
+        let value = match values.len() {
+            1 => Value::Str(values.remove(0)),
+            _ => Value::Multi(values),
+        };
+        attrs.insert(name, value);
+    }
+    Ok(attrs)
+}
+
+pub fn run(args: ExprArgs) -> Result<i32, AppError> {
+    let attrs = attributes(&args)?;
+    let clock = SystemClock;
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let uniqueness = NoTarget;
+    let mut ctx = EvalContext {
+        now: clock.now(),
+        rng: &mut rng,
+        uniqueness: &uniqueness,
+    };
+    if args.json {
+        let report = expr::parse_expression_report(&args.expression, &attrs, &mut ctx);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| AppError::Local(e.to_string()))?
+        );
+        let ok = report
+            .get("evaluationSucceeded")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        return if ok {
+            Ok(0)
+        } else {
+            Err(AppError::Input(String::new()))
+        };
+    }
+    let parsed =
+        expr::parse(&args.expression).map_err(|e| AppError::Input(e.render(&args.expression)))?;
+    if args.tree {
+        println!("{}", parsed.tree());
+    }
+    let outcome = parsed
+        .evaluate(&attrs, &mut ctx)
+        .map_err(|e| AppError::Input(e.render(&args.expression)))?;
+    if outcome.ignore_flow {
+        eprintln!("(IgnoreFlowIfNullOrEmpty: the attribute would not flow)");
+    }
+    if outcome.redacted {
+        eprintln!("(Redact: provisioning logs would show [Redact])");
+    }
+    match outcome.value {
+        Value::Null => eprintln!("(null: the attribute would not be sent)"),
+        Value::Str(s) => println!("{s}"),
+        Value::Multi(items) => items.iter().for_each(|i| println!("{i}")),
+        Value::Roles(roles) => roles
+            .iter()
+            .for_each(|r| println!("{} ({}, {})", r.value, r.display_name, r.id)),
+    }
+    Ok(0)
+}

@@ -1,0 +1,87 @@
+//! One file per subcommand. This module dispatches and holds what several commands share: loading
+//! a job into everything a cycle needs.
+
+mod cycle;
+mod expr;
+mod logs;
+mod on_demand;
+mod target;
+mod test_connection;
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::cli::{Cli, Command, TargetCommand};
+use crate::config::{self, Job, Secret};
+use crate::error::AppError;
+use crate::http::ScimClient;
+use crate::plan::desired::{self, CompiledMapping};
+use crate::scim::{self, ScimMode};
+use crate::store::Store;
+
+/// Runs the command; `Ok` carries the exit code of a command that ran (0, or 1 for entry errors).
+pub async fn run(cli: Cli) -> Result<i32, AppError> {
+    match cli.command {
+        Command::Cycle(args) => cycle::run(args).await,
+        Command::ProvisionOnDemand(args) => on_demand::run(args).await,
+        Command::TestConnection(args) => test_connection::run(args).await,
+        Command::Logs(args) => logs::run(args),
+        Command::Expr(args) => expr::run(args),
+        Command::Target(TargetCommand::Serve(args)) => target::serve(args).await,
+    }
+}
+
+/// A job, loaded, validated and compiled.
+pub struct Loaded {
+    /// The job.
+    pub job: Job,
+    /// Its mapping, compiled.
+    pub compiled: CompiledMapping,
+    /// The Tenant URL without feature flags.
+    pub base_url: String,
+    /// The wire mode the flags select.
+    pub mode: ScimMode,
+}
+
+/// Loads and validates a job file, its directory and mapping, and compiles the mapping.
+pub fn load(path: &Path) -> Result<Loaded, AppError> {
+    let job = config::load_job(path).map_err(|e| AppError::Input(e.to_string()))?;
+    for warning in &job.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let compiled = desired::compile(&job.mapping).map_err(|e| AppError::Input(e.to_string()))?;
+    let (base_url, mode, _flags) = scim::split_tenant_url(&job.target.url)
+        .map_err(|e| AppError::Input(format!("{}: target.url: {e}", job.file.display())))?;
+    Ok(Loaded {
+        job,
+        compiled,
+        base_url,
+        mode,
+    })
+}
+
+impl Loaded {
+    /// The bearer token, from the job's token source.
+    pub fn token(&self) -> Result<Secret, AppError> {
+        self.job
+            .target
+            .token
+            .resolve(|name| std::env::var(name).ok())
+            .map_err(|e| AppError::Input(format!("{}: target: {e}", self.job.file.display())))
+    }
+
+    /// An HTTP client for the Tenant URL.
+    pub fn client(&self, base_url: &str, token: &Secret) -> Result<ScimClient, AppError> {
+        ScimClient::new(
+            base_url,
+            token.expose(),
+            Duration::from_secs(self.job.settings.request_timeout_secs),
+        )
+        .map_err(|e| AppError::Local(e.to_string()))
+    }
+
+    /// The job's state.
+    pub fn store(&self) -> Result<Store, AppError> {
+        Ok(Store::open(&self.job.settings.state_dir)?)
+    }
+}

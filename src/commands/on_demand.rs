@@ -1,0 +1,435 @@
+//! `entra-sim provision-on-demand` (spec §10): one user, or one group with up to 5 of its members,
+//! provisioned now through the same flows a cycle uses, printed as Entra's steps (test connection
+//! only when it fails, import, scope, match, action). On-demand provisioning always uses the default
+//! wire shapes: Entra does not honour `aadOptscim062020` here.
+
+use std::collections::BTreeMap;
+
+use rand::SeedableRng;
+use serde_json::json;
+
+use crate::cli::OnDemandArgs;
+use crate::clock::{Clock, SystemClock};
+use crate::directory::{MemberKind, User};
+use crate::engine::guid;
+use crate::error::AppError;
+use crate::expr::{EvalContext, NoTarget};
+use crate::http::ScimClient;
+use crate::plan::desired::{self, Sources};
+use crate::plan::{
+    Anchor, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
+    ObjectKey, SkipFlow, SourceObject, StateChange, UserFlow, evaluation_failure,
+};
+use crate::provlog::{LogEntry, Status};
+use crate::runner::{self, Quiet};
+use crate::scim::{self, CreateSettings, OpKind, Outcome, PrimaryType, ScimMode};
+use crate::store::Store;
+
+use super::Loaded;
+
+struct Session<'a> {
+    loaded: &'a Loaded,
+    client: &'a ScimClient,
+    store: &'a Store,
+    rng: rand::rngs::StdRng,
+    cycle_id: String,
+    anchors: BTreeMap<ObjectKey, Anchor>,
+    logs: Vec<LogEntry>,
+}
+
+impl Session<'_> {
+    fn context(&mut self) -> EntryContext {
+        let settings = &self.loaded.job.settings;
+        EntryContext {
+            job_id: format!("scim.entrasim.{}", self.loaded.job.name),
+            cycle_id: self.cycle_id.clone(),
+            change_id: guid(&mut self.rng),
+            now: SystemClock.now(),
+            mode: ScimMode::Default,
+            target_name: self.loaded.job.name.clone(),
+            delete_not_found_is_success: settings.delete_not_found_is_success,
+            member_batch_size: settings.member_batch_size as usize,
+            create_settings: CreateSettings {
+                primary_types: settings
+                    .primary_email_types
+                    .iter()
+                    .map(|t| PrimaryType {
+                        attr: "emails".into(),
+                        type_value: t.clone(),
+                    })
+                    .collect(),
+                empty_roles: settings.send_empty_roles,
+            },
+        }
+    }
+
+    async fn run(&mut self, object: &SourceObject, flow: &mut dyn Flow) -> Result<bool, AppError> {
+        let outcome = runner::drive(flow, self.client, &mut Quiet).await;
+        self.record(object, outcome)
+    }
+
+    fn record(&mut self, object: &SourceObject, outcome: EntryOutcome) -> Result<bool, AppError> {
+        runner::persist(self.store, &outcome)?;
+        for change in &outcome.changes {
+            match change {
+                StateChange::PutAnchor(k, a) => {
+                    self.anchors.insert(k.clone(), a.clone());
+                }
+                StateChange::RemoveAnchor(k) => {
+                    self.anchors.remove(k);
+                }
+            }
+        }
+        if !outcome.failed {
+            self.store.set_watermark(&object.key, &object.fingerprint)?;
+        }
+        self.logs.extend(outcome.log);
+        Ok(!outcome.failed)
+    }
+
+    /// Reconciles, disables or skips one object, as a cycle would.
+    async fn provision(&mut self, object: &SourceObject) -> Result<bool, AppError> {
+        let ctx = self.context();
+        let anchor = self.anchors.get(&object.key).cloned();
+        if let Some(error) = &object.error {
+            let outcome = evaluation_failure(
+                &ctx,
+                &object.key,
+                &object.name,
+                object.steps.clone(),
+                error.clone(),
+            );
+            return self.record(object, outcome);
+        }
+        match (object.in_scope, anchor) {
+            (true, anchor) => {
+                let mut flow: GroupFlow = UserFlow::new(
+                    ctx,
+                    object.key.clone(),
+                    &object.name,
+                    object.spec.clone(),
+                    anchor,
+                    object.steps.clone(),
+                );
+                self.run(object, &mut flow).await
+            }
+            (false, Some(anchor)) => {
+                let mut flow = DisableFlow::new(
+                    ctx,
+                    object.key.clone(),
+                    &object.name,
+                    anchor,
+                    object.steps.clone(),
+                );
+                self.run(object, &mut flow).await
+            }
+            (false, None) => {
+                let reason = object
+                    .out_of_scope_reason
+                    .unwrap_or("NotEffectivelyEntitled");
+                let text = format!(
+                    "{} '{}' is not in scope for provisioning ({reason}).",
+                    object.key.kind.as_str(),
+                    object.name
+                );
+                let mut flow = SkipFlow::new(
+                    ctx,
+                    &object.key,
+                    &object.name,
+                    object.steps.clone(),
+                    reason,
+                    text,
+                    Vec::new(),
+                );
+                self.run(object, &mut flow).await
+            }
+        }
+    }
+
+    async fn manager(&mut self, object: &SourceObject, manager_name: &str) -> Result<(), AppError> {
+        let (Some(manager), Some(anchor)) =
+            (&object.manager, self.anchors.get(&object.key).cloned())
+        else {
+            return Ok(());
+        };
+        let Some(manager_anchor) = self.anchors.get(&ObjectKey::user(manager)) else {
+            return Ok(());
+        };
+        if anchor.manager.as_deref() == Some(manager_anchor.target_id.as_str()) {
+            return Ok(());
+        }
+        let manager_id = manager_anchor.target_id.clone();
+        let ctx = self.context();
+        let mut flow = ManagerFlow::new(
+            ctx,
+            object.key.clone(),
+            &object.name,
+            anchor,
+            manager_id,
+            manager_name,
+        );
+        self.run(object, &mut flow).await.map(|_| ())
+    }
+}
+
+/// Step 1: shown only when it fails.
+async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), AppError> {
+    let Some(path) = loaded
+        .compiled
+        .users
+        .attributes
+        .iter()
+        .filter(|a| a.matching.is_some())
+        .min_by_key(|a| a.matching)
+        .map(|a| a.target.clone())
+    else {
+        return Ok(());
+    };
+    let id = guid(&mut rand::rngs::StdRng::from_os_rng());
+    let request = crate::plan::Request {
+        method: crate::plan::Method::Get,
+        path: scim::match_query(scim::ResourceKind::User, &path, &id),
+        body: None,
+    };
+    let outcome = match client.send(&request).await {
+        crate::plan::Reply::Http {
+            status,
+            retry_after,
+            body,
+        } => scim::classify(
+            OpKind::TestConnection,
+            status,
+            retry_after.as_deref(),
+            &body,
+        ),
+        crate::plan::Reply::Transport { timeout, message } => Outcome::transport(
+            if timeout {
+                scim::TransportKind::Timeout
+            } else {
+                scim::TransportKind::Protocol
+            },
+            &message,
+        ),
+    };
+    match outcome {
+        Outcome::Failure(f) => Err(AppError::Job(format!(
+            "Step 1: Test connection — failed\n  {}: {}",
+            f.code.as_str(),
+            f.reason
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
+    if args.members.len() > 5 {
+        return Err(AppError::Input(format!(
+            "--member: at most 5 members can be provisioned on demand with a group ({} given)",
+            args.members.len()
+        )));
+    }
+    let loaded = super::load(&args.job)?;
+    if loaded.mode != ScimMode::Default && !args.json {
+        println!(
+            "note: provisioning on demand does not honour aadOptscim062020; default wire shapes are used"
+        );
+    }
+    let token = loaded.token()?;
+    let client = loaded.client(&loaded.base_url, &token)?;
+    let store = loaded.store()?;
+    test_connection(&loaded, &client).await?;
+    let directory = &loaded.job.directory;
+    let assignments = loaded.job.assignment_index();
+    let sources = Sources {
+        directory,
+        assignments: &assignments,
+        scope: loaded.job.scope,
+        target_name: &loaded.job.name,
+    };
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let cycle_id = guid(&mut rng);
+    let anchors = store.anchors()?.into_iter().collect();
+    let mut session = Session {
+        loaded: &loaded,
+        client: &client,
+        store: &store,
+        rng: rand::rngs::StdRng::from_os_rng(),
+        cycle_id,
+        anchors,
+        logs: Vec::new(),
+    };
+    let uniqueness = NoTarget;
+    let mut ctx = EvalContext {
+        now: SystemClock.now(),
+        rng: &mut rng,
+        uniqueness: &uniqueness,
+    };
+    let find_user = |who: &str| -> Result<&User, AppError> {
+        directory
+            .user(who)
+            .or_else(|| directory.user_by_upn(who))
+            .ok_or_else(|| {
+                AppError::Input(format!(
+                    "no user {who:?} in {}",
+                    loaded.job.directory_path.display()
+                ))
+            })
+    };
+    let mut ok = true;
+    if let Some(who) = &args.user {
+        let user = find_user(who)?;
+        let object = desired::user_object(user, &loaded.compiled.users, &sources, &mut ctx);
+        ok &= session.provision(&object).await?;
+        let manager_name = user
+            .manager
+            .as_deref()
+            .and_then(|m| directory.user(m))
+            .map(|m| m.upn.clone())
+            .unwrap_or_default();
+        session.manager(&object, &manager_name).await?;
+    } else if let Some(which) = &args.group {
+        let Some(group_mapping) = &loaded.compiled.groups else {
+            return Err(AppError::Input(format!(
+                "{}: groups are not provisioned by this mapping",
+                loaded.job.mapping_path.display()
+            )));
+        };
+        let group = directory
+            .group(which)
+            .or_else(|| directory.group_by_display_name(which))
+            .ok_or_else(|| {
+                AppError::Input(format!(
+                    "no group {which:?} in {}",
+                    loaded.job.directory_path.display()
+                ))
+            })?;
+        let mut member_keys = Vec::new();
+        for who in &args.members {
+            let user = find_user(who)?;
+            if !group
+                .members
+                .iter()
+                .any(|m| m.kind == MemberKind::User && m.object_id == user.object_id)
+            {
+                return Err(AppError::Input(format!(
+                    "--member {who:?} is not a direct member of group '{}'",
+                    group.display_name
+                )));
+            }
+            let object = desired::user_object(user, &loaded.compiled.users, &sources, &mut ctx);
+            ok &= session.provision(&object).await?;
+            member_keys.push(object.key.clone());
+        }
+        let object = desired::group_object(group, group_mapping, &sources, &mut ctx);
+        ok &= session.provision(&object).await?;
+        if let Some(anchor) = session.anchors.get(&object.key).cloned() {
+            let mut wanted = anchor.members.clone();
+            wanted.extend(
+                member_keys
+                    .iter()
+                    .filter_map(|k| session.anchors.get(k).map(|a| a.target_id.clone())),
+            );
+            wanted.sort();
+            wanted.dedup();
+            let ctx = session.context();
+            let mut flow = MembersFlow::new(ctx, object.key.clone(), &object.name, anchor, &wanted);
+            if !flow.is_noop() {
+                ok &= session.run(&object, &mut flow).await?;
+            }
+        }
+    } else {
+        return Err(AppError::Input(
+            "give --user, or --group with up to 5 --member".into(),
+        ));
+    }
+    print(&session.logs, args.json)?;
+    Ok(if ok { 0 } else { 1 })
+}
+
+fn graph_shape(log: &LogEntry) -> serde_json::Value {
+    let status = log.provisioning_status_info.status;
+    let result = match status {
+        Status::Success => "Success",
+        Status::Failure => "Failure",
+        Status::Skipped => "Skipped",
+        Status::Warning => "Warning",
+    };
+    let info = log.provisioning_status_info.error_information.as_ref();
+    let key = json!({
+        "result": result,
+        "details": { "errorCode": info.map(|i| i.error_code.clone()), "errorMessage": info.map(|i| i.reason.clone()) },
+    });
+    let value = json!({
+        "action": log.provisioning_action,
+        "changeId": log.change_id,
+        "startTime": log.activity_date_time,
+        "endTime": log.activity_date_time,
+        "modifiedProperties": log.modified_properties,
+        "provisioningSteps": log.provisioning_steps,
+        "reportableIdentifier": log.source_identity.display_name,
+        "statusInfo": {
+            "status": result,
+            "errorCode": info.map(|i| i.error_code.clone()),
+            "reason": info.map(|i| i.reason.clone()),
+            "additionalDetails": info.and_then(|i| i.additional_details.clone()),
+            "errorCategory": info.map(|i| i.error_category.clone()),
+            "recommendedAction": info.and_then(|i| i.recommended_action.clone()),
+        },
+        "sourceIdentity": log.source_identity,
+        "sourceSystem": { "id": "", "name": "Azure Active Directory", "details": {} },
+        "targetIdentity": log.target_identity,
+        "targetSystem": { "id": "", "name": "customappsso", "details": {} },
+    });
+    json!({ "key": key.to_string(), "value": value.to_string() })
+}
+
+fn print(logs: &[LogEntry], as_json: bool) -> Result<(), AppError> {
+    if as_json {
+        let out: Vec<_> = logs.iter().map(graph_shape).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
+        );
+        return Ok(());
+    }
+    for log in logs {
+        println!(
+            "{} {} '{}'",
+            log.source_identity.identity_type,
+            crate::output::entry_line(log),
+            log.source_identity.display_name
+        );
+        for (n, step) in log.provisioning_steps.iter().enumerate() {
+            println!(
+                "  Step {}: {} ({:?}) — {}",
+                n + 2,
+                step.name,
+                step.provisioning_step_type,
+                step.status.as_str()
+            );
+            println!("    {}", step.description);
+            for (k, v) in &step.details {
+                let shown = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
+                println!("      {k}: {shown}");
+            }
+        }
+        if !log.modified_properties.is_empty() {
+            println!("  Modified properties:");
+            for p in &log.modified_properties {
+                println!(
+                    "    {}: {} → {}",
+                    p.display_name,
+                    p.old_value.as_deref().unwrap_or(""),
+                    p.new_value.as_deref().unwrap_or("")
+                );
+            }
+        }
+        if let Some(info) = &log.provisioning_status_info.error_information {
+            println!("  {}: {}", info.error_code, info.reason);
+        }
+    }
+    Ok(())
+}

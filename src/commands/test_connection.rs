@@ -1,0 +1,122 @@
+//! `entra-sim test-connection`: Entra's "Test Connection" (spec §2.2) — a user query on the
+//! precedence-1 matching attribute with a random GUID, and a group probe when groups are
+//! provisioned; success is 200 with an empty ListResponse.
+
+use rand::SeedableRng;
+
+use crate::cli::JobArgs;
+use crate::engine::guid;
+use crate::error::AppError;
+use crate::plan::{Method, Reply, Request};
+use crate::scim::{self, OpKind, Outcome, TargetPath};
+
+/// The result of one probe.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Probe {
+    path: String,
+    status: Option<u16>,
+    succeeded: bool,
+    error_code: Option<String>,
+    message: Option<String>,
+}
+
+fn matching_path(compiled: &crate::plan::desired::CompiledObject) -> Option<TargetPath> {
+    compiled
+        .attributes
+        .iter()
+        .filter(|a| a.matching.is_some())
+        .min_by_key(|a| a.matching)
+        .map(|a| a.target.clone())
+}
+
+pub async fn run(args: JobArgs) -> Result<i32, AppError> {
+    let loaded = super::load(&args.job)?;
+    let token = loaded.token()?;
+    let client = loaded.client(&loaded.base_url, &token)?;
+    let user_match = matching_path(&loaded.compiled.users).ok_or_else(|| {
+        AppError::Input(format!(
+            "{}: users: no matching attribute",
+            loaded.job.mapping_path.display()
+        ))
+    })?;
+    let group_match = loaded.compiled.groups.as_ref().and_then(matching_path);
+    let id = guid(&mut rand::rngs::StdRng::from_os_rng());
+    let mut probes = Vec::new();
+    for path in scim::test_connection_probes(&user_match, group_match.as_ref(), &id) {
+        let request = Request {
+            method: Method::Get,
+            path: path.clone(),
+            body: None,
+        };
+        let reply = client.send(&request).await;
+        let (status, outcome) = match reply {
+            Reply::Http {
+                status,
+                retry_after,
+                body,
+            } => (
+                Some(status),
+                scim::classify(
+                    OpKind::TestConnection,
+                    status,
+                    retry_after.as_deref(),
+                    &body,
+                ),
+            ),
+            Reply::Transport { timeout, message } => (
+                None,
+                Outcome::transport(
+                    if timeout {
+                        scim::TransportKind::Timeout
+                    } else {
+                        scim::TransportKind::Protocol
+                    },
+                    &message,
+                ),
+            ),
+        };
+        let probe = match outcome {
+            Outcome::Failure(f) => Probe { path, status, succeeded: false, error_code: Some(f.code.as_str().to_string()), message: Some(f.reason) },
+            Outcome::Match { .. } => Probe {
+                path,
+                status,
+                succeeded: false,
+                error_code: Some("SystemForCrossDomainIdentityManagementServiceIncompatible".into()),
+                message: Some("The probe for a random GUID returned a resource; the filter is not being applied.".into()),
+            },
+            _ => Probe { path, status, succeeded: true, error_code: None, message: None },
+        };
+        probes.push(probe);
+    }
+    let ok = probes.iter().all(|p| p.succeeded);
+    if args.json {
+        let out =
+            serde_json::json!({ "succeeded": ok, "tenantUrl": loaded.base_url, "probes": probes });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
+        );
+    } else {
+        for p in &probes {
+            let status = p
+                .status
+                .map_or("no response".to_string(), |s| s.to_string());
+            println!("GET {}{} → {status}", loaded.base_url, p.path);
+            if let (Some(code), Some(message)) = (&p.error_code, &p.message) {
+                println!("  {code}: {message}");
+            }
+        }
+        if ok {
+            println!("The supplied credentials are authorized to enable provisioning.");
+        }
+    }
+    if ok {
+        Ok(0)
+    } else {
+        Err(AppError::Job(
+            "Test Connection failed: the SCIM endpoint or the credentials were not accepted."
+                .into(),
+        ))
+    }
+}

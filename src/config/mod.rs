@@ -1,0 +1,109 @@
+//! Job files (`jobs/*.yaml`) → a validated [`Job`]: the directory and mapping it names loaded and
+//! checked, the SCIM target and its token source, scope, app roles, resolved assignments and
+//! typed settings. This is shell code: it reads files (and, on request, the token's environment
+//! variable or file).
+
+mod load;
+mod secret;
+
+use std::path::PathBuf;
+
+pub use load::load_job;
+pub use secret::{Secret, TokenError, TokenSource};
+
+use crate::directory::Directory;
+use crate::expr::AppRole;
+use crate::mapping::Mapping;
+use crate::scope::{AppAssignment, AssignmentIndex, ScopeMode};
+use crate::yaml::{Problem, Problems};
+
+/// A loaded, validated provisioning job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The job file as given.
+    pub file: PathBuf,
+    /// The job's name: the job file's stem.
+    pub name: String,
+    /// The directory file, resolved relative to the job file.
+    pub directory_path: PathBuf,
+    /// The loaded directory.
+    pub directory: Directory,
+    /// The mapping file, resolved relative to the job file.
+    pub mapping_path: PathBuf,
+    /// The loaded mapping (scoping regexes compiled).
+    pub mapping: Mapping,
+    /// The SCIM endpoint.
+    pub target: Target,
+    /// Assigned only (default) or all users and groups.
+    pub scope: ScopeMode,
+    /// The app's roles.
+    pub app_roles: Vec<AppRole>,
+    /// App assignments with principals resolved to objectIds.
+    pub assignments: Vec<AppAssignment>,
+    /// Typed settings with defaults filled in.
+    pub settings: Settings,
+    /// Located warnings (e.g. an inline token) for the CLI to print; not errors.
+    pub warnings: Vec<Problem>,
+}
+
+impl Job {
+    /// The assignment index of this job's directory and assignments.
+    pub fn assignment_index(&self) -> AssignmentIndex {
+        AssignmentIndex::new(&self.assignments, &self.directory)
+    }
+}
+
+/// The SCIM target ("Tenant URL" and "Secret Token").
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The base URL, e.g. `http://127.0.0.1:8080/scim/v2`, without a trailing `/`.
+    pub url: String,
+    /// Where the bearer token comes from.
+    pub token: TokenSource,
+}
+
+/// Job settings. Unknown keys are rejected; every key has a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `SkipOutOfScopeDeletions`: users leaving scope are not disabled (default false).
+    pub skip_out_of_scope_deletions: bool,
+    /// Accidental-deletion threshold (`QuarantineTooManyDeletesThreshold`); `None` = off (default).
+    pub deletion_threshold: Option<u32>,
+    /// Members per group-membership PATCH (default 100; Entra's value is UNCONFIRMED).
+    pub member_batch_size: u32,
+    /// Requests in flight at once (default 1).
+    pub concurrency: u32,
+    /// Per-request timeout in seconds (default 100, .NET HttpClient's default; Entra's value is
+    /// UNCONFIRMED).
+    pub request_timeout_secs: u64,
+    /// Email types sent with `"primary": true` (default `["work"]`; the rule for other types is
+    /// UNCONFIRMED).
+    pub primary_email_types: Vec<String>,
+    /// Send `roles: []` for users without roles (default true, as in the DOC POST sample).
+    pub send_empty_roles: bool,
+    /// A 404 answering a DELETE counts as success: the object is gone either way (default true;
+    /// Entra's handling is UNCONFIRMED).
+    pub delete_not_found_is_success: bool,
+    /// Where the job's state lives (default `.entra-sim/<job file stem>` beside the job file;
+    /// a relative value is taken relative to the job file).
+    pub state_dir: PathBuf,
+}
+
+/// Why a job could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The job file itself could not be read.
+    #[error("cannot read job file {path}: {source}")]
+    Read {
+        /// The job file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The job, directory or mapping file is invalid: every problem, located.
+    #[error("{0}")]
+    Invalid(Problems),
+}
+
+#[cfg(test)]
+mod tests;

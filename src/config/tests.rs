@@ -1,0 +1,242 @@
+//! Job loading: every shipped job, defaults, the token source and secret, and every class of bad
+//! job input with its exact location.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::scope::ScopeMode;
+
+fn load_ok(path: &Path) -> Job {
+    match load_job(path) {
+        Ok(job) => job,
+        Err(err) => panic!("{err}"),
+    }
+}
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_shipped_job_loads() {
+    let mut count = 0;
+    for entry in std::fs::read_dir(manifest().join("jobs")).expect("jobs dir") {
+        let path = entry.expect("entry").path();
+        let job = load_ok(&path);
+        assert!(job.warnings.is_empty(), "{}", path.display());
+        assert!(!job.assignments.is_empty());
+        count += 1;
+    }
+    assert_eq!(count, 5);
+}
+
+#[test]
+fn sample_job_defaults_and_scope() {
+    let jobs = manifest().join("jobs");
+    let job = load_ok(&jobs.join("sample.yaml"));
+    assert_eq!(job.name, "sample");
+    assert_eq!(
+        job.mapping_path,
+        manifest().join("mappings/scim-default.yaml")
+    );
+    assert_eq!(job.target.url, "http://127.0.0.1:8080/scim/v2");
+    assert_eq!(
+        job.target.token,
+        TokenSource::Env("ENTRA_SIM_TOKEN".to_owned())
+    );
+    assert_eq!(job.scope, ScopeMode::Assigned);
+    assert_eq!(
+        job.settings,
+        Settings {
+            skip_out_of_scope_deletions: false,
+            deletion_threshold: None,
+            member_batch_size: 100,
+            concurrency: 1,
+            request_timeout_secs: 100,
+            primary_email_types: vec!["work".to_owned()],
+            send_empty_roles: true,
+            delete_not_found_is_success: true,
+            state_dir: jobs.join(".entra-sim/sample"),
+        }
+    );
+    let index = job.assignment_index();
+    let id = |upn: &str| {
+        job.directory
+            .user_by_upn(upn)
+            .map(|u| u.object_id.clone())
+            .expect(upn)
+    };
+    let roles = |upn: &str| {
+        let a = index.user(&id(upn), job.scope);
+        (
+            a.assigned,
+            a.roles.into_iter().map(|r| r.value).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        roles("megan.bowen@contoso.com"),
+        (true, vec!["Admin".to_owned()])
+    );
+    assert_eq!(
+        roles("mateo.rossi@contoso.com"),
+        (true, vec!["User".to_owned(), "Admin".to_owned()]),
+        "App Users + App Admins"
+    );
+    assert_eq!(
+        roles("sam_fabrikam.com#EXT#@contoso.onmicrosoft.com"),
+        (true, vec![]),
+        "direct, no role"
+    );
+    assert_eq!(
+        roles("kai_adatum.net#EXT#@contoso.onmicrosoft.com"),
+        (false, vec![]),
+        "only in the nested Contractors group"
+    );
+    assert_eq!(roles("wei.zhang@contoso.com"), (false, vec![]));
+}
+
+#[test]
+fn secret_never_prints_and_sources_resolve() {
+    let secret = Secret::new("s3cr3t");
+    assert_eq!(format!("{secret} {secret:?}"), "[redacted] [redacted]");
+    assert_eq!(
+        format!("{:?}", TokenSource::Inline(secret.clone())),
+        "Inline([redacted])"
+    );
+    let env = |k: &str| (k == "TOKEN").then(|| "abc".to_owned());
+    assert_eq!(
+        TokenSource::Env("TOKEN".to_owned())
+            .resolve(env)
+            .map(|s| s.expose().to_owned())
+            .ok(),
+        Some("abc".to_owned())
+    );
+    assert!(matches!(
+        TokenSource::Env("NOPE".to_owned()).resolve(env),
+        Err(TokenError::EnvMissing(_))
+    ));
+    let dir = Scratch::new("token");
+    let file = dir.write("token.txt", "from-file\n");
+    assert_eq!(
+        TokenSource::File(file)
+            .resolve(env)
+            .map(|s| s.expose().to_owned())
+            .ok(),
+        Some("from-file".to_owned())
+    );
+    let empty = dir.write("empty.txt", "\n");
+    assert!(matches!(
+        TokenSource::File(empty).resolve(env),
+        Err(TokenError::Empty(_))
+    ));
+}
+
+/// A per-test directory under the system temp dir, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("inputs-config-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Scratch(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const DIRECTORY: &str = "users:\n  - {objectId: u1, userPrincipalName: a@x.com}\ngroups:\n  - {objectId: g1, displayName: Team, members: [u1]}\n";
+const MAPPING: &str = "users:\n  attributes:\n    - {target: userName, source: userPrincipalName, matching: 1}\n    - {target: roles, expression: \"AppRoleAssignmentsComplex([appRoleAssignments])\"}\n";
+const JOB_HEAD: &str = "directory: dir.yaml\nmapping: map.yaml\n";
+
+#[test]
+fn inline_token_warns() {
+    let dir = Scratch::new("inline");
+    dir.write("dir.yaml", DIRECTORY);
+    dir.write("map.yaml", MAPPING);
+    let job = load_ok(&dir.write(
+        "job.yaml",
+        &format!("{JOB_HEAD}target:\n  url: https://scim.example/v2/\n  token: abc\n"),
+    ));
+    assert_eq!(job.target.url, "https://scim.example/v2");
+    let warnings: Vec<String> = job.warnings.iter().map(ToString::to_string).collect();
+    let file = dir.0.join("job.yaml").display().to_string();
+    assert_eq!(
+        warnings,
+        [format!(
+            "{file}:5:10: target.token: inline token is stored in plain text; prefer token_env or token_file"
+        )]
+    );
+}
+
+#[test]
+fn bad_jobs_are_located() {
+    let target = "target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n";
+    let cases: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "two token sources",
+            format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n  token_file: t.txt\n"),
+            vec!["job.yaml:4:3: target: exactly one of token_env, token_file or token is required (found token_env and token_file)".to_owned()],
+        ),
+        (
+            "dangling principal and unknown role",
+            format!("{JOB_HEAD}{target}app_roles:\n  - {{id: r1, value: Admin, display_name: Admin}}\nassignments:\n  - principal: Teem\n  - principal: Team\n    role: admin\n"),
+            vec![
+                "job.yaml:9:16: assignments[0].principal: dangling principal: no user or group with objectId, userPrincipalName or displayName \"Teem\"".to_owned(),
+                "job.yaml:11:11: assignments[1].role: no app role with value \"admin\" in app_roles (did you mean \"Admin\"?)".to_owned(),
+            ],
+        ),
+        (
+            "unknown settings key",
+            format!("{JOB_HEAD}{target}settings:\n  concurrenc: 2\n"),
+            vec!["job.yaml:7:3: settings: unknown field `concurrenc`, expected one of `skip_out_of_scope_deletions`, `deletion_threshold`, `member_batch_size`, `concurrency`, `request_timeout_secs`, `primary_email_types`, `send_empty_roles`, `delete_not_found_is_success`, `state_dir`".to_owned()],
+        ),
+        (
+            "sync all with role functions",
+            format!("{JOB_HEAD}{target}scope: all\n"),
+            vec!["job.yaml:6:8: scope: scope `all` is incompatible with app-role mapping functions (map.yaml:4:36 uses AppRoleAssignmentsComplex)".to_owned()],
+        ),
+        (
+            "missing directory and settings out of range",
+            format!("directory: nowhere.yaml\nmapping: map.yaml\n{target}settings:\n  concurrency: 0\n"),
+            vec![
+                "job.yaml:1:12: directory: cannot read nowhere.yaml: No such file or directory (os error 2)".to_owned(),
+                "job.yaml:7:16: settings.concurrency: must be at least 1".to_owned(),
+            ],
+        ),
+        (
+            "problems of the referenced files",
+            format!("directory: dir.yaml\nmapping: bad.yaml\n{target}"),
+            vec!["bad.yaml:1:8: users: missing field `attributes`".to_owned()],
+        ),
+    ];
+    let dir = Scratch::new("bad");
+    dir.write("dir.yaml", DIRECTORY);
+    dir.write("map.yaml", MAPPING);
+    dir.write("bad.yaml", "users: {}\n");
+    let prefix = format!("{}/", dir.0.display());
+    for (name, text, expected) in cases {
+        let path = dir.write("job.yaml", &text);
+        let problems = match load_job(&path) {
+            Err(ConfigError::Invalid(p)) => p,
+            Err(other) => panic!("{name}: {other}"),
+            Ok(_) => panic!("{name}: accepted"),
+        };
+        let got: Vec<String> = problems
+            .0
+            .iter()
+            .map(|p| p.to_string().replace(&prefix, ""))
+            .collect();
+        assert_eq!(got, expected, "{name}");
+    }
+}

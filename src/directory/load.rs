@@ -1,0 +1,452 @@
+//! Turns a directory file's text into a validated [`Directory`]: typed attributes, defaults,
+//! unique objectIds and UPNs, and manager/member references resolved to objectIds. Every problem
+//! is collected and located; the walk is linear in the file size.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::attributes::{self, AttributeKind, COMPUTED_USER_ATTRIBUTES, USER_SOURCE_ATTRIBUTES};
+use super::raw::{DirectoryFile, RawEntry};
+use super::{Directory, Group, MemberKind, MemberRef, User};
+use crate::expr::Value;
+use crate::yaml::{self, Pending, Problems, RawValue};
+
+/// Keys a directory file accepts on a group.
+const GROUP_FIELDS: &[&str] = &[
+    "objectId",
+    "displayName",
+    "mailNickname",
+    "description",
+    "securityEnabled",
+    "members",
+];
+
+/// The one key a directory file accepts on a user that is not a source attribute.
+const SOFT_DELETED: &str = "softDeleted";
+
+pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
+    let raw: DirectoryFile = yaml::parse(file, text).map_err(|p| Problems(vec![p]))?;
+    let mut pending = Vec::new();
+    let mut dir = Directory::default();
+
+    // Parallel to `dir.users` / `dir.groups`: the entry's index in the file (for error paths) and
+    // its unresolved references.
+    let mut user_refs: Vec<(usize, Option<String>)> = Vec::with_capacity(raw.users.len());
+    let mut group_refs: Vec<(usize, Vec<String>)> = Vec::with_capacity(raw.groups.len());
+
+    for (i, entry) in raw.users.into_iter().enumerate() {
+        if let Some((user, manager)) = user_from(i, entry, &mut pending) {
+            let lower_upn = user.upn.to_lowercase();
+            let index = dir.users.len();
+            if dir
+                .users_by_id
+                .insert(user.object_id.clone(), index)
+                .is_some()
+            {
+                pending.push(Pending::value(
+                    format!("users[{i}].objectId"),
+                    format!("duplicate objectId \"{}\"", user.object_id),
+                ));
+                continue;
+            }
+            if dir.users_by_upn.insert(lower_upn, index).is_some() {
+                pending.push(Pending::value(
+                    format!("users[{i}].userPrincipalName"),
+                    format!("duplicate userPrincipalName \"{}\"", user.upn),
+                ));
+                dir.users_by_id.remove(&user.object_id);
+                continue;
+            }
+            dir.users.push(user);
+            user_refs.push((i, manager));
+        }
+    }
+
+    for (i, entry) in raw.groups.into_iter().enumerate() {
+        if let Some((group, members)) = group_from(i, entry, &mut pending) {
+            let index = dir.groups.len();
+            if dir.users_by_id.contains_key(&group.object_id)
+                || dir
+                    .groups_by_id
+                    .insert(group.object_id.clone(), index)
+                    .is_some()
+            {
+                pending.push(Pending::value(
+                    format!("groups[{i}].objectId"),
+                    format!("duplicate objectId \"{}\"", group.object_id),
+                ));
+                continue;
+            }
+            if dir
+                .groups_by_name
+                .insert(group.display_name.clone(), index)
+                .is_some()
+            {
+                dir.ambiguous_group_names.insert(group.display_name.clone());
+            }
+            dir.groups.push(group);
+            group_refs.push((i, members));
+        }
+    }
+
+    let managers = resolve_managers(&dir, &user_refs, &mut pending);
+    for (user, manager) in dir.users.iter_mut().zip(managers) {
+        if let Some(id) = manager {
+            user.attrs
+                .insert("manager".to_owned(), Value::Str(id.clone()));
+            user.manager = Some(id);
+        }
+    }
+    let members = resolve_members(&dir, &group_refs, &mut pending);
+    for (group, members) in dir.groups.iter_mut().zip(members) {
+        group.members = members;
+    }
+
+    if pending.is_empty() {
+        Ok(dir)
+    } else {
+        Err(yaml::place(file, text, pending))
+    }
+}
+
+fn resolve_managers(
+    dir: &Directory,
+    refs: &[(usize, Option<String>)],
+    pending: &mut Vec<Pending>,
+) -> Vec<Option<String>> {
+    dir.users
+        .iter()
+        .zip(refs)
+        .map(|(user, (i, reference))| {
+            let reference = reference.as_deref()?;
+            let field = format!("users[{i}].manager");
+            match dir.resolve(reference) {
+                Ok(MemberRef {
+                    kind: MemberKind::Group,
+                    ..
+                }) => {
+                    pending.push(Pending::value(
+                        field,
+                        format!("manager \"{reference}\" is a group, not a user"),
+                    ));
+                    None
+                }
+                Ok(MemberRef { object_id, .. }) if object_id == user.object_id => {
+                    pending.push(Pending::value(field, "a user cannot be their own manager"));
+                    None
+                }
+                Ok(MemberRef { object_id, .. }) => Some(object_id),
+                Err(err) => {
+                    pending.push(Pending::value(
+                        field,
+                        format!("dangling manager reference: {err}"),
+                    ));
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+fn resolve_members(
+    dir: &Directory,
+    refs: &[(usize, Vec<String>)],
+    pending: &mut Vec<Pending>,
+) -> Vec<Vec<MemberRef>> {
+    dir.groups
+        .iter()
+        .zip(refs)
+        .map(|(group, (i, references))| {
+            let mut seen = HashSet::with_capacity(references.len());
+            let mut members = Vec::with_capacity(references.len());
+            for (j, reference) in references.iter().enumerate() {
+                let field = format!("groups[{i}].members[{j}]");
+                match dir.resolve(reference) {
+                    Ok(member) if member.object_id == group.object_id => {
+                        pending.push(Pending::value(
+                            field,
+                            "a group cannot be a member of itself",
+                        ));
+                    }
+                    Ok(member) => {
+                        if seen.insert(member.object_id.clone()) {
+                            members.push(member);
+                        } else {
+                            pending.push(Pending::value(
+                                field,
+                                format!("member \"{reference}\" is listed twice"),
+                            ));
+                        }
+                    }
+                    Err(err) => {
+                        pending.push(Pending::value(
+                            field,
+                            format!("dangling member reference: {err}"),
+                        ));
+                    }
+                }
+            }
+            members
+        })
+        .collect()
+}
+
+/// Reads one user entry; `None` when it lacks what identifies it (the problems are recorded).
+fn user_from(
+    i: usize,
+    entry: RawEntry,
+    pending: &mut Vec<Pending>,
+) -> Option<(User, Option<String>)> {
+    let base = format!("users[{i}]");
+    let mut fields = Fields::new(&base, pending);
+    let mut object_id = None;
+    let mut upn = None;
+    let mut account_enabled = true;
+    let mut soft_deleted = false;
+    let mut manager = None;
+    let mut attrs = BTreeMap::new();
+    for (key, value) in entry.0 {
+        if !fields.first_time(&key) {
+            continue;
+        }
+        match key.as_str() {
+            "objectId" => object_id = fields.text(&key, value),
+            "userPrincipalName" => upn = fields.text(&key, value),
+            "accountEnabled" => account_enabled = fields.boolean(&key, value).unwrap_or(true),
+            SOFT_DELETED => soft_deleted = fields.boolean(&key, value).unwrap_or(false),
+            "manager" => manager = fields.text(&key, value),
+            "proxyAddresses" => {
+                if let Some(list) = fields.text_list(&key, value) {
+                    attrs.insert(key, Value::Multi(list));
+                }
+            }
+            name if COMPUTED_USER_ATTRIBUTES.contains(&name) => fields.problem(
+                &key,
+                true,
+                format!(
+                    "`{name}` is computed by the simulator and cannot be set in a directory file"
+                ),
+            ),
+            name if attributes::find(USER_SOURCE_ATTRIBUTES, name)
+                .is_some_and(|a| a.kind == AttributeKind::Text) =>
+            {
+                if let Some(text) = fields.text(&key, value) {
+                    attrs.insert(key, Value::Str(text));
+                }
+            }
+            name => {
+                let candidates = USER_SOURCE_ATTRIBUTES
+                    .iter()
+                    .map(|a| a.name)
+                    .filter(|n| !COMPUTED_USER_ATTRIBUTES.contains(n))
+                    .chain([SOFT_DELETED]);
+                fields.unknown(name, candidates);
+            }
+        }
+    }
+    let object_id = fields.required("objectId", object_id)?;
+    let upn = fields.required("userPrincipalName", upn)?;
+    if !upn.contains('@') {
+        fields.problem(
+            "userPrincipalName",
+            false,
+            format!("\"{upn}\" is not a user principal name (no @)"),
+        );
+    }
+    attrs.insert("objectId".to_owned(), Value::Str(object_id.clone()));
+    attrs.insert("userPrincipalName".to_owned(), Value::Str(upn.clone()));
+    attrs
+        .entry("originalUserPrincipalName".to_owned())
+        .or_insert_with(|| Value::Str(upn.clone()));
+    attrs.insert("accountEnabled".to_owned(), bool_value(account_enabled));
+    Some((
+        User {
+            object_id,
+            upn,
+            attrs,
+            manager: None,
+            account_enabled,
+            soft_deleted,
+        },
+        manager,
+    ))
+}
+
+/// Reads one group entry; `None` when it lacks what identifies it.
+fn group_from(
+    i: usize,
+    entry: RawEntry,
+    pending: &mut Vec<Pending>,
+) -> Option<(Group, Vec<String>)> {
+    let base = format!("groups[{i}]");
+    let mut fields = Fields::new(&base, pending);
+    let mut object_id = None;
+    let mut display_name = None;
+    let mut security_enabled = true;
+    let mut members = Vec::new();
+    let mut attrs = BTreeMap::new();
+    for (key, value) in entry.0 {
+        if !fields.first_time(&key) {
+            continue;
+        }
+        match key.as_str() {
+            "objectId" => object_id = fields.text(&key, value),
+            "displayName" => display_name = fields.text(&key, value),
+            "securityEnabled" => security_enabled = fields.boolean(&key, value).unwrap_or(true),
+            "members" => members = fields.text_list(&key, value).unwrap_or_default(),
+            "mailNickname" | "description" => {
+                if let Some(text) = fields.text(&key, value) {
+                    attrs.insert(key, Value::Str(text));
+                }
+            }
+            name if attributes::is_directory_extension(name) => {
+                if let Some(text) = fields.text(&key, value) {
+                    attrs.insert(key, Value::Str(text));
+                }
+            }
+            name => fields.unknown(name, GROUP_FIELDS.iter().copied()),
+        }
+    }
+    let object_id = fields.required("objectId", object_id)?;
+    let display_name = fields.required("displayName", display_name)?;
+    attrs.insert("objectId".to_owned(), Value::Str(object_id.clone()));
+    attrs.insert("displayName".to_owned(), Value::Str(display_name.clone()));
+    attrs.insert("securityEnabled".to_owned(), bool_value(security_enabled));
+    Some((
+        Group {
+            object_id,
+            display_name,
+            attrs,
+            members: Vec::new(),
+        },
+        members,
+    ))
+}
+
+fn bool_value(b: bool) -> Value {
+    Value::Str(if b { "True" } else { "False" }.to_owned())
+}
+
+/// Typed reads of one entry's fields, recording problems under the entry's path.
+struct Fields<'a> {
+    base: &'a str,
+    seen: HashSet<String>,
+    pending: &'a mut Vec<Pending>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(base: &'a str, pending: &'a mut Vec<Pending>) -> Self {
+        Fields {
+            base,
+            seen: HashSet::new(),
+            pending,
+        }
+    }
+
+    fn problem(&mut self, key: &str, at_key: bool, message: String) {
+        let field = format!("{}.{key}", self.base);
+        self.pending.push(if at_key {
+            Pending::key(field, message)
+        } else {
+            Pending::value(field, message)
+        });
+    }
+
+    fn first_time(&mut self, key: &str) -> bool {
+        if attributes::is_directory_extension(key) || !key.starts_with("extension_") {
+            if self.seen.insert(key.to_owned()) {
+                return true;
+            }
+            self.problem(key, true, "duplicate key".to_owned());
+            return false;
+        }
+        self.problem(
+            key,
+            true,
+            "malformed directory extension name; expected extension_<32 hex digits of the app id>_<name>".to_owned(),
+        );
+        false
+    }
+
+    fn unknown<'c>(&mut self, name: &str, candidates: impl IntoIterator<Item = &'c str>) {
+        let hint = yaml::did_you_mean(name, candidates)
+            .map(|c| format!(" (did you mean \"{c}\"?)"))
+            .unwrap_or_default();
+        self.problem(name, true, format!("unknown field \"{name}\"{hint}"));
+    }
+
+    fn required(&mut self, key: &str, value: Option<String>) -> Option<String> {
+        match value {
+            Some(v) if !v.is_empty() => Some(v),
+            Some(_) => {
+                self.problem(key, false, "must not be empty".to_owned());
+                None
+            }
+            None => {
+                let field = format!("{}.{key}", self.base);
+                self.pending.push(Pending {
+                    field,
+                    message: "missing required field".to_owned(),
+                    at_key: false,
+                });
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, key: &str, value: RawValue) -> Option<String> {
+        match value {
+            RawValue::Text(s) => Some(s),
+            RawValue::Null => None,
+            other => {
+                self.problem(
+                    key,
+                    false,
+                    format!("expected a string, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, key: &str, value: RawValue) -> Option<bool> {
+        match value {
+            RawValue::Bool(b) => Some(b),
+            other => {
+                self.problem(
+                    key,
+                    false,
+                    format!("expected true or false, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn text_list(&mut self, key: &str, value: RawValue) -> Option<Vec<String>> {
+        match value {
+            RawValue::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (j, item) in items.into_iter().enumerate() {
+                    match item {
+                        RawValue::Text(s) => out.push(s),
+                        other => self.problem(
+                            &format!("{key}[{j}]"),
+                            false,
+                            format!("expected a string, found {}", other.kind()),
+                        ),
+                    }
+                }
+                Some(out)
+            }
+            RawValue::Null => None,
+            other => {
+                self.problem(
+                    key,
+                    false,
+                    format!("expected a list of strings, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! Runs one provisioning cycle (spec §1.2–§1.3): decides initial vs incremental, builds the source
+//! objects, classifies them, then drives the flows phase by phase — users, groups, references,
+//! deprovisioning — persisting every outcome before the next entry, and advances each object's
+//! watermark only when all of its entries succeeded (a failed object is retried next cycle).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rand::RngCore;
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::Job;
+use crate::error::AppError;
+use crate::expr::{EvalContext, NoTarget};
+use crate::http::ScimClient;
+use crate::plan::desired::{self, CompiledMapping, Sources};
+use crate::plan::{
+    Anchor, CycleInputs, CycleKind, CycleRules, DeleteFlow, DisableFlow, EntryContext,
+    EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow, ObjectKey, ObjectKind, SkipFlow,
+    SourceObject, StateChange, UserFlow, Work, classify_objects, evaluation_failure,
+};
+use crate::provlog::{LogEntry, ProvisioningAction, Status};
+use crate::runner::{self, Observer};
+use crate::scim::{CreateSettings, PrimaryType, ScimMode};
+use crate::store::Store;
+
+/// Counts of a cycle's entries, as the summary line prints them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// Objects created.
+    pub created: usize,
+    /// Objects updated (incl. manager and member exports).
+    pub updated: usize,
+    /// Users disabled.
+    pub disabled: usize,
+    /// Objects deleted.
+    pub deleted: usize,
+    /// Entries skipped (nothing to do, or out of scope).
+    pub skipped: usize,
+    /// Entries that failed (retried next cycle).
+    pub failed: usize,
+}
+
+impl Counts {
+    fn add(&mut self, log: &LogEntry) {
+        match (log.provisioning_status_info.status, log.provisioning_action) {
+            (Status::Failure, _) => self.failed += 1,
+            (Status::Skipped, _) => self.skipped += 1,
+            (_, ProvisioningAction::Create) => self.created += 1,
+            (_, ProvisioningAction::Disable) => self.disabled += 1,
+            (_, ProvisioningAction::Delete) => self.deleted += 1,
+            (_, _) => self.updated += 1,
+        }
+    }
+}
+
+/// What a cycle did.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CycleReport {
+    /// The cycle's id ("Activity ID").
+    pub cycle_id: String,
+    /// Initial or incremental.
+    pub kind: CycleKind,
+    /// When it began and ended (UTC, ISO-8601).
+    pub time_began: String,
+    /// When it ended.
+    pub time_ended: String,
+    /// Entry counts.
+    pub counts: Counts,
+    /// The job-level failure that stopped the cycle, if any.
+    pub job_failure: Option<String>,
+}
+
+/// Everything a cycle needs.
+pub struct CycleEnv<'a> {
+    /// The validated job.
+    pub job: &'a Job,
+    /// Its compiled mapping.
+    pub compiled: &'a CompiledMapping,
+    /// Its state.
+    pub store: &'a Store,
+    /// The SCIM client for the Tenant URL.
+    pub client: &'a ScimClient,
+    /// Default or `aadOptscim062020`.
+    pub mode: ScimMode,
+    /// The clock.
+    pub clock: &'a dyn Clock,
+}
+
+/// A GUID string from `rng`.
+pub fn guid(rng: &mut dyn RngCore) -> String {
+    let mut b = [0u8; 16];
+    rng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Sees every finished entry (the CLI prints a line for each).
+pub trait EntrySink: Observer {
+    /// Called once per finished entry that produced a log record.
+    fn entry(&mut self, log: &LogEntry);
+}
+
+struct Cycle<'a, 'b> {
+    env: &'b CycleEnv<'a>,
+    rng: &'b mut dyn RngCore,
+    sink: &'b mut dyn EntrySink,
+    cycle_id: String,
+    anchors: BTreeMap<ObjectKey, Anchor>,
+    counts: Counts,
+    failed: BTreeSet<ObjectKey>,
+    job_failure: Option<String>,
+}
+
+impl Cycle<'_, '_> {
+    fn context(&mut self) -> EntryContext {
+        let settings = &self.env.job.settings;
+        EntryContext {
+            job_id: format!("scim.entrasim.{}", self.env.job.name),
+            cycle_id: self.cycle_id.clone(),
+            change_id: guid(self.rng),
+            now: self.env.clock.now(),
+            mode: self.env.mode,
+            target_name: self.env.job.name.clone(),
+            delete_not_found_is_success: settings.delete_not_found_is_success,
+            member_batch_size: settings.member_batch_size as usize,
+            create_settings: CreateSettings {
+                primary_types: settings
+                    .primary_email_types
+                    .iter()
+                    .map(|t| PrimaryType {
+                        attr: "emails".into(),
+                        type_value: t.clone(),
+                    })
+                    .collect(),
+                empty_roles: settings.send_empty_roles,
+            },
+        }
+    }
+
+    /// Records an outcome: persists it, updates the in-memory anchors and counts.
+    fn record(&mut self, key: &ObjectKey, outcome: &EntryOutcome) -> Result<(), AppError> {
+        runner::persist(self.env.store, outcome)?;
+        for change in &outcome.changes {
+            match change {
+                StateChange::PutAnchor(k, a) => {
+                    self.anchors.insert(k.clone(), a.clone());
+                }
+                StateChange::RemoveAnchor(k) => {
+                    self.anchors.remove(k);
+                }
+            }
+        }
+        if let Some(log) = &outcome.log {
+            self.counts.add(log);
+            self.sink.entry(log);
+        }
+        if outcome.failed {
+            self.failed.insert(key.clone());
+        }
+        if let Some(reason) = &outcome.job_failure {
+            self.job_failure = Some(reason.clone());
+        }
+        Ok(())
+    }
+
+    async fn run(&mut self, key: &ObjectKey, flow: &mut dyn Flow) -> Result<(), AppError> {
+        let outcome = runner::drive(flow, self.env.client, self.sink).await;
+        self.record(key, &outcome)
+    }
+
+    async fn work(
+        &mut self,
+        work: &Work,
+        objects: &HashMap<ObjectKey, &SourceObject>,
+    ) -> Result<(), AppError> {
+        if self.job_failure.is_some() {
+            return Ok(());
+        }
+        let ctx = self.context();
+        let object = |key: &ObjectKey| objects.get(key).copied();
+        match work {
+            Work::Reconcile(key) => {
+                let Some(obj) = object(key) else {
+                    return Ok(());
+                };
+                if let Some(error) = &obj.error {
+                    let outcome =
+                        evaluation_failure(&ctx, key, &obj.name, obj.steps.clone(), error.clone());
+                    return self.record(key, &outcome);
+                }
+                let anchor = self.anchors.get(key).cloned();
+                let mut flow: GroupFlow = UserFlow::new(
+                    ctx,
+                    key.clone(),
+                    &obj.name,
+                    obj.spec.clone(),
+                    anchor,
+                    obj.steps.clone(),
+                );
+                self.run(key, &mut flow).await
+            }
+            Work::Disable(key, anchor) => {
+                let (name, steps) = object(key)
+                    .map(|o| (o.name.clone(), o.steps.clone()))
+                    .unwrap_or_default();
+                let mut flow = DisableFlow::new(ctx, key.clone(), &name, anchor.clone(), steps);
+                self.run(key, &mut flow).await
+            }
+            Work::Delete(key, anchor) => {
+                let (name, steps) = object(key)
+                    .map(|o| (o.name.clone(), o.steps.clone()))
+                    .unwrap_or_else(|| (key.object_id.clone(), Vec::new()));
+                let mut flow = DeleteFlow::new(ctx, key.clone(), &name, anchor.clone(), steps);
+                self.run(key, &mut flow).await
+            }
+            Work::Skip(key, reason) => {
+                let (name, steps) = object(key)
+                    .map(|o| (o.name.clone(), o.steps.clone()))
+                    .unwrap_or_else(|| (key.object_id.clone(), Vec::new()));
+                let text = match *reason {
+                    "SkipOutOfScopeDeletions" => "The object left scope and SkipOutOfScopeDeletions is set, so it is not disabled.".to_string(),
+                    "ScopingFilterNotMatched" => "The object does not pass the scoping filters.".to_string(),
+                    "TargetActionNotEnabled" => "The object was deleted in the source but the Delete target action is disabled.".to_string(),
+                    other => format!("The object is out of scope ({other})."),
+                };
+                let mut flow = SkipFlow::new(ctx, key, &name, steps, reason, text, Vec::new());
+                self.run(key, &mut flow).await
+            }
+            Work::Forget(_) => Ok(()),
+        }
+    }
+
+    async fn references(
+        &mut self,
+        reconciled: &[ObjectKey],
+        objects: &HashMap<ObjectKey, &SourceObject>,
+    ) -> Result<(), AppError> {
+        for key in reconciled {
+            if self.job_failure.is_some() || self.failed.contains(key) {
+                continue;
+            }
+            let (Some(obj), Some(anchor)) = (objects.get(key), self.anchors.get(key).cloned())
+            else {
+                continue;
+            };
+            match key.kind {
+                ObjectKind::User => {
+                    let Some(manager) = &obj.manager else {
+                        continue;
+                    };
+                    let manager_key = ObjectKey::user(manager);
+                    let Some(manager_anchor) = self.anchors.get(&manager_key) else {
+                        continue;
+                    };
+                    if anchor.manager.as_deref() == Some(manager_anchor.target_id.as_str()) {
+                        continue;
+                    }
+                    let manager_id = manager_anchor.target_id.clone();
+                    let manager_name = objects
+                        .get(&manager_key)
+                        .map(|o| o.name.clone())
+                        .unwrap_or_default();
+                    let ctx = self.context();
+                    let mut flow = ManagerFlow::new(
+                        ctx,
+                        key.clone(),
+                        &obj.name,
+                        anchor,
+                        manager_id,
+                        &manager_name,
+                    );
+                    self.run(key, &mut flow).await?;
+                }
+                ObjectKind::Group => {
+                    let mut desired: Vec<String> = obj
+                        .members
+                        .iter()
+                        .filter_map(|m| self.anchors.get(m).map(|a| a.target_id.clone()))
+                        .collect();
+                    desired.sort();
+                    desired.dedup();
+                    let ctx = self.context();
+                    let mut flow = MembersFlow::new(ctx, key.clone(), &obj.name, anchor, &desired);
+                    if flow.is_noop() {
+                        continue;
+                    }
+                    self.run(key, &mut flow).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs one cycle.
+pub async fn run_cycle(
+    env: &CycleEnv<'_>,
+    rng: &mut dyn RngCore,
+    sink: &mut dyn EntrySink,
+) -> Result<CycleReport, AppError> {
+    let store = env.store;
+    let began = env.clock.now();
+    let previous: Option<String> = store.meta("mapping_fingerprint")?;
+    let kind = if previous.as_deref() == Some(env.compiled.fingerprint.as_str()) {
+        CycleKind::Incremental
+    } else {
+        store.clear_watermarks()?;
+        CycleKind::Initial
+    };
+    let assignments = env.job.assignment_index();
+    let sources = Sources {
+        directory: &env.job.directory,
+        assignments: &assignments,
+        scope: env.job.scope,
+        target_name: &env.job.name,
+    };
+    let objects = {
+        let uniqueness = NoTarget;
+        let mut ctx = EvalContext {
+            now: began,
+            rng: &mut *rng,
+            uniqueness: &uniqueness,
+        };
+        desired::source_objects(env.compiled, &sources, &mut ctx)
+    };
+    let by_key: HashMap<ObjectKey, &SourceObject> =
+        objects.iter().map(|o| (o.key.clone(), o)).collect();
+    let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors()?.into_iter().collect();
+    let watermarks: BTreeMap<ObjectKey, String> = store.watermarks()?.into_iter().collect();
+    let rules = CycleRules {
+        skip_out_of_scope_deletions: env.job.settings.skip_out_of_scope_deletions,
+        delete_users: env.compiled.users.actions.delete,
+        delete_groups: env
+            .compiled
+            .groups
+            .as_ref()
+            .is_some_and(|g| g.actions.delete),
+    };
+    let plan = classify_objects(&CycleInputs {
+        kind,
+        objects: &objects,
+        anchors: &anchors,
+        watermarks: &watermarks,
+        rules,
+    });
+    let cycle_id = guid(rng);
+    let mut cycle = Cycle {
+        env,
+        rng,
+        sink,
+        cycle_id: cycle_id.clone(),
+        anchors,
+        counts: Counts::default(),
+        failed: BTreeSet::new(),
+        job_failure: None,
+    };
+
+    let reconciled: Vec<ObjectKey> = plan
+        .users
+        .iter()
+        .chain(plan.groups.iter())
+        .filter_map(|w| match w {
+            Work::Reconcile(k) => Some(k.clone()),
+            _ => None,
+        })
+        .collect();
+    for work in plan.users.iter().chain(plan.groups.iter()) {
+        cycle.work(work, &by_key).await?;
+    }
+    cycle.references(&reconciled, &by_key).await?;
+    for work in &plan.deprovision {
+        cycle.work(work, &by_key).await?;
+    }
+
+    // Advance watermarks of every object whose entries all succeeded.
+    if cycle.job_failure.is_none() {
+        for work in plan
+            .users
+            .iter()
+            .chain(plan.groups.iter())
+            .chain(plan.deprovision.iter())
+        {
+            let key = match work {
+                Work::Reconcile(k)
+                | Work::Disable(k, _)
+                | Work::Delete(k, _)
+                | Work::Skip(k, _)
+                | Work::Forget(k) => k,
+            };
+            if cycle.failed.contains(key) {
+                continue;
+            }
+            match by_key.get(key) {
+                Some(obj) => store.set_watermark(key, &obj.fingerprint)?,
+                None => store.remove_watermark(key)?,
+            }
+        }
+        store.set_meta("mapping_fingerprint", &env.compiled.fingerprint)?;
+    }
+    let report = CycleReport {
+        cycle_id,
+        kind,
+        time_began: began.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        time_ended: env
+            .clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        counts: cycle.counts,
+        job_failure: cycle.job_failure,
+    };
+    store.set_meta("last_cycle", &report)?;
+    Ok(report)
+}

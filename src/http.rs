@@ -1,0 +1,110 @@
+//! The HTTP client (reqwest, rustls): sends one planned [`Request`] to the Tenant URL with Entra's
+//! headers and turns whatever happens into a [`Reply`]. The only module that imports reqwest.
+
+use std::time::Duration;
+
+use crate::plan::{Method, Reply, Request};
+
+/// Sends requests to one SCIM endpoint with one bearer token.
+pub struct ScimClient {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl std::fmt::Debug for ScimClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScimClient")
+            .field("base", &self.base)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Why the client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct ClientError(String);
+
+impl ScimClient {
+    /// A client for `base` (the Tenant URL without feature flags) sending `Authorization: Bearer token`.
+    pub fn new(base: &str, token: &str, timeout: Duration) -> Result<Self, ClientError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .pool_max_idle_per_host(64)
+            .user_agent(concat!("entra-sim/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError(e.to_string()))?;
+        Ok(Self {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    /// The Tenant URL requests go to.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends `request` and waits for the reply.
+    pub async fn send(&self, request: &Request) -> Reply {
+        let url = format!("{}{}", self.base, request.path);
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self
+            .client
+            .request(method, &url)
+            .header("Authorization", format!("Bearer {}", self.token));
+        if let Some(body) = &request.body {
+            builder = builder
+                .header("Content-Type", "application/scim+json; charset=utf-8")
+                .body(body.to_string());
+        }
+        match builder.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                match response.bytes().await {
+                    Ok(body) => Reply::Http {
+                        status,
+                        retry_after,
+                        body: body.to_vec(),
+                    },
+                    Err(e) => Reply::Transport {
+                        timeout: e.is_timeout(),
+                        message: self.scrub(&e),
+                    },
+                }
+            }
+            Err(e) => Reply::Transport {
+                timeout: e.is_timeout(),
+                message: self.scrub(&e),
+            },
+        }
+    }
+
+    /// reqwest's error text, with the token removed in case a server echoed it into a URL.
+    fn scrub(&self, error: &reqwest::Error) -> String {
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        if self.token.is_empty() {
+            text
+        } else {
+            text.replace(&self.token, "[redacted]")
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! entra-sim: the Microsoft Entra ID provisioning service, on the wire, for testing SCIM 2.0 servers
+//! without a tenant. See ARCHITECTURE.md for the map of modules.
+
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod directory;
+pub mod engine;
+pub mod error;
+pub mod expr;
+pub mod http;
+pub mod mapping;
+pub mod output;
+pub mod plan;
+pub mod provlog;
+pub mod runner;
+pub mod scim;
+pub mod scope;
+pub mod store;
+pub mod target;
+pub mod yaml;

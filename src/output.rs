@@ -1,0 +1,93 @@
+//! What commands print for people: one line per provisioning-log entry and the cycle summary.
+
+use crate::engine::{Counts, CycleReport};
+use crate::plan::{Reply, Request};
+use crate::provlog::{LogEntry, ProvisioningAction, Status};
+
+/// `create   success  User  adele@contoso.com  → 0a1b…` and the like.
+pub fn entry_line(log: &LogEntry) -> String {
+    let action = match log.provisioning_action {
+        ProvisioningAction::Create => "create",
+        ProvisioningAction::Update => "update",
+        ProvisioningAction::Delete => "delete",
+        ProvisioningAction::StagedDelete => "staged",
+        ProvisioningAction::Disable => "disable",
+        ProvisioningAction::Other => "other",
+    };
+    let detail = match (
+        &log.provisioning_status_info.error_information,
+        log.provisioning_status_info.status,
+    ) {
+        (Some(info), Status::Failure) => {
+            format!("{}: {}", info.error_code, first_line(&info.reason))
+        }
+        (Some(info), _) => info.error_code.clone(),
+        (None, _) if !log.target_identity.id.is_empty() => format!("id {}", log.target_identity.id),
+        (None, _) => String::new(),
+    };
+    format!(
+        "{:<8} {:<8} {:<5} {:<45} {}",
+        action,
+        log.provisioning_status_info.status.as_str(),
+        log.source_identity.identity_type,
+        log.source_identity.display_name,
+        detail
+    )
+    .trim_end()
+    .to_string()
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// The summary of counts.
+pub fn counts_line(counts: &Counts) -> String {
+    format!(
+        "{} created, {} updated, {} disabled, {} deleted, {} skipped, {} failed",
+        counts.created,
+        counts.updated,
+        counts.disabled,
+        counts.deleted,
+        counts.skipped,
+        counts.failed
+    )
+}
+
+/// The closing lines of a cycle.
+pub fn cycle_summary(report: &CycleReport) -> String {
+    let kind = match report.kind {
+        crate::plan::CycleKind::Initial => "initial",
+        crate::plan::CycleKind::Incremental => "incremental",
+    };
+    let mut out = format!(
+        "{kind} cycle {}: {}",
+        report.cycle_id,
+        counts_line(&report.counts)
+    );
+    if report.counts == Counts::default() && report.job_failure.is_none() {
+        out.push_str("\nnothing changed since the last cycle");
+    }
+    if let Some(reason) = &report.job_failure {
+        out.push_str(&format!("\njob failed: {reason}"));
+    }
+    out
+}
+
+/// `  GET /Users?filter=… → 200`, for --verbose.
+pub fn exchange_line(request: &Request, reply: &Reply) -> String {
+    let answer = match reply {
+        Reply::Http { status, .. } => status.to_string(),
+        Reply::Transport { timeout: true, .. } => "timeout".to_string(),
+        Reply::Transport { message, .. } => format!("transport error: {message}"),
+    };
+    let mut line = format!(
+        "    {} {} → {answer}",
+        request.method.as_str(),
+        request.path
+    );
+    if let Some(body) = &request.body {
+        line.push_str(&format!("\n      {body}"));
+    }
+    line
+}

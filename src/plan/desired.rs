@@ -1,0 +1,470 @@
+//! From source objects to what the mappings want in the target (spec §1.5, §4.1, §5, §6): compile a
+//! mapping once (target paths parsed, expressions parsed), then, per user or group, evaluate scope,
+//! `IsSoftDeleted`, every attribute mapping and the matching values, and fingerprint the inputs so
+//! an incremental cycle can tell what changed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::cycle::SourceObject;
+use super::flows::ObjectSpec;
+use super::{ObjectKey, ObjectKind};
+use crate::directory::{Directory, Group, MemberKind, User};
+use crate::expr::{self, EvalContext, Expr, Value};
+use crate::mapping::{FlowType, Mapping, MappingSource, ObjectMapping, TargetActions};
+use crate::provlog::{Status, Step, StepType};
+use crate::scim::{RoleFunction, TargetPath};
+use crate::scope::{self, AssignmentIndex, ScopeMode, ScopingFilter};
+use crate::yaml::{Location, Problem, Problems};
+
+/// Where a compiled attribute mapping takes its value from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A source attribute.
+    Direct(String),
+    /// A literal.
+    Constant(String),
+    /// An expression, parsed once.
+    Expression(Box<Expr>),
+    /// Mapping type None: only the default, on create.
+    None,
+    /// The `manager` reference (exported after every user has its target id).
+    Manager,
+    /// The `members` reference of groups.
+    Members,
+}
+
+/// One attribute mapping, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledAttribute {
+    /// The target path.
+    pub target: TargetPath,
+    /// The value's source.
+    pub source: Source,
+    /// Default value if null (creation only).
+    pub default: Option<String>,
+    /// Matching precedence.
+    pub matching: Option<u32>,
+    /// Applied only during object creation.
+    pub on_create_only: bool,
+    /// Case-only differences count.
+    pub case_exact: bool,
+}
+
+/// One object mapping, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledObject {
+    /// Create / update / delete.
+    pub actions: TargetActions,
+    /// Scoping filters (ORed; clauses ANDed).
+    pub scoping: Vec<ScopingFilter>,
+    /// Attribute mappings in file order.
+    pub attributes: Vec<CompiledAttribute>,
+}
+
+/// A whole mapping file, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledMapping {
+    /// The users object mapping.
+    pub users: CompiledObject,
+    /// The groups object mapping, when enabled.
+    pub groups: Option<CompiledObject>,
+    /// Changes when any mapping or scoping filter changes (forces an initial cycle).
+    pub fingerprint: String,
+}
+
+/// Parses every target path and expression of `mapping`, reporting every problem with its location.
+pub fn compile(mapping: &Mapping) -> Result<CompiledMapping, Problems> {
+    let mut problems = Vec::new();
+    let users = compile_object(&mapping.file, &mapping.users, &mut problems);
+    let groups = mapping
+        .groups
+        .as_ref()
+        .filter(|g| g.enabled)
+        .map(|g| compile_object(&mapping.file, g, &mut problems));
+    if problems.is_empty() {
+        Ok(CompiledMapping {
+            users,
+            groups,
+            fingerprint: mapping.fingerprint(),
+        })
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+fn compile_object(
+    file: &str,
+    mapping: &ObjectMapping,
+    problems: &mut Vec<Problem>,
+) -> CompiledObject {
+    let mut attributes = Vec::new();
+    for attr in &mapping.attributes {
+        let target = match TargetPath::parse(&attr.target) {
+            Ok(path) => path,
+            Err(e) => {
+                problems.push(Problem {
+                    file: file.to_string(),
+                    location: attr.location,
+                    field: "target".into(),
+                    message: format!(
+                        "invalid SCIM path {:?}: expected {} at column {}",
+                        attr.target, e.expected, e.column
+                    ),
+                });
+                continue;
+            }
+        };
+        let source = match &attr.source {
+            MappingSource::Direct(name) if name == "manager" => Source::Manager,
+            MappingSource::Direct(name) if name == "members" => Source::Members,
+            MappingSource::Direct(name) => Source::Direct(name.clone()),
+            MappingSource::Constant(value) => Source::Constant(value.clone()),
+            MappingSource::None => Source::None,
+            MappingSource::Expression(text) => match expr::parse(&text.text) {
+                Ok(parsed) => Source::Expression(Box::new(parsed)),
+                Err(e) => {
+                    let location = if text.text.contains('\n') {
+                        text.location
+                    } else {
+                        Location {
+                            line: text.location.line,
+                            column: text.location.column
+                                + text
+                                    .text
+                                    .get(..e.span.start)
+                                    .map_or(0, |s| s.chars().count()),
+                        }
+                    };
+                    problems.push(Problem {
+                        file: file.to_string(),
+                        location,
+                        field: text.field.clone(),
+                        message: e.render(&text.text),
+                    });
+                    continue;
+                }
+            },
+        };
+        attributes.push(CompiledAttribute {
+            target,
+            source,
+            default: attr.default.clone(),
+            matching: attr.matching,
+            on_create_only: attr.apply == FlowType::ObjectAddOnly,
+            case_exact: attr.case_exact,
+        });
+    }
+    CompiledObject {
+        actions: mapping.actions,
+        scoping: mapping.scoping.clone(),
+        attributes,
+    }
+}
+
+/// What building a source object needs besides the object itself.
+pub struct Sources<'a> {
+    /// The tenant.
+    pub directory: &'a Directory,
+    /// Who is assigned.
+    pub assignments: &'a AssignmentIndex,
+    /// Assigned-only or sync-all.
+    pub scope: ScopeMode,
+    /// The target system's name, for step texts.
+    pub target_name: &'a str,
+}
+
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn fingerprint(parts: &str) -> String {
+    format!("{:016x}", fnv1a64(parts.as_bytes()))
+}
+
+fn canonical(attrs: &BTreeMap<String, Value>, out: &mut String) {
+    for (name, value) in attrs {
+        let _ = write!(out, "{}:{name}={value:?};", name.len());
+    }
+}
+
+fn import_step(kind: ObjectKind, name: &str, attrs: &BTreeMap<String, Value>) -> Step {
+    let mut step = Step::new(
+        "EntryImport",
+        StepType::Import,
+        Status::Success,
+        format!(
+            "Retrieved {} '{name}' from Azure Active Directory",
+            kind.as_str()
+        ),
+    );
+    for (attr, value) in attrs {
+        let shown = match value {
+            Value::Null => continue,
+            Value::Str(s) => s.clone(),
+            Value::Multi(items) => items.join(";"),
+            Value::Roles(roles) => roles
+                .iter()
+                .map(|r| r.value.clone())
+                .collect::<Vec<_>>()
+                .join(";"),
+        };
+        step = step.detail(attr, shown);
+    }
+    step
+}
+
+fn scoping_step(
+    kind: ObjectKind,
+    name: &str,
+    assigned: bool,
+    evaluation: &scope::ScopeEvaluation,
+    in_scope: bool,
+) -> Step {
+    let verdict = if in_scope { "in scope" } else { "out of scope" };
+    let mut step = Step::new(
+        "EntrySynchronizationScoping",
+        StepType::Scoping,
+        if in_scope {
+            Status::Success
+        } else {
+            Status::Skipped
+        },
+        format!(
+            "Determine if {} '{name}' is in scope: {verdict}",
+            kind.as_str()
+        ),
+    )
+    .detail("Assigned to application", assigned)
+    .detail("ScopeEvaluationResult", verdict);
+    for filter in &evaluation.filters {
+        for clause in &filter.clauses {
+            step = step.detail(&clause.to_string(), clause.result);
+        }
+    }
+    step
+}
+
+/// Evaluates `compiled` for one object whose source attributes are `attrs`.
+fn evaluate_spec(
+    compiled: &CompiledObject,
+    attrs: &BTreeMap<String, Value>,
+    active: bool,
+    ctx: &mut EvalContext<'_>,
+) -> Result<ObjectSpec, String> {
+    let mut spec = ObjectSpec {
+        active,
+        can_create: compiled.actions.create,
+        can_update: compiled.actions.update,
+        ..ObjectSpec::default()
+    };
+    let mut matching = Vec::new();
+    for attr in &compiled.attributes {
+        let (value, redacted, ignore, roles) = match &attr.source {
+            Source::Manager | Source::Members => continue,
+            Source::Direct(name) => (
+                expr::lookup(attrs, name).cloned().unwrap_or(Value::Null),
+                false,
+                false,
+                None,
+            ),
+            Source::Constant(value) => (Value::Str(value.clone()), false, false, None),
+            Source::None => (Value::Null, false, false, None),
+            Source::Expression(parsed) => {
+                let outcome = parsed
+                    .evaluate(attrs, ctx)
+                    .map_err(|e| format!("{}: {}", attr.target, e))?;
+                (
+                    outcome.value,
+                    outcome.redacted,
+                    outcome.ignore_flow,
+                    outcome.role_function,
+                )
+            }
+        };
+        if ignore {
+            continue;
+        }
+        if let Some(expr::RoleFunction::Assertive) = roles {
+            spec.roles = RoleFunction::AssertiveAppRoleAssignmentsComplex;
+        }
+        if redacted {
+            spec.redacted.push(attr.target.clone());
+        }
+        if attr.case_exact {
+            spec.case_exact.push(attr.target.clone());
+        }
+        if let Some(precedence) = attr.matching {
+            let text = match &value {
+                Value::Str(s) if !s.is_empty() => Some(s.clone()),
+                _ => None,
+            };
+            matching.push((precedence, attr.target.clone(), text));
+        }
+        let created = match (&value, &attr.default) {
+            (Value::Null, Some(default)) => Value::Str(default.clone()),
+            _ => value.clone(),
+        };
+        if created != Value::Null {
+            spec.create.push((attr.target.clone(), created, redacted));
+        }
+        if !attr.on_create_only && value != Value::Null && !matches!(attr.source, Source::None) {
+            spec.update.push((attr.target.clone(), value, redacted));
+        }
+    }
+    matching.sort_by_key(|(precedence, _, _)| *precedence);
+    spec.matching = matching
+        .into_iter()
+        .map(|(_, path, value)| (path, value))
+        .collect();
+    Ok(spec)
+}
+
+fn has_source(compiled: &CompiledObject, wanted: fn(&Source) -> bool) -> bool {
+    compiled.attributes.iter().any(|a| wanted(&a.source))
+}
+
+/// A user as this cycle sees it.
+pub fn user_object(
+    user: &User,
+    compiled: &CompiledObject,
+    sources: &Sources<'_>,
+    ctx: &mut EvalContext<'_>,
+) -> SourceObject {
+    let assignment = sources.assignments.user(&user.object_id, sources.scope);
+    let evaluation = scope::evaluate(&compiled.scoping, &user.attrs);
+    let in_scope = assignment.assigned && evaluation.in_scope;
+    let soft_deleted = scope::is_soft_deleted(user, in_scope);
+    let attrs = scope::user_source_attributes(user, &assignment.roles, soft_deleted);
+    let manager = has_source(compiled, |s| matches!(s, Source::Manager))
+        .then(|| user.manager.clone())
+        .flatten();
+    let mut parts = String::new();
+    let _ = write!(parts, "user in_scope={in_scope} manager={manager:?};");
+    canonical(&attrs, &mut parts);
+    let steps = vec![
+        import_step(ObjectKind::User, &user.upn, &attrs),
+        scoping_step(
+            ObjectKind::User,
+            &user.upn,
+            assignment.assigned,
+            &evaluation,
+            in_scope,
+        ),
+    ];
+    let (spec, error) = if in_scope {
+        match evaluate_spec(compiled, &attrs, !soft_deleted, ctx) {
+            Ok(spec) => (spec, None),
+            Err(e) => (ObjectSpec::default(), Some(e)),
+        }
+    } else {
+        (ObjectSpec::default(), None)
+    };
+    SourceObject {
+        key: ObjectKey::user(&user.object_id),
+        name: user.upn.clone(),
+        fingerprint: fingerprint(&parts),
+        in_scope,
+        out_of_scope_reason: if !assignment.assigned {
+            Some("NotEffectivelyEntitled")
+        } else if !evaluation.in_scope {
+            Some("ScopingFilterNotMatched")
+        } else {
+            None
+        },
+        spec,
+        manager,
+        members: Vec::new(),
+        steps,
+        error,
+    }
+}
+
+/// A group as this cycle sees it.
+pub fn group_object(
+    group: &Group,
+    compiled: &CompiledObject,
+    sources: &Sources<'_>,
+    ctx: &mut EvalContext<'_>,
+) -> SourceObject {
+    let assignment = sources.assignments.group(&group.object_id, sources.scope);
+    let evaluation = scope::evaluate(&compiled.scoping, &group.attrs);
+    let in_scope = assignment.assigned && evaluation.in_scope;
+    let members: Vec<ObjectKey> = if has_source(compiled, |s| matches!(s, Source::Members)) {
+        group
+            .members
+            .iter()
+            .map(|m| match m.kind {
+                MemberKind::User => ObjectKey::user(&m.object_id),
+                MemberKind::Group => ObjectKey::group(&m.object_id),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut parts = String::new();
+    let _ = write!(parts, "group in_scope={in_scope} members={members:?};");
+    canonical(&group.attrs, &mut parts);
+    let steps = vec![
+        import_step(ObjectKind::Group, &group.display_name, &group.attrs),
+        scoping_step(
+            ObjectKind::Group,
+            &group.display_name,
+            assignment.assigned,
+            &evaluation,
+            in_scope,
+        ),
+    ];
+    let (spec, error) = if in_scope {
+        match evaluate_spec(compiled, &group.attrs, true, ctx) {
+            Ok(spec) => (spec, None),
+            Err(e) => (ObjectSpec::default(), Some(e)),
+        }
+    } else {
+        (ObjectSpec::default(), None)
+    };
+    SourceObject {
+        key: ObjectKey::group(&group.object_id),
+        name: group.display_name.clone(),
+        fingerprint: fingerprint(&parts),
+        in_scope,
+        out_of_scope_reason: if !assignment.assigned {
+            Some("NotEffectivelyEntitled")
+        } else if !evaluation.in_scope {
+            Some("ScopingFilterNotMatched")
+        } else {
+            None
+        },
+        spec,
+        manager: None,
+        members,
+        steps,
+        error,
+    }
+}
+
+/// Every user, then every group (when the groups mapping is enabled), as this cycle sees them.
+pub fn source_objects(
+    compiled: &CompiledMapping,
+    sources: &Sources<'_>,
+    ctx: &mut EvalContext<'_>,
+) -> Vec<SourceObject> {
+    let mut out: Vec<SourceObject> = sources
+        .directory
+        .users()
+        .iter()
+        .map(|u| user_object(u, &compiled.users, sources, ctx))
+        .collect();
+    if let Some(groups) = &compiled.groups {
+        out.extend(
+            sources
+                .directory
+                .groups()
+                .iter()
+                .map(|g| group_object(g, groups, sources, ctx)),
+        );
+    }
+    out
+}

@@ -1,0 +1,101 @@
+//! App assignments (§1.5): a user is assigned when assigned directly or when a **direct** member of
+//! an assigned group; members of nested groups are not. Under "sync all" everyone counts as
+//! assigned, but roles still come only from assignments.
+
+use std::collections::HashMap;
+
+use crate::directory::{Directory, MemberKind, MemberRef};
+use crate::expr::AppRole;
+
+/// The job's scope setting (Graph secret `SyncAll`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeMode {
+    /// "Sync only assigned users and groups" (the default).
+    #[default]
+    Assigned,
+    /// "Sync all users and groups".
+    All,
+}
+
+/// One app assignment from the job file, with its principal resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppAssignment {
+    /// The assigned user or group.
+    pub principal: MemberRef,
+    /// The app role granted, if any (an assignment without one grants no role value).
+    pub role: Option<AppRole>,
+}
+
+/// Whether an object is assigned to the app, and with which roles.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Assignment {
+    /// Assigned (or scope is "all").
+    pub assigned: bool,
+    /// The user's `appRoleAssignments`: direct roles and roles of assigned groups it is a direct
+    /// member of, deduplicated, in job-file order.
+    pub roles: Vec<AppRole>,
+}
+
+/// Assignments precomputed per objectId so each lookup is O(1) however big the groups are.
+#[derive(Debug, Clone, Default)]
+pub struct AssignmentIndex {
+    users: HashMap<String, Assignment>,
+    groups: HashMap<String, Assignment>,
+}
+
+impl AssignmentIndex {
+    /// Expands group assignments to the groups' direct user members (one level, never nested).
+    pub fn new(assignments: &[AppAssignment], directory: &Directory) -> AssignmentIndex {
+        let mut index = AssignmentIndex::default();
+        for assignment in assignments {
+            let id = &assignment.principal.object_id;
+            match assignment.principal.kind {
+                MemberKind::User => grant(&mut index.users, id, assignment.role.as_ref()),
+                MemberKind::Group => {
+                    grant(&mut index.groups, id, assignment.role.as_ref());
+                    let members = directory
+                        .group(id)
+                        .map(|g| g.members.as_slice())
+                        .unwrap_or_default();
+                    for member in members.iter().filter(|m| m.kind == MemberKind::User) {
+                        grant(
+                            &mut index.users,
+                            &member.object_id,
+                            assignment.role.as_ref(),
+                        );
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The user's assignment under `mode`.
+    pub fn user(&self, object_id: &str, mode: ScopeMode) -> Assignment {
+        lookup(&self.users, object_id, mode)
+    }
+
+    /// The group's assignment under `mode` (a group is assigned only directly).
+    pub fn group(&self, object_id: &str, mode: ScopeMode) -> Assignment {
+        lookup(&self.groups, object_id, mode)
+    }
+}
+
+fn grant(map: &mut HashMap<String, Assignment>, object_id: &str, role: Option<&AppRole>) {
+    let entry = map.entry(object_id.to_owned()).or_default();
+    entry.assigned = true;
+    if let Some(role) = role
+        && !entry.roles.contains(role)
+    {
+        entry.roles.push(role.clone());
+    }
+}
+
+fn lookup(map: &HashMap<String, Assignment>, object_id: &str, mode: ScopeMode) -> Assignment {
+    let mut found = map.get(object_id).cloned().unwrap_or_default();
+    if mode == ScopeMode::All {
+        found.assigned = true;
+    }
+    found
+}

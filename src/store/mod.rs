@@ -1,0 +1,217 @@
+//! Durable job state — the only module that touches sled. It keeps what Entra keeps between cycles:
+//! object connections (anchors), the per-object watermark, the provisioning logs and job metadata.
+//! Every write is flushed before the call returns, so the next request can depend on it.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::plan::{Anchor, ObjectKey};
+use crate::provlog::LogEntry;
+
+/// Why the state directory could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed (I/O, corruption, or another process holds the lock).
+    #[error("state directory {path}: {source}")]
+    Db {
+        /// The state directory.
+        path: PathBuf,
+        /// sled's error.
+        #[source]
+        source: sled::Error,
+    },
+    /// A stored record could not be decoded.
+    #[error("state directory {path}: corrupt record {key}: {source}")]
+    Corrupt {
+        /// The state directory.
+        path: PathBuf,
+        /// The record's key.
+        key: String,
+        /// The decoding error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The state of one job.
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    anchors: sled::Tree,
+    watermarks: sled::Tree,
+    logs: sled::Tree,
+    meta: sled::Tree,
+}
+
+impl Store {
+    /// Opens (creating if needed) the state directory.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let err = |source| StoreError::Db {
+            path: path.to_path_buf(),
+            source,
+        };
+        let db = sled::open(path).map_err(err)?;
+        Ok(Self {
+            anchors: db.open_tree("anchors").map_err(err)?,
+            watermarks: db.open_tree("watermarks").map_err(err)?,
+            logs: db.open_tree("logs").map_err(err)?,
+            meta: db.open_tree("meta").map_err(err)?,
+            db,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn db_err(&self, source: sled::Error) -> StoreError {
+        StoreError::Db {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        match tree.get(key.as_bytes()).map_err(|e| self.db_err(e))? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|source| StoreError::Corrupt {
+                        path: self.path.clone(),
+                        key: key.to_string(),
+                        source,
+                    })
+            }
+        }
+    }
+
+    fn put<T: Serialize>(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(|source| StoreError::Corrupt {
+            path: self.path.clone(),
+            key: String::from_utf8_lossy(key).into_owned(),
+            source,
+        })?;
+        tree.insert(key, bytes).map_err(|e| self.db_err(e))?;
+        self.flush()
+    }
+
+    fn remove(&self, tree: &sled::Tree, key: &str) -> Result<(), StoreError> {
+        tree.remove(key.as_bytes()).map_err(|e| self.db_err(e))?;
+        self.flush()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(|e| self.db_err(e))
+    }
+
+    /// The connection of a source object, if it has one.
+    pub fn anchor(&self, key: &ObjectKey) -> Result<Option<Anchor>, StoreError> {
+        self.get(&self.anchors, &key.to_string())
+    }
+
+    /// Every connection.
+    pub fn anchors(&self) -> Result<Vec<(ObjectKey, Anchor)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.anchors.iter() {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let anchor = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                path: self.path.clone(),
+                key: key.clone(),
+                source,
+            })?;
+            if let Some(object) = ObjectKey::parse(&key) {
+                out.push((object, anchor));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records (or replaces) a connection.
+    pub fn put_anchor(&self, key: &ObjectKey, anchor: &Anchor) -> Result<(), StoreError> {
+        self.put(&self.anchors, key.to_string().as_bytes(), anchor)
+    }
+
+    /// Forgets a connection.
+    pub fn remove_anchor(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.remove(&self.anchors, &key.to_string())
+    }
+
+    /// The fingerprint of the source object as of its last fully processed change.
+    pub fn watermark(&self, key: &ObjectKey) -> Result<Option<String>, StoreError> {
+        self.get(&self.watermarks, &key.to_string())
+    }
+
+    /// Every watermarked object with its fingerprint.
+    pub fn watermarks(&self) -> Result<Vec<(ObjectKey, String)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.watermarks.iter() {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let fingerprint = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                path: self.path.clone(),
+                key: key.clone(),
+                source,
+            })?;
+            if let Some(object) = ObjectKey::parse(&key) {
+                out.push((object, fingerprint));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Advances an object's watermark.
+    pub fn set_watermark(&self, key: &ObjectKey, fingerprint: &str) -> Result<(), StoreError> {
+        self.put(&self.watermarks, key.to_string().as_bytes(), &fingerprint)
+    }
+
+    /// Drops an object's watermark (it will be processed again).
+    pub fn remove_watermark(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.remove(&self.watermarks, &key.to_string())
+    }
+
+    /// Drops every watermark: the next cycle is initial.
+    pub fn clear_watermarks(&self) -> Result<(), StoreError> {
+        self.watermarks.clear().map_err(|e| self.db_err(e))?;
+        self.flush()
+    }
+
+    /// A job-level value.
+    pub fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
+        self.get(&self.meta, name)
+    }
+
+    /// Sets a job-level value.
+    pub fn set_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
+        self.put(&self.meta, name.as_bytes(), value)
+    }
+
+    /// Appends a provisioning-log record.
+    pub fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
+        let seq = self.db.generate_id().map_err(|e| self.db_err(e))?;
+        self.put(&self.logs, &seq.to_be_bytes(), entry)
+    }
+
+    /// Every provisioning-log record, oldest first.
+    pub fn logs(&self) -> Result<Vec<LogEntry>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.logs.iter() {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            let entry = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                path: self.path.clone(),
+                key: format!("log {k:?}"),
+                source,
+            })?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,366 @@
+//! The in-memory store for one resource type: resources in creation order, server-owned `id` and
+//! `meta`, the uniqueness rule (userName / group displayName, case-insensitive) and indexes on the
+//! attributes Entra filters by (userName, externalId, `emails[type eq "work"].value`,
+//! displayName) so a matching query is a lookup, not a scan.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value, json};
+
+use crate::target::error::{ScimError, ScimType};
+use crate::target::eval;
+use crate::target::filter::{CompValue, CompareOp, Filter, Path};
+use crate::target::schema::Kind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum IndexField {
+    /// `userName` (users) or `displayName` (groups), lower-cased.
+    Unique,
+    /// `externalId`, exact (it is case-exact in RFC 7643).
+    ExternalId,
+    /// The `value` of every email whose `type` is "work", lower-cased.
+    WorkEmail,
+}
+
+type Term = (IndexField, String);
+
+struct Entry {
+    seq: u64,
+    version: u64,
+    resource: Map<String, Value>,
+    terms: Vec<Term>,
+}
+
+/// Resources of one [`Kind`], keyed by the server-assigned id.
+pub struct Store {
+    kind: Kind,
+    next_seq: u64,
+    entries: HashMap<String, Entry>,
+    order: BTreeMap<u64, String>,
+    index: HashMap<Term, BTreeMap<u64, String>>,
+}
+
+fn is_plain(path: &Path, kind: Kind, attr: &str) -> bool {
+    path.filter.is_none()
+        && path.sub.is_none()
+        && path.attr.eq_ignore_ascii_case(attr)
+        && path
+            .urn
+            .as_deref()
+            .is_none_or(|u| u.eq_ignore_ascii_case(kind.core_urn()))
+}
+
+fn index_terms(kind: Kind, res: &Map<String, Value>) -> Vec<Term> {
+    let mut terms = Vec::new();
+    if let Some(Value::String(u)) = eval::get_ci(res, kind.unique_attr()) {
+        terms.push((IndexField::Unique, u.to_lowercase()));
+    }
+    if let Some(Value::String(x)) = eval::get_ci(res, "externalId") {
+        terms.push((IndexField::ExternalId, x.clone()));
+    }
+    if kind == Kind::User
+        && let Some(Value::Array(emails)) = eval::get_ci(res, "emails")
+    {
+        for email in emails.iter().filter_map(Value::as_object) {
+            let work = matches!(eval::get_ci(email, "type"), Some(Value::String(t)) if t.eq_ignore_ascii_case("work"));
+            if let (true, Some(Value::String(v))) = (work, eval::get_ci(email, "value")) {
+                terms.push((IndexField::WorkEmail, v.to_lowercase()));
+            }
+        }
+    }
+    terms
+}
+
+impl Store {
+    pub fn new(kind: Kind) -> Self {
+        Store {
+            kind,
+            next_seq: 0,
+            entries: HashMap::new(),
+            order: BTreeMap::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Map<String, Value>> {
+        self.entries.get(id).map(|e| &e.resource)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    fn check_unique(&self, terms: &[Term], except: Option<&str>) -> Result<(), ScimError> {
+        for term in terms.iter().filter(|t| t.0 == IndexField::Unique) {
+            let taken = self
+                .index
+                .get(term)
+                .is_some_and(|ids| ids.values().any(|id| Some(id.as_str()) != except));
+            if taken {
+                return Err(ScimError::new(
+                    409,
+                    Some(ScimType::Uniqueness),
+                    format!("{} '{}' is already in use", self.kind.unique_attr(), term.1),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn link(&mut self, seq: u64, id: &str, terms: &[Term]) {
+        for t in terms {
+            self.index
+                .entry(t.clone())
+                .or_default()
+                .insert(seq, id.to_string());
+        }
+    }
+
+    fn unlink(&mut self, seq: u64, terms: &[Term]) {
+        for t in terms {
+            if let Some(ids) = self.index.get_mut(t) {
+                ids.remove(&seq);
+                if ids.is_empty() {
+                    self.index.remove(t);
+                }
+            }
+        }
+    }
+
+    /// Stores a new resource under `id`, stamping `meta`; returns the stored resource.
+    pub fn create(
+        &mut self,
+        id: String,
+        mut content: Map<String, Value>,
+        now: &str,
+        base_url: &str,
+    ) -> Result<Map<String, Value>, ScimError> {
+        let terms = index_terms(self.kind, &content);
+        self.check_unique(&terms, None)?;
+        content.insert("id".into(), Value::String(id.clone()));
+        content.insert(
+            "meta".into(),
+            json!({
+                "resourceType": self.kind.resource_type(),
+                "created": now,
+                "lastModified": now,
+                "location": format!("{base_url}/{}/{id}", self.kind.endpoint()),
+                "version": "W/\"1\"",
+            }),
+        );
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.link(seq, &id, &terms);
+        self.order.insert(seq, id.clone());
+        self.entries.insert(
+            id,
+            Entry {
+                seq,
+                version: 1,
+                resource: content.clone(),
+                terms,
+            },
+        );
+        Ok(content)
+    }
+
+    /// Puts back a resource taken from a [`Snapshot`](super::Snapshot), keeping its `id` and `meta`.
+    pub fn restore(&mut self, content: Map<String, Value>) -> Result<(), ScimError> {
+        let id = content
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| ScimError::new(400, None, "a snapshot resource has no id"))?;
+        let terms = index_terms(self.kind, &content);
+        self.check_unique(&terms, None)?;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.link(seq, &id, &terms);
+        self.order.insert(seq, id.clone());
+        self.entries.insert(
+            id,
+            Entry {
+                seq,
+                version: 1,
+                resource: content,
+                terms,
+            },
+        );
+        Ok(())
+    }
+
+    /// Replaces the content of `id` (keeping `id`, `meta.created`, `meta.location`).
+    pub fn update(
+        &mut self,
+        id: &str,
+        mut content: Map<String, Value>,
+        now: &str,
+    ) -> Result<Map<String, Value>, ScimError> {
+        let terms = index_terms(self.kind, &content);
+        self.check_unique(&terms, Some(id))?;
+        let Some(entry) = self.entries.get_mut(id) else {
+            return Err(ScimError::not_found(format!("Resource {id} not found")));
+        };
+        entry.version += 1;
+        let mut meta = entry
+            .resource
+            .get("meta")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        meta.insert("lastModified".into(), Value::String(now.into()));
+        meta.insert(
+            "version".into(),
+            Value::String(format!("W/\"{}\"", entry.version)),
+        );
+        content.insert("id".into(), Value::String(id.into()));
+        content.insert("meta".into(), Value::Object(meta));
+        let old_terms = std::mem::replace(&mut entry.terms, terms.clone());
+        entry.resource = content.clone();
+        let seq = entry.seq;
+        self.unlink(seq, &old_terms);
+        self.link(seq, id, &terms);
+        Ok(content)
+    }
+
+    pub fn delete(&mut self, id: &str) -> bool {
+        let Some(entry) = self.entries.remove(id) else {
+            return false;
+        };
+        self.order.remove(&entry.seq);
+        self.unlink(entry.seq, &entry.terms);
+        true
+    }
+
+    /// The index term that answers `filter` exactly, when there is one.
+    fn lookup_term(&self, f: &Filter) -> Option<Term> {
+        let Filter::Compare(path, CompareOp::Eq, CompValue::Str(v)) = f else {
+            return None;
+        };
+        if is_plain(path, self.kind, self.kind.unique_attr()) {
+            return Some((IndexField::Unique, v.to_lowercase()));
+        }
+        if is_plain(path, self.kind, "externalId") {
+            return Some((IndexField::ExternalId, v.clone()));
+        }
+        let work_filter = matches!(
+            path.filter.as_deref(),
+            Some(Filter::Compare(p, CompareOp::Eq, CompValue::Str(t)))
+                if is_plain(p, self.kind, "type") && t.eq_ignore_ascii_case("work")
+        );
+        let email_value = self.kind == Kind::User
+            && path.urn.is_none()
+            && path.attr.eq_ignore_ascii_case("emails")
+            && path
+                .sub
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("value"));
+        (work_filter && email_value).then(|| (IndexField::WorkEmail, v.to_lowercase()))
+    }
+
+    /// Candidate ids for `filter` from an index, in creation order; `None` means "scan".
+    fn candidates(&self, f: &Filter) -> Option<Vec<&String>> {
+        if let Filter::Compare(path, CompareOp::Eq, CompValue::Str(v)) = f
+            && is_plain(path, self.kind, "id")
+        {
+            return Some(
+                self.entries
+                    .get_key_value(v)
+                    .map(|(k, _)| k)
+                    .into_iter()
+                    .collect(),
+            );
+        }
+        if let Some(term) = self.lookup_term(f) {
+            return Some(
+                self.index
+                    .get(&term)
+                    .map(|ids| ids.values().collect())
+                    .unwrap_or_default(),
+            );
+        }
+        match f {
+            Filter::And(a, b) => self.candidates(a).or_else(|| self.candidates(b)),
+            _ => None,
+        }
+    }
+
+    /// Every resource matching `filter` (all of them for `None`), in creation order.
+    pub fn query(&self, f: Option<&Filter>) -> Vec<&Map<String, Value>> {
+        let ids: Vec<&String> = match f.and_then(|f| self.candidates(f)) {
+            Some(ids) => ids,
+            None => self.order.values().collect(),
+        };
+        let core = self.kind.core_urn();
+        ids.into_iter()
+            .filter_map(|id| self.get(id))
+            .filter(|r| f.is_none_or(|f| eval::matches(f, r, core, None)))
+            .collect()
+    }
+
+    /// Drops `member_id` from every group's `members` (a deleted user leaves its groups).
+    pub fn remove_member_everywhere(&mut self, member_id: &str, now: &str) {
+        let holding: Vec<(String, Map<String, Value>)> = self
+            .entries
+            .iter()
+            .filter_map(|(id, e)| {
+                let members = eval::key_of(&e.resource, "members")?;
+                let Some(Value::Array(list)) = e.resource.get(members) else {
+                    return None;
+                };
+                let kept: Vec<Value> = list
+                    .iter()
+                    .filter(|m| m.get("value").and_then(Value::as_str) != Some(member_id))
+                    .cloned()
+                    .collect();
+                (kept.len() != list.len()).then(|| {
+                    let mut r = e.resource.clone();
+                    r.insert(members.clone(), Value::Array(kept));
+                    (id.clone(), r)
+                })
+            })
+            .collect();
+        for (id, r) in holding {
+            // Removing a member cannot break uniqueness, so the update cannot fail here.
+            let _ = self.update(&id, r, now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn indexes_follow_updates_and_deletes() {
+        let mut s = Store::new(Kind::User);
+        let a = s
+            .create(
+                "a".into(),
+                obj(json!({"userName": "Ann", "emails": [{"type": "work", "value": "A@x.com"}]})),
+                "t0",
+                "http://h/scim/v2",
+            )
+            .unwrap();
+        assert_eq!(a["meta"]["location"], "http://h/scim/v2/Users/a");
+        let f = crate::target::filter::parse_filter(r#"emails[type eq "Work"].value eq "a@X.com""#)
+            .unwrap();
+        assert_eq!(s.query(Some(&f)).len(), 1);
+        let dup = s.create("b".into(), obj(json!({"userName": "ANN"})), "t0", "h");
+        assert_eq!(dup.unwrap_err().status, 409);
+        s.update("a", obj(json!({"userName": "Bob"})), "t1")
+            .unwrap();
+        assert_eq!(s.query(Some(&f)).len(), 0);
+        let by_name = crate::target::filter::parse_filter(r#"userName eq "bob""#).unwrap();
+        assert_eq!(s.query(Some(&by_name)).len(), 1);
+        assert_eq!(s.get("a").unwrap()["meta"]["version"], "W/\"2\"");
+        assert!(s.delete("a"));
+        assert_eq!(s.query(Some(&by_name)).len(), 0);
+        s.create("b".into(), obj(json!({"userName": "ann"})), "t2", "h")
+            .unwrap();
+    }
+}

@@ -1,0 +1,114 @@
+//! Architecture invariants from ARCHITECTURE.md, checked on the source tree.
+
+use std::path::{Path, PathBuf};
+
+const CORE: &[&str] = &["expr", "directory", "scope", "mapping", "scim", "plan", "provlog.rs"];
+const IO_WORDS: &[&str] = &["tokio", "reqwest", "sled", "std::fs", "::now(", "thread::sleep"];
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn code_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter(|l| {
+        let t = l.trim_start();
+        !(t.starts_with("//") || t.starts_with("///") || t.starts_with("//!"))
+    })
+}
+
+#[test]
+fn core_modules_do_no_io() {
+    let mut bad = Vec::new();
+    for name in CORE {
+        let path = src().join(name);
+        let files = if path.is_dir() { rust_files(&path) } else { vec![path] };
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in code_lines(&text) {
+                for word in IO_WORDS {
+                    if line.contains(word) {
+                        bad.push(format!("{}: {word}: {line}", file.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "core modules must not do IO:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn built_in_target_imports_nothing_from_the_core() {
+    let mut bad = Vec::new();
+    for file in rust_files(&src().join("target")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in code_lines(&text) {
+            if let Some(rest) = line.split("crate::").nth(1)
+                && !rest.starts_with("target")
+            {
+                bad.push(format!("{}: {line}", file.display()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "target/ must use its own types:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn every_file_says_what_it_is_for_and_nothing_is_left_undone() {
+    let mut bad = Vec::new();
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let benches = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches");
+    let mut files = rust_files(&src());
+    files.extend(rust_files(&tests));
+    if benches.is_dir() {
+        files.extend(rust_files(&benches));
+    }
+    let todo = ["TO", "DO"].concat();
+    let dbg = ["dbg", "!("].concat();
+    let todo_macro = ["todo", "!("].concat();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if !text.starts_with("//!") {
+            bad.push(format!("{}: does not start with a //! doc", file.display()));
+        }
+        for word in [&todo, &dbg, &todo_macro] {
+            if text.contains(word.as_str()) {
+                bad.push(format!("{}: contains {word}", file.display()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn architecture_names_every_top_level_module() {
+    let arch = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md")).unwrap();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(src()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        if name == "main" || name == "lib" {
+            continue;
+        }
+        if !arch.contains(&format!("`{name}")) {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "ARCHITECTURE.md does not name: {missing:?}");
+}
