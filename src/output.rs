@@ -22,6 +22,14 @@ pub fn entry_line(log: &LogEntry) -> String {
             format!("{}: {}", info.error_code, first_line(&info.reason))
         }
         (Some(info), _) => info.error_code.clone(),
+        (None, _) if is_reference(log) => {
+            let what: Vec<&str> = log
+                .modified_properties
+                .iter()
+                .map(|p| p.display_name.rsplit(':').next().unwrap_or_default())
+                .collect();
+            format!("reference: {}", what.join(", "))
+        }
         (None, _) if !log.target_identity.id.is_empty() => format!("id {}", log.target_identity.id),
         (None, _) => String::new(),
     };
@@ -35,6 +43,12 @@ pub fn entry_line(log: &LogEntry) -> String {
     )
     .trim_end()
     .to_string()
+}
+
+fn is_reference(log: &LogEntry) -> bool {
+    log.provisioning_steps
+        .first()
+        .is_some_and(|s| s.provisioning_step_type == crate::provlog::StepType::ReferenceResolution)
 }
 
 fn first_line(text: &str) -> &str {

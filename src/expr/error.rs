@@ -188,7 +188,7 @@ impl ExprError {
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         format!(
-            "error: {self} at line {line_no}, column {column}\n  {line}\n  {pad}{}",
+            "{self} at line {line_no}, column {column}\n  {line}\n  {pad}{}",
             "^".repeat(width)
         )
     }

@@ -796,7 +796,7 @@ fn render_draws_a_caret_under_the_column() {
     let rendered = parse(src).err().map(|e| e.render(src)).unwrap_or_default();
     assert_eq!(
         rendered,
-        "error: expected ',' or ')', found '[a]' at line 1, column 14\n  Append(\"日本語\" [a])\n               ^^^"
+        "expected ',' or ')', found '[a]' at line 1, column 14\n  Append(\"日本語\" [a])\n               ^^^"
     );
 }
 

@@ -327,7 +327,8 @@ impl UserFlow {
         let name = self.name();
         let kind = self.key.kind;
         if !self.spec.active {
-            let draft = self.take_draft();
+            let mut draft = self.take_draft();
+            draft.action = ProvisioningAction::Other;
             return skipped(
                 &ctx,
                 draft,
@@ -342,7 +343,8 @@ impl UserFlow {
             );
         }
         if !self.spec.can_create {
-            let draft = self.take_draft();
+            let mut draft = self.take_draft();
+            draft.action = ProvisioningAction::Other;
             return skipped(
                 &ctx,
                 draft,

@@ -2,8 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-const CORE: &[&str] = &["expr", "directory", "scope", "mapping", "scim", "plan", "provlog.rs"];
-const IO_WORDS: &[&str] = &["tokio", "reqwest", "sled", "std::fs", "::now(", "thread::sleep"];
+const CORE: &[&str] = &[
+    "expr",
+    "directory",
+    "scope",
+    "mapping",
+    "scim",
+    "plan",
+    "provlog.rs",
+];
+const IO_WORDS: &[&str] = &[
+    "tokio",
+    "reqwest",
+    "sled",
+    "std::fs",
+    "::now(",
+    "thread::sleep",
+];
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -38,7 +53,11 @@ fn core_modules_do_no_io() {
     let mut bad = Vec::new();
     for name in CORE {
         let path = src().join(name);
-        let files = if path.is_dir() { rust_files(&path) } else { vec![path] };
+        let files = if path.is_dir() {
+            rust_files(&path)
+        } else {
+            vec![path]
+        };
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
             for line in code_lines(&text) {
@@ -50,7 +69,11 @@ fn core_modules_do_no_io() {
             }
         }
     }
-    assert!(bad.is_empty(), "core modules must not do IO:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "core modules must not do IO:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -66,7 +89,11 @@ fn built_in_target_imports_nothing_from_the_core() {
             }
         }
     }
-    assert!(bad.is_empty(), "target/ must use its own types:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "target/ must use its own types:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -98,7 +125,9 @@ fn every_file_says_what_it_is_for_and_nothing_is_left_undone() {
 
 #[test]
 fn architecture_names_every_top_level_module() {
-    let arch = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md")).unwrap();
+    let arch =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
+            .unwrap();
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(src()).unwrap() {
         let path = entry.unwrap().path();
@@ -110,5 +139,8 @@ fn architecture_names_every_top_level_module() {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "ARCHITECTURE.md does not name: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md does not name: {missing:?}"
+    );
 }
