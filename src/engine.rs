@@ -283,13 +283,14 @@ impl Cycle<'_, '_> {
                     self.run(key, &mut flow).await?;
                 }
                 ObjectKind::Group => {
-                    let mut desired: Vec<String> = obj
+                    // Source order, each member once.
+                    let mut seen = BTreeSet::new();
+                    let desired: Vec<String> = obj
                         .members
                         .iter()
                         .filter_map(|m| self.anchors.get(m).map(|a| a.target_id.clone()))
+                        .filter(|id| seen.insert(id.clone()))
                         .collect();
-                    desired.sort();
-                    desired.dedup();
                     let ctx = self.context();
                     let mut flow = MembersFlow::new(ctx, key.clone(), &obj.name, anchor, &desired);
                     if flow.is_noop() {

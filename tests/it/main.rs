@@ -8,4 +8,6 @@
     clippy::panic
 )]
 
+mod cycle;
+mod support;
 mod tidy;

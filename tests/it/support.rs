@@ -1,0 +1,190 @@
+//! Test support: a temp folder holding a job, its directory and a mapping; the built-in target
+//! in-process; and cycles run through the library with a fake clock and seeded randomness.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use entra_sim::clock::FakeClock;
+use entra_sim::commands::{Loaded, load};
+use entra_sim::engine::{self, CycleEnv, CycleReport, EntrySink};
+use entra_sim::plan::{Reply, Request};
+use entra_sim::provlog::LogEntry;
+use entra_sim::runner::Observer;
+use entra_sim::target::{self, RunningTarget, TargetConfig};
+use rand::SeedableRng;
+use serde_json::Value;
+
+pub const TOKEN: &str = "test-token-5e1f0c2a";
+
+/// A repository file, e.g. `mappings/scim-default.yaml`.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub target: RunningTarget,
+    pub clock: FakeClock,
+    mapping: PathBuf,
+    seed: u64,
+}
+
+#[derive(Default)]
+pub struct Collect {
+    pub logs: Vec<LogEntry>,
+}
+
+impl Observer for Collect {
+    fn exchange(&mut self, _request: &Request, _reply: &Reply) {}
+}
+
+impl EntrySink for Collect {
+    fn entry(&mut self, log: &LogEntry) {
+        self.logs.push(log.clone());
+    }
+}
+
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-01T08:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+impl Harness {
+    /// A target requiring [`TOKEN`], and a job (`job.yaml`) over `directory` with `mapping` (a
+    /// repository path), `url_suffix` appended to the Tenant URL (e.g. `?aadOptscim062020`).
+    pub async fn new(directory: &str, mapping: &str, job_extra: &str, url_suffix: &str) -> Harness {
+        let target = target::spawn(TargetConfig {
+            token: Some(TOKEN.into()),
+            ..TargetConfig::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), TOKEN).unwrap();
+        std::fs::write(dir.path().join("directory.yaml"), directory).unwrap();
+        let harness = Harness {
+            dir,
+            target,
+            clock: FakeClock::new(start_time()),
+            mapping: repo(mapping),
+            seed: 1,
+        };
+        harness.set_job_extra(job_extra, url_suffix);
+        harness
+    }
+
+    pub fn job_path(&self) -> PathBuf {
+        self.dir.path().join("job.yaml")
+    }
+
+    pub fn set_directory(&self, directory: &str) {
+        std::fs::write(self.dir.path().join("directory.yaml"), directory).unwrap();
+    }
+
+    pub fn loaded(&self) -> Loaded {
+        load(&self.job_path()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs one cycle and returns its report and log entries; the target's request log is cleared first.
+    pub async fn cycle(&mut self) -> (CycleReport, Vec<LogEntry>) {
+        self.target.clear_requests();
+        let loaded = self.loaded();
+        let token = loaded.token().unwrap();
+        let client = loaded.client(&loaded.base_url, &token).unwrap();
+        let store = loaded.store().unwrap();
+        let env = CycleEnv {
+            job: &loaded.job,
+            compiled: &loaded.compiled,
+            store: &store,
+            client: &client,
+            mode: loaded.mode,
+            clock: &self.clock,
+        };
+        self.seed += 1;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
+        let mut sink = Collect::default();
+        let report = engine::run_cycle(&env, &mut rng, &mut sink).await.unwrap();
+        self.clock.advance(chrono::Duration::minutes(40));
+        (report, sink.logs)
+    }
+
+    /// The requests of the last cycle as `METHOD path` with `/scim/v2` removed and target ids
+    /// replaced by `{userName}` / `{displayName}`.
+    pub fn requests(&self) -> Vec<String> {
+        self.target
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, self.names(&r.path)))
+            .collect()
+    }
+
+    /// The bodies of the last cycle's requests (null when none), ids replaced as in [`requests`].
+    pub fn bodies(&self) -> Vec<Value> {
+        self.target
+            .requests()
+            .iter()
+            .map(|r| {
+                r.body.json().map_or(Value::Null, |b| {
+                    serde_json::from_str(&self.names(&b.to_string())).unwrap()
+                })
+            })
+            .collect()
+    }
+
+    /// Rewrites the job file's assignments/settings part (everything after `target`).
+    pub fn set_job_extra(&self, job_extra: &str, url_suffix: &str) {
+        let job = format!(
+            "directory: directory.yaml\nmapping: {}\ntarget:\n  url: {}{url_suffix}\n  token_file: token\n{job_extra}",
+            self.mapping.display(),
+            self.target.base_url()
+        );
+        std::fs::write(self.dir.path().join("job.yaml"), job).unwrap();
+    }
+
+    /// `text` with every target id replaced by `{name}`.
+    pub fn names(&self, text: &str) -> String {
+        let mut out = text.replacen("/scim/v2", "", 1);
+        for user in self.target.users() {
+            let id = user["id"].as_str().unwrap().to_string();
+            out = out.replace(&id, &format!("{{{}}}", user["userName"].as_str().unwrap()));
+        }
+        for group in self.target.groups() {
+            let id = group["id"].as_str().unwrap().to_string();
+            out = out.replace(
+                &id,
+                &format!("{{{}}}", group["displayName"].as_str().unwrap()),
+            );
+        }
+        out
+    }
+
+    pub fn user(&self, user_name: &str) -> Option<Value> {
+        self.target
+            .users()
+            .into_iter()
+            .find(|u| u["userName"] == user_name)
+    }
+
+    pub fn group(&self, name: &str) -> Option<Value> {
+        self.target
+            .groups()
+            .into_iter()
+            .find(|g| g["displayName"] == name)
+    }
+
+    /// Members of a group as userNames, sorted.
+    pub fn members(&self, name: &str) -> Vec<String> {
+        let group = self.group(name).unwrap();
+        let mut out: Vec<String> = group["members"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .map(|m| self.names(m["value"].as_str().unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+}
