@@ -4,34 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::Harness;
-
-fn user(
-    id: &str,
-    nick: &str,
-    given: &str,
-    title: &str,
-    manager: Option<&str>,
-    extra: &str,
-) -> String {
-    let manager = manager
-        .map(|m| format!("    manager: {m}\n"))
-        .unwrap_or_default();
-    format!(
-        "  - objectId: {id}\n    userPrincipalName: {nick}@contoso.com\n    mailNickname: {nick}\n    mail: {nick}@contoso.com\n    givenName: {given}\n    surname: Example\n    displayName: {given} Example\n    jobTitle: {title}\n{manager}{extra}"
-    )
-}
-
-fn tenant(users: &[String], team: &[&str]) -> String {
-    let members = team
-        .iter()
-        .map(|m| format!("      - {m}\n"))
-        .collect::<String>();
-    format!(
-        "users:\n{}groups:\n  - objectId: g1\n    displayName: Team\n    members:\n{members}",
-        users.concat()
-    )
-}
+use crate::support::{Harness, tenant, user};
 
 const ASSIGNED: &str = "assignments:\n  - principal: Team\n  - principal: carol@contoso.com\n";
 

@@ -8,6 +8,7 @@
     clippy::panic
 )]
 
+mod apps;
 mod cycle;
 mod support;
 mod tidy;

@@ -188,3 +188,59 @@ impl Harness {
         out
     }
 }
+
+impl Harness {
+    /// A shipped job (`jobs/NAME.yaml`) pointed at an in-process target; its directory and
+    /// mapping are the repository's files.
+    pub async fn shipped(job: &str) -> Harness {
+        let text = std::fs::read_to_string(repo(&format!("jobs/{job}.yaml"))).unwrap();
+        let mut value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let directory =
+            std::fs::read_to_string(repo("jobs").join(value["directory"].as_str().unwrap()))
+                .unwrap();
+        let mapping = value["mapping"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("../")
+            .to_string();
+        let map = value.as_mapping_mut().unwrap();
+        for key in ["directory", "mapping", "target"] {
+            map.remove(key);
+        }
+        let extra = if map.is_empty() {
+            String::new()
+        } else {
+            serde_yaml::to_string(&value).unwrap()
+        };
+        Harness::new(&directory, &mapping, &extra, "").await
+    }
+}
+
+/// One user entry of a directory file.
+pub fn user(
+    id: &str,
+    nick: &str,
+    given: &str,
+    title: &str,
+    manager: Option<&str>,
+    extra: &str,
+) -> String {
+    let manager = manager
+        .map(|m| format!("    manager: {m}\n"))
+        .unwrap_or_default();
+    format!(
+        "  - objectId: {id}\n    userPrincipalName: {nick}@contoso.com\n    mailNickname: {nick}\n    mail: {nick}@contoso.com\n    givenName: {given}\n    surname: Example\n    displayName: {given} Example\n    jobTitle: {title}\n{manager}{extra}"
+    )
+}
+
+/// A directory file with `users` and one group `Team` (objectId g1) with `team` members.
+pub fn tenant(users: &[String], team: &[&str]) -> String {
+    let members = team
+        .iter()
+        .map(|m| format!("      - {m}\n"))
+        .collect::<String>();
+    format!(
+        "users:\n{}groups:\n  - objectId: g1\n    displayName: Team\n    members:\n{members}",
+        users.concat()
+    )
+}
