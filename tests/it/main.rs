@@ -10,5 +10,7 @@
 
 mod apps;
 mod cycle;
+mod flag_mode;
+mod responses;
 mod support;
 mod tidy;
