@@ -81,12 +81,14 @@ impl ScimClient {
                     },
                     Err(e) => Reply::Transport {
                         timeout: e.is_timeout(),
+                        connect: false,
                         message: self.scrub(&e),
                     },
                 }
             }
             Err(e) => Reply::Transport {
                 timeout: e.is_timeout(),
+                connect: e.is_connect(),
                 message: self.scrub(&e),
             },
         }

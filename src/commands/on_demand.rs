@@ -191,26 +191,7 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
         path: scim::match_query(scim::ResourceKind::User, &path, &id),
         body: None,
     };
-    let outcome = match client.send(&request).await {
-        crate::plan::Reply::Http {
-            status,
-            retry_after,
-            body,
-        } => scim::classify(
-            OpKind::TestConnection,
-            status,
-            retry_after.as_deref(),
-            &body,
-        ),
-        crate::plan::Reply::Transport { timeout, message } => Outcome::transport(
-            if timeout {
-                scim::TransportKind::Timeout
-            } else {
-                scim::TransportKind::Protocol
-            },
-            &message,
-        ),
-    };
+    let outcome = crate::plan::wire::outcome(OpKind::TestConnection, client.send(&request).await);
     match outcome {
         Outcome::Failure(f) => Err(AppError::Job(format!(
             "Step 1: Test connection — failed\n  {}: {}",

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use crate::cli::JobArgs;
 use crate::engine::guid;
 use crate::error::AppError;
-use crate::plan::{Method, Reply, Request};
+use crate::plan::{Method, Reply, Request, wire};
 use crate::scim::{self, OpKind, Outcome, TargetPath};
 
 /// The result of one probe.
@@ -50,32 +50,11 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
             body: None,
         };
         let reply = client.send(&request).await;
-        let (status, outcome) = match reply {
-            Reply::Http {
-                status,
-                retry_after,
-                body,
-            } => (
-                Some(status),
-                scim::classify(
-                    OpKind::TestConnection,
-                    status,
-                    retry_after.as_deref(),
-                    &body,
-                ),
-            ),
-            Reply::Transport { timeout, message } => (
-                None,
-                Outcome::transport(
-                    if timeout {
-                        scim::TransportKind::Timeout
-                    } else {
-                        scim::TransportKind::Protocol
-                    },
-                    &message,
-                ),
-            ),
+        let status = match &reply {
+            Reply::Http { status, .. } => Some(*status),
+            Reply::Transport { .. } => None,
         };
+        let outcome = wire::outcome(OpKind::TestConnection, reply);
         let probe = match outcome {
             Outcome::Failure(f) => Probe { path, status, succeeded: false, error_code: Some(f.code.as_str().to_string()), message: Some(f.reason) },
             Outcome::Match { .. } => Probe {

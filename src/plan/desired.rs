@@ -99,14 +99,18 @@ fn compile_object(
     problems: &mut Vec<Problem>,
 ) -> CompiledObject {
     let mut attributes = Vec::new();
-    for attr in &mapping.attributes {
+    let object = match mapping.object_type {
+        crate::mapping::ObjectType::User => "users",
+        crate::mapping::ObjectType::Group => "groups",
+    };
+    for (index, attr) in mapping.attributes.iter().enumerate() {
         let target = match TargetPath::parse(&attr.target) {
             Ok(path) => path,
             Err(e) => {
                 problems.push(Problem {
                     file: file.to_string(),
                     location: attr.location,
-                    field: "target".into(),
+                    field: format!("{object}.attributes[{index}].target"),
                     message: format!(
                         "invalid SCIM path {:?}: expected {} at column {}",
                         attr.target, e.expected, e.column

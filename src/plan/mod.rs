@@ -161,6 +161,8 @@ pub enum Reply {
     Transport {
         /// True when it timed out.
         timeout: bool,
+        /// True when no connection could be made (the Tenant URL is unreachable).
+        connect: bool,
         /// What went wrong (never contains the token).
         message: String,
     },

@@ -41,11 +41,13 @@ impl Failure {
         }
     }
 
-    fn from_scim(failure: scim::Failure) -> Self {
+    fn from_scim(failure: scim::Failure, unreachable: bool) -> Self {
         Self {
             code: failure.code.as_str().to_string(),
             not_found: failure.code == ErrorCode::InvalidAnchor,
-            job_level: failure.credential || failure.retry == scim::RetryClass::Quarantine,
+            job_level: unreachable
+                || failure.credential
+                || failure.retry == scim::RetryClass::Quarantine,
             reason: failure.reason,
             reference: false,
         }
@@ -87,14 +89,17 @@ fn kind(kind: ObjectKind) -> ResourceKind {
     }
 }
 
-fn classify(op: OpKind, reply: Reply) -> Outcome {
+/// Classifies any reply (an HTTP response or a transport failure) into Entra's outcome.
+pub fn outcome(op: OpKind, reply: Reply) -> Outcome {
     match reply {
         Reply::Http {
             status,
             retry_after,
             body,
         } => scim::classify(op, status, retry_after.as_deref(), &body),
-        Reply::Transport { timeout, message } => Outcome::transport(
+        Reply::Transport {
+            timeout, message, ..
+        } => Outcome::transport(
             if timeout {
                 TransportKind::Timeout
             } else {
@@ -105,22 +110,30 @@ fn classify(op: OpKind, reply: Reply) -> Outcome {
     }
 }
 
+/// Classifies a reply; a Tenant URL that cannot be reached at all fails the job, not just the entry.
+fn classify(op: OpKind, reply: Reply) -> (Outcome, bool) {
+    let unreachable = matches!(reply, Reply::Transport { connect: true, .. });
+    (outcome(op, reply), unreachable)
+}
+
 /// Reads the reply to a create, read, update or delete.
 pub fn interpret(op: OpKind, reply: Reply) -> Answer {
-    match classify(op, reply) {
+    let (outcome, unreachable) = classify(op, reply);
+    match outcome {
         Outcome::Success {
             id,
             resource: Some(resource),
         } => Answer::Resource(id, resource),
         Outcome::Success { resource: None, .. } | Outcome::NoMatch => Answer::Empty,
         Outcome::Match { id, resource } => Answer::Resource(Some(id), resource),
-        Outcome::Failure(failure) => Answer::Failed(Failure::from_scim(failure)),
+        Outcome::Failure(failure) => Answer::Failed(Failure::from_scim(failure, unreachable)),
     }
 }
 
 /// Reads the reply to a matching query: no match, one match (`id`, resource), or a failure.
 pub fn interpret_query(reply: Reply) -> Result<Option<(String, Json)>, Failure> {
-    match classify(OpKind::Query, reply) {
+    let (outcome, unreachable) = classify(OpKind::Query, reply);
+    match outcome {
         Outcome::Match { id, resource } => Ok(Some((id, resource))),
         Outcome::NoMatch => Ok(None),
         Outcome::Success {
@@ -128,7 +141,7 @@ pub fn interpret_query(reply: Reply) -> Result<Option<(String, Json)>, Failure> 
             resource: Some(resource),
         } => Ok(Some((id, resource))),
         Outcome::Success { .. } => Ok(None),
-        Outcome::Failure(failure) => Err(Failure::from_scim(failure)),
+        Outcome::Failure(failure) => Err(Failure::from_scim(failure, unreachable)),
     }
 }
 

@@ -11,17 +11,34 @@ async fn flag_mode_cycles_use_the_2020_dialect() {
     let a = user("a1", "alice", "Alice", "CEO", None, "");
     let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
     let extra = "assignments:\n  - principal: Team\n";
-    let mut h = Harness::new(&tenant(&[a.clone(), b.clone()], &["a1", "b2"]), "mappings/scim-default.yaml", extra, "?aadOptscim062020").await;
+    let mut h = Harness::new(
+        &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
+        "mappings/scim-default.yaml",
+        extra,
+        "?aadOptscim062020",
+    )
+    .await;
     h.cycle().await;
-    assert!(h.target.requests().iter().all(|r| !r.path.contains("aadOptscim062020")));
+    assert!(
+        h.target
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("aadOptscim062020"))
+    );
     let bodies = h.bodies();
     let requests = h.requests();
-    let manager = requests.iter().position(|r| r == "PATCH /Users/{bob@contoso.com}").unwrap();
+    let manager = requests
+        .iter()
+        .position(|r| r == "PATCH /Users/{bob@contoso.com}")
+        .unwrap();
     assert_eq!(
         bodies[manager]["Operations"],
         json!([{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "{alice@contoso.com}"}])
     );
-    let members = requests.iter().position(|r| r == "PATCH /Groups/{Team}").unwrap();
+    let members = requests
+        .iter()
+        .position(|r| r == "PATCH /Groups/{Team}")
+        .unwrap();
     assert_eq!(
         bodies[members]["Operations"],
         json!([{"op": "add", "path": "members", "value": [{"value": "{alice@contoso.com}"}, {"value": "{bob@contoso.com}"}]}])
@@ -31,7 +48,13 @@ async fn flag_mode_cycles_use_the_2020_dialect() {
     let a2 = user("a1", "alice", "Alicia", "Chair", None, "");
     h.set_directory(&tenant(&[a2.clone(), b.clone()], &["a1", "b2"]));
     h.cycle().await;
-    assert_eq!(h.requests(), vec!["GET /Users/{alice@contoso.com}", "PATCH /Users/{alice@contoso.com}"]);
+    assert_eq!(
+        h.requests(),
+        vec![
+            "GET /Users/{alice@contoso.com}",
+            "PATCH /Users/{alice@contoso.com}"
+        ]
+    );
     assert_eq!(
         h.bodies()[1]["Operations"],
         json!([{"op": "replace", "value": {"displayName": "Alicia Example", "title": "Chair", "name.givenName": "Alicia", "name.formatted": "Alicia Example"}}])
@@ -44,11 +67,26 @@ async fn flag_mode_cycles_use_the_2020_dialect() {
     h.cycle().await;
     let requests = h.requests();
     let bodies = h.bodies();
-    let removal = requests.iter().position(|r| r == "PATCH /Groups/{Team}").unwrap();
-    let bob_id = h.user("bob@contoso.com").unwrap()["id"].as_str().unwrap().to_string();
-    assert_eq!(bodies[removal]["Operations"], json!([{"op": "remove", "path": format!("members[value eq \"{{bob@contoso.com}}\"]")}]));
-    let disable = requests.iter().rposition(|r| r == "PATCH /Users/{bob@contoso.com}").unwrap();
-    assert_eq!(bodies[disable]["Operations"], json!([{"op": "replace", "path": "active", "value": false}]));
+    let removal = requests
+        .iter()
+        .position(|r| r == "PATCH /Groups/{Team}")
+        .unwrap();
+    let bob_id = h.user("bob@contoso.com").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        bodies[removal]["Operations"],
+        json!([{"op": "remove", "path": format!("members[value eq \"{{bob@contoso.com}}\"]")}])
+    );
+    let disable = requests
+        .iter()
+        .rposition(|r| r == "PATCH /Users/{bob@contoso.com}")
+        .unwrap();
+    assert_eq!(
+        bodies[disable]["Operations"],
+        json!([{"op": "replace", "path": "active", "value": false}])
+    );
     assert_eq!(h.members("Team"), vec!["{alice@contoso.com}"]);
     assert_eq!(h.user("bob@contoso.com").unwrap()["active"], false);
     assert!(!bob_id.is_empty());

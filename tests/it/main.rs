@@ -9,6 +9,7 @@
 )]
 
 mod apps;
+mod cli;
 mod cycle;
 mod flag_mode;
 mod responses;

@@ -10,15 +10,29 @@ use crate::support::{Harness, tenant, user};
 async fn two_users() -> Harness {
     let a = user("a1", "alice", "Alice", "CEO", None, "");
     let b = user("b2", "bob", "Bob", "Engineer", None, "");
-    Harness::new(&tenant(&[a, b], &[]), "mappings/uni-tel.yaml", "scope: all\n", "").await
+    Harness::new(
+        &tenant(&[a, b], &[]),
+        "mappings/uni-tel.yaml",
+        "scope: all\n",
+        "",
+    )
+    .await
 }
 
 fn failures(logs: &[LogEntry]) -> Vec<(String, String, String)> {
     logs.iter()
         .filter(|l| l.provisioning_status_info.status == Status::Failure)
         .map(|l| {
-            let info = l.provisioning_status_info.error_information.clone().unwrap();
-            (l.source_identity.display_name.clone(), info.error_code, info.reason)
+            let info = l
+                .provisioning_status_info
+                .error_information
+                .clone()
+                .unwrap();
+            (
+                l.source_identity.display_name.clone(),
+                info.error_code,
+                info.reason,
+            )
         })
         .collect()
 }
@@ -26,20 +40,33 @@ fn failures(logs: &[LogEntry]) -> Vec<(String, String, String)> {
 #[tokio::test]
 async fn conflict_on_create_is_logged_and_retried_next_cycle() {
     let mut h = two_users().await;
-    h.target.set_faults(parse_spec("POST /Users=409:times=1").unwrap());
+    h.target
+        .set_faults(parse_spec("POST /Users=409:times=1").unwrap());
     let (report, logs) = h.cycle().await;
     let failed = failures(&logs);
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].0, "alice@contoso.com");
     assert_eq!(failed[0].1, "EntryConflict");
-    assert!(failed[0].2.starts_with("StatusCode: Conflict Message: Processing of the HTTP request resulted in an exception."), "{}", failed[0].2);
+    assert!(
+        failed[0].2.starts_with(
+            "StatusCode: Conflict Message: Processing of the HTTP request resulted in an exception."
+        ),
+        "{}",
+        failed[0].2
+    );
     assert!(failed[0].2.contains("Web Response: {"), "{}", failed[0].2);
     assert_eq!((report.counts.created, report.counts.failed), (1, 1));
     assert!(report.job_failure.is_none());
 
     // Next cycle: only the failed object is processed again, and now succeeds.
     let (report, _) = h.cycle().await;
-    assert_eq!(h.requests(), vec!["GET /Users?filter=userName+eq+%22alice%40contoso.com%22", "POST /Users"]);
+    assert_eq!(
+        h.requests(),
+        vec![
+            "GET /Users?filter=userName+eq+%22alice%40contoso.com%22",
+            "POST /Users"
+        ]
+    );
     assert_eq!(report.counts.created, 1);
     assert_eq!(h.target.users().len(), 2);
 }
@@ -48,21 +75,44 @@ async fn conflict_on_create_is_logged_and_retried_next_cycle() {
 async fn server_error_on_update_is_retried_next_cycle() {
     let mut h = two_users().await;
     h.cycle().await;
-    h.set_directory(&tenant(&[user("a1", "alice", "Alicia", "CEO", None, ""), user("b2", "bob", "Bob", "Engineer", None, "")], &[]));
-    h.target.set_faults(parse_spec("PATCH /Users/*=500:times=1").unwrap());
+    h.set_directory(&tenant(
+        &[
+            user("a1", "alice", "Alicia", "CEO", None, ""),
+            user("b2", "bob", "Bob", "Engineer", None, ""),
+        ],
+        &[],
+    ));
+    h.target
+        .set_faults(parse_spec("PATCH /Users/*=500:times=1").unwrap());
     let (_, logs) = h.cycle().await;
     assert_eq!(failures(&logs)[0].1, "InternalServerError");
     h.cycle().await;
-    assert_eq!(h.requests(), vec!["GET /Users/{alice@contoso.com}", "PATCH /Users/{alice@contoso.com}"]);
-    assert_eq!(h.user("alice@contoso.com").unwrap()["name"]["givenName"], "Alicia");
+    assert_eq!(
+        h.requests(),
+        vec![
+            "GET /Users/{alice@contoso.com}",
+            "PATCH /Users/{alice@contoso.com}"
+        ]
+    );
+    assert_eq!(
+        h.user("alice@contoso.com").unwrap()["name"]["givenName"],
+        "Alicia"
+    );
 }
 
 #[tokio::test]
 async fn missing_connected_object_is_an_invalid_anchor() {
     let mut h = two_users().await;
     h.cycle().await;
-    h.set_directory(&tenant(&[user("a1", "alice", "Alicia", "CEO", None, ""), user("b2", "bob", "Bob", "Engineer", None, "")], &[]));
-    h.target.set_faults(parse_spec("GET /Users/*=404:times=1").unwrap());
+    h.set_directory(&tenant(
+        &[
+            user("a1", "alice", "Alicia", "CEO", None, ""),
+            user("b2", "bob", "Bob", "Engineer", None, ""),
+        ],
+        &[],
+    ));
+    h.target
+        .set_faults(parse_spec("GET /Users/*=404:times=1").unwrap());
     let (_, logs) = h.cycle().await;
     assert_eq!(failures(&logs)[0].1, "InvalidAnchor");
 }
@@ -70,7 +120,8 @@ async fn missing_connected_object_is_an_invalid_anchor() {
 #[tokio::test]
 async fn dropped_connection_is_a_protocol_error() {
     let mut h = two_users().await;
-    h.target.set_faults(parse_spec("POST /Users=drop:times=1").unwrap());
+    h.target
+        .set_faults(parse_spec("POST /Users=drop:times=1").unwrap());
     let (_, logs) = h.cycle().await;
     assert_eq!(failures(&logs)[0].1, "WebExceptionProtocolError");
 }
@@ -81,7 +132,11 @@ async fn bad_credentials_stop_the_job() {
     h.target.set_faults(parse_spec("* *=unauthorized").unwrap());
     let (report, logs) = h.cycle().await;
     assert!(report.job_failure.is_some());
-    assert_eq!(logs.len(), 1, "the job stops at the first credential failure");
+    assert_eq!(
+        logs.len(),
+        1,
+        "the job stops at the first credential failure"
+    );
     assert_eq!(h.requests().len(), 1);
     // Nothing was watermarked: once the token works, everything is processed.
     h.target.set_faults(Vec::new());
@@ -96,5 +151,8 @@ async fn not_found_instead_of_an_empty_list_is_a_compliance_failure() {
     let (report, logs) = h.cycle().await;
     let reason = report.job_failure.unwrap();
     assert!(reason.contains("SCIM Compliance issue"), "{reason}");
-    assert_eq!(failures(&logs)[0].1, "SystemForCrossDomainIdentityManagementServiceIncompatible");
+    assert_eq!(
+        failures(&logs)[0].1,
+        "SystemForCrossDomainIdentityManagementServiceIncompatible"
+    );
 }

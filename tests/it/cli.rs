@@ -1,0 +1,324 @@
+//! Issues 2 and 3: the binary as a user runs it — outputs, exit codes, located errors for bad input,
+//! and the token never appearing in any output or in the state directory.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{Harness, TOKEN, tenant, user};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the binary (off the async runtime, so an in-process target keeps serving).
+pub async fn run(args: &[&str], cwd: &Path) -> Run {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let cwd = cwd.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+            .args(&args)
+            .current_dir(&cwd)
+            .env_remove("ENTRA_SIM_TOKEN")
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+fn here() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[tokio::test]
+async fn expr_prints_the_result_and_shows_a_caret_on_errors() {
+    let ok = run(
+        &[
+            "expr",
+            r#"Join(" ", [givenName], [surname])"#,
+            "--attr",
+            "givenName=John",
+            "--attr",
+            "surname=Doe",
+        ],
+        here(),
+    )
+    .await;
+    assert_eq!((ok.code, ok.stdout.as_str()), (0, "John Doe\n"));
+    let bad = run(&["expr", r#"Join(" ", [givenName] [surname])"#], here()).await;
+    assert_eq!(bad.code, 3);
+    assert!(bad.stderr.contains("expected ',' or ')'"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("\n                        ^^^^^^^^^"),
+        "{}",
+        bad.stderr
+    );
+    let json = run(
+        &[
+            "expr",
+            r#"Replace([preferredLanguage], "-", , , "_", , )"#,
+            "--attr",
+            "preferredLanguage=EN-US",
+            "--json",
+        ],
+        here(),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["evaluationResult"], serde_json::json!(["EN_US"]));
+    assert_eq!(v["parsingSucceeded"], true);
+    let multi = run(
+        &[
+            "expr",
+            "Join(\",\", [proxyAddresses])",
+            "--attr",
+            "proxyAddresses=a",
+            "--attr",
+            "proxyAddresses=b",
+        ],
+        here(),
+    )
+    .await;
+    assert_eq!(multi.stdout, "a,b\n");
+    let user = run(
+        &[
+            "expr",
+            "NormalizeDiacritics([displayName])",
+            "--user",
+            "bjorn.odegard@contoso.com",
+            "--directory",
+            "directory-samples/contoso.yaml",
+        ],
+        here(),
+    )
+    .await;
+    assert_eq!(user.stdout, "Bjorn OEdegard\n", "{}", user.stderr);
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[tokio::test]
+async fn bad_input_names_file_line_and_field_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mapping = std::fs::read_to_string(here().join("mappings/uni-tel.yaml")).unwrap();
+    write(d, "token", TOKEN);
+    write(
+        d,
+        "directory.yaml",
+        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+    );
+    let job = "directory: directory.yaml\nmapping: mapping.yaml\ntarget:\n  url: http://127.0.0.1:9/scim/v2\n  token_file: token\nscope: all\n";
+    write(d, "job.yaml", job);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("mapping.yaml", mapping.replace("source: displayName", "source: dispayName"), "mapping.yaml:10:15: users.attributes[2].source: unknown source attribute \"dispayName\""),
+        ("mapping.yaml", mapping.replace("Switch([IsSoftDeleted], , \"False\", \"True\", \"True\", \"False\")", "Swich([IsSoftDeleted])"), "mapping.yaml:8:19: users.attributes[1].expression: unknown function 'Swich'; did you mean 'Switch'?"),
+        ("mapping.yaml", mapping.replace("target: displayName", "target: emails[type eq \"work\".value"), "users.attributes[2]"),
+        ("mapping.yaml", format!("{mapping}  scoping:\n    - clauses:\n        - {{ attribute: department, operator: REGEX MATCH, value: \"([\" }}\n"), "mapping.yaml:17:66: users.scoping[0].clauses[0].value: invalid regular expression"),
+        ("directory.yaml", "users:\n  - objectId: a1\n    userPrincipalName: alice@contoso.com\n    manager: nobody\n".to_string(), "directory.yaml:4:14: users[0].manager"),
+        ("directory.yaml", "users:\n  - objectId: a1\n    userPrincipalName: [oops\n".to_string(), "directory.yaml:4:1: malformed YAML"),
+    ];
+    for (file, text, expected) in cases {
+        write(d, "mapping.yaml", &mapping);
+        write(
+            d,
+            "directory.yaml",
+            &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+        );
+        write(d, file, &text);
+        let out = run(&["cycle", "--job", "job.yaml"], d).await;
+        assert_eq!(out.code, 3, "{expected}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(expected),
+            "expected {expected:?} in:\n{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+}
+
+#[tokio::test]
+async fn unreachable_target_is_a_job_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "token", TOKEN);
+    write(
+        d,
+        "directory.yaml",
+        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+    );
+    write(
+        d,
+        "job.yaml",
+        &format!(
+            "directory: directory.yaml\nmapping: {}\ntarget:\n  url: http://127.0.0.1:9/scim/v2\n  token_file: token\nscope: all\n",
+            here().join("mappings/uni-tel.yaml").display()
+        ),
+    );
+    let out = run(&["cycle", "--job", "job.yaml"], d).await;
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("WebExceptionProtocolError") || out.stderr.contains("cycle stopped"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test]
+async fn commands_run_against_a_live_target_and_never_show_the_token() {
+    let a = user("a1", "alice", "Alice", "CEO", None, "");
+    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
+    let h = Harness::new(
+        &tenant(&[a, b], &["a1", "b2"]),
+        "mappings/scim-default.yaml",
+        "assignments:\n  - principal: Team\n",
+        "",
+    )
+    .await;
+    let d = h.dir.path();
+    let mut transcript = String::new();
+
+    let tc = run(&["test-connection", "--job", "job.yaml"], d).await;
+    assert_eq!(tc.code, 0, "{}{}", tc.stdout, tc.stderr);
+    assert!(
+        tc.stdout
+            .contains("The supplied credentials are authorized")
+    );
+    let probes: Vec<String> = h.target.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(probes.len(), 2, "user and group probes: {probes:?}");
+    assert!(probes[0].starts_with("/scim/v2/Users?filter=userName+eq+%22"));
+    assert!(
+        probes[1]
+            .starts_with("/scim/v2/Groups?excludedAttributes=members&filter=displayName+eq+%22")
+    );
+    transcript.push_str(&tc.stdout);
+
+    let pod = run(
+        &[
+            "provision-on-demand",
+            "--job",
+            "job.yaml",
+            "--user",
+            "alice@contoso.com",
+        ],
+        d,
+    )
+    .await;
+    assert_eq!(pod.code, 0, "{}{}", pod.stdout, pod.stderr);
+    assert!(
+        pod.stdout.contains("EntrySynchronizationScoping"),
+        "{}",
+        pod.stdout
+    );
+    assert!(pod.stdout.contains("EntryExportAdd"), "{}", pod.stdout);
+    assert!(h.user("alice@contoso.com").is_some());
+    transcript.push_str(&pod.stdout);
+
+    let group = run(
+        &[
+            "provision-on-demand",
+            "--job",
+            "job.yaml",
+            "--group",
+            "Team",
+            "--member",
+            "bob@contoso.com",
+            "--json",
+        ],
+        d,
+    )
+    .await;
+    assert_eq!(group.code, 0, "{}{}", group.stdout, group.stderr);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&group.stdout).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(entries[0]["key"].as_str().unwrap()).unwrap();
+    assert_eq!(first["result"], "Success");
+    assert_eq!(
+        h.members("Team"),
+        vec!["{bob@contoso.com}"],
+        "only the listed member is added on demand"
+    );
+    transcript.push_str(&group.stdout);
+
+    let too_many = run(
+        &[
+            "provision-on-demand",
+            "--job",
+            "job.yaml",
+            "--group",
+            "Team",
+            "--member",
+            "a",
+            "--member",
+            "b",
+            "--member",
+            "c",
+            "--member",
+            "d",
+            "--member",
+            "e",
+            "--member",
+            "f",
+        ],
+        d,
+    )
+    .await;
+    assert_eq!(too_many.code, 3);
+
+    let cycle = run(&["cycle", "--job", "job.yaml", "--verbose"], d).await;
+    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    assert!(cycle.stdout.contains("initial cycle"), "{}", cycle.stdout);
+    assert_eq!(
+        h.members("Team"),
+        vec!["{alice@contoso.com}", "{bob@contoso.com}"]
+    );
+    transcript.push_str(&cycle.stdout);
+    transcript.push_str(&cycle.stderr);
+
+    let logs = run(&["logs", "--job", "job.yaml", "--json"], d).await;
+    let records: Vec<serde_json::Value> = serde_json::from_str(&logs.stdout).unwrap();
+    assert!(records.len() >= 4);
+    assert!(
+        records
+            .iter()
+            .all(|r| r["cycleId"].is_string() && r["provisioningSteps"].is_array())
+    );
+    transcript.push_str(&logs.stdout);
+
+    // The token appears in no output and nowhere in the state directory.
+    assert!(!transcript.contains(TOKEN));
+    for entry in walk(&d.join(".entra-sim")) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+            "token found in {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    assert!(!out.is_empty());
+    out
+}
