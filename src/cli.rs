@@ -38,7 +38,7 @@ pub enum Command {
     Logs(LogsArgs),
     /// Evaluate an attribute-mapping expression offline (the twin of Graph's parseExpression).
     ///
-    /// Example: entra-sim expr 'Join(" ", [givenName], [surname])' --attr givenName=John --attr surname=Doe
+    /// Example: `entra-sim expr 'Join(" ", [givenName], [surname])' --attr givenName=John --attr surname=Doe`
     Expr(ExprArgs),
     /// The built-in SCIM 2.0 target server.
     #[command(subcommand)]
@@ -110,7 +110,7 @@ pub struct LogsArgs {
 /// Arguments of `expr`.
 #[derive(Debug, Args)]
 pub struct ExprArgs {
-    /// The expression, e.g. 'Join(" ", [givenName], [surname])'.
+    /// The expression, e.g. `Join(" ", [givenName], [surname])`.
     pub expression: String,
     /// A source attribute `name=value`; repeat a name to make it multi-valued.
     #[arg(long = "attr", value_name = "NAME=VALUE")]
