@@ -105,6 +105,52 @@ pub fn guid(rng: &mut dyn RngCore) -> String {
     )
 }
 
+/// What every entry of a job's cycle shares, from the job's settings.
+pub fn entry_context(
+    job: &Job,
+    mode: ScimMode,
+    cycle_id: &str,
+    change_id: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> EntryContext {
+    let settings = &job.settings;
+    EntryContext {
+        job_id: format!("scim.entrasim.{}", job.name),
+        cycle_id: cycle_id.to_string(),
+        change_id,
+        now,
+        mode,
+        target_name: job.name.clone(),
+        delete_not_found_is_success: settings.delete_not_found_is_success,
+        member_batch_size: settings.member_batch_size as usize,
+        create_settings: CreateSettings {
+            primary_types: settings
+                .primary_email_types
+                .iter()
+                .map(|t| PrimaryType {
+                    attr: "emails".into(),
+                    type_value: t.clone(),
+                })
+                .collect(),
+            empty_roles: settings.send_empty_roles,
+        },
+    }
+}
+
+/// Applies an entry's connection changes to an in-memory anchor map (after the store has them).
+pub fn apply_changes(anchors: &mut BTreeMap<ObjectKey, Anchor>, outcome: &EntryOutcome) {
+    for change in &outcome.changes {
+        match change {
+            StateChange::PutAnchor(k, a) => {
+                anchors.insert(k.clone(), a.clone());
+            }
+            StateChange::RemoveAnchor(k) => {
+                anchors.remove(k);
+            }
+        }
+    }
+}
+
 /// Sees every finished entry (the CLI prints a line for each).
 pub trait EntrySink: Observer {
     /// Called once per finished entry that produced a log record.
@@ -124,43 +170,20 @@ struct Cycle<'a, 'b> {
 
 impl Cycle<'_, '_> {
     fn context(&mut self) -> EntryContext {
-        let settings = &self.env.job.settings;
-        EntryContext {
-            job_id: format!("scim.entrasim.{}", self.env.job.name),
-            cycle_id: self.cycle_id.clone(),
-            change_id: guid(self.rng),
-            now: self.env.clock.now(),
-            mode: self.env.mode,
-            target_name: self.env.job.name.clone(),
-            delete_not_found_is_success: settings.delete_not_found_is_success,
-            member_batch_size: settings.member_batch_size as usize,
-            create_settings: CreateSettings {
-                primary_types: settings
-                    .primary_email_types
-                    .iter()
-                    .map(|t| PrimaryType {
-                        attr: "emails".into(),
-                        type_value: t.clone(),
-                    })
-                    .collect(),
-                empty_roles: settings.send_empty_roles,
-            },
-        }
+        let change_id = guid(self.rng);
+        entry_context(
+            self.env.job,
+            self.env.mode,
+            &self.cycle_id,
+            change_id,
+            self.env.clock.now(),
+        )
     }
 
     /// Records an outcome: persists it, updates the in-memory anchors and counts.
     fn record(&mut self, key: &ObjectKey, outcome: &EntryOutcome) -> Result<(), AppError> {
         runner::persist(self.env.store, outcome)?;
-        for change in &outcome.changes {
-            match change {
-                StateChange::PutAnchor(k, a) => {
-                    self.anchors.insert(k.clone(), a.clone());
-                }
-                StateChange::RemoveAnchor(k) => {
-                    self.anchors.remove(k);
-                }
-            }
-        }
+        apply_changes(&mut self.anchors, outcome);
         if let Some(log) = &outcome.log {
             self.counts.add(log);
             self.sink.entry(log);
@@ -324,7 +347,6 @@ pub async fn run_cycle(
         directory: &env.job.directory,
         assignments: &assignments,
         scope: env.job.scope,
-        target_name: &env.job.name,
     };
     let objects = {
         let uniqueness = NoTarget;

@@ -11,18 +11,18 @@ use serde_json::json;
 use crate::cli::OnDemandArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::directory::{MemberKind, User};
-use crate::engine::guid;
+use crate::engine::{apply_changes, entry_context, guid};
 use crate::error::AppError;
 use crate::expr::{EvalContext, NoTarget};
 use crate::http::ScimClient;
 use crate::plan::desired::{self, Sources};
 use crate::plan::{
     Anchor, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
-    ObjectKey, SkipFlow, SourceObject, StateChange, UserFlow, evaluation_failure,
+    ObjectKey, SkipFlow, SourceObject, UserFlow, evaluation_failure,
 };
 use crate::provlog::{LogEntry, Status};
 use crate::runner::{self, Quiet};
-use crate::scim::{self, CreateSettings, OpKind, Outcome, PrimaryType, ScimMode};
+use crate::scim::{self, OpKind, Outcome, ScimMode};
 use crate::store::Store;
 
 use super::Loaded;
@@ -39,28 +39,15 @@ struct Session<'a> {
 
 impl Session<'_> {
     fn context(&mut self) -> EntryContext {
-        let settings = &self.loaded.job.settings;
-        EntryContext {
-            job_id: format!("scim.entrasim.{}", self.loaded.job.name),
-            cycle_id: self.cycle_id.clone(),
-            change_id: guid(&mut self.rng),
-            now: SystemClock.now(),
-            mode: ScimMode::Default,
-            target_name: self.loaded.job.name.clone(),
-            delete_not_found_is_success: settings.delete_not_found_is_success,
-            member_batch_size: settings.member_batch_size as usize,
-            create_settings: CreateSettings {
-                primary_types: settings
-                    .primary_email_types
-                    .iter()
-                    .map(|t| PrimaryType {
-                        attr: "emails".into(),
-                        type_value: t.clone(),
-                    })
-                    .collect(),
-                empty_roles: settings.send_empty_roles,
-            },
-        }
+        // On demand, Entra does not honour aadOptscim062020: always the default shapes.
+        let change_id = guid(&mut self.rng);
+        entry_context(
+            &self.loaded.job,
+            ScimMode::Default,
+            &self.cycle_id,
+            change_id,
+            SystemClock.now(),
+        )
     }
 
     async fn run(&mut self, object: &SourceObject, flow: &mut dyn Flow) -> Result<bool, AppError> {
@@ -70,16 +57,7 @@ impl Session<'_> {
 
     fn record(&mut self, object: &SourceObject, outcome: EntryOutcome) -> Result<bool, AppError> {
         runner::persist(self.store, &outcome)?;
-        for change in &outcome.changes {
-            match change {
-                StateChange::PutAnchor(k, a) => {
-                    self.anchors.insert(k.clone(), a.clone());
-                }
-                StateChange::RemoveAnchor(k) => {
-                    self.anchors.remove(k);
-                }
-            }
-        }
+        apply_changes(&mut self.anchors, &outcome);
         if !outcome.failed {
             self.store.set_watermark(&object.key, &object.fingerprint)?;
         }
@@ -225,7 +203,6 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
         directory,
         assignments: &assignments,
         scope: loaded.job.scope,
-        target_name: &loaded.job.name,
     };
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let cycle_id = guid(&mut rng);

@@ -174,8 +174,6 @@ pub struct Sources<'a> {
     pub assignments: &'a AssignmentIndex,
     /// Assigned-only or sync-all.
     pub scope: ScopeMode,
-    /// The target system's name, for step texts.
-    pub target_name: &'a str,
 }
 
 fn fnv1a64(bytes: &[u8]) -> u64 {

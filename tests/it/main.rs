@@ -13,5 +13,6 @@ mod cli;
 mod cycle;
 mod flag_mode;
 mod responses;
+mod scope;
 mod support;
 mod tidy;

@@ -132,6 +132,11 @@ impl Harness {
             .collect()
     }
 
+    /// Uses another mapping file from the next job rewrite on.
+    pub fn set_mapping(&mut self, path: &Path) {
+        self.mapping = path.to_path_buf();
+    }
+
     /// Rewrites the job file's assignments/settings part (everything after `target`).
     pub fn set_job_extra(&self, job_extra: &str, url_suffix: &str) {
         let job = format!(
