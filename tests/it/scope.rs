@@ -15,7 +15,7 @@ fn write_mapping(h: &Harness, text: &str) -> std::path::PathBuf {
 async fn a_group_leaving_scope_is_deleted_and_its_users_disabled() {
     let a = user("a1", "alice", "Alice", "CEO", None, "");
     let mut h = Harness::new(
-        &tenant(&[a.clone()], &["a1"]),
+        &tenant(std::slice::from_ref(&a), &["a1"]),
         "mappings/unifi.yaml",
         "assignments:\n  - principal: Team\n",
         "",
@@ -128,7 +128,6 @@ async fn scoping_filters_decide_and_a_mapping_change_forces_an_initial_cycle() {
     // Widening the filter is a mapping change: the next cycle is initial and re-evaluates everyone.
     let widened = filtered
         .replace("value: Sales }", "value: Engineering }")
-        .replace("clauses:\n        - {", "clauses:\n        - {")
         .replace("Sales only", "Engineering");
     std::fs::write(&path, format!("{widened}    - name: Sales\n      clauses:\n        - {{ attribute: department, operator: EQUALS, value: Sales }}\n")).unwrap();
     let (report, _) = h.cycle().await;
