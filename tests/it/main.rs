@@ -12,6 +12,7 @@ mod apps;
 mod cli;
 mod cycle;
 mod flag_mode;
+mod lifecycle;
 mod responses;
 mod scope;
 mod support;
