@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use rand::RngCore;
 use serde::Serialize;
 
@@ -155,6 +157,11 @@ pub fn apply_changes(anchors: &mut BTreeMap<ObjectKey, Anchor>, outcome: &EntryO
 pub trait EntrySink: Observer {
     /// Called once per finished entry that produced a log record.
     fn entry(&mut self, log: &LogEntry);
+
+    /// Whether [`Observer::exchange`] should be called (keeping every reply costs memory).
+    fn wants_exchanges(&self) -> bool {
+        false
+    }
 }
 
 struct Cycle<'a, 'b> {
@@ -197,33 +204,38 @@ impl Cycle<'_, '_> {
         Ok(())
     }
 
-    async fn run(&mut self, key: &ObjectKey, flow: &mut dyn Flow) -> Result<(), AppError> {
-        let outcome = runner::drive(flow, self.env.client, self.sink).await;
-        self.record(key, &outcome)
+    /// Turns one piece of work into a flow to drive, an outcome decided without a request, or nothing.
+    fn prepare(&mut self, item: Item<'_>, objects: &HashMap<ObjectKey, &SourceObject>) -> Prepared {
+        match item {
+            Item::Work(work) => self.prepare_work(work, objects),
+            Item::Reference(key) => self.prepare_reference(key, objects),
+        }
     }
 
-    async fn work(
+    fn prepare_work(
         &mut self,
         work: &Work,
         objects: &HashMap<ObjectKey, &SourceObject>,
-    ) -> Result<(), AppError> {
-        if self.job_failure.is_some() {
-            return Ok(());
-        }
-        let ctx = self.context();
+    ) -> Prepared {
         let object = |key: &ObjectKey| objects.get(key).copied();
+        let named = |key: &ObjectKey| {
+            object(key)
+                .map(|o| (o.name.clone(), o.steps.clone()))
+                .unwrap_or_else(|| (key.object_id.clone(), Vec::new()))
+        };
         match work {
             Work::Reconcile(key) => {
                 let Some(obj) = object(key) else {
-                    return Ok(());
+                    return Prepared::Nothing;
                 };
+                let ctx = self.context();
                 if let Some(error) = &obj.error {
                     let outcome =
                         evaluation_failure(&ctx, key, &obj.name, obj.steps.clone(), error.clone());
-                    return self.record(key, &outcome);
+                    return Prepared::Done(key.clone(), Box::new(outcome));
                 }
                 let anchor = self.anchors.get(key).cloned();
-                let mut flow: GroupFlow = UserFlow::new(
+                let flow: GroupFlow = UserFlow::new(
                     ctx,
                     key.clone(),
                     &obj.name,
@@ -231,100 +243,146 @@ impl Cycle<'_, '_> {
                     anchor,
                     obj.steps.clone(),
                 );
-                self.run(key, &mut flow).await
+                Prepared::Flow(key.clone(), Box::new(flow))
             }
             Work::Disable(key, anchor) => {
-                let (name, steps) = object(key)
-                    .map(|o| (o.name.clone(), o.steps.clone()))
-                    .unwrap_or_default();
-                let mut flow = DisableFlow::new(ctx, key.clone(), &name, anchor.clone(), steps);
-                self.run(key, &mut flow).await
+                let (name, steps) = named(key);
+                let flow =
+                    DisableFlow::new(self.context(), key.clone(), &name, anchor.clone(), steps);
+                Prepared::Flow(key.clone(), Box::new(flow))
             }
             Work::Delete(key, anchor) => {
-                let (name, steps) = object(key)
-                    .map(|o| (o.name.clone(), o.steps.clone()))
-                    .unwrap_or_else(|| (key.object_id.clone(), Vec::new()));
-                let mut flow = DeleteFlow::new(ctx, key.clone(), &name, anchor.clone(), steps);
-                self.run(key, &mut flow).await
+                let (name, steps) = named(key);
+                let flow =
+                    DeleteFlow::new(self.context(), key.clone(), &name, anchor.clone(), steps);
+                Prepared::Flow(key.clone(), Box::new(flow))
             }
             Work::Skip(key, reason) => {
-                let (name, steps) = object(key)
-                    .map(|o| (o.name.clone(), o.steps.clone()))
-                    .unwrap_or_else(|| (key.object_id.clone(), Vec::new()));
+                let (name, steps) = named(key);
                 let text = match *reason {
                     "SkipOutOfScopeDeletions" => "The object left scope and SkipOutOfScopeDeletions is set, so it is not disabled.".to_string(),
                     "ScopingFilterNotMatched" => "The object does not pass the scoping filters.".to_string(),
                     "TargetActionNotEnabled" => "The object was deleted in the source but the Delete target action is disabled.".to_string(),
                     other => format!("The object is out of scope ({other})."),
                 };
-                let mut flow = SkipFlow::new(ctx, key, &name, steps, reason, text, Vec::new());
-                self.run(key, &mut flow).await
+                let flow =
+                    SkipFlow::new(self.context(), key, &name, steps, reason, text, Vec::new());
+                Prepared::Flow(key.clone(), Box::new(flow))
             }
-            Work::Forget(_) => Ok(()),
+            Work::Forget(_) => Prepared::Nothing,
         }
     }
 
-    async fn references(
+    /// The manager or member export of a reconciled object, when its references changed.
+    fn prepare_reference(
         &mut self,
-        reconciled: &[ObjectKey],
+        key: &ObjectKey,
+        objects: &HashMap<ObjectKey, &SourceObject>,
+    ) -> Prepared {
+        if self.failed.contains(key) {
+            return Prepared::Nothing;
+        }
+        let (Some(obj), Some(anchor)) = (objects.get(key), self.anchors.get(key).cloned()) else {
+            return Prepared::Nothing;
+        };
+        match key.kind {
+            ObjectKind::User => {
+                let Some(manager) = &obj.manager else {
+                    return Prepared::Nothing;
+                };
+                let manager_key = ObjectKey::user(manager);
+                let Some(manager_anchor) = self.anchors.get(&manager_key) else {
+                    return Prepared::Nothing;
+                };
+                if anchor.manager.as_deref() == Some(manager_anchor.target_id.as_str()) {
+                    return Prepared::Nothing;
+                }
+                let manager_id = manager_anchor.target_id.clone();
+                let manager_name = objects
+                    .get(&manager_key)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default();
+                let flow = ManagerFlow::new(
+                    self.context(),
+                    key.clone(),
+                    &obj.name,
+                    anchor,
+                    manager_id,
+                    &manager_name,
+                );
+                Prepared::Flow(key.clone(), Box::new(flow))
+            }
+            ObjectKind::Group => {
+                // Source order, each member once.
+                let mut seen = BTreeSet::new();
+                let desired: Vec<String> = obj
+                    .members
+                    .iter()
+                    .filter_map(|m| self.anchors.get(m).map(|a| a.target_id.clone()))
+                    .filter(|id| seen.insert(id.clone()))
+                    .collect();
+                let flow =
+                    MembersFlow::new(self.context(), key.clone(), &obj.name, anchor, &desired);
+                if flow.is_noop() {
+                    return Prepared::Nothing;
+                }
+                Prepared::Flow(key.clone(), Box::new(flow))
+            }
+        }
+    }
+
+    /// Drives every item of a phase with at most `settings.concurrency` objects in flight; one
+    /// object's requests stay in order, and each outcome is persisted as soon as it arrives.
+    async fn phase(
+        &mut self,
+        items: impl Iterator<Item = Item<'_>>,
         objects: &HashMap<ObjectKey, &SourceObject>,
     ) -> Result<(), AppError> {
-        for key in reconciled {
-            if self.job_failure.is_some() || self.failed.contains(key) {
-                continue;
+        let client = self.env.client;
+        let limit = usize::try_from(self.env.job.settings.concurrency)
+            .unwrap_or(1)
+            .max(1);
+        let keep = self.sink.wants_exchanges();
+        let mut items = items;
+        let mut inflight = FuturesUnordered::new();
+        loop {
+            while inflight.len() < limit && self.job_failure.is_none() {
+                let Some(item) = items.next() else { break };
+                match self.prepare(item, objects) {
+                    Prepared::Nothing => {}
+                    Prepared::Done(key, outcome) => self.record(&key, &outcome)?,
+                    Prepared::Flow(key, mut flow) => inflight.push(async move {
+                        let (outcome, exchanges) = runner::drive(flow.as_mut(), client, keep).await;
+                        (key, outcome, exchanges)
+                    }),
+                }
             }
-            let (Some(obj), Some(anchor)) = (objects.get(key), self.anchors.get(key).cloned())
-            else {
-                continue;
+            let Some((key, outcome, exchanges)) = inflight.next().await else {
+                break;
             };
-            match key.kind {
-                ObjectKind::User => {
-                    let Some(manager) = &obj.manager else {
-                        continue;
-                    };
-                    let manager_key = ObjectKey::user(manager);
-                    let Some(manager_anchor) = self.anchors.get(&manager_key) else {
-                        continue;
-                    };
-                    if anchor.manager.as_deref() == Some(manager_anchor.target_id.as_str()) {
-                        continue;
-                    }
-                    let manager_id = manager_anchor.target_id.clone();
-                    let manager_name = objects
-                        .get(&manager_key)
-                        .map(|o| o.name.clone())
-                        .unwrap_or_default();
-                    let ctx = self.context();
-                    let mut flow = ManagerFlow::new(
-                        ctx,
-                        key.clone(),
-                        &obj.name,
-                        anchor,
-                        manager_id,
-                        &manager_name,
-                    );
-                    self.run(key, &mut flow).await?;
-                }
-                ObjectKind::Group => {
-                    // Source order, each member once.
-                    let mut seen = BTreeSet::new();
-                    let desired: Vec<String> = obj
-                        .members
-                        .iter()
-                        .filter_map(|m| self.anchors.get(m).map(|a| a.target_id.clone()))
-                        .filter(|id| seen.insert(id.clone()))
-                        .collect();
-                    let ctx = self.context();
-                    let mut flow = MembersFlow::new(ctx, key.clone(), &obj.name, anchor, &desired);
-                    if flow.is_noop() {
-                        continue;
-                    }
-                    self.run(key, &mut flow).await?;
-                }
+            for (request, reply) in &exchanges {
+                self.sink.exchange(request, reply);
             }
+            self.record(&key, &outcome)?;
         }
         Ok(())
     }
+}
+
+/// One unit of a phase.
+#[derive(Clone, Copy)]
+enum Item<'w> {
+    /// Reconcile, disable, delete, skip or forget an object.
+    Work(&'w Work),
+    /// Export the references of a reconciled object.
+    Reference(&'w ObjectKey),
+}
+
+/// What [`Cycle::prepare`] decided.
+enum Prepared {
+    Nothing,
+    Done(ObjectKey, Box<EntryOutcome>),
+    Flow(ObjectKey, Box<dyn Flow + Send>),
 }
 
 /// Runs one cycle.
@@ -398,13 +456,18 @@ pub async fn run_cycle(
             _ => None,
         })
         .collect();
-    for work in plan.users.iter().chain(plan.groups.iter()) {
-        cycle.work(work, &by_key).await?;
-    }
-    cycle.references(&reconciled, &by_key).await?;
-    for work in &plan.deprovision {
-        cycle.work(work, &by_key).await?;
-    }
+    cycle
+        .phase(plan.users.iter().map(Item::Work), &by_key)
+        .await?;
+    cycle
+        .phase(plan.groups.iter().map(Item::Work), &by_key)
+        .await?;
+    cycle
+        .phase(reconciled.iter().map(Item::Reference), &by_key)
+        .await?;
+    cycle
+        .phase(plan.deprovision.iter().map(Item::Work), &by_key)
+        .await?;
 
     // Advance watermarks of every object whose entries all succeeded.
     if cycle.job_failure.is_none() {

@@ -12,29 +12,24 @@ pub trait Observer {
     fn exchange(&mut self, request: &Request, reply: &Reply);
 }
 
-/// An observer that ignores everything.
-#[derive(Debug, Default)]
-pub struct Quiet;
-
-impl Observer for Quiet {
-    fn exchange(&mut self, _request: &Request, _reply: &Reply) {}
-}
-
-/// Runs `flow` to completion against `client`.
+/// Runs `flow` to completion against `client`; with `keep`, also returns every exchange.
 pub async fn drive(
-    flow: &mut dyn Flow,
+    flow: &mut (dyn Flow + Send),
     client: &ScimClient,
-    observer: &mut dyn Observer,
-) -> EntryOutcome {
+    keep: bool,
+) -> (EntryOutcome, Vec<(Request, Reply)>) {
     let mut reply = None;
+    let mut exchanges = Vec::new();
     loop {
         match flow.step(reply.take()) {
             Next::Send(request) => {
                 let answer = client.send(&request).await;
-                observer.exchange(&request, &answer);
+                if keep {
+                    exchanges.push((request, answer.clone()));
+                }
                 reply = Some(answer);
             }
-            Next::Done(outcome) => return *outcome,
+            Next::Done(outcome) => return (*outcome, exchanges),
         }
     }
 }

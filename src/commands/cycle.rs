@@ -43,6 +43,10 @@ impl EntrySink for Printer {
             println!("{}", output::entry_line(log));
         }
     }
+
+    fn wants_exchanges(&self) -> bool {
+        self.verbose && !self.json
+    }
 }
 
 fn sample_job() -> PathBuf {

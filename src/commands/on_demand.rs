@@ -21,7 +21,7 @@ use crate::plan::{
     ObjectKey, SkipFlow, SourceObject, UserFlow, evaluation_failure,
 };
 use crate::provlog::{LogEntry, Status};
-use crate::runner::{self, Quiet};
+use crate::runner;
 use crate::scim::{self, OpKind, Outcome, ScimMode};
 use crate::store::Store;
 
@@ -50,8 +50,12 @@ impl Session<'_> {
         )
     }
 
-    async fn run(&mut self, object: &SourceObject, flow: &mut dyn Flow) -> Result<bool, AppError> {
-        let outcome = runner::drive(flow, self.client, &mut Quiet).await;
+    async fn run(
+        &mut self,
+        object: &SourceObject,
+        flow: &mut (dyn Flow + Send),
+    ) -> Result<bool, AppError> {
+        let (outcome, _) = runner::drive(flow, self.client, false).await;
         self.record(object, outcome)
     }
 

@@ -180,3 +180,58 @@ async fn uniflow_online_creates_disables_and_deletes() {
     assert_eq!(report.counts.deleted, 1);
     assert!(h.user("bob@contoso.com").is_none());
 }
+
+#[tokio::test]
+async fn concurrency_changes_the_pace_not_the_result() {
+    let mut serial = Harness::shipped("sample").await;
+    let mut parallel = Harness::shipped_with("sample", 8).await;
+    let (a, _) = serial.cycle().await;
+    let (b, _) = parallel.cycle().await;
+    assert_eq!(a.counts, b.counts);
+    let summary = |h: &Harness| {
+        let mut users: Vec<String> = h
+            .target
+            .users()
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} {} {}",
+                    u["userName"],
+                    u["active"],
+                    h.names(
+                        &u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"]
+                            ["value"]
+                            .to_string()
+                    )
+                )
+            })
+            .collect();
+        users.sort();
+        let mut groups: Vec<String> = h
+            .target
+            .groups()
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} {:?}",
+                    g["displayName"],
+                    h.members(g["displayName"].as_str().unwrap())
+                )
+            })
+            .collect();
+        groups.sort();
+        (users, groups)
+    };
+    assert_eq!(summary(&serial), summary(&parallel));
+    // Each object's own requests stay in order: its match query precedes its POST.
+    let requests = parallel.requests();
+    for (i, r) in requests.iter().enumerate() {
+        if r == "POST /Users" {
+            assert!(
+                requests[..i]
+                    .iter()
+                    .any(|q| q.starts_with("GET /Users?filter="))
+            );
+        }
+    }
+}

@@ -27,6 +27,8 @@ pub struct Harness {
     pub clock: FakeClock,
     mapping: PathBuf,
     seed: u64,
+    /// Held open across cycles, as a long-running service would (sled releases its lock lazily).
+    store: Option<entra_sim::store::Store>,
 }
 
 #[derive(Default)]
@@ -69,6 +71,7 @@ impl Harness {
             clock: FakeClock::new(start_time()),
             mapping: repo(mapping),
             seed: 1,
+            store: None,
         };
         harness.set_job_extra(job_extra, url_suffix);
         harness
@@ -92,7 +95,10 @@ impl Harness {
         let loaded = self.loaded();
         let token = loaded.token().unwrap();
         let client = loaded.client(&loaded.base_url, &token).unwrap();
-        let store = loaded.store().unwrap();
+        if self.store.is_none() {
+            self.store = Some(loaded.store().unwrap());
+        }
+        let store = self.store.take().unwrap();
         let env = CycleEnv {
             job: &loaded.job,
             compiled: &loaded.compiled,
@@ -105,6 +111,7 @@ impl Harness {
         let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
         let mut sink = Collect::default();
         let report = engine::run_cycle(&env, &mut rng, &mut sink).await.unwrap();
+        self.store = Some(store);
         self.clock.advance(chrono::Duration::minutes(40));
         (report, sink.logs)
     }
@@ -198,6 +205,11 @@ impl Harness {
     /// A shipped job (`jobs/NAME.yaml`) pointed at an in-process target; its directory and
     /// mapping are the repository's files.
     pub async fn shipped(job: &str) -> Harness {
+        Harness::shipped_with(job, 1).await
+    }
+
+    /// [`Harness::shipped`] with `settings.concurrency` set.
+    pub async fn shipped_with(job: &str, concurrency: u32) -> Harness {
         let text = std::fs::read_to_string(repo(&format!("jobs/{job}.yaml"))).unwrap();
         let mut value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
         let directory =
@@ -211,6 +223,12 @@ impl Harness {
         let map = value.as_mapping_mut().unwrap();
         for key in ["directory", "mapping", "target"] {
             map.remove(key);
+        }
+        if concurrency > 1 {
+            let settings = map
+                .entry("settings".into())
+                .or_insert(serde_yaml::Value::Mapping(Default::default()));
+            settings["concurrency"] = serde_yaml::Value::from(concurrency);
         }
         let extra = if map.is_empty() {
             String::new()
