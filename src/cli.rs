@@ -28,6 +28,13 @@ pub enum Command {
     ///
     /// Example: entra-sim provision-on-demand --job jobs/sample.yaml --user adele.vance@contoso.com
     ProvisionOnDemand(OnDemandArgs),
+    /// Show what the next cycle would send, without sending any write.
+    ///
+    /// Reads (matching queries, reads by id) go to the server; writes are printed per object with
+    /// the reason. Nothing is stored. The next `cycle` sends exactly these writes.
+    ///
+    /// Example: entra-sim plan --job jobs/sample.yaml
+    Plan(JobArgs),
     /// Check the Tenant URL and token the way Entra's "Test Connection" does.
     ///
     /// Example: entra-sim test-connection --job jobs/sample.yaml

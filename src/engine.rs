@@ -88,6 +88,8 @@ pub struct CycleEnv<'a> {
     pub mode: ScimMode,
     /// The clock.
     pub clock: &'a dyn Clock,
+    /// Plan only: the client answers writes itself and nothing is persisted.
+    pub dry_run: bool,
 }
 
 /// A GUID string from `rng`.
@@ -189,7 +191,9 @@ impl Cycle<'_, '_> {
 
     /// Records an outcome: persists it, updates the in-memory anchors and counts.
     fn record(&mut self, key: &ObjectKey, outcome: &EntryOutcome) -> Result<(), AppError> {
-        runner::persist(self.env.store, outcome)?;
+        if !self.env.dry_run {
+            runner::persist(self.env.store, outcome)?;
+        }
         apply_changes(&mut self.anchors, outcome);
         if let Some(log) = &outcome.log {
             self.counts.add(log);
@@ -397,7 +401,6 @@ pub async fn run_cycle(
     let kind = if previous.as_deref() == Some(env.compiled.fingerprint.as_str()) {
         CycleKind::Incremental
     } else {
-        store.clear_watermarks()?;
         CycleKind::Initial
     };
     let assignments = env.job.assignment_index();
@@ -469,8 +472,9 @@ pub async fn run_cycle(
         .phase(plan.deprovision.iter().map(Item::Work), &by_key)
         .await?;
 
-    // Advance watermarks of every object whose entries all succeeded.
-    if cycle.job_failure.is_none() {
+    // Advance watermarks of every object whose entries all succeeded; a failed object loses its
+    // watermark so that the next cycle retries it even when it does not change again.
+    if cycle.job_failure.is_none() && !env.dry_run {
         for work in plan
             .users
             .iter()
@@ -485,6 +489,7 @@ pub async fn run_cycle(
                 | Work::Forget(k) => k,
             };
             if cycle.failed.contains(key) {
+                store.remove_watermark(key)?;
                 continue;
             }
             match by_key.get(key) {
@@ -505,6 +510,8 @@ pub async fn run_cycle(
         counts: cycle.counts,
         job_failure: cycle.job_failure,
     };
-    store.set_meta("last_cycle", &report)?;
+    if !env.dry_run {
+        store.set_meta("last_cycle", &report)?;
+    }
     Ok(report)
 }

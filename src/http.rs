@@ -10,6 +10,13 @@ pub struct ScimClient {
     client: reqwest::Client,
     base: String,
     token: String,
+    dry_run: Option<DryRun>,
+}
+
+/// A planning client: reads go to the server, writes are kept and answered here.
+#[derive(Default)]
+struct DryRun {
+    planned: std::sync::Mutex<Vec<Request>>,
 }
 
 impl std::fmt::Debug for ScimClient {
@@ -39,7 +46,45 @@ impl ScimClient {
             client,
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            dry_run: None,
         })
+    }
+
+    /// This client, planning: GETs are sent; POST, PATCH and DELETE are recorded and answered
+    /// as a compliant server would (a POST gets back its body with the id `planned-N`).
+    pub fn planning(mut self) -> Self {
+        self.dry_run = Some(DryRun::default());
+        self
+    }
+
+    /// The writes a planning client kept, in the order they were planned.
+    pub fn planned(&self) -> Vec<Request> {
+        self.dry_run
+            .as_ref()
+            .map(|d| d.planned.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .unwrap_or_default()
+    }
+
+    fn plan(&self, dry_run: &DryRun, request: &Request) -> Reply {
+        let mut planned = dry_run.planned.lock().unwrap_or_else(|p| p.into_inner());
+        planned.push(request.clone());
+        let body = match (request.method, &request.body) {
+            (Method::Post, Some(serde_json::Value::Object(body))) => {
+                let mut created = body.clone();
+                created.insert("id".into(), format!("planned-{}", planned.len()).into());
+                serde_json::Value::Object(created).to_string().into_bytes()
+            }
+            _ => Vec::new(),
+        };
+        let status = match request.method {
+            Method::Post => 201,
+            _ => 204,
+        };
+        Reply::Http {
+            status,
+            retry_after: None,
+            body,
+        }
     }
 
     /// The Tenant URL requests go to.
@@ -49,6 +94,11 @@ impl ScimClient {
 
     /// Sends `request` and waits for the reply.
     pub async fn send(&self, request: &Request) -> Reply {
+        if let Some(dry_run) = &self.dry_run
+            && request.method != Method::Get
+        {
+            return self.plan(dry_run, request);
+        }
         let url = format!("{}{}", self.base, request.path);
         let method = match request.method {
             Method::Get => reqwest::Method::GET,

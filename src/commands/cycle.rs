@@ -88,6 +88,7 @@ async fn cycle(
         client,
         mode: loaded.mode,
         clock: &clock,
+        dry_run: false,
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(
         clock

@@ -5,6 +5,7 @@ mod cycle;
 mod expr;
 mod logs;
 mod on_demand;
+pub mod plan;
 mod target;
 mod test_connection;
 
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Cycle(args) => cycle::run(args).await,
         Command::ProvisionOnDemand(args) => on_demand::run(args).await,
         Command::TestConnection(args) => test_connection::run(args).await,
+        Command::Plan(args) => plan::run(args).await,
         Command::Logs(args) => logs::run(args),
         Command::Expr(args) => expr::run(args),
         Command::Target(TargetCommand::Serve(args)) => target::serve(args).await,

@@ -13,6 +13,7 @@ mod cli;
 mod cycle;
 mod flag_mode;
 mod lifecycle;
+mod plan;
 mod responses;
 mod scope;
 mod support;

@@ -29,6 +29,8 @@ pub struct Harness {
     seed: u64,
     /// Held open across cycles, as a long-running service would (sled releases its lock lazily).
     store: Option<entra_sim::store::Store>,
+    /// Target ids seen so far and the names they stand for.
+    known: std::cell::RefCell<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Default)]
@@ -72,6 +74,7 @@ impl Harness {
             mapping: repo(mapping),
             seed: 1,
             store: None,
+            known: Default::default(),
         };
         harness.set_job_extra(job_extra, url_suffix);
         harness
@@ -106,6 +109,7 @@ impl Harness {
             client: &client,
             mode: loaded.mode,
             clock: &self.clock,
+            dry_run: false,
         };
         self.seed += 1;
         let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
@@ -114,6 +118,86 @@ impl Harness {
         self.store = Some(store);
         self.clock.advance(chrono::Duration::minutes(40));
         (report, sink.logs)
+    }
+
+    /// Plans the next cycle (reads sent, writes kept) and returns the planned writes as
+    /// `METHOD path body`, with planned and real ids replaced by names.
+    pub async fn plan(&mut self) -> Vec<String> {
+        self.target.clear_requests();
+        let loaded = self.loaded();
+        let token = loaded.token().unwrap();
+        let client = loaded.client(&loaded.base_url, &token).unwrap().planning();
+        if self.store.is_none() {
+            self.store = Some(loaded.store().unwrap());
+        }
+        let store = self.store.take().unwrap();
+        let env = CycleEnv {
+            job: &loaded.job,
+            compiled: &loaded.compiled,
+            store: &store,
+            client: &client,
+            mode: loaded.mode,
+            clock: &self.clock,
+            dry_run: true,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+        let mut planner = entra_sim::commands::plan::Planner::default();
+        engine::run_cycle(&env, &mut rng, &mut planner)
+            .await
+            .unwrap();
+        self.store = Some(store);
+        let planned: Vec<_> = planner
+            .changes
+            .iter()
+            .flat_map(|c| c.requests.clone())
+            .collect();
+        assert_eq!(
+            planned,
+            client.planned(),
+            "the planner saw every planned write"
+        );
+        let mut out = Vec::new();
+        for request in &planned {
+            let mut text = format!(
+                "{} {} {}",
+                request.method.as_str(),
+                request.path,
+                request
+                    .body
+                    .as_ref()
+                    .map(|b| b.to_string())
+                    .unwrap_or_default()
+            );
+            for (i, earlier) in planned.iter().enumerate().rev() {
+                if let Some(body) = &earlier.body {
+                    let name = body
+                        .get("userName")
+                        .or_else(|| body.get("displayName"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    text = text.replace(&format!("planned-{}", i + 1), &format!("{{{name}}}"));
+                }
+            }
+            out.push(self.names(&text));
+        }
+        out
+    }
+
+    /// The writes of the last cycle, as [`Harness::plan`] renders them.
+    pub fn writes(&self) -> Vec<String> {
+        self.target
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| {
+                self.names(&format!(
+                    "{} {} {}",
+                    r.method,
+                    r.path,
+                    r.body.json().map(|b| b.to_string()).unwrap_or_default()
+                ))
+            })
+            .collect()
     }
 
     /// The requests of the last cycle as `METHOD path` with `/scim/v2` removed and target ids
@@ -154,19 +238,25 @@ impl Harness {
         std::fs::write(self.dir.path().join("job.yaml"), job).unwrap();
     }
 
-    /// `text` with every target id replaced by `{name}`.
+    /// `text` with every target id replaced by `{name}` — also ids of objects deleted since they
+    /// were first seen.
     pub fn names(&self, text: &str) -> String {
-        let mut out = text.replacen("/scim/v2", "", 1);
+        let mut known = self.known.borrow_mut();
         for user in self.target.users() {
-            let id = user["id"].as_str().unwrap().to_string();
-            out = out.replace(&id, &format!("{{{}}}", user["userName"].as_str().unwrap()));
+            known.insert(
+                user["id"].as_str().unwrap().to_string(),
+                format!("{{{}}}", user["userName"].as_str().unwrap()),
+            );
         }
         for group in self.target.groups() {
-            let id = group["id"].as_str().unwrap().to_string();
-            out = out.replace(
-                &id,
-                &format!("{{{}}}", group["displayName"].as_str().unwrap()),
+            known.insert(
+                group["id"].as_str().unwrap().to_string(),
+                format!("{{{}}}", group["displayName"].as_str().unwrap()),
             );
+        }
+        let mut out = text.replacen("/scim/v2", "", 1);
+        for (id, name) in known.iter() {
+            out = out.replace(id, name);
         }
         out
     }
