@@ -35,6 +35,11 @@ pub enum Command {
     ///
     /// Example: entra-sim plan --job jobs/sample.yaml
     Plan(JobArgs),
+    /// Read back every provisioned object (groups with members) and report where the target
+    /// drifted from what was exported or what the mapping says. Exits 1 on drift.
+    ///
+    /// Example: entra-sim drift --job jobs/sample.yaml --json
+    Drift(JobArgs),
     /// Check the Tenant URL and token the way Entra's "Test Connection" does.
     ///
     /// Example: entra-sim test-connection --job jobs/sample.yaml

@@ -2,6 +2,7 @@
 //! a job into everything a cycle needs.
 
 mod cycle;
+mod drift;
 mod expr;
 mod logs;
 mod on_demand;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::ProvisionOnDemand(args) => on_demand::run(args).await,
         Command::TestConnection(args) => test_connection::run(args).await,
         Command::Plan(args) => plan::run(args).await,
+        Command::Drift(args) => drift::run(args).await,
         Command::Logs(args) => logs::run(args),
         Command::Expr(args) => expr::run(args),
         Command::Target(TargetCommand::Serve(args)) => target::serve(args).await,

@@ -11,6 +11,7 @@
 mod apps;
 mod cli;
 mod cycle;
+mod drift;
 mod flag_mode;
 mod lifecycle;
 mod plan;

@@ -183,6 +183,11 @@ impl Harness {
         out
     }
 
+    /// Closes the state store so that a separate process (the binary) can open it.
+    pub fn close_store(&mut self) {
+        self.store = None;
+    }
+
     /// The writes of the last cycle, as [`Harness::plan`] renders them.
     pub fn writes(&self) -> Vec<String> {
         self.target
