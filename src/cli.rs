@@ -35,6 +35,11 @@ pub enum Command {
     ///
     /// Example: entra-sim plan --job jobs/sample.yaml
     Plan(JobArgs),
+    /// The next cycle's planned writes in the default and the aadOptscim062020 dialects, side by
+    /// side, with every difference.
+    ///
+    /// Example: entra-sim compare-modes --job jobs/sample.yaml
+    CompareModes(JobArgs),
     /// Read back every provisioned object (groups with members) and report where the target
     /// drifted from what was exported or what the mapping says. Exits 1 on drift.
     ///

@@ -1,6 +1,7 @@
 //! One file per subcommand. This module dispatches and holds what several commands share: loading
 //! a job into everything a cycle needs.
 
+mod compare_modes;
 mod cycle;
 mod drift;
 mod expr;
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::TestConnection(args) => test_connection::run(args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::Drift(args) => drift::run(args).await,
+        Command::CompareModes(args) => compare_modes::run(args).await,
         Command::Logs(args) => logs::run(args),
         Command::Expr(args) => expr::run(args),
         Command::Target(TargetCommand::Serve(args)) => target::serve(args).await,

@@ -43,3 +43,61 @@ async fn incremental_plans_match_their_cycles() {
     h.cycle().await;
     assert_eq!(h.writes(), planned);
 }
+
+#[tokio::test]
+async fn compare_modes_shows_the_dialect_differences() {
+    let a = user("a1", "alice", "Alice", "CEO", None, "");
+    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
+    let mut h = Harness::new(
+        &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
+        "mappings/scim-default.yaml",
+        "assignments:\n  - principal: Team\n",
+        "",
+    )
+    .await;
+    h.cycle().await;
+    h.set_directory(&tenant(
+        &[user("a1", "alice", "Alicia", "Chair", None, ""), b],
+        &["a1"],
+    ));
+    h.close_store();
+    let out = crate::cli::run(
+        &["compare-modes", "--job", "job.yaml", "--json"],
+        h.dir.path(),
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let pairs: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    let all: Vec<String> = pairs
+        .iter()
+        .flat_map(|p| {
+            p["differences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(
+        all.iter()
+            .any(|d| d.contains("\"Replace\" → \"replace\"")
+                || d.contains("\"Remove\" → \"remove\"")),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter().any(|d| d.contains("\"False\" → false")),
+        "string vs JSON boolean: {all:#?}"
+    );
+    assert!(
+        all.iter().any(|d| d.contains("members[value eq")),
+        "member removal form: {all:#?}"
+    );
+    assert!(
+        pairs
+            .iter()
+            .any(|p| p["aadOptScim062020"]["body"]["Operations"][0]
+                .get("path")
+                .is_none()),
+        "merged path-less replace: {pairs:#?}"
+    );
+}

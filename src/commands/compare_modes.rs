@@ -1,0 +1,141 @@
+//! `entra-sim compare-modes`: the next cycle's planned writes rendered in the default dialect and in
+//! the `aadOptscim062020` dialect (§2.5), side by side, with every difference pointed out — so a
+//! developer knows whether their server needs the flag.
+
+use rand::SeedableRng;
+use serde::Serialize;
+
+use crate::cli::JobArgs;
+use crate::clock::{Clock, SystemClock};
+use crate::engine::{self, CycleEnv};
+use crate::error::AppError;
+use crate::plan::Request;
+use crate::scim::ScimMode;
+
+use super::plan::Planner;
+
+/// One write in both dialects.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Pair {
+    object: String,
+    default: Request,
+    aad_opt_scim062020: Request,
+    differences: Vec<String>,
+}
+
+async fn planned(
+    loaded: &super::Loaded,
+    store: &crate::store::Store,
+    mode: ScimMode,
+) -> Result<Vec<(String, Request)>, AppError> {
+    let token = loaded.token()?;
+    let client = loaded.client(&loaded.base_url, &token)?.planning();
+    let clock = SystemClock;
+    let env = CycleEnv {
+        job: &loaded.job,
+        compiled: &loaded.compiled,
+        store,
+        client: &client,
+        mode,
+        clock: &clock,
+        dry_run: true,
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(
+        clock
+            .now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .unsigned_abs(),
+    );
+    let mut planner = Planner::default();
+    let report = engine::run_cycle(&env, &mut rng, &mut planner).await?;
+    if let Some(reason) = report.job_failure {
+        return Err(AppError::Job(format!("planning stopped: {reason}")));
+    }
+    Ok(planner
+        .changes
+        .into_iter()
+        .flat_map(|c| {
+            let object = format!("{} '{}'", c.object_type, c.name);
+            c.requests.into_iter().map(move |r| (object.clone(), r))
+        })
+        .collect())
+}
+
+/// Where two JSON values differ, as `path: a → b` lines.
+fn differences(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Object(x), J::Object(y)) => {
+            for key in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                differences(
+                    &format!("{path}.{key}"),
+                    x.get(key).unwrap_or(&J::Null),
+                    y.get(key).unwrap_or(&J::Null),
+                    out,
+                );
+            }
+        }
+        (J::Array(x), J::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                differences(&format!("{path}[{i}]"), p, q, out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: {a} → {b}")),
+        _ => {}
+    }
+}
+
+pub async fn run(args: JobArgs) -> Result<i32, AppError> {
+    let loaded = super::load(&args.job)?;
+    let store = loaded.store()?;
+    let default = planned(&loaded, &store, ScimMode::Default).await?;
+    let flagged = planned(&loaded, &store, ScimMode::Aad062020).await?;
+    let mut pairs = Vec::new();
+    for ((object, a), (_, b)) in default.into_iter().zip(flagged) {
+        let mut diffs = Vec::new();
+        if a.path != b.path {
+            diffs.push(format!("path: {} → {}", a.path, b.path));
+        }
+        differences(
+            "body",
+            a.body.as_ref().unwrap_or(&serde_json::Value::Null),
+            b.body.as_ref().unwrap_or(&serde_json::Value::Null),
+            &mut diffs,
+        );
+        pairs.push(Pair {
+            object,
+            default: a,
+            aad_opt_scim062020: b,
+            differences: diffs,
+        });
+    }
+    let differing = pairs.iter().filter(|p| !p.differences.is_empty()).count();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&pairs).map_err(|e| AppError::Local(e.to_string()))?
+        );
+        return Ok(0);
+    }
+    for pair in pairs.iter().filter(|p| !p.differences.is_empty()) {
+        println!(
+            "{}: {} {}",
+            pair.object,
+            pair.default.method.as_str(),
+            pair.default.path
+        );
+        let show = |r: &Request| r.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
+        println!("  default          {}", show(&pair.default));
+        println!("  aadOptscim062020 {}", show(&pair.aad_opt_scim062020));
+        for d in &pair.differences {
+            println!("    ≠ {d}");
+        }
+    }
+    println!(
+        "{} planned write(s); {differing} differ between the default and aadOptscim062020 dialects",
+        pairs.len()
+    );
+    Ok(0)
+}
