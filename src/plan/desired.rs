@@ -123,7 +123,7 @@ fn compile_object(
                     ),
                     format!("{}.target", attr.field),
                     format!(
-                        "invalid SCIM path \"{}\": expected {}",
+                        "invalid SCIM path `{}`: expected {}",
                         attr.target, e.expected
                     ),
                 ));

@@ -8,4 +8,7 @@
     clippy::panic
 )]
 
+mod schemas;
+mod support;
 mod tidy;
+mod validate;
