@@ -8,6 +8,8 @@
     clippy::panic
 )]
 
+mod cli;
+mod logs_csv;
 mod schemas;
 mod support;
 mod tidy;

@@ -24,6 +24,11 @@ impl Fixture {
         }
     }
 
+    /// The fixture dir.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Writes `name` (relative to the fixture dir) and returns its path.
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
