@@ -1,6 +1,9 @@
 //! Command-line syntax (clap): only what the user typed. Turning it into a validated job happens in
 //! `config`; doing the work happens in `commands`.
 
+// Doc comments here are --help text: `[givenName]` is an expression, not an intra-doc link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -52,14 +55,27 @@ pub enum Command {
     /// List the provisioning logs of a job (Graph provisioningObjectSummary records).
     ///
     /// Example: entra-sim logs --job jobs/sample.yaml --status failure
+    ///
+    /// Example: entra-sim logs --job jobs/sample.yaml --format csv --out logs/
     Logs(LogsArgs),
     /// Evaluate an attribute-mapping expression offline (the twin of Graph's parseExpression).
     ///
-    /// Example: `entra-sim expr 'Join(" ", [givenName], [surname])' --attr givenName=John --attr surname=Doe`
+    /// Example: entra-sim expr 'Join(" ", [givenName], [surname])' --attr givenName=John --attr surname=Doe
     Expr(ExprArgs),
     /// The built-in SCIM 2.0 target server.
+    ///
+    /// Example: entra-sim target serve --port 8080 --token s3cret
     #[command(subcommand)]
     Target(TargetCommand),
+    /// Check a job, its directory and its mapping without touching the network, reporting every
+    /// problem as file:line:column: field: message (exit code 3 when there are problems).
+    ///
+    /// Example: entra-sim validate --job jobs/sample.yaml --json
+    Validate(JobArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: entra-sim completions bash > ~/.local/share/bash-completion/completions/entra-sim
+    Completions(CompletionsArgs),
 }
 
 /// Arguments naming a job file.
@@ -119,15 +135,39 @@ pub struct LogsArgs {
     /// Only this status: success, failure, skipped or warning.
     #[arg(long)]
     pub status: Option<String>,
-    /// Print the records as JSON.
-    #[arg(long)]
+    /// Print the records as JSON (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// json: Graph provisioningObjectSummary records; csv: the portal's three-file download.
+    #[arg(long, value_enum)]
+    pub format: Option<LogFormat>,
+    /// Write the export into this directory (csv: default the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// How `logs` exports records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Graph `provisioningObjectSummary` JSON.
+    Json,
+    /// `ProvisioningLogs.csv`, `ProvisioningLogs_ProvisioningSteps.csv` and
+    /// `ProvisioningLogs_ModifiedProperties.csv`, joined by Change ID.
+    Csv,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `expr`.
 #[derive(Debug, Args)]
 pub struct ExprArgs {
-    /// The expression, e.g. `Join(" ", [givenName], [surname])`.
+    /// The expression, e.g. 'Join(" ", [givenName], [surname])'.
     pub expression: String,
     /// A source attribute `name=value`; repeat a name to make it multi-valued.
     #[arg(long = "attr", value_name = "NAME=VALUE")]

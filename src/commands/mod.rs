@@ -2,6 +2,7 @@
 //! a job into everything a cycle needs.
 
 mod compare_modes;
+mod completions;
 mod cycle;
 mod drift;
 mod expr;
@@ -10,6 +11,7 @@ mod on_demand;
 pub mod plan;
 mod target;
 mod test_connection;
+mod validate;
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use crate::cli::{Cli, Command, TargetCommand};
 use crate::config::{self, Job, Secret};
 use crate::error::AppError;
 use crate::http::ScimClient;
-use crate::plan::desired::{self, CompiledMapping};
+use crate::plan::desired::CompiledMapping;
 use crate::scim::{self, ScimMode};
 use crate::store::Store;
 
@@ -34,6 +36,8 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Logs(args) => logs::run(args),
         Command::Expr(args) => expr::run(args),
         Command::Target(TargetCommand::Serve(args)) => target::serve(args).await,
+        Command::Validate(args) => validate::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }
 
@@ -49,13 +53,17 @@ pub struct Loaded {
     pub mode: ScimMode,
 }
 
-/// Loads and validates a job file, its directory and mapping, and compiles the mapping.
+/// Loads and validates a job file, its directory and mapping, and compiles the mapping; every
+/// problem of every file is reported at once.
 pub fn load(path: &Path) -> Result<Loaded, AppError> {
-    let job = config::load_job(path).map_err(|e| AppError::Input(e.to_string()))?;
-    for warning in &job.warnings {
+    let check = config::check_job(path).map_err(|e| AppError::Input(e.to_string()))?;
+    for warning in &check.warnings {
         eprintln!("warning: {warning}");
     }
-    let compiled = desired::compile(&job.mapping).map_err(|e| AppError::Input(e.to_string()))?;
+    let (job, compiled) = match check.loaded {
+        Some(loaded) if check.problems.0.is_empty() => loaded,
+        _ => return Err(AppError::Input(check.problems.to_string())),
+    };
     let (base_url, mode, _flags) = scim::split_tenant_url(&job.target.url)
         .map_err(|e| AppError::Input(format!("{}: target.url: {e}", job.file.display())))?;
     Ok(Loaded {

@@ -4,12 +4,14 @@
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::{ConfigError, Job, Secret, Settings, Target, TokenSource};
+use super::{ConfigError, Job, JobCheck, Secret, Settings, Target, TokenSource};
 use crate::directory::Directory;
 use crate::expr::AppRole;
 use crate::mapping::{Mapping, MappingSource};
+use crate::plan::desired::{self, CompiledMapping};
+use crate::scim;
 use crate::scope::{AppAssignment, ScopeMode};
-use crate::yaml::{self, Locator, Pending, Problem, Problems};
+use crate::yaml::{self, Checked, Locator, Pending, Problem, Problems};
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,44 +74,82 @@ struct RawSettings {
 /// Role functions that Entra refuses under "sync all" (§1.5).
 const ROLE_FUNCTIONS: [&str; 2] = ["SingleAppRoleAssignment(", "AppRoleAssignmentsComplex("];
 
+/// Just the two file names of a job file, read when the whole file does not deserialise, so the
+/// directory and mapping it names are still checked.
+#[derive(Debug, serde::Deserialize)]
+struct JobInputs {
+    #[serde(default)]
+    directory: Option<String>,
+    #[serde(default)]
+    mapping: Option<String>,
+}
+
 /// Reads and validates `path` and the directory and mapping files it names (relative to it).
 pub fn load_job(path: &Path) -> Result<Job, ConfigError> {
+    let check = check_job(path)?;
+    match check.loaded {
+        Some((job, _)) if check.problems.0.is_empty() => Ok(job),
+        _ => Err(ConfigError::Invalid(check.problems)),
+    }
+}
+
+/// Reads and checks `path` and the directory and mapping files it names, going as far as each
+/// file allows: every problem of every file, the job file's first, then the directory's, then the
+/// mapping's (its target paths and expressions included). Fails only when the job file cannot be
+/// read.
+pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
     })?;
     let file = path.display().to_string();
-    let raw: JobFile =
-        yaml::parse(&file, &text).map_err(|p| ConfigError::Invalid(Problems(vec![p])))?;
-    let locator = Locator::new(&text);
     let base = path.parent().unwrap_or(Path::new(""));
+    let raw: JobFile = match yaml::parse(&file, &text) {
+        Ok(raw) => raw,
+        Err(problem) => {
+            let mut problems = vec![problem];
+            if let Ok(inputs) = yaml::parse::<JobInputs>(&file, &text) {
+                let mut pending = Vec::new();
+                let mut others = Vec::new();
+                if let Some(name) = inputs.directory {
+                    let input = normalize(&base.join(name));
+                    let directory = load_input(&input, "directory", &mut pending, Directory::check);
+                    others.extend(directory.problems.0);
+                }
+                if let Some(name) = inputs.mapping {
+                    let input = normalize(&base.join(name));
+                    let mapping = load_input(&input, "mapping", &mut pending, check_mapping);
+                    others.extend(mapping.problems.0);
+                }
+                problems.extend(yaml::place(&file, &text, pending).0);
+                problems.extend(others);
+            }
+            return Ok(JobCheck {
+                loaded: None,
+                problems: Problems(problems),
+                warnings: Vec::new(),
+            });
+        }
+    };
+    let locator = Locator::new(&text);
     let mut pending = Vec::new();
-    let mut others = Vec::new();
 
     let directory_path = normalize(&base.join(&raw.directory));
-    let directory = load_input(
-        &directory_path,
-        "directory",
-        &mut pending,
-        &mut others,
-        Directory::parse,
-    );
+    let directory = load_input(&directory_path, "directory", &mut pending, Directory::check);
     let mapping_path = normalize(&base.join(&raw.mapping));
-    let mapping = load_input(
-        &mapping_path,
-        "mapping",
-        &mut pending,
-        &mut others,
-        Mapping::parse,
-    );
+    let mapping = load_input(&mapping_path, "mapping", &mut pending, check_mapping);
 
-    let (target, warnings) = target(&file, raw.target, base, &locator, &mut pending);
+    let (target, mut warnings) = target(&file, raw.target, base, &locator, &mut pending);
+    if let Some((mapping, _)) = &mapping.value {
+        warnings.extend(mapping.warnings());
+    }
     let app_roles = app_roles(raw.app_roles, &mut pending);
     let assignments = directory
+        .value
         .as_ref()
         .map(|dir| assignments(raw.assignments, dir, &app_roles, &mut pending))
         .unwrap_or_default();
-    if let (ScopeMode::All, Some(mapping)) = (raw.scope, &mapping) {
+    if let (ScopeMode::All, Some((mapping, _))) = (raw.scope, &mapping.value) {
         check_sync_all(mapping, &mut pending);
     }
     let name = path
@@ -119,50 +159,80 @@ pub fn load_job(path: &Path) -> Result<Job, ConfigError> {
     let settings = settings(raw.settings, base, &name, &mut pending);
 
     let mut problems = yaml::place_with(&file, &locator, pending).0;
-    problems.extend(others);
-    match (directory, mapping, target) {
-        (Some(directory), Some(mapping), Some(target)) if problems.is_empty() => Ok(Job {
-            file: path.to_owned(),
-            name,
-            directory_path,
-            directory,
-            mapping_path,
-            mapping,
-            target,
-            scope: raw.scope,
-            app_roles,
-            assignments,
-            settings,
-            warnings,
-        }),
-        _ => Err(ConfigError::Invalid(Problems(problems))),
+    problems.extend(directory.problems.0);
+    problems.extend(mapping.problems.0);
+    let loaded = match (directory.value, mapping.value, target) {
+        (Some(directory), Some((mapping, Some(compiled))), Some(target)) => Some((
+            Job {
+                file: path.to_owned(),
+                name,
+                directory_path,
+                directory,
+                mapping_path,
+                mapping,
+                target,
+                scope: raw.scope,
+                app_roles,
+                assignments,
+                settings,
+                warnings: warnings.clone(),
+            },
+            compiled,
+        )),
+        _ => None,
+    };
+    Ok(JobCheck {
+        loaded,
+        problems: Problems(problems),
+        warnings,
+    })
+}
+
+/// Checks a mapping file and compiles what could be read of it, so its target paths and
+/// expressions are checked along with the rest; the compiled mapping is there only when the
+/// mapping could be compiled.
+fn check_mapping(file: &str, text: &str) -> Checked<(Mapping, Option<CompiledMapping>)> {
+    let Checked { value, problems } = Mapping::check(file, text);
+    let Some(mapping) = value else {
+        return Checked {
+            value: None,
+            problems,
+        };
+    };
+    let mut problems = problems.0;
+    let compiled = match desired::compile(&mapping) {
+        Ok(compiled) => Some(compiled),
+        Err(more) => {
+            problems.extend(more.0);
+            problems.sort_by_key(|p| p.location);
+            None
+        }
+    };
+    Checked {
+        value: Some((mapping, compiled)),
+        problems: Problems(problems),
     }
 }
 
-/// Reads and parses a file the job names; an unreadable file is a problem of the job's field,
-/// an invalid one brings its own located problems.
+/// Reads and checks a file the job names; an unreadable file is a problem of the job's `field`.
 fn load_input<T>(
     path: &Path,
     field: &str,
     pending: &mut Vec<Pending>,
-    others: &mut Vec<Problem>,
-    parse: impl Fn(&str, &str) -> Result<T, Problems>,
-) -> Option<T> {
+    check: impl Fn(&str, &str) -> Checked<T>,
+) -> Checked<T> {
     match std::fs::read_to_string(path) {
         Err(err) => {
             pending.push(Pending::value(
                 field,
                 format!("cannot read {}: {err}", path.display()),
             ));
-            None
-        }
-        Ok(text) => match parse(&path.display().to_string(), &text) {
-            Ok(value) => Some(value),
-            Err(problems) => {
-                others.extend(problems.0);
-                None
+            Checked {
+                value: None,
+                problems: Problems::default(),
             }
-        },
+        }
+        Ok(text) => check(&path.display().to_string(), &text),
     }
 }
 
@@ -193,14 +263,8 @@ fn target(
 ) -> (Option<Target>, Vec<Problem>) {
     let mut warnings = Vec::new();
     let url = raw.url.trim_end_matches('/').to_owned();
-    let host = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"));
-    if host.is_none_or(str::is_empty) {
-        pending.push(Pending::value(
-            "target.url",
-            format!("\"{}\" is not an http:// or https:// URL", raw.url),
-        ));
+    if let Err(err) = scim::split_tenant_url(&url) {
+        pending.push(Pending::value("target.url", err.to_string()));
     }
     let given: Vec<&str> = [
         raw.token_env.as_ref().map(|_| "token_env"),

@@ -8,12 +8,13 @@ mod secret;
 
 use std::path::PathBuf;
 
-pub use load::load_job;
+pub use load::{check_job, load_job};
 pub use secret::{Secret, TokenError, TokenSource};
 
 use crate::directory::Directory;
 use crate::expr::AppRole;
 use crate::mapping::Mapping;
+use crate::plan::desired::CompiledMapping;
 use crate::scope::{AppAssignment, AssignmentIndex, ScopeMode};
 use crate::yaml::{Problem, Problems};
 
@@ -51,6 +52,18 @@ impl Job {
     pub fn assignment_index(&self) -> AssignmentIndex {
         AssignmentIndex::new(&self.assignments, &self.directory)
     }
+}
+
+/// What checking a job found: every problem of the job, directory and mapping files, and the
+/// job with its compiled mapping when all three could be built.
+#[derive(Debug)]
+pub struct JobCheck {
+    /// The job and its compiled mapping; only meaningful when `problems` is empty.
+    pub loaded: Option<(Job, CompiledMapping)>,
+    /// Every problem, located: the job file's, then the directory's, then the mapping's.
+    pub problems: Problems,
+    /// Located warnings (e.g. an inline token); not problems.
+    pub warnings: Vec<Problem>,
 }
 
 /// The SCIM target ("Tenant URL" and "Secret Token").

@@ -8,7 +8,7 @@ use super::attributes::{self, AttributeKind, COMPUTED_USER_ATTRIBUTES, USER_SOUR
 use super::raw::{DirectoryFile, RawEntry};
 use super::{Directory, Group, MemberKind, MemberRef, User};
 use crate::expr::Value;
-use crate::yaml::{self, Pending, Problems, RawValue};
+use crate::yaml::{self, Checked, Pending, RawValue};
 
 /// Keys a directory file accepts on a group.
 const GROUP_FIELDS: &[&str] = &[
@@ -23,8 +23,12 @@ const GROUP_FIELDS: &[&str] = &[
 /// The one key a directory file accepts on a user that is not a source attribute.
 const SOFT_DELETED: &str = "softDeleted";
 
-pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
-    let raw: DirectoryFile = yaml::parse(file, text).map_err(|p| Problems(vec![p]))?;
+/// Reads a directory file; the directory holds every entry that could be read.
+pub(super) fn check(file: &str, text: &str) -> Checked<Directory> {
+    let raw: DirectoryFile = match yaml::parse(file, text) {
+        Ok(raw) => raw,
+        Err(problem) => return Checked::unusable(problem),
+    };
     let mut pending = Vec::new();
     let mut dir = Directory::default();
 
@@ -101,10 +105,9 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
         group.members = members;
     }
 
-    if pending.is_empty() {
-        Ok(dir)
-    } else {
-        Err(yaml::place(file, text, pending))
+    Checked {
+        value: Some(dir),
+        problems: yaml::place(file, text, pending),
     }
 }
 

@@ -12,7 +12,7 @@ mod raw;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::expr::Value;
-use crate::yaml::Problems;
+use crate::yaml::{Checked, Problems};
 
 /// An Entra user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,13 @@ impl Directory {
     /// Parses and validates a directory file. `file` is the name used in error messages.
     /// Every problem in the file is reported, each with file:line:column and field.
     pub fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
-        load::parse(file, text)
+        load::check(file, text).into_result()
+    }
+
+    /// Reads a directory file as far as it goes: every problem, and a directory of the entries
+    /// that could be read (for checking what refers to it).
+    pub fn check(file: &str, text: &str) -> Checked<Directory> {
+        load::check(file, text)
     }
 
     /// All users, in file order.

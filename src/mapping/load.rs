@@ -11,7 +11,7 @@ use crate::directory::attributes::{
     self, GROUP_SOURCE_ATTRIBUTES, SourceAttribute, USER_SOURCE_ATTRIBUTES,
 };
 use crate::scope::{ClauseError, ScopingClause, ScopingFilter, ScopingOperator};
-use crate::yaml::{self, Locator, Pending, Problems, RawValue};
+use crate::yaml::{self, Checked, Locator, Pending, RawValue};
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,22 +87,25 @@ struct RawAttribute {
     case_exact: Option<bool>,
 }
 
-pub(super) fn parse(file: &str, text: &str) -> Result<Mapping, Problems> {
-    let raw: MappingFile = yaml::parse(file, text).map_err(|p| Problems(vec![p]))?;
+/// Reads a mapping file; the mapping holds every entry that could be read.
+pub(super) fn check(file: &str, text: &str) -> Checked<Mapping> {
+    let raw: MappingFile = match yaml::parse(file, text) {
+        Ok(raw) => raw,
+        Err(problem) => return Checked::unusable(problem),
+    };
     let locator = Locator::new(text);
     let mut pending = Vec::new();
     let users = object_mapping(ObjectType::User, "users", raw.users, &locator, &mut pending);
     let groups = raw
         .groups
         .map(|g| object_mapping(ObjectType::Group, "groups", g, &locator, &mut pending));
-    if pending.is_empty() {
-        Ok(Mapping {
+    Checked {
+        value: Some(Mapping {
             file: file.to_owned(),
             users,
             groups,
-        })
-    } else {
-        Err(yaml::place_with(file, &locator, pending))
+        }),
+        problems: yaml::place_with(file, &locator, pending),
     }
 }
 
@@ -140,19 +143,9 @@ fn object_mapping(
         .collect();
 
     let mut attributes = Vec::with_capacity(raw.attributes.len());
-    let mut targets: HashMap<String, usize> = HashMap::new();
     let mut precedences: HashMap<u32, usize> = HashMap::new();
     for (i, a) in raw.attributes.into_iter().enumerate() {
         let path = format!("{base}.attributes[{i}]");
-        if let Some(first) = targets.insert(a.target.clone(), i) {
-            pending.push(Pending::value(
-                format!("{path}.target"),
-                format!(
-                    "target \"{}\" is already mapped by {base}.attributes[{first}]",
-                    a.target
-                ),
-            ));
-        }
         if let Some(m) = attribute(&path, a, object_type, locator, pending) {
             if let Some(p) = m.matching
                 && let Some(first) = precedences.insert(p, i)
@@ -189,8 +182,8 @@ fn attribute(
     locator: &Locator,
     pending: &mut Vec<Pending>,
 ) -> Option<AttributeMapping> {
-    let before = pending.len();
-    if a.target.trim().is_empty() {
+    let target_empty = a.target.trim().is_empty();
+    if target_empty {
         pending.push(Pending::value(
             format!("{path}.target"),
             "target must not be empty",
@@ -232,13 +225,8 @@ fn attribute(
             scalar_text(&format!("{path}.constant"), value, pending).unwrap_or_default(),
         )
     } else if let Some(text) = a.expression {
+        // An empty expression is the expression parser's to report, with the other parse errors.
         let field = format!("{path}.expression");
-        if text.trim().is_empty() {
-            pending.push(Pending::value(
-                field.clone(),
-                "expression must not be empty",
-            ));
-        }
         let location = locator.text(&field);
         MappingSource::Expression(ExprSource {
             text: text.trim_end_matches(['\n', '\r']).to_owned(),
@@ -269,9 +257,11 @@ fn attribute(
             }
         },
     };
-    if pending.len() != before {
+    if target_empty {
         return None;
     }
+    // Kept even when other fields have problems, so the target path, the expression and the
+    // matching precedence are still checked and no spurious "no matching attribute" follows.
     Some(AttributeMapping {
         target: a.target,
         source,
@@ -283,6 +273,8 @@ fn attribute(
         },
         case_exact: a.case_exact.unwrap_or(false),
         location: locator.value(path),
+        target_location: locator.text(&format!("{path}.target")),
+        field: path.to_owned(),
     })
 }
 
@@ -294,24 +286,30 @@ fn source_table(object_type: ObjectType) -> &'static [SourceAttribute] {
 }
 
 fn direct_source(field: &str, name: &str, object_type: ObjectType, pending: &mut Vec<Pending>) {
+    if let Err(message) = check_source_attribute(object_type, name) {
+        pending.push(Pending::value(field, message));
+    }
+}
+
+/// Whether `name` is a source attribute of `object_type` (names are case-sensitive); the error
+/// says why not, with a likely intended name.
+pub(super) fn check_source_attribute(object_type: ObjectType, name: &str) -> Result<(), String> {
     let (this, other, other_table) = match object_type {
         ObjectType::User => ("users", "groups", GROUP_SOURCE_ATTRIBUTES),
         ObjectType::Group => ("groups", "users", USER_SOURCE_ATTRIBUTES),
     };
     let table = source_table(object_type);
-    if attributes::find(table, name).is_none() && attributes::find(other_table, name).is_some() {
-        pending.push(Pending::value(
-            field,
-            format!("source attribute \"{name}\" exists on {other}, not on {this}"),
-        ));
-    } else if attributes::find(table, name).is_none() {
+    if attributes::find(table, name).is_some() {
+        Ok(())
+    } else if attributes::find(other_table, name).is_some() {
+        Err(format!(
+            "source attribute \"{name}\" exists on {other}, not on {this}"
+        ))
+    } else {
         let hint = yaml::did_you_mean(name, table.iter().map(|a| a.name))
             .map(|c| format!(" (did you mean \"{c}\"?)"))
             .unwrap_or_default();
-        pending.push(Pending::value(
-            field,
-            format!("unknown source attribute \"{name}\"{hint}"),
-        ));
+        Err(format!("unknown source attribute \"{name}\"{hint}"))
     }
 }
 

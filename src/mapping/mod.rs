@@ -12,7 +12,7 @@ mod load;
 use std::fmt::Write as _;
 
 use crate::scope::ScopingFilter;
-use crate::yaml::{Location, Problem, Problems};
+use crate::yaml::{Checked, Location, Problem, Problems};
 
 /// A whole mapping file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +77,10 @@ pub struct AttributeMapping {
     pub case_exact: bool,
     /// Where the entry starts in the file.
     pub location: Location,
+    /// Where the text of its `target` starts.
+    pub target_location: Location,
+    /// Key path of the entry, e.g. `users.attributes[3]`.
+    pub field: String,
 }
 
 /// The mapping type (§6.1).
@@ -113,10 +117,24 @@ pub enum FlowType {
     ObjectAddOnly,
 }
 
+impl ObjectType {
+    /// Whether `name` is a source attribute of this object type (case-sensitive); the error says
+    /// why not, with a likely intended name.
+    pub fn check_source_attribute(self, name: &str) -> Result<(), String> {
+        load::check_source_attribute(self, name)
+    }
+}
+
 impl Mapping {
     /// Parses and validates a mapping file, reporting every problem with file:line:column.
     pub fn parse(file: &str, text: &str) -> Result<Mapping, Problems> {
-        load::parse(file, text)
+        load::check(file, text).into_result()
+    }
+
+    /// Reads a mapping file as far as it goes: every problem, and a mapping of the entries that
+    /// could be read (for the checks that need the whole mapping: target paths, expressions).
+    pub fn check(file: &str, text: &str) -> Checked<Mapping> {
+        load::check(file, text)
     }
 
     /// The enabled object mappings.
@@ -148,6 +166,28 @@ impl Mapping {
         } else {
             Err(Problems(problems))
         }
+    }
+
+    /// Things that are valid but probably not meant: a `members` mapping in a disabled groups
+    /// mapping provisions no membership. (Entra accepts it, and disabling the groups mapping is how
+    /// group provisioning is switched off, so it is not an error.)
+    pub fn warnings(&self) -> Vec<Problem> {
+        let Some(groups) = self.groups.as_ref().filter(|g| !g.enabled) else {
+            return Vec::new();
+        };
+        groups
+            .attributes
+            .iter()
+            .filter(|a| matches!(&a.source, MappingSource::Direct(name) if name == "members"))
+            .map(|a| Problem {
+                file: self.file.clone(),
+                location: a.location,
+                field: a.field.clone(),
+                message: "`members` is mapped but groups are disabled (`enabled: false`), so no \
+                          membership is provisioned"
+                    .to_owned(),
+            })
+            .collect()
     }
 
     /// A stable hash (16 hex digits) of the normalised mapping: comments, layout, key order and

@@ -46,7 +46,16 @@ fn shipped_mappings_load() {
             Some("userName"),
             "{file}"
         );
-        assert!(text.starts_with("# App: "), "{file} names its app");
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("# yaml-language-server: $schema=../schemas/mapping.schema.json"),
+            "{file} names its schema"
+        );
+        assert!(
+            lines.next().is_some_and(|l| l.starts_with("# App: ")),
+            "{file} names its app"
+        );
     }
     let default = parse_ok("d", SHIPPED[0].1);
     assert_eq!(default.users.attributes.len(), 22);

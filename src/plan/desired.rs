@@ -3,15 +3,17 @@
 //! `IsSoftDeleted`, every attribute mapping and the matching values, and fingerprint the inputs so
 //! an incremental cycle can tell what changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use super::cycle::SourceObject;
 use super::flows::ObjectSpec;
 use super::{ObjectKey, ObjectKind};
 use crate::directory::{Directory, Group, MemberKind, User};
-use crate::expr::{self, EvalContext, Expr, Value};
-use crate::mapping::{FlowType, Mapping, MappingSource, ObjectMapping, TargetActions};
+use crate::expr::{self, EvalContext, Expr, ExprKind, Value};
+use crate::mapping::{
+    AttributeMapping, ExprSource, FlowType, Mapping, MappingSource, ObjectMapping, TargetActions,
+};
 use crate::provlog::{Status, Step, StepType};
 use crate::scim::{RoleFunction, TargetPath};
 use crate::scope::{self, AssignmentIndex, ScopeMode, ScopingFilter};
@@ -73,22 +75,25 @@ pub struct CompiledMapping {
     pub fingerprint: String,
 }
 
-/// Parses every target path and expression of `mapping`, reporting every problem with its location.
+/// Parses every target path and expression of `mapping`, reporting every problem with its
+/// location: target paths that do not parse, two mappings to the same target, expressions that
+/// do not parse (regexes included) or read unknown source attributes. A disabled groups mapping is
+/// checked too, but not compiled into the result.
 pub fn compile(mapping: &Mapping) -> Result<CompiledMapping, Problems> {
     let mut problems = Vec::new();
     let users = compile_object(&mapping.file, &mapping.users, &mut problems);
     let groups = mapping
         .groups
         .as_ref()
-        .filter(|g| g.enabled)
-        .map(|g| compile_object(&mapping.file, g, &mut problems));
+        .map(|g| (g.enabled, compile_object(&mapping.file, g, &mut problems)));
     if problems.is_empty() {
         Ok(CompiledMapping {
             users,
-            groups,
+            groups: groups.and_then(|(enabled, g)| enabled.then_some(g)),
             fingerprint: mapping.fingerprint(),
         })
     } else {
+        problems.sort_by_key(|p| p.location);
         Err(Problems(problems))
     }
 }
@@ -99,26 +104,49 @@ fn compile_object(
     problems: &mut Vec<Problem>,
 ) -> CompiledObject {
     let mut attributes = Vec::new();
-    let object = match mapping.object_type {
-        crate::mapping::ObjectType::User => "users",
-        crate::mapping::ObjectType::Group => "groups",
-    };
-    for (index, attr) in mapping.attributes.iter().enumerate() {
+    let mut targets: HashMap<TargetPath, &AttributeMapping> = HashMap::new();
+    for attr in &mapping.attributes {
+        let problem = |location, field: String, message| Problem {
+            file: file.to_owned(),
+            location,
+            field,
+            message,
+        };
         let target = match TargetPath::parse(&attr.target) {
             Ok(path) => path,
             Err(e) => {
-                problems.push(Problem {
-                    file: file.to_string(),
-                    location: attr.location,
-                    field: format!("{object}.attributes[{index}].target"),
-                    message: format!(
-                        "invalid SCIM path {:?}: expected {} at column {}",
-                        attr.target, e.expected, e.column
+                problems.push(problem(
+                    shifted(
+                        attr.target_location,
+                        &attr.target,
+                        e.column.saturating_sub(1),
                     ),
-                });
+                    format!("{}.target", attr.field),
+                    format!(
+                        "invalid SCIM path `{}`: expected {}",
+                        attr.target, e.expected
+                    ),
+                ));
                 continue;
             }
         };
+        if let Some(first) = targets.get(&target) {
+            let spelt = if first.target == attr.target {
+                String::new()
+            } else {
+                format!(" (as \"{}\")", first.target)
+            };
+            problems.push(problem(
+                attr.target_location,
+                format!("{}.target", attr.field),
+                format!(
+                    "target \"{}\" is already mapped by {}{spelt}",
+                    attr.target, first.field
+                ),
+            ));
+        } else {
+            targets.insert(target.clone(), attr);
+        }
         let source = match &attr.source {
             MappingSource::Direct(name) if name == "manager" => Source::Manager,
             MappingSource::Direct(name) if name == "members" => Source::Members,
@@ -126,26 +154,26 @@ fn compile_object(
             MappingSource::Constant(value) => Source::Constant(value.clone()),
             MappingSource::None => Source::None,
             MappingSource::Expression(text) => match expr::parse(&text.text) {
-                Ok(parsed) => Source::Expression(Box::new(parsed)),
-                Err(e) => {
-                    let location = if text.text.contains('\n') {
-                        text.location
-                    } else {
-                        Location {
-                            line: text.location.line,
-                            column: text.location.column
-                                + text
-                                    .text
-                                    .get(..e.span.start)
-                                    .map_or(0, |s| s.chars().count()),
+                Ok(parsed) => {
+                    parsed.visit(&mut |node| {
+                        if let ExprKind::Attribute(name) = &node.kind
+                            && let Err(message) = mapping.object_type.check_source_attribute(name)
+                        {
+                            problems.push(problem(
+                                expression_location(text, node.span.start),
+                                text.field.clone(),
+                                message,
+                            ));
                         }
-                    };
-                    problems.push(Problem {
-                        file: file.to_string(),
-                        location,
-                        field: text.field.clone(),
-                        message: e.render(&text.text),
                     });
+                    Source::Expression(Box::new(parsed))
+                }
+                Err(e) => {
+                    problems.push(problem(
+                        expression_location(text, e.span.start),
+                        text.field.clone(),
+                        e.render(&text.text),
+                    ));
                     continue;
                 }
             },
@@ -163,6 +191,23 @@ fn compile_object(
         actions: mapping.actions,
         scoping: mapping.scoping.clone(),
         attributes,
+    }
+}
+
+/// Where byte `offset` of an expression is in the mapping file (the start of a multi-line one).
+fn expression_location(text: &ExprSource, offset: usize) -> Location {
+    let chars = text.text.get(..offset).map_or(0, |s| s.chars().count());
+    shifted(text.location, &text.text, chars)
+}
+
+/// `start` moved right by `chars` characters of the single-line `text` written there.
+fn shifted(start: Location, text: &str, chars: usize) -> Location {
+    if text.contains('\n') {
+        return start;
+    }
+    Location {
+        line: start.line,
+        column: start.column + chars,
     }
 }
 

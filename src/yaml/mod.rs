@@ -69,6 +69,35 @@ impl fmt::Display for Problems {
     }
 }
 
+/// A file read as far as it goes: what could be built from its valid parts, and every problem
+/// found. Validation reports all problems; the rest of the program only takes a clean value.
+#[derive(Debug, Clone)]
+pub struct Checked<T> {
+    /// What was built; `None` when the file's shape is unusable (malformed YAML, a missing
+    /// required section). When `problems` is not empty it holds only the parts that were valid.
+    pub value: Option<T>,
+    /// Every problem, located.
+    pub problems: Problems,
+}
+
+impl<T> Checked<T> {
+    /// A file whose shape could not be read at all.
+    pub fn unusable(problem: Problem) -> Self {
+        Checked {
+            value: None,
+            problems: Problems(vec![problem]),
+        }
+    }
+
+    /// The value if the file has no problem, else every problem.
+    pub fn into_result(self) -> Result<T, Problems> {
+        match self.value {
+            Some(value) if self.problems.0.is_empty() => Ok(value),
+            _ => Err(self.problems),
+        }
+    }
+}
+
 /// A problem found after deserialisation, known by key path until the locator places it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {

@@ -120,10 +120,10 @@ async fn bad_input_names_file_line_and_field_and_exits_3() {
     let job = "directory: directory.yaml\nmapping: mapping.yaml\ntarget:\n  url: http://127.0.0.1:9/scim/v2\n  token_file: token\nscope: all\n";
     write(d, "job.yaml", job);
     let cases: Vec<(&str, String, &str)> = vec![
-        ("mapping.yaml", mapping.replace("source: displayName", "source: dispayName"), "mapping.yaml:10:15: users.attributes[2].source: unknown source attribute \"dispayName\""),
-        ("mapping.yaml", mapping.replace("Switch([IsSoftDeleted], , \"False\", \"True\", \"True\", \"False\")", "Swich([IsSoftDeleted])"), "mapping.yaml:8:19: users.attributes[1].expression: unknown function 'Swich'; did you mean 'Switch'?"),
+        ("mapping.yaml", mapping.replace("source: displayName", "source: dispayName"), "mapping.yaml:11:15: users.attributes[2].source: unknown source attribute \"dispayName\""),
+        ("mapping.yaml", mapping.replace("Switch([IsSoftDeleted], , \"False\", \"True\", \"True\", \"False\")", "Swich([IsSoftDeleted])"), "mapping.yaml:9:19: users.attributes[1].expression: unknown function 'Swich'; did you mean 'Switch'?"),
         ("mapping.yaml", mapping.replace("target: displayName", "target: emails[type eq \"work\".value"), "users.attributes[2]"),
-        ("mapping.yaml", format!("{mapping}  scoping:\n    - clauses:\n        - {{ attribute: department, operator: REGEX MATCH, value: \"([\" }}\n"), "mapping.yaml:17:66: users.scoping[0].clauses[0].value: invalid regular expression"),
+        ("mapping.yaml", format!("{mapping}  scoping:\n    - clauses:\n        - {{ attribute: department, operator: REGEX MATCH, value: \"([\" }}\n"), "mapping.yaml:18:66: users.scoping[0].clauses[0].value: invalid regular expression"),
         ("directory.yaml", "users:\n  - objectId: a1\n    userPrincipalName: alice@contoso.com\n    manager: nobody\n".to_string(), "directory.yaml:4:14: users[0].manager"),
         ("directory.yaml", "users:\n  - objectId: a1\n    userPrincipalName: [oops\n".to_string(), "directory.yaml:4:1: malformed YAML"),
     ];

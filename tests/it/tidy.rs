@@ -10,6 +10,7 @@ const CORE: &[&str] = &[
     "scim",
     "plan",
     "provlog.rs",
+    "portal_csv.rs",
 ];
 const IO_WORDS: &[&str] = &[
     "tokio",

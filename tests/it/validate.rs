@@ -1,0 +1,406 @@
+//! `entra-sim validate`: one test per class of bad input, each asserting the exact
+//! `file:line:column: field: message` lines and the exit code, plus the JSON shape, the summary of a
+//! valid job and problems of several files reported together.
+
+use crate::fixture::{Fixture, Run};
+
+const JOB: &str = "\
+directory: dir.yaml
+mapping: map.yaml
+target:
+  url: http://127.0.0.1:8080/scim/v2
+  token_env: ENTRA_SIM_TOKEN
+assignments:
+  - principal: Sales
+";
+
+const DIRECTORY: &str = "\
+users:
+  - objectId: u1
+    userPrincipalName: adele@contoso.com
+    mail: adele@contoso.com
+    department: Sales
+  - objectId: u2
+    userPrincipalName: ben@contoso.com
+    manager: adele@contoso.com
+groups:
+  - objectId: g1
+    displayName: Sales
+    members: [adele@contoso.com, u2]
+";
+
+const MAPPING: &str = "\
+users:
+  scoping:
+    - clauses:
+        - {attribute: department, operator: EQUALS, value: Sales}
+  attributes:
+    - target: userName
+      source: userPrincipalName
+      matching: 1
+    - target: emails[type eq \"work\"].value
+      source: mail
+    - target: displayName
+      expression: Join(\" \", [givenName], [surname])
+groups:
+  attributes:
+    - target: displayName
+      source: displayName
+      matching: 1
+    - target: members
+      source: members
+";
+
+/// Runs `validate` on the baseline fixture with `edits` applied: `(file, from, to)` replacements.
+fn validate(edits: &[(&str, &str, &str)], json: bool) -> Run {
+    let fixture = Fixture::new();
+    for (name, base) in [
+        ("job.yaml", JOB),
+        ("dir.yaml", DIRECTORY),
+        ("map.yaml", MAPPING),
+    ] {
+        let mut text = base.to_owned();
+        for (file, from, to) in edits {
+            if *file == name {
+                assert!(text.contains(from), "{name} has no {from:?}");
+                text = text.replacen(from, to, 1);
+            }
+        }
+        fixture.write(name, &text);
+    }
+    let mut args = vec!["validate", "--job", "job.yaml"];
+    if json {
+        args.push("--json");
+    }
+    fixture.run(&args)
+}
+
+/// The problem lines (an expression error's caret drawing is indented and left out).
+fn problem_lines(run: &Run) -> Vec<&str> {
+    run.stdout
+        .lines()
+        .filter(|l| !l.starts_with(char::is_whitespace))
+        .collect()
+}
+
+fn assert_problems(edits: &[(&str, &str, &str)], expected: &[&str]) {
+    let run = validate(edits, false);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(problem_lines(&run), expected, "{run:?}");
+    let files: std::collections::BTreeSet<&str> = expected
+        .iter()
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    let count = expected.len();
+    let summary = format!(
+        "{count} problem{} in {} file{}",
+        if count == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    );
+    assert!(run.stderr.contains(&summary), "{run:?}");
+}
+
+#[test]
+fn a_valid_job_prints_one_summary_line() {
+    let run = validate(&[], false);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "job.yaml: valid (dir.yaml: 2 users, 1 groups; map.yaml: 3 user and 2 group attribute mappings)\n"
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn every_shipped_job_is_valid() {
+    for job in [
+        "sample",
+        "uni-tel",
+        "unifi",
+        "uniflow-online",
+        "unity-cloud",
+    ] {
+        let path = format!("jobs/{job}.yaml");
+        let run = crate::fixture::run(&["validate", "--job", &path]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stdout.starts_with(&format!("{path}: valid (")),
+            "{run:?}"
+        );
+    }
+}
+
+#[test]
+fn json_lists_every_problem_as_objects() {
+    let run = validate(
+        &[
+            ("dir.yaml", "    mail: adele", "    mial: adele"),
+            ("map.yaml", "source: mail\n", "source: mial\n"),
+        ],
+        true,
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    let problems: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        problems,
+        serde_json::json!([
+            {
+                "file": "dir.yaml",
+                "line": 4,
+                "column": 5,
+                "field": "users[0].mial",
+                "message": "unknown field \"mial\" (did you mean \"mail\"?)"
+            },
+            {
+                "file": "map.yaml",
+                "line": 10,
+                "column": 15,
+                "field": "users.attributes[1].source",
+                "message": "unknown source attribute \"mial\" (did you mean \"mail\"?)"
+            }
+        ])
+    );
+    let run = validate(&[], true);
+    assert_eq!((run.code, run.stdout.as_str()), (0, "[]\n"), "{run:?}");
+}
+
+#[test]
+fn a_missing_job_file_is_a_problem_too() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["validate", "--job", "nowhere.yaml"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with("nowhere.yaml:1:1: cannot read job file nowhere.yaml: "),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn unknown_job_key_still_checks_the_directory_and_mapping() {
+    assert_problems(
+        &[
+            ("job.yaml", "assignments:", "asignments:"),
+            (
+                "dir.yaml",
+                "manager: adele@contoso.com",
+                "manager: nobody@contoso.com",
+            ),
+            ("map.yaml", "[surname]", "[surnam]"),
+        ],
+        &[
+            "job.yaml:6:1: unknown field `asignments`, expected one of `directory`, `mapping`, `target`, `scope`, `app_roles`, `assignments`, `settings`",
+            "dir.yaml:8:14: users[1].manager: dangling manager reference: no user or group with objectId, userPrincipalName or displayName \"nobody@contoso.com\"",
+            "map.yaml:12:42: users.attributes[2].expression: unknown source attribute \"surnam\" (did you mean \"surname\"?)",
+        ],
+    );
+}
+
+#[test]
+fn unreadable_directory_is_located_at_the_job_field() {
+    assert_problems(
+        &[("job.yaml", "directory: dir.yaml", "directory: gone.yaml")],
+        &[
+            "job.yaml:1:12: directory: cannot read gone.yaml: No such file or directory (os error 2)",
+        ],
+    );
+}
+
+#[test]
+fn bad_tenant_url() {
+    assert_problems(
+        &[(
+            "job.yaml",
+            "http://127.0.0.1:8080/scim/v2",
+            "ftp://127.0.0.1/scim",
+        )],
+        &[
+            "job.yaml:4:8: target.url: tenant URL `ftp://127.0.0.1/scim` must start with https:// (or http:// for a local server)",
+        ],
+    );
+}
+
+#[test]
+fn dangling_assignment_principal() {
+    assert_problems(
+        &[("job.yaml", "principal: Sales", "principal: Marketing")],
+        &[
+            "job.yaml:7:16: assignments[0].principal: dangling principal: no user or group with objectId, userPrincipalName or displayName \"Marketing\"",
+        ],
+    );
+}
+
+#[test]
+fn unknown_directory_attribute() {
+    assert_problems(
+        &[(
+            "dir.yaml",
+            "    department: Sales",
+            "    departement: Sales",
+        )],
+        &[
+            "dir.yaml:5:5: users[0].departement: unknown field \"departement\" (did you mean \"department\"?)",
+        ],
+    );
+}
+
+#[test]
+fn dangling_manager_and_member_references() {
+    assert_problems(
+        &[
+            ("dir.yaml", "manager: adele@contoso.com", "manager: u9"),
+            (
+                "dir.yaml",
+                "members: [adele@contoso.com, u2]",
+                "members: [adele@contoso.com, u3]",
+            ),
+        ],
+        &[
+            "dir.yaml:8:14: users[1].manager: dangling manager reference: no user or group with objectId, userPrincipalName or displayName \"u9\"",
+            "dir.yaml:12:34: groups[0].members[1]: dangling member reference: no user or group with objectId, userPrincipalName or displayName \"u3\"",
+        ],
+    );
+}
+
+#[test]
+fn unknown_source_attribute() {
+    assert_problems(
+        &[("map.yaml", "source: userPrincipalName", "source: upn")],
+        &["map.yaml:7:15: users.attributes[0].source: unknown source attribute \"upn\""],
+    );
+}
+
+#[test]
+fn invalid_scim_target_path() {
+    assert_problems(
+        &[(
+            "map.yaml",
+            "target: emails[type eq \"work\"].value",
+            "target: emails[type eq \"work\".value",
+        )],
+        &[
+            "map.yaml:9:36: users.attributes[1].target: invalid SCIM path `emails[type eq \"work\".value`: expected `]`",
+        ],
+    );
+}
+
+#[test]
+fn expression_that_does_not_parse() {
+    assert_problems(
+        &[(
+            "map.yaml",
+            "[givenName], [surname])",
+            "[givenName], [surname]",
+        )],
+        &[
+            "map.yaml:12:51: users.attributes[2].expression: expected ',' or ')', found the end of the expression at line 1, column 33",
+        ],
+    );
+}
+
+#[test]
+fn regexes_that_do_not_compile() {
+    assert_problems(
+        &[
+            (
+                "map.yaml",
+                "Join(\" \", [givenName], [surname])",
+                "Replace([mail], , \"([a-z\", , \"\", , )",
+            ),
+            (
+                "map.yaml",
+                "operator: EQUALS, value: Sales",
+                "operator: REGEX MATCH, value: \"(Sales\"",
+            ),
+        ],
+        &[
+            "map.yaml:4:65: users.scoping[0].clauses[0].value: invalid regular expression: Parsing error at position 6: Opening parenthesis without closing parenthesis",
+            "map.yaml:12:37: users.attributes[2].expression: invalid regular expression \"([a-z\": Parsing error at position 5: Invalid character class at line 1, column 19",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_matching_precedence() {
+    assert_problems(
+        &[(
+            "map.yaml",
+            "      source: mail\n",
+            "      source: mail\n      matching: 1\n",
+        )],
+        &[
+            "map.yaml:11:17: users.attributes[1].matching: matching precedence 1 is already used by users.attributes[0]",
+        ],
+    );
+}
+
+#[test]
+fn missing_matching_attribute() {
+    assert_problems(
+        &[(
+            "map.yaml",
+            "      source: userPrincipalName\n      matching: 1\n",
+            "      source: userPrincipalName\n",
+        )],
+        &[
+            "map.yaml:6:5: users.attributes: no attribute has `matching`; at least one matching attribute is required",
+        ],
+    );
+}
+
+#[test]
+fn two_mappings_to_the_same_target() {
+    assert_problems(
+        &[(
+            "map.yaml",
+            "target: displayName\n      expression",
+            "target: UserName\n      expression",
+        )],
+        &[
+            "map.yaml:11:15: users.attributes[2].target: target \"UserName\" is already mapped by users.attributes[0] (as \"userName\")",
+        ],
+    );
+}
+
+#[test]
+fn members_with_groups_disabled_is_a_warning() {
+    let run = validate(
+        &[("map.yaml", "groups:\n", "groups:\n  enabled: false\n")],
+        false,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.starts_with("job.yaml: valid ("), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "warning: map.yaml:19:7: groups.attributes[1]: `members` is mapped but groups are disabled (`enabled: false`), so no membership is provisioned\n"
+    );
+}
+
+#[test]
+fn problems_of_every_file_are_reported_together() {
+    assert_problems(
+        &[
+            (
+                "job.yaml",
+                "token_env: ENTRA_SIM_TOKEN",
+                "token_env: ENTRA_SIM_TOKEN\n  token: inline",
+            ),
+            ("dir.yaml", "    userPrincipalName: ben@contoso.com\n", ""),
+            (
+                "map.yaml",
+                "source: mail\n",
+                "source: mail\n      matching: 0\n",
+            ),
+            ("map.yaml", "source: members", "source: member"),
+        ],
+        &[
+            "job.yaml:4:3: target: exactly one of token_env, token_file or token is required (found token_env and token)",
+            "dir.yaml:6:5: users[1].userPrincipalName: missing required field",
+            // ben is left out of the directory, so the group's reference to him dangles too.
+            "dir.yaml:11:34: groups[0].members[1]: dangling member reference: no user or group with objectId, userPrincipalName or displayName \"u2\"",
+            "map.yaml:11:17: users.attributes[1].matching: matching precedence must be an integer ≥ 1, found 0",
+            "map.yaml:20:15: groups.attributes[1].source: unknown source attribute \"member\" (did you mean \"members\"?)",
+        ],
+    );
+}
