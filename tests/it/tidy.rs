@@ -9,6 +9,7 @@ const CORE: &[&str] = &[
     "mapping",
     "scim",
     "plan",
+    "policy",
     "provlog.rs",
 ];
 const IO_WORDS: &[&str] = &[
