@@ -13,6 +13,7 @@ pub mod http;
 pub mod mapping;
 pub mod output;
 pub mod plan;
+pub mod policy;
 pub mod portal_csv;
 pub mod provlog;
 pub mod runner;

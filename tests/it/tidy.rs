@@ -9,6 +9,7 @@ const CORE: &[&str] = &[
     "mapping",
     "scim",
     "plan",
+    "policy",
     "provlog.rs",
     "portal_csv.rs",
 ];
