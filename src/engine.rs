@@ -18,8 +18,13 @@ use crate::http::ScimClient;
 use crate::plan::desired::{self, CompiledMapping, Sources};
 use crate::plan::{
     Anchor, CycleInputs, CycleKind, CycleRules, DeleteFlow, DisableFlow, EntryContext,
-    EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow, ObjectKey, ObjectKind, SkipFlow,
-    SourceObject, StateChange, UserFlow, Work, classify_objects, evaluation_failure,
+    EntryOutcome, Flow, GroupFlow, JobFailure, ManagerFlow, MembersFlow, ObjectKey, ObjectKind,
+    SkipFlow, SourceObject, StateChange, UserFlow, Work, classify_objects, evaluation_failure,
+};
+use crate::policy::{
+    CycleCounts, CycleResult, DeletionDecision, EscrowFailure, EscrowOperation, EscrowRecord,
+    Escrows, JobCode, JobFailure as PolicyJobFailure, PendingDeletes, after_cycle, deletion_guard,
+    escrow_threshold,
 };
 use crate::provlog::{LogEntry, ProvisioningAction, Status};
 use crate::runner::{self, Observer};
@@ -72,6 +77,14 @@ pub struct CycleReport {
     pub counts: Counts,
     /// The job-level failure that stopped the cycle, if any.
     pub job_failure: Option<String>,
+    /// The job's status after the cycle (`Active`, `Quarantine`, `Paused`, `Disabled`).
+    pub job_status: String,
+    /// The quarantine reason, when quarantined.
+    pub quarantine: Option<String>,
+    /// Deletes and disables held back by the accidental-deletion guard.
+    pub staged_deletes: usize,
+    /// Objects waiting in escrow after the cycle.
+    pub escrowed: usize,
 }
 
 /// Everything a cycle needs.
@@ -174,7 +187,11 @@ struct Cycle<'a, 'b> {
     anchors: BTreeMap<ObjectKey, Anchor>,
     counts: Counts,
     failed: BTreeSet<ObjectKey>,
-    job_failure: Option<String>,
+    job_failure: Option<JobFailure>,
+    escrows: Escrows,
+    successes: u64,
+    /// Objects whose escrow expired this cycle: Entra gives up until they change again.
+    expired: BTreeSet<ObjectKey>,
 }
 
 impl Cycle<'_, '_> {
@@ -189,21 +206,83 @@ impl Cycle<'_, '_> {
         )
     }
 
-    /// Records an outcome: persists it, updates the in-memory anchors and counts.
-    fn record(&mut self, key: &ObjectKey, outcome: &EntryOutcome) -> Result<(), AppError> {
+    /// Records an outcome: escrow bookkeeping (§9), then persists it, updates the in-memory anchors
+    /// and counts.
+    fn record(&mut self, key: &ObjectKey, mut outcome: EntryOutcome) -> Result<(), AppError> {
         if !self.env.dry_run {
-            runner::persist(self.env.store, outcome)?;
+            self.escrow(key, &mut outcome)?;
+            runner::persist(self.env.store, &outcome)?;
         }
-        apply_changes(&mut self.anchors, outcome);
+        apply_changes(&mut self.anchors, &outcome);
         if let Some(log) = &outcome.log {
             self.counts.add(log);
+            if log.provisioning_status_info.status == crate::provlog::Status::Success {
+                self.successes += 1;
+            }
             self.sink.entry(log);
         }
         if outcome.failed {
             self.failed.insert(key.clone());
         }
-        if let Some(reason) = &outcome.job_failure {
-            self.job_failure = Some(reason.clone());
+        if let Some(failure) = outcome.job_failure {
+            self.job_failure = Some(failure);
+        }
+        Ok(())
+    }
+
+    /// Parks a failed object in escrow with Entra's retry bookkeeping in its log reason, or clears
+    /// the escrow of an object that succeeded.
+    fn escrow(&mut self, key: &ObjectKey, outcome: &mut EntryOutcome) -> Result<(), AppError> {
+        let object = key.to_string();
+        let now = self.env.clock.now();
+        if !outcome.failed {
+            if outcome.log.is_some() && self.escrows.record_success(&object).is_some() {
+                self.env.store.remove_escrow(&object)?;
+            }
+            return Ok(());
+        }
+        if outcome.job_failure.is_some() {
+            return Ok(());
+        }
+        let Some(log) = outcome.log.as_mut() else {
+            return Ok(());
+        };
+        let reference = log.provisioning_steps.first().is_some_and(|s| {
+            s.provisioning_step_type == crate::provlog::StepType::ReferenceResolution
+        });
+        let operation = match (reference, log.provisioning_action) {
+            (true, _) => EscrowOperation::Reference,
+            (_, ProvisioningAction::Create) => EscrowOperation::Create,
+            (_, ProvisioningAction::Disable) => EscrowOperation::Disable,
+            (_, ProvisioningAction::Delete) => EscrowOperation::Delete,
+            _ => EscrowOperation::Update,
+        };
+        let Some(info) = log.provisioning_status_info.error_information.as_mut() else {
+            return Ok(());
+        };
+        let failure = EscrowFailure {
+            object: object.clone(),
+            operation,
+            error_code: info.error_code.clone(),
+            reason: info.reason.clone(),
+            reference,
+        };
+        match self
+            .escrows
+            .record_failure(failure, &self.env.job.settings.policy.escrow, now)
+        {
+            EscrowRecord::Escrowed(entry) => {
+                info.reason = entry.reason_with_suffix();
+                self.env.store.put_escrow(&entry)?;
+            }
+            EscrowRecord::Expired(_) => {
+                info.reason = format!(
+                    "{} The retries of this object have expired; it is retried when it changes.",
+                    info.reason
+                );
+                self.env.store.remove_escrow(&object)?;
+                self.expired.insert(key.clone());
+            }
         }
         Ok(())
     }
@@ -213,6 +292,25 @@ impl Cycle<'_, '_> {
         match item {
             Item::Work(work) => self.prepare_work(work, objects),
             Item::Reference(key) => self.prepare_reference(key, objects),
+            Item::Staged(work) => {
+                let key = work_key(work);
+                let (name, steps) = objects
+                    .get(key)
+                    .map(|o| (o.name.clone(), o.steps.clone()))
+                    .unwrap_or_else(|| (key.object_id.clone(), Vec::new()));
+                let text = "The delete or disable is held back: this cycle's deletions exceed the accidental-deletion threshold. Allow deletes with `entra-sim restart --scope ForceDeletes`.".to_string();
+                let flow = SkipFlow::new(
+                    self.context(),
+                    key,
+                    &name,
+                    steps,
+                    "StagedDelete",
+                    text,
+                    Vec::new(),
+                )
+                .staged();
+                Prepared::Flow(key.clone(), Box::new(flow))
+            }
         }
     }
 
@@ -354,7 +452,7 @@ impl Cycle<'_, '_> {
                 let Some(item) = items.next() else { break };
                 match self.prepare(item, objects) {
                     Prepared::Nothing => {}
-                    Prepared::Done(key, outcome) => self.record(&key, &outcome)?,
+                    Prepared::Done(key, outcome) => self.record(&key, *outcome)?,
                     Prepared::Flow(key, mut flow) => inflight.push(async move {
                         let (outcome, exchanges) = runner::drive(flow.as_mut(), client, keep).await;
                         (key, outcome, exchanges)
@@ -367,7 +465,7 @@ impl Cycle<'_, '_> {
             for (request, reply) in &exchanges {
                 self.sink.exchange(request, reply);
             }
-            self.record(&key, &outcome)?;
+            self.record(&key, outcome)?;
         }
         Ok(())
     }
@@ -380,6 +478,8 @@ enum Item<'w> {
     Work(&'w Work),
     /// Export the references of a reconciled object.
     Reference(&'w ObjectKey),
+    /// Log a delete or disable held back by the accidental-deletion guard.
+    Staged(&'w Work),
 }
 
 /// What [`Cycle::prepare`] decided.
@@ -396,7 +496,20 @@ pub async fn run_cycle(
     sink: &mut dyn EntrySink,
 ) -> Result<CycleReport, AppError> {
     let store = env.store;
+    let policy = &env.job.settings.policy;
     let began = env.clock.now();
+    let state = store.job_state()?;
+    match state.code {
+        JobCode::Disabled => {
+            return Err(AppError::Job("the job is disabled (four weeks in quarantine); fix the cause, then `entra-sim restart`".into()));
+        }
+        JobCode::Paused => {
+            return Err(AppError::Job(
+                "the job is paused; `entra-sim start` resumes it".into(),
+            ));
+        }
+        _ => {}
+    }
     let previous: Option<String> = store.meta("mapping_fingerprint")?;
     let kind = if previous.as_deref() == Some(env.compiled.fingerprint.as_str()) {
         CycleKind::Incremental
@@ -422,6 +535,7 @@ pub async fn run_cycle(
         objects.iter().map(|o| (o.key.clone(), o)).collect();
     let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors()?.into_iter().collect();
     let watermarks: BTreeMap<ObjectKey, String> = store.watermarks()?.into_iter().collect();
+    let escrows = store.escrows()?;
     let rules = CycleRules {
         skip_out_of_scope_deletions: env.job.settings.skip_out_of_scope_deletions,
         delete_users: env.compiled.users.actions.delete,
@@ -431,13 +545,44 @@ pub async fn run_cycle(
             .as_ref()
             .is_some_and(|g| g.actions.delete),
     };
-    let plan = classify_objects(&CycleInputs {
+    let mut plan = classify_objects(&CycleInputs {
         kind,
         objects: &objects,
         anchors: &anchors,
         watermarks: &watermarks,
         rules,
     });
+    // Escrowed objects wait for their retry time (§9).
+    for works in [&mut plan.users, &mut plan.groups, &mut plan.deprovision] {
+        works.retain(|w| escrows.may_process(&work_key(w).to_string(), began));
+    }
+    // The accidental-deletion guard (§4.4) holds back every delete and disable above the threshold.
+    let pending = PendingDeletes {
+        user_deletes: count(
+            &plan.deprovision,
+            |w| matches!(w, Work::Delete(k, _) if k.kind == ObjectKind::User),
+        ),
+        user_disables: count(&plan.deprovision, |w| matches!(w, Work::Disable(..))),
+        group_deletes: count(
+            &plan.deprovision,
+            |w| matches!(w, Work::Delete(k, _) if k.kind == ObjectKind::Group),
+        ),
+    };
+    let staged = match deletion_guard(
+        env.job.settings.deletion_threshold,
+        &pending,
+        state.force_deletes,
+    ) {
+        DeletionDecision::Allow => Vec::new(),
+        DeletionDecision::Stage { .. } => {
+            let (staged, kept): (Vec<Work>, Vec<Work>) = plan
+                .deprovision
+                .drain(..)
+                .partition(|w| matches!(w, Work::Disable(..) | Work::Delete(..)));
+            plan.deprovision = kept;
+            staged
+        }
+    };
     let cycle_id = guid(rng);
     let mut cycle = Cycle {
         env,
@@ -448,6 +593,9 @@ pub async fn run_cycle(
         counts: Counts::default(),
         failed: BTreeSet::new(),
         job_failure: None,
+        escrows,
+        successes: 0,
+        expired: BTreeSet::new(),
     };
 
     let reconciled: Vec<ObjectKey> = plan
@@ -471,24 +619,41 @@ pub async fn run_cycle(
     cycle
         .phase(plan.deprovision.iter().map(Item::Work), &by_key)
         .await?;
+    cycle
+        .phase(staged.iter().map(Item::Staged), &by_key)
+        .await?;
 
-    // Advance watermarks of every object whose entries all succeeded; a failed object loses its
-    // watermark so that the next cycle retries it even when it does not change again.
-    if cycle.job_failure.is_none() && !env.dry_run {
+    let now = env.clock.now();
+    if env.dry_run {
+        return Ok(CycleReport {
+            cycle_id,
+            kind,
+            time_began: began.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            time_ended: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            counts: cycle.counts,
+            job_failure: cycle.job_failure.map(|f| f.reason),
+            job_status: status_name(state.code),
+            quarantine: None,
+            staged_deletes: staged.len(),
+            escrowed: cycle.escrows.len(),
+        });
+    }
+    // Advance watermarks of every object whose entries all succeeded; a failed, staged or
+    // escrowed object loses its watermark so that a later cycle retries it even when it does not
+    // change again; an object whose escrow expired is given up on until it changes.
+    if cycle.job_failure.is_none() {
+        let staged_keys: BTreeSet<&ObjectKey> = staged.iter().map(work_key).collect();
         for work in plan
             .users
             .iter()
             .chain(plan.groups.iter())
             .chain(plan.deprovision.iter())
+            .chain(staged.iter())
         {
-            let key = match work {
-                Work::Reconcile(k)
-                | Work::Disable(k, _)
-                | Work::Delete(k, _)
-                | Work::Skip(k, _)
-                | Work::Forget(k) => k,
-            };
-            if cycle.failed.contains(key) {
+            let key = work_key(work);
+            if (cycle.failed.contains(key) && !cycle.expired.contains(key))
+                || staged_keys.contains(key)
+            {
                 store.remove_watermark(key)?;
                 continue;
             }
@@ -499,19 +664,78 @@ pub async fn run_cycle(
         }
         store.set_meta("mapping_fingerprint", &env.compiled.fingerprint)?;
     }
+    // Escrow thresholds during an initial cycle prune escrows instead of quarantining (§8).
+    let (failures, reference_failures) = cycle.escrows.threshold_counts();
+    let counts = CycleCounts {
+        successes: cycle.successes,
+        failures,
+        reference_failures,
+    };
+    let mut escrows_pruned = false;
+    if kind == CycleKind::Initial
+        && cycle.job_failure.is_none()
+        && escrow_threshold(&counts, &policy.thresholds).is_some()
+    {
+        cycle.escrows.clear();
+        store.clear_escrows()?;
+        escrows_pruned = true;
+    }
+    for expired in cycle.escrows.prune_expired(&policy.escrow, now) {
+        store.remove_escrow(&expired.object)?;
+    }
+    let result = CycleResult {
+        cycle_id: cycle_id.clone(),
+        began,
+        is_initial: kind == CycleKind::Initial,
+        job_failure: cycle
+            .job_failure
+            .as_ref()
+            .map(|f| PolicyJobFailure::quarantine_exception(&f.code, &f.reason)),
+        counts,
+        staged_deletes: u32::try_from(staged.len()).unwrap_or(u32::MAX),
+        escrows_pruned,
+    };
+    let (next_state, _decision) =
+        after_cycle(&state, &result, &policy.thresholds, &policy.schedule, now);
+    store.set_job_state(&next_state)?;
     let report = CycleReport {
         cycle_id,
         kind,
         time_began: began.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        time_ended: env
-            .clock
-            .now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        time_ended: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         counts: cycle.counts,
-        job_failure: cycle.job_failure,
+        job_failure: cycle.job_failure.map(|f| f.reason),
+        job_status: status_name(next_state.code),
+        quarantine: next_state
+            .quarantine
+            .as_ref()
+            .map(|q| q.reason.as_str().to_string()),
+        staged_deletes: staged.len(),
+        escrowed: cycle.escrows.len(),
     };
-    if !env.dry_run {
-        store.set_meta("last_cycle", &report)?;
-    }
+    store.set_meta("last_cycle", &report)?;
     Ok(report)
+}
+
+/// The object a piece of work is about.
+fn work_key(work: &Work) -> &ObjectKey {
+    match work {
+        Work::Reconcile(k)
+        | Work::Disable(k, _)
+        | Work::Delete(k, _)
+        | Work::Skip(k, _)
+        | Work::Forget(k) => k,
+    }
+}
+
+fn count(works: &[Work], wanted: impl Fn(&Work) -> bool) -> u32 {
+    u32::try_from(works.iter().filter(|w| wanted(w)).count()).unwrap_or(u32::MAX)
+}
+
+/// `Active`, `Quarantine`, … as Graph spells `status.code`.
+pub fn status_name(code: JobCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }

@@ -1,6 +1,8 @@
 //! Loads a job file and everything it names, collecting every problem of the job, directory and
 //! mapping files before failing.
 
+use crate::policy::{PolicySettings, RetryLadder};
+use chrono::Duration;
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
@@ -69,6 +71,31 @@ struct RawSettings {
     send_empty_roles: Option<bool>,
     delete_not_found_is_success: Option<bool>,
     state_dir: Option<String>,
+    interval_minutes: Option<u32>,
+    escrow_retry_hours: Option<Vec<u32>>,
+    escrow_max_age_days: Option<u32>,
+    quarantine_retry_hours: Option<Vec<u32>>,
+    escrow_thresholds: Option<RawThresholds>,
+    retry_after: Option<RawRetryAfter>,
+}
+
+/// `settings.escrow_thresholds` (spec §8; settings so tests can use small numbers).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThresholds {
+    min_failures: Option<u64>,
+    max_failure_percent: Option<u64>,
+    max_failures: Option<u64>,
+    max_total_failures: Option<u64>,
+}
+
+/// `settings.retry_after` (429 handling; UNCONFIRMED in the spec).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetryAfter {
+    honour_within_cycle: Option<bool>,
+    max_wait_secs: Option<u64>,
+    max_retries: Option<u32>,
 }
 
 /// Role functions that Entra refuses under "sync all" (§1.5).
@@ -435,6 +462,7 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
     if let Some(threshold) = raw.deletion_threshold {
         at_least_one("deletion_threshold", u64::from(threshold));
     }
+    let policy = policy_settings(&raw, pending);
     let primary_email_types = raw
         .primary_email_types
         .unwrap_or_else(|| vec!["work".to_owned()]);
@@ -460,5 +488,62 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
         send_empty_roles: raw.send_empty_roles.unwrap_or(true),
         delete_not_found_is_success: raw.delete_not_found_is_success.unwrap_or(true),
         state_dir,
+        policy,
     }
+}
+
+/// A ladder of hours (+6 h, +12 h, +24 h, then every last step) from a settings list.
+fn ladder(hours: &[u32], key: &str, pending: &mut Vec<Pending>) -> RetryLadder {
+    if hours.is_empty() || hours.contains(&0) || hours.windows(2).any(|w| w[0] >= w[1]) {
+        pending.push(Pending::value(
+            format!("settings.{key}"),
+            "must be a non-empty list of increasing hours, each at least 1",
+        ));
+        return RetryLadder::documented();
+    }
+    let steps: Vec<Duration> = hours
+        .iter()
+        .map(|h| Duration::hours(i64::from(*h)))
+        .collect();
+    let then_every = match hours {
+        [.., a, b] => Duration::hours(i64::from(b - a)),
+        _ => Duration::hours(i64::from(hours.first().copied().unwrap_or(24))),
+    };
+    RetryLadder { steps, then_every }
+}
+
+fn policy_settings(raw: &RawSettings, pending: &mut Vec<Pending>) -> PolicySettings {
+    let mut policy = PolicySettings::default();
+    if let Some(minutes) = raw.interval_minutes {
+        if minutes == 0 {
+            pending.push(Pending::value(
+                "settings.interval_minutes",
+                "must be at least 1",
+            ));
+        }
+        policy.schedule.interval = Duration::minutes(i64::from(minutes.max(1)));
+    }
+    if let Some(hours) = &raw.escrow_retry_hours {
+        policy.escrow.ladder = ladder(hours, "escrow_retry_hours", pending);
+    }
+    if let Some(days) = raw.escrow_max_age_days {
+        policy.escrow.max_age = Duration::days(i64::from(days));
+    }
+    if let Some(hours) = &raw.quarantine_retry_hours {
+        policy.schedule.quarantine_ladder = ladder(hours, "quarantine_retry_hours", pending);
+    }
+    if let Some(t) = &raw.escrow_thresholds {
+        let d = &mut policy.thresholds;
+        d.min_failures = t.min_failures.unwrap_or(d.min_failures);
+        d.max_failure_percent = t.max_failure_percent.unwrap_or(d.max_failure_percent);
+        d.max_failures = t.max_failures.unwrap_or(d.max_failures);
+        d.max_total_failures = t.max_total_failures.unwrap_or(d.max_total_failures);
+    }
+    if let Some(r) = &raw.retry_after {
+        let d = &mut policy.retry_after;
+        d.honour_within_cycle = r.honour_within_cycle.unwrap_or(d.honour_within_cycle);
+        d.max_wait_secs = r.max_wait_secs.unwrap_or(d.max_wait_secs);
+        d.max_retries = r.max_retries.unwrap_or(d.max_retries);
+    }
+    policy
 }

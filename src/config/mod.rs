@@ -76,7 +76,7 @@ pub struct Target {
 }
 
 /// Job settings. Unknown keys are rejected; every key has a default.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// `SkipOutOfScopeDeletions`: users leaving scope are not disabled (default false).
     pub skip_out_of_scope_deletions: bool,
@@ -97,6 +97,9 @@ pub struct Settings {
     /// A 404 answering a DELETE counts as success: the object is gone either way (default true;
     /// Entra's handling is UNCONFIRMED).
     pub delete_not_found_is_success: bool,
+    /// Escrow ladder, 429 policy, escrow thresholds and schedule (spec §8, §9; mostly UNCONFIRMED
+    /// timings, hence settings).
+    pub policy: crate::policy::PolicySettings,
     /// Where the job's state lives (default `.entra-sim/<job file stem>` beside the job file;
     /// a relative value is taken relative to the job file).
     pub state_dir: PathBuf,

@@ -250,6 +250,16 @@ impl SkipFlow {
     }
 }
 
+impl SkipFlow {
+    /// The same entry, logged as a `stageddelete` (held back by the accidental-deletion guard).
+    pub fn staged(mut self) -> Self {
+        if let Some(draft) = self.draft.as_mut() {
+            draft.action = ProvisioningAction::StagedDelete;
+        }
+        self
+    }
+}
+
 impl Flow for SkipFlow {
     fn step(&mut self, _reply: Option<Reply>) -> Next {
         let draft = match self.draft.take() {

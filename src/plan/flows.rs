@@ -136,7 +136,10 @@ pub(super) fn failed(
     failure: Failure,
 ) -> Next {
     draft.step(step, StepType::Export, Status::Failure, what);
-    let job_failure = failure.job_level.then(|| failure.reason.clone());
+    let job_failure = failure.job_level.then(|| super::JobFailure {
+        code: failure.code.clone(),
+        reason: failure.reason.clone(),
+    });
     let log = draft.finish(ctx, Status::Failure, Some(failure.into_error_information()));
     Next::Done(Box::new(EntryOutcome {
         log: Some(log),

@@ -186,6 +186,15 @@ pub enum StateChange {
     RemoveAnchor(ObjectKey),
 }
 
+/// A failure of the job as a whole (credentials, SCIM compliance, unreachable endpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFailure {
+    /// Entra's error code.
+    pub code: String,
+    /// The reason text.
+    pub reason: String,
+}
+
 /// The result of one entry.
 #[derive(Debug, Default)]
 pub struct EntryOutcome {
@@ -196,7 +205,7 @@ pub struct EntryOutcome {
     /// True when the entry failed and must be retried in a later cycle (escrow).
     pub failed: bool,
     /// The job-level failure this entry hit (bad credentials, SCIM-compliance failure), if any.
-    pub job_failure: Option<String>,
+    pub job_failure: Option<JobFailure>,
 }
 
 /// A state machine for one object change.

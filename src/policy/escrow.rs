@@ -214,6 +214,12 @@ pub fn entra_retry_timestamp(t: DateTime<Utc>) -> String {
 #[serde(transparent)]
 pub struct Escrows(BTreeMap<String, EscrowEntry>);
 
+impl FromIterator<EscrowEntry> for Escrows {
+    fn from_iter<I: IntoIterator<Item = EscrowEntry>>(entries: I) -> Self {
+        Self(entries.into_iter().map(|e| (e.object.clone(), e)).collect())
+    }
+}
+
 impl Escrows {
     /// No escrows.
     pub fn new() -> Self {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::plan::{Anchor, ObjectKey};
+use crate::policy::{EscrowEntry, Escrows, JobState};
 use crate::provlog::LogEntry;
 
 /// Why the state directory could not be read or written.
@@ -42,6 +43,7 @@ pub struct Store {
     watermarks: sled::Tree,
     logs: sled::Tree,
     meta: sled::Tree,
+    escrows: sled::Tree,
 }
 
 impl Store {
@@ -57,6 +59,7 @@ impl Store {
             watermarks: db.open_tree("watermarks").map_err(err)?,
             logs: db.open_tree("logs").map_err(err)?,
             meta: db.open_tree("meta").map_err(err)?,
+            escrows: db.open_tree("escrows").map_err(err)?,
             db,
             path: path.to_path_buf(),
         })
@@ -192,6 +195,54 @@ impl Store {
     /// Sets a job-level value.
     pub fn set_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
         self.put(&self.meta, name.as_bytes(), value)
+    }
+
+    /// Every escrow entry.
+    pub fn escrows(&self) -> Result<Escrows, StoreError> {
+        let mut entries = Vec::new();
+        for item in self.escrows.iter() {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            let entry: EscrowEntry =
+                serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    key: String::from_utf8_lossy(&k).into_owned(),
+                    source,
+                })?;
+            entries.push(entry);
+        }
+        Ok(entries.into_iter().collect())
+    }
+
+    /// Records (or replaces) an object's escrow entry.
+    pub fn put_escrow(&self, entry: &EscrowEntry) -> Result<(), StoreError> {
+        self.put(&self.escrows, entry.object.as_bytes(), entry)
+    }
+
+    /// Drops an object's escrow entry.
+    pub fn remove_escrow(&self, object: &str) -> Result<(), StoreError> {
+        self.remove(&self.escrows, object)
+    }
+
+    /// Drops every escrow entry.
+    pub fn clear_escrows(&self) -> Result<(), StoreError> {
+        self.escrows.clear().map_err(|e| self.db_err(e))?;
+        self.flush()
+    }
+
+    /// Drops every connection (restart with `Full`).
+    pub fn clear_anchors(&self) -> Result<(), StoreError> {
+        self.anchors.clear().map_err(|e| self.db_err(e))?;
+        self.flush()
+    }
+
+    /// The job's state (quarantine, last execution, …); the default before the first cycle.
+    pub fn job_state(&self) -> Result<JobState, StoreError> {
+        Ok(self.meta("job_state")?.unwrap_or_default())
+    }
+
+    /// Persists the job's state.
+    pub fn set_job_state(&self, state: &JobState) -> Result<(), StoreError> {
+        self.set_meta("job_state", state)
     }
 
     /// Appends a provisioning-log record.

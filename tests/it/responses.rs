@@ -55,10 +55,16 @@ async fn conflict_on_create_is_logged_and_retried_next_cycle() {
         failed[0].2
     );
     assert!(failed[0].2.contains("Web Response: {"), "{}", failed[0].2);
+    assert!(failed[0].2.contains("This operation was retried 0 times. It will be retried again after this date: 2026-03-01T14:00:00.0000000Z UTC"), "{}", failed[0].2);
+    assert_eq!(report.escrowed, 1);
     assert_eq!((report.counts.created, report.counts.failed), (1, 1));
     assert!(report.job_failure.is_none());
 
-    // Next cycle: only the failed object is processed again, and now succeeds.
+    // A conflict is escrowed on the ladder (+6 h): the next cycles leave it alone…
+    h.cycle().await;
+    assert!(h.requests().is_empty(), "{:?}", h.requests());
+    // …until its retry time, when only the failed object is processed again, and succeeds.
+    h.clock.advance(chrono::Duration::hours(6));
     let (report, _) = h.cycle().await;
     assert_eq!(
         h.requests(),
