@@ -445,6 +445,10 @@ impl Cycle<'_, '_> {
             .unwrap_or(1)
             .max(1);
         let keep = self.sink.wants_exchanges();
+        let throttle = Some(runner::Throttle {
+            policy: &self.env.job.settings.policy.retry_after,
+            clock: self.env.clock,
+        });
         let mut items = items;
         let mut inflight = FuturesUnordered::new();
         loop {
@@ -454,7 +458,8 @@ impl Cycle<'_, '_> {
                     Prepared::Nothing => {}
                     Prepared::Done(key, outcome) => self.record(&key, *outcome)?,
                     Prepared::Flow(key, mut flow) => inflight.push(async move {
-                        let (outcome, exchanges) = runner::drive(flow.as_mut(), client, keep).await;
+                        let (outcome, exchanges) =
+                            runner::drive(flow.as_mut(), client, keep, throttle).await;
                         (key, outcome, exchanges)
                     }),
                 }

@@ -2,8 +2,11 @@
 //! persists the entry's state changes and log record before the next entry starts (so a crash never
 //! loses a connection that a later request depends on).
 
+use crate::clock::Clock;
 use crate::http::ScimClient;
 use crate::plan::{EntryOutcome, Flow, Next, Reply, Request, StateChange};
+use crate::policy::{RetryAfterPolicy, ThrottleDecision, on_too_many_requests};
+use crate::scim::{self, OpKind, Outcome, RetryAfter, RetryClass};
 use crate::store::{Store, StoreError};
 
 /// Something that wants to see every exchange (the CLI's request trace, tests).
@@ -12,18 +15,65 @@ pub trait Observer {
     fn exchange(&mut self, request: &Request, reply: &Reply);
 }
 
-/// Runs `flow` to completion against `client`; with `keep`, also returns every exchange.
+/// How a 429 is handled within a cycle: the policy and the clock to wait on.
+#[derive(Clone, Copy)]
+pub struct Throttle<'a> {
+    /// Whether and how long to honour `Retry-After`.
+    pub policy: &'a RetryAfterPolicy,
+    /// Where waiting happens (simulated time waits instantly).
+    pub clock: &'a dyn Clock,
+}
+
+/// The `Retry-After` of a 429 reply, as the policy reads it.
+fn retry_after(reply: &Reply) -> Option<Option<RetryAfter>> {
+    let Reply::Http {
+        status: 429,
+        retry_after,
+        body,
+    } = reply
+    else {
+        return None;
+    };
+    match scim::classify(OpKind::Update, 429, retry_after.as_deref(), body) {
+        Outcome::Failure(f) => match f.retry {
+            RetryClass::AutoRetry(after) => Some(after),
+            _ => Some(None),
+        },
+        _ => Some(None),
+    }
+}
+
+/// Runs `flow` to completion against `client`; with `keep`, also returns every exchange. A 429
+/// is waited out and resent while `throttle` allows (§3, pitfall 14); otherwise the flow sees it.
 pub async fn drive(
     flow: &mut (dyn Flow + Send),
     client: &ScimClient,
     keep: bool,
+    throttle: Option<Throttle<'_>>,
 ) -> (EntryOutcome, Vec<(Request, Reply)>) {
     let mut reply = None;
     let mut exchanges = Vec::new();
     loop {
         match flow.step(reply.take()) {
             Next::Send(request) => {
-                let answer = client.send(&request).await;
+                let mut retries = 0;
+                let answer = loop {
+                    let answer = client.send(&request).await;
+                    if let (Some(t), Some(after)) = (throttle, retry_after(&answer)) {
+                        let now = t.clock.now();
+                        if let ThrottleDecision::WaitThenRetry(wait) =
+                            on_too_many_requests(t.policy, after.as_ref(), retries, now)
+                        {
+                            if keep {
+                                exchanges.push((request.clone(), answer));
+                            }
+                            retries += 1;
+                            t.clock.sleep_until(now + wait).await;
+                            continue;
+                        }
+                    }
+                    break answer;
+                };
                 if keep {
                     exchanges.push((request, answer.clone()));
                 }

@@ -2,6 +2,7 @@
 //! are logged with Entra's code and reason text and retried in the next cycle; credential and
 //! SCIM-compliance failures stop the job. Faults come from the built-in target's fault injection.
 
+use entra_sim::clock::Clock;
 use entra_sim::provlog::{LogEntry, Status};
 use entra_sim::target::parse_spec;
 
@@ -161,4 +162,37 @@ async fn not_found_instead_of_an_empty_list_is_a_compliance_failure() {
         failures(&logs)[0].1,
         "SystemForCrossDomainIdentityManagementServiceIncompatible"
     );
+}
+
+#[tokio::test]
+async fn too_many_requests_waits_for_retry_after_within_the_cycle() {
+    let mut h = two_users().await;
+    h.target
+        .set_faults(parse_spec("POST /Users=429:retry-after=5:times=2").unwrap());
+    let before = h.clock.now();
+    let (report, _) = h.cycle().await;
+    assert_eq!((report.counts.created, report.counts.failed), (2, 0));
+    let posts = h
+        .requests()
+        .iter()
+        .filter(|r| r.as_str() == "POST /Users")
+        .count();
+    assert_eq!(posts, 4, "two 429s, then both creates");
+    // Ten simulated seconds waited, plus the 40 minutes the harness moves between cycles.
+    assert_eq!(
+        h.clock.now() - before,
+        chrono::Duration::seconds(10) + chrono::Duration::minutes(40)
+    );
+}
+
+#[tokio::test]
+async fn too_many_requests_without_retry_after_is_escrowed_and_retried_next_cycle() {
+    let mut h = two_users().await;
+    h.target
+        .set_faults(parse_spec("POST /Users=429:times=1").unwrap());
+    let (_, logs) = h.cycle().await;
+    let failed = failures(&logs);
+    assert_eq!(failed[0].1, "TooManyRequests");
+    h.cycle().await;
+    assert_eq!(h.target.users().len(), 2);
 }
