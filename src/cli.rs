@@ -27,6 +27,32 @@ pub enum Command {
     ///
     /// Example: entra-sim cycle --job jobs/sample.yaml
     Cycle(CycleArgs),
+    /// The provisioning service as a daemon: an initial cycle, then incremental cycles every 40
+    /// minutes (or --interval, or --cron), stretched while quarantined, until interrupted.
+    ///
+    /// Ctrl-C or SIGTERM lets the current cycle finish. --virtual-time runs the schedule on a
+    /// simulated clock (real requests, no waiting): --until 30d shows four weeks in seconds.
+    ///
+    /// Example: entra-sim run --job jobs/sample.yaml --virtual-time --until 30d
+    Run(RunArgs),
+    /// The job's status, as Graph's synchronization job status (§11.2).
+    ///
+    /// Example: entra-sim status --job jobs/sample.yaml --json
+    Status(JobArgs),
+    /// Restart the job: clear what --scope names (default Watermark,Escrows,QuarantineState).
+    ///
+    /// Scopes: Watermark, Escrows, QuarantineState, ForceDeletes, ConnectorDataStore, Full.
+    ///
+    /// Example: entra-sim restart --job jobs/sample.yaml --scope ForceDeletes
+    Restart(RestartArgs),
+    /// Pause the job: no further cycles until `start`.
+    ///
+    /// Example: entra-sim pause --job jobs/sample.yaml
+    Pause(JobArgs),
+    /// Start a paused job (also clears a quarantine status, as Graph's start does).
+    ///
+    /// Example: entra-sim start --job jobs/sample.yaml
+    Start(JobArgs),
     /// Provision one user, or one group with up to 5 members, right now, showing Entra's steps.
     ///
     /// Example: entra-sim provision-on-demand --job jobs/sample.yaml --user adele.vance@contoso.com
@@ -87,6 +113,40 @@ pub struct JobArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `restart`.
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// The job file (jobs/*.yaml).
+    #[arg(long)]
+    pub job: PathBuf,
+    /// Comma-separated reset scopes.
+    #[arg(long)]
+    pub scope: Option<String>,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The job file (jobs/*.yaml).
+    #[arg(long)]
+    pub job: PathBuf,
+    /// Time between cycles, e.g. 40m, 1h, 90s (default: Entra's 40 minutes).
+    #[arg(long, conflicts_with = "cron")]
+    pub interval: Option<String>,
+    /// A cron expression (seconds field first, e.g. "0 */10 * * * *") instead of an interval.
+    #[arg(long)]
+    pub cron: Option<String>,
+    /// Run the schedule on a simulated clock: no waiting between cycles.
+    #[arg(long)]
+    pub virtual_time: bool,
+    /// Stop once the (virtual) clock passes this long after the start, e.g. 30d, 12h.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Run one cycle and stop (same as `cycle`).
+    #[arg(long)]
+    pub once: bool,
 }
 
 /// Arguments of `cycle`.

@@ -6,9 +6,11 @@ mod completions;
 mod cycle;
 mod drift;
 mod expr;
+mod job;
 mod logs;
 mod on_demand;
 pub mod plan;
+mod run;
 mod target;
 mod test_connection;
 mod validate;
@@ -32,6 +34,11 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::TestConnection(args) => test_connection::run(args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::Drift(args) => drift::run(args).await,
+        Command::Status(args) => job::status(args),
+        Command::Restart(args) => job::restart(args),
+        Command::Pause(args) => job::set_running(args, false),
+        Command::Start(args) => job::set_running(args, true),
+        Command::Run(args) => run::run(args).await,
         Command::CompareModes(args) => compare_modes::run(args).await,
         Command::Logs(args) => logs::run(args),
         Command::Expr(args) => expr::run(args),

@@ -1,0 +1,130 @@
+//! Job control: `status` (Graph's job status, §11.2), `restart --scope …` (§1.4), `pause` and
+//! `start`. Each reads and writes only the job's state directory.
+
+use crate::cli::{JobArgs, RestartArgs};
+use crate::clock::{Clock, SystemClock};
+use crate::engine::status_name;
+use crate::error::AppError;
+use crate::policy::{self, ResetScope, StatusView};
+use crate::store::Store;
+
+use super::Loaded;
+
+fn view(loaded: &Loaded, store: &Store, state: &policy::JobState) -> Result<StatusView, AppError> {
+    let settings = &loaded.job.settings;
+    Ok(StatusView {
+        escrow_count: store.escrows()?.len(),
+        next_cycle: policy::next_cycle(state, &settings.policy.schedule, SystemClock.now()),
+        interval: settings.policy.schedule.interval,
+        deletion_threshold: settings.deletion_threshold,
+    })
+}
+
+/// `entra-sim status`.
+pub fn status(args: JobArgs) -> Result<i32, AppError> {
+    let loaded = super::load(&args.job)?;
+    let store = loaded.store()?;
+    let state = store.job_state()?;
+    let view = view(&loaded, &store, &state)?;
+    if args.json {
+        let json = policy::status_json(&state, &view);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).map_err(|e| AppError::Local(e.to_string()))?
+        );
+        return Ok(0);
+    }
+    println!("job {}: {}", loaded.job.name, status_name(state.code));
+    if let Some(q) = &state.quarantine {
+        println!(
+            "quarantine: {} since {} (series began {}, {} re-evaluations); next attempt {}",
+            q.reason.as_str(),
+            stamp(q.current_began),
+            stamp(q.series_began),
+            q.series_count,
+            stamp(q.next_attempt)
+        );
+        println!("  {}: {}", q.error.code, q.error.message);
+    }
+    if let Some(last) = &state.last_execution {
+        println!(
+            "last cycle {}: {:?}, {} exported, {} escrowed ({} incl. references), {} → {}",
+            last.activity_identifier,
+            last.state,
+            last.count_exported,
+            last.count_escrowed,
+            last.count_escrowed_raw,
+            stamp(last.time_began),
+            stamp(last.time_ended)
+        );
+    }
+    println!("escrowed objects: {}", view.escrow_count);
+    if state.escrows_pruned {
+        println!(
+            "escrows were pruned during the initial cycle: fix the errors, then `entra-sim start`"
+        );
+    }
+    match &state.steady_state_last_achieved_time {
+        Some(t) => println!("steady state last achieved {}", stamp(*t)),
+        None => println!("steady state never achieved"),
+    }
+    match view.next_cycle {
+        Some(t) => println!("next cycle {}", stamp(t)),
+        None => println!("no cycle is scheduled"),
+    }
+    Ok(0)
+}
+
+/// `entra-sim restart --scope …`.
+pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
+    let scope = ResetScope::parse(args.scope.as_deref())
+        .map_err(|e| AppError::Input(format!("--scope: {e}")))?;
+    let loaded = super::load(&args.job)?;
+    let store = loaded.store()?;
+    let (state, plan) = policy::restart(&store.job_state()?, &scope);
+    if plan.clear_watermarks {
+        store.clear_watermarks()?;
+        store.set_meta("mapping_fingerprint", &"")?;
+    }
+    if plan.clear_escrows {
+        store.clear_escrows()?;
+    }
+    if plan.clear_connections {
+        store.clear_anchors()?;
+    } else if plan.clear_connector_data_store {
+        for (key, mut anchor) in store.anchors()? {
+            anchor.manager = None;
+            anchor.members.clear();
+            store.put_anchor(&key, &anchor)?;
+        }
+    }
+    store.set_job_state(&state)?;
+    println!(
+        "job {} restarted ({}): {}",
+        loaded.job.name,
+        args.scope
+            .as_deref()
+            .unwrap_or("Watermark,Escrows,QuarantineState"),
+        status_name(state.code)
+    );
+    Ok(0)
+}
+
+/// `entra-sim pause` / `entra-sim start`.
+pub fn set_running(args: JobArgs, running: bool) -> Result<i32, AppError> {
+    let loaded = super::load(&args.job)?;
+    let store = loaded.store()?;
+    let current = store.job_state()?;
+    let state = if running {
+        policy::start(&current)
+    } else {
+        policy::pause(&current)
+    };
+    store.set_job_state(&state)?;
+    println!("job {}: {}", loaded.job.name, status_name(state.code));
+    Ok(0)
+}
+
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

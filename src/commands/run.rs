@@ -1,0 +1,254 @@
+//! `entra-sim run`: the provisioning service as a daemon (§1.1, §8). An initial cycle, then
+//! incremental ones every 40 minutes (or `--interval`, or `--cron`); while quarantined the policy's
+//! back-off decides; a disabled or paused job stops the daemon. With `--virtual-time` the clock is
+//! simulated — real requests at simulated times — so four weeks of quarantine take seconds.
+//! SIGINT/SIGTERM let the current cycle finish; everything is persisted after every entry anyway.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use rand::SeedableRng;
+use tokio::sync::Notify;
+
+use crate::cli::RunArgs;
+use crate::clock::{Clock, FakeClock, SystemClock};
+use crate::engine::{self, CycleEnv, EntrySink};
+use crate::error::AppError;
+use crate::output;
+use crate::plan::{CycleKind, Reply, Request};
+use crate::policy::{self, JobCode};
+use crate::provlog::LogEntry;
+use crate::runner::Observer;
+
+/// Parses `90s`, `40m`, `12h`, `30d` and sums like `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let mut total = Duration::zero();
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: i64 = digits
+            .parse()
+            .map_err(|_| format!("{text:?}: expected a number before '{c}'"))?;
+        digits.clear();
+        total += match c {
+            's' => Duration::seconds(n),
+            'm' => Duration::minutes(n),
+            'h' => Duration::hours(n),
+            'd' => Duration::days(n),
+            other => {
+                return Err(format!(
+                    "{text:?}: unknown unit '{other}' (use s, m, h or d)"
+                ));
+            }
+        };
+    }
+    if !digits.is_empty() || total <= Duration::zero() {
+        return Err(format!(
+            "{text:?}: expected a positive duration such as 40m, 12h or 30d"
+        ));
+    }
+    Ok(total)
+}
+
+/// Counts entries; prints nothing per entry.
+#[derive(Default)]
+struct Silent;
+
+impl Observer for Silent {
+    fn exchange(&mut self, _request: &Request, _reply: &Reply) {}
+}
+
+impl EntrySink for Silent {
+    fn entry(&mut self, _log: &LogEntry) {}
+}
+
+/// Set once SIGINT or SIGTERM arrived; `notify` wakes a waiting daemon.
+struct Stop {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+/// Waits for SIGINT or SIGTERM, then raises the stop flag.
+fn watch_signals(stop: Arc<Stop>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        stop.flag.store(true, Ordering::SeqCst);
+        stop.notify.notify_one();
+    });
+}
+
+pub async fn run(args: RunArgs) -> Result<i32, AppError> {
+    let loaded = super::load(&args.job)?;
+    let mut schedule = loaded.job.settings.policy.schedule.clone();
+    if let Some(interval) = &args.interval {
+        schedule.interval =
+            parse_duration(interval).map_err(|e| AppError::Input(format!("--interval {e}")))?;
+    }
+    let cron = match &args.cron {
+        Some(expr) => Some(
+            cron::Schedule::from_str(expr)
+                .map_err(|e| AppError::Input(format!("--cron {expr:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    let until = match &args.until {
+        Some(text) => {
+            Some(parse_duration(text).map_err(|e| AppError::Input(format!("--until {e}")))?)
+        }
+        None => None,
+    };
+    let clock: Box<dyn Clock> = if args.virtual_time {
+        Box::new(FakeClock::new(SystemClock.now()))
+    } else {
+        Box::new(SystemClock)
+    };
+    let started = clock.now();
+    let deadline = until.map(|d| started + d);
+    let token = loaded.token()?;
+    let client = loaded.client(&loaded.base_url, &token)?;
+    let store = loaded.store()?;
+    let stop = Arc::new(Stop {
+        flag: AtomicBool::new(false),
+        notify: Notify::new(),
+    });
+    watch_signals(stop.clone());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(
+        started
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .unsigned_abs(),
+    );
+    let mut code = 0;
+    loop {
+        let state = store.job_state()?;
+        match state.code {
+            JobCode::Disabled => {
+                println!(
+                    "{} job disabled: four weeks in quarantine; fix the cause, then `entra-sim restart`",
+                    stamp(clock.now())
+                );
+                return Ok(2);
+            }
+            JobCode::Paused => {
+                println!(
+                    "{} job paused; `entra-sim start` resumes it",
+                    stamp(clock.now())
+                );
+                return Ok(code);
+            }
+            _ => {}
+        }
+        let env = CycleEnv {
+            job: &loaded.job,
+            compiled: &loaded.compiled,
+            store: &store,
+            client: &client,
+            mode: loaded.mode,
+            clock: clock.as_ref(),
+            dry_run: false,
+        };
+        let report = engine::run_cycle(&env, &mut rng, &mut Silent).await?;
+        let state = store.job_state()?;
+        let kind = if report.kind == CycleKind::Initial {
+            "initial"
+        } else {
+            "incremental"
+        };
+        let quarantine = report
+            .quarantine
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        println!(
+            "{} {kind} cycle: {}; job {}{quarantine}",
+            stamp(clock.now()),
+            output::counts_line(&report.counts),
+            report.job_status
+        );
+        code = if report.job_failure.is_some() {
+            2
+        } else if report.counts.failed > 0 {
+            1
+        } else {
+            0
+        };
+        if args.once || stop.flag.load(Ordering::SeqCst) {
+            return Ok(code);
+        }
+        let now = clock.now();
+        let next = match (&cron, state.code) {
+            (Some(cron), JobCode::Active | JobCode::NotRun) => cron.after(&now).next(),
+            _ => policy::next_cycle(&state, &schedule, now),
+        };
+        let Some(next) = next else { continue };
+        if deadline.is_some_and(|d| next > d) {
+            println!(
+                "{} stopping: the next cycle ({}) is past --until",
+                stamp(now),
+                stamp(next)
+            );
+            return Ok(code);
+        }
+        let gap = next - now;
+        println!("{} next cycle in {}", stamp(now), human(gap));
+        tokio::select! {
+            _ = clock.sleep_until(next) => {}
+            _ = stop.notify.notified() => return Ok(code),
+        }
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn human(d: Duration) -> String {
+    let minutes = d.num_minutes();
+    match (minutes / 1440, (minutes % 1440) / 60, minutes % 60) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h{m}m"),
+        (days, 0, 0) => format!("{days}d"),
+        (days, h, _) => format!("{days}d{h}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("40m"), Ok(Duration::minutes(40)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::minutes(90)));
+        assert_eq!(parse_duration("30d"), Ok(Duration::days(30)));
+        assert!(parse_duration("30").is_err());
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn gaps_read_like_a_person_writes_them() {
+        assert_eq!(human(Duration::minutes(40)), "40m");
+        assert_eq!(human(Duration::hours(6)), "6h");
+        assert_eq!(human(Duration::days(1)), "1d");
+    }
+}
