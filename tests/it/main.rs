@@ -12,6 +12,7 @@ mod apps;
 mod cli;
 mod cycle;
 mod drift;
+mod failure;
 mod fixture;
 mod flag_mode;
 mod help;
