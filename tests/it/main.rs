@@ -10,6 +10,7 @@
 
 mod apps;
 mod cli;
+mod crash;
 mod cycle;
 mod drift;
 mod failure;
