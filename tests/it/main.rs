@@ -12,6 +12,7 @@ mod apps;
 mod cli;
 mod crash;
 mod cycle;
+mod daemon;
 mod drift;
 mod failure;
 mod fixture;
