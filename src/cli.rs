@@ -67,8 +67,11 @@ pub enum Command {
     /// The next cycle's planned writes in the default and the aadOptscim062020 dialects, side by
     /// side, with every difference.
     ///
+    /// With --probe, both forms of every difference are sent to scratch objects on the target
+    /// (created and deleted again) and read back, to show which form the server applies.
+    ///
     /// Example: entra-sim compare-modes --job jobs/sample.yaml
-    CompareModes(JobArgs),
+    CompareModes(CompareArgs),
     /// Read back every provisioned object (groups with members) and report where the target
     /// drifted from what was exported or what the mapping says. Exits 1 on drift.
     ///
@@ -113,6 +116,20 @@ pub struct JobArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `compare-modes`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The job file (jobs/*.yaml).
+    #[arg(long)]
+    pub job: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also try both forms on scratch objects of the target and report which one it applies.
+    #[arg(long)]
+    pub probe: bool,
 }
 
 /// Arguments of `restart`.

@@ -5,7 +5,7 @@
 use rand::SeedableRng;
 use serde::Serialize;
 
-use crate::cli::JobArgs;
+use crate::cli::CompareArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::engine::{self, CycleEnv};
 use crate::error::AppError;
@@ -87,7 +87,7 @@ fn differences(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &m
     }
 }
 
-pub async fn run(args: JobArgs) -> Result<i32, AppError> {
+pub async fn run(args: CompareArgs) -> Result<i32, AppError> {
     let loaded = super::load(&args.job)?;
     let store = loaded.store()?;
     let default = planned(&loaded, &store, ScimMode::Default).await?;
@@ -112,10 +112,19 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         });
     }
     let differing = pairs.iter().filter(|p| !p.differences.is_empty()).count();
+    let probes = if args.probe {
+        let token = loaded.token()?;
+        let client = loaded.client(&loaded.base_url, &token)?;
+        let tag = engine::guid(&mut rand::rngs::StdRng::from_os_rng());
+        Some(super::probe::probe(&client, &tag[..8]).await?)
+    } else {
+        None
+    };
     if args.json {
+        let out = serde_json::json!({ "writes": pairs, "probe": probes });
         println!(
             "{}",
-            serde_json::to_string_pretty(&pairs).map_err(|e| AppError::Local(e.to_string()))?
+            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
         );
         return Ok(0);
     }
@@ -137,5 +146,16 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         "{} planned write(s); {differing} differ between the default and aadOptscim062020 dialects",
         pairs.len()
     );
+    if let Some(probes) = probes {
+        println!("probe on scratch objects:");
+        for p in &probes {
+            let verdict = match (p.accepted, p.applied) {
+                (true, true) => "applied",
+                (true, false) => "accepted, NOT applied",
+                _ => "rejected",
+            };
+            println!("  {:<18} {:<70} {verdict} {}", p.mode, p.check, p.detail);
+        }
+    }
     Ok(0)
 }

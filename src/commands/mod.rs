@@ -10,6 +10,7 @@ mod job;
 mod logs;
 mod on_demand;
 pub mod plan;
+mod probe;
 mod run;
 mod target;
 mod test_connection;

@@ -67,7 +67,9 @@ async fn compare_modes_shows_the_dialect_differences() {
     )
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let pairs: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let pairs = json["writes"].as_array().unwrap();
+    assert!(json["probe"].is_null(), "no probe unless asked");
     let all: Vec<String> = pairs
         .iter()
         .flat_map(|p| {
@@ -99,5 +101,52 @@ async fn compare_modes_shows_the_dialect_differences() {
                 .get("path")
                 .is_none()),
         "merged path-less replace: {pairs:#?}"
+    );
+}
+
+#[tokio::test]
+async fn compare_modes_probe_finds_what_the_server_applies() {
+    let a = user("a1", "alice", "Alice", "CEO", None, "");
+    let mut h = Harness::new(
+        &tenant(&[a], &[]),
+        "mappings/scim-default.yaml",
+        "scope: all\n",
+        "",
+    )
+    .await;
+    h.close_store();
+    let out = crate::cli::run(
+        &["compare-modes", "--job", "job.yaml", "--probe", "--json"],
+        h.dir.path(),
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let probes = json["probe"].as_array().unwrap();
+    assert_eq!(probes.len(), 10, "{probes:#?}");
+    // The built-in target is Entra-compatible: every form is applied.
+    assert!(probes.iter().all(|p| p["applied"] == true), "{probes:#?}");
+    assert!(
+        h.target.users().is_empty() && h.target.groups().is_empty(),
+        "scratch objects are deleted"
+    );
+
+    // A server that rejects a form is reported with the error Entra would log.
+    h.target
+        .set_faults(entra_sim::target::parse_spec("PATCH /Users/*=400:times=1").unwrap());
+    let out = crate::cli::run(
+        &["compare-modes", "--job", "job.yaml", "--probe", "--json"],
+        h.dir.path(),
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let first = &json["probe"][0];
+    assert_eq!(
+        (first["accepted"].as_bool(), first["mode"].as_str()),
+        (Some(false), Some("default"))
+    );
+    assert!(
+        first["detail"].as_str().unwrap().contains("BadRequest"),
+        "{first}"
     );
 }
