@@ -527,17 +527,7 @@ pub async fn run_cycle(
         assignments: &assignments,
         scope: env.job.scope,
     };
-    let objects = {
-        let uniqueness = NoTarget;
-        let mut ctx = EvalContext {
-            now: began,
-            rng: &mut *rng,
-            uniqueness: &uniqueness,
-        };
-        desired::source_objects(env.compiled, &sources, &mut ctx)
-    };
-    let by_key: HashMap<ObjectKey, &SourceObject> =
-        objects.iter().map(|o| (o.key.clone(), o)).collect();
+    let mut objects = desired::source_objects(env.compiled, &sources);
     let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors()?.into_iter().collect();
     let watermarks: BTreeMap<ObjectKey, String> = store.watermarks()?.into_iter().collect();
     let escrows = store.escrows()?;
@@ -588,6 +578,31 @@ pub async fn run_cycle(
             staged
         }
     };
+    // Only objects with work get their log steps and mapped state: an incremental cycle over a
+    // large tenant costs what its changes cost.
+    let needs: BTreeSet<&ObjectKey> = plan
+        .users
+        .iter()
+        .chain(&plan.groups)
+        .chain(&plan.deprovision)
+        .chain(&staged)
+        .filter(|w| !matches!(w, Work::Forget(_)))
+        .map(work_key)
+        .collect();
+    let needs: BTreeSet<ObjectKey> = needs.into_iter().cloned().collect();
+    {
+        let uniqueness = NoTarget;
+        let mut ctx = EvalContext {
+            now: began,
+            rng: &mut *rng,
+            uniqueness: &uniqueness,
+        };
+        for object in objects.iter_mut().filter(|o| needs.contains(&o.key)) {
+            desired::detail(object, env.compiled, &sources, &mut ctx);
+        }
+    }
+    let by_key: HashMap<ObjectKey, &SourceObject> =
+        objects.iter().map(|o| (o.key.clone(), o)).collect();
     let cycle_id = guid(rng);
     let mut cycle = Cycle {
         env,

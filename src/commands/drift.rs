@@ -59,7 +59,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
             rng: &mut rng,
             uniqueness: &uniqueness,
         };
-        desired::source_objects(&loaded.compiled, &sources, &mut ctx)
+        desired::detailed_objects(&loaded.compiled, &sources, &mut ctx)
     };
     let by_key: HashMap<&ObjectKey, &SourceObject> = objects.iter().map(|o| (&o.key, o)).collect();
     let anchors = store.anchors()?;

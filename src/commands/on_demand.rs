@@ -240,7 +240,7 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
     let mut ok = true;
     if let Some(who) = &args.user {
         let user = find_user(who)?;
-        let object = desired::user_object(user, &loaded.compiled.users, &sources, &mut ctx);
+        let object = desired::user_object(user, &loaded.compiled, &sources, &mut ctx);
         ok &= session.provision(&object).await?;
         let manager_name = user
             .manager
@@ -250,12 +250,12 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
             .unwrap_or_default();
         session.manager(&object, &manager_name).await?;
     } else if let Some(which) = &args.group {
-        let Some(group_mapping) = &loaded.compiled.groups else {
+        if loaded.compiled.groups.is_none() {
             return Err(AppError::Input(format!(
                 "{}: groups are not provisioned by this mapping",
                 loaded.job.mapping_path.display()
             )));
-        };
+        }
         let group = directory
             .group(which)
             .or_else(|| directory.group_by_display_name(which))
@@ -278,11 +278,14 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
                     group.display_name
                 )));
             }
-            let object = desired::user_object(user, &loaded.compiled.users, &sources, &mut ctx);
+            let object = desired::user_object(user, &loaded.compiled, &sources, &mut ctx);
             ok &= session.provision(&object).await?;
             member_keys.push(object.key.clone());
         }
-        let object = desired::group_object(group, group_mapping, &sources, &mut ctx);
+        let Some(object) = desired::group_object(group, &loaded.compiled, &sources, &mut ctx)
+        else {
+            return Ok(0);
+        };
         ok &= session.provision(&object).await?;
         if let Some(anchor) = session.anchors.get(&object.key).cloned() {
             let mut wanted = anchor.members.clone();

@@ -4,7 +4,6 @@
 //! an incremental cycle can tell what changed.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 
 use super::cycle::SourceObject;
 use super::flows::ObjectSpec;
@@ -221,22 +220,6 @@ pub struct Sources<'a> {
     pub scope: ScopeMode,
 }
 
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-fn fingerprint(parts: &str) -> String {
-    format!("{:016x}", fnv1a64(parts.as_bytes()))
-}
-
-fn canonical(attrs: &BTreeMap<String, Value>, out: &mut String) {
-    for (name, value) in attrs {
-        let _ = write!(out, "{}:{name}={value:?};", name.len());
-    }
-}
-
 fn import_step(kind: ObjectKind, name: &str, attrs: &BTreeMap<String, Value>) -> Step {
     let mut step = Step::new(
         "EntryImport",
@@ -373,72 +356,108 @@ fn has_source(compiled: &CompiledObject, wanted: fn(&Source) -> bool) -> bool {
     compiled.attributes.iter().any(|a| wanted(&a.source))
 }
 
-/// A user as this cycle sees it.
-pub fn user_object(
-    user: &User,
-    compiled: &CompiledObject,
-    sources: &Sources<'_>,
-    ctx: &mut EvalContext<'_>,
-) -> SourceObject {
-    let assignment = sources.assignments.user(&user.object_id, sources.scope);
-    let evaluation = scope::evaluate(&compiled.scoping, &user.attrs);
-    let in_scope = assignment.assigned && evaluation.in_scope;
-    let soft_deleted = scope::is_soft_deleted(user, in_scope);
-    let attrs = scope::user_source_attributes(user, &assignment.roles, soft_deleted);
-    let manager = has_source(compiled, |s| matches!(s, Source::Manager))
-        .then(|| user.manager.clone())
-        .flatten();
-    let mut parts = String::new();
-    let _ = write!(parts, "user in_scope={in_scope} manager={manager:?};");
-    canonical(&attrs, &mut parts);
-    let steps = vec![
-        import_step(ObjectKind::User, &user.upn, &attrs),
-        scoping_step(
-            ObjectKind::User,
-            &user.upn,
-            assignment.assigned,
-            &evaluation,
-            in_scope,
-        ),
-    ];
-    let (spec, error) = if in_scope {
-        match evaluate_spec(compiled, &attrs, !soft_deleted, ctx) {
-            Ok(spec) => (spec, None),
-            Err(e) => (ObjectSpec::default(), Some(e)),
+/// Streams bytes into an FNV-1a hash (stable across Rust releases, unlike `DefaultHasher`).
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
-    } else {
-        (ObjectSpec::default(), None)
-    };
-    SourceObject {
-        key: ObjectKey::user(&user.object_id),
-        name: user.upn.clone(),
-        fingerprint: fingerprint(&parts),
-        in_scope,
-        out_of_scope_reason: if !assignment.assigned {
-            Some("NotEffectivelyEntitled")
-        } else if !evaluation.in_scope {
-            Some("ScopingFilterNotMatched")
-        } else {
-            None
-        },
-        spec,
-        manager,
-        members: Vec::new(),
-        steps,
-        error,
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        self.0 = (self.0 ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+        self
+    }
+
+    fn value(&mut self, value: &Value) -> &mut Self {
+        match value {
+            Value::Null => self.bytes(b"\0null"),
+            Value::Str(s) => self.bytes(b"s").bytes(s.as_bytes()),
+            Value::Multi(items) => {
+                self.bytes(b"m");
+                for item in items {
+                    self.bytes(item.as_bytes());
+                }
+                self
+            }
+            Value::Roles(roles) => {
+                self.bytes(b"r");
+                for r in roles {
+                    self.bytes(r.id.as_bytes())
+                        .bytes(r.value.as_bytes())
+                        .bytes(r.display_name.as_bytes());
+                }
+                self
+            }
+        }
+    }
+
+    fn attrs(&mut self, attrs: &BTreeMap<String, Value>) -> &mut Self {
+        for (name, value) in attrs {
+            self.bytes(name.as_bytes()).value(value);
+        }
+        self
+    }
+
+    fn finish(&self) -> String {
+        format!("{:016x}", self.0)
     }
 }
 
-/// A group as this cycle sees it.
-pub fn group_object(
+fn out_of_scope_reason(assigned: bool, filters_pass: bool) -> Option<&'static str> {
+    if !assigned {
+        Some("NotEffectivelyEntitled")
+    } else if !filters_pass {
+        Some("ScopingFilterNotMatched")
+    } else {
+        None
+    }
+}
+
+/// A user as a cycle first sees it: identity, scope and fingerprint, cheap enough for a million
+/// users. [`detail`] adds the log steps and the mapped state for the objects that need work.
+pub fn user_glance(user: &User, compiled: &CompiledObject, sources: &Sources<'_>) -> SourceObject {
+    let assignment = sources.assignments.user(&user.object_id, sources.scope);
+    let filters_pass = scope::in_scope(&compiled.scoping, &user.attrs);
+    let in_scope = assignment.assigned && filters_pass;
+    let soft_deleted = scope::is_soft_deleted(user, in_scope);
+    let manager = has_source(compiled, |s| matches!(s, Source::Manager))
+        .then(|| user.manager.clone())
+        .flatten();
+    let mut hash = Fnv::new();
+    hash.bytes(b"user")
+        .bytes(if in_scope { b"in" } else { b"out" })
+        .bytes(if soft_deleted { b"soft" } else { b"live" })
+        .bytes(manager.as_deref().unwrap_or_default().as_bytes())
+        .value(&Value::Roles(assignment.roles))
+        .attrs(&user.attrs);
+    SourceObject {
+        key: ObjectKey::user(&user.object_id),
+        name: user.upn.clone(),
+        fingerprint: hash.finish(),
+        in_scope,
+        out_of_scope_reason: out_of_scope_reason(assignment.assigned, filters_pass),
+        spec: ObjectSpec::default(),
+        manager,
+        members: Vec::new(),
+        steps: Vec::new(),
+        error: None,
+    }
+}
+
+/// A group as a cycle first sees it (see [`user_glance`]).
+pub fn group_glance(
     group: &Group,
     compiled: &CompiledObject,
     sources: &Sources<'_>,
-    ctx: &mut EvalContext<'_>,
 ) -> SourceObject {
     let assignment = sources.assignments.group(&group.object_id, sources.scope);
-    let evaluation = scope::evaluate(&compiled.scoping, &group.attrs);
-    let in_scope = assignment.assigned && evaluation.in_scope;
+    let filters_pass = scope::in_scope(&compiled.scoping, &group.attrs);
+    let in_scope = assignment.assigned && filters_pass;
     let members: Vec<ObjectKey> = if has_source(compiled, |s| matches!(s, Source::Members)) {
         group
             .members
@@ -451,58 +470,120 @@ pub fn group_object(
     } else {
         Vec::new()
     };
-    let mut parts = String::new();
-    let _ = write!(parts, "group in_scope={in_scope} members={members:?};");
-    canonical(&group.attrs, &mut parts);
-    let steps = vec![
-        import_step(ObjectKind::Group, &group.display_name, &group.attrs),
-        scoping_step(
-            ObjectKind::Group,
-            &group.display_name,
-            assignment.assigned,
-            &evaluation,
-            in_scope,
-        ),
-    ];
-    let (spec, error) = if in_scope {
-        match evaluate_spec(compiled, &group.attrs, true, ctx) {
-            Ok(spec) => (spec, None),
-            Err(e) => (ObjectSpec::default(), Some(e)),
-        }
-    } else {
-        (ObjectSpec::default(), None)
-    };
+    let mut hash = Fnv::new();
+    hash.bytes(b"group")
+        .bytes(if in_scope { b"in" } else { b"out" });
+    for m in &members {
+        hash.bytes(m.object_id.as_bytes());
+    }
+    hash.attrs(&group.attrs);
     SourceObject {
         key: ObjectKey::group(&group.object_id),
         name: group.display_name.clone(),
-        fingerprint: fingerprint(&parts),
+        fingerprint: hash.finish(),
         in_scope,
-        out_of_scope_reason: if !assignment.assigned {
-            Some("NotEffectivelyEntitled")
-        } else if !evaluation.in_scope {
-            Some("ScopingFilterNotMatched")
-        } else {
-            None
-        },
-        spec,
+        out_of_scope_reason: out_of_scope_reason(assignment.assigned, filters_pass),
+        spec: ObjectSpec::default(),
         manager: None,
         members,
-        steps,
-        error,
+        steps: Vec::new(),
+        error: None,
     }
 }
 
-/// Every user, then every group (when the groups mapping is enabled), as this cycle sees them.
-pub fn source_objects(
+/// Adds the import and scoping steps and, for an object in scope, the mapped state.
+pub fn detail(
+    object: &mut SourceObject,
     compiled: &CompiledMapping,
     sources: &Sources<'_>,
     ctx: &mut EvalContext<'_>,
-) -> Vec<SourceObject> {
+) {
+    match object.key.kind {
+        ObjectKind::User => {
+            let Some(user) = sources.directory.user(&object.key.object_id) else {
+                return;
+            };
+            let assignment = sources.assignments.user(&user.object_id, sources.scope);
+            let evaluation = scope::evaluate(&compiled.users.scoping, &user.attrs);
+            let soft_deleted = scope::is_soft_deleted(user, object.in_scope);
+            let attrs = scope::user_source_attributes(user, &assignment.roles, soft_deleted);
+            object.steps = vec![
+                import_step(ObjectKind::User, &user.upn, &attrs),
+                scoping_step(
+                    ObjectKind::User,
+                    &user.upn,
+                    assignment.assigned,
+                    &evaluation,
+                    object.in_scope,
+                ),
+            ];
+            if object.in_scope {
+                match evaluate_spec(&compiled.users, &attrs, !soft_deleted, ctx) {
+                    Ok(spec) => object.spec = spec,
+                    Err(e) => object.error = Some(e),
+                }
+            }
+        }
+        ObjectKind::Group => {
+            let (Some(group), Some(mapping)) = (
+                sources.directory.group(&object.key.object_id),
+                &compiled.groups,
+            ) else {
+                return;
+            };
+            let assignment = sources.assignments.group(&group.object_id, sources.scope);
+            let evaluation = scope::evaluate(&mapping.scoping, &group.attrs);
+            object.steps = vec![
+                import_step(ObjectKind::Group, &group.display_name, &group.attrs),
+                scoping_step(
+                    ObjectKind::Group,
+                    &group.display_name,
+                    assignment.assigned,
+                    &evaluation,
+                    object.in_scope,
+                ),
+            ];
+            if object.in_scope {
+                match evaluate_spec(mapping, &group.attrs, true, ctx) {
+                    Ok(spec) => object.spec = spec,
+                    Err(e) => object.error = Some(e),
+                }
+            }
+        }
+    }
+}
+
+/// A user with every detail (for on-demand provisioning and drift).
+pub fn user_object(
+    user: &User,
+    compiled: &CompiledMapping,
+    sources: &Sources<'_>,
+    ctx: &mut EvalContext<'_>,
+) -> SourceObject {
+    let mut object = user_glance(user, &compiled.users, sources);
+    detail(&mut object, compiled, sources, ctx);
+    object
+}
+
+/// A group with every detail; `None` when groups are not provisioned.
+pub fn group_object(
+    group: &Group,
+    compiled: &CompiledMapping,
+    sources: &Sources<'_>,
+    ctx: &mut EvalContext<'_>,
+) -> Option<SourceObject> {
+    let mut object = group_glance(group, compiled.groups.as_ref()?, sources);
+    detail(&mut object, compiled, sources, ctx);
+    Some(object)
+}
+
+/// Every user, then every group (when the groups mapping is enabled), as a cycle first sees them.
+pub fn source_objects(compiled: &CompiledMapping, sources: &Sources<'_>) -> Vec<SourceObject> {
     let mut out: Vec<SourceObject> = sources
         .directory
         .users()
         .iter()
-        .map(|u| user_object(u, &compiled.users, sources, ctx))
+        .map(|u| user_glance(u, &compiled.users, sources))
         .collect();
     if let Some(groups) = &compiled.groups {
         out.extend(
@@ -510,8 +591,21 @@ pub fn source_objects(
                 .directory
                 .groups()
                 .iter()
-                .map(|g| group_object(g, groups, sources, ctx)),
+                .map(|g| group_glance(g, groups, sources)),
         );
     }
     out
+}
+
+/// [`source_objects`] with every detail (drift reads every object anyway).
+pub fn detailed_objects(
+    compiled: &CompiledMapping,
+    sources: &Sources<'_>,
+    ctx: &mut EvalContext<'_>,
+) -> Vec<SourceObject> {
+    let mut objects = source_objects(compiled, sources);
+    for object in &mut objects {
+        detail(object, compiled, sources, ctx);
+    }
+    objects
 }
