@@ -178,6 +178,9 @@ pub struct CycleArgs {
     /// Also print every request and its status.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Print only the summary (no line per entry; with --json, no entries).
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 /// Arguments of `provision-on-demand`.

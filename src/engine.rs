@@ -85,6 +85,8 @@ pub struct CycleReport {
     pub staged_deletes: usize,
     /// Objects waiting in escrow after the cycle.
     pub escrowed: usize,
+    /// Requests sent to the target.
+    pub requests: u64,
 }
 
 /// Everything a cycle needs.
@@ -190,6 +192,7 @@ struct Cycle<'a, 'b> {
     job_failure: Option<JobFailure>,
     escrows: Escrows,
     successes: u64,
+    requests: u64,
     /// Objects whose escrow expired this cycle: Entra gives up until they change again.
     expired: BTreeSet<ObjectKey>,
 }
@@ -458,15 +461,16 @@ impl Cycle<'_, '_> {
                     Prepared::Nothing => {}
                     Prepared::Done(key, outcome) => self.record(&key, *outcome)?,
                     Prepared::Flow(key, mut flow) => inflight.push(async move {
-                        let (outcome, exchanges) =
+                        let (outcome, exchanges, sent) =
                             runner::drive(flow.as_mut(), client, keep, throttle).await;
-                        (key, outcome, exchanges)
+                        (key, outcome, exchanges, sent)
                     }),
                 }
             }
-            let Some((key, outcome, exchanges)) = inflight.next().await else {
+            let Some((key, outcome, exchanges, sent)) = inflight.next().await else {
                 break;
             };
+            self.requests += sent as u64;
             for (request, reply) in &exchanges {
                 self.sink.exchange(request, reply);
             }
@@ -615,6 +619,7 @@ pub async fn run_cycle(
         job_failure: None,
         escrows,
         successes: 0,
+        requests: 0,
         expired: BTreeSet::new(),
     };
 
@@ -656,6 +661,7 @@ pub async fn run_cycle(
             quarantine: None,
             staged_deletes: staged.len(),
             escrowed: cycle.escrows.len(),
+            requests: cycle.requests,
         });
     }
     // Advance watermarks of every object whose entries all succeeded; a failed, staged or
@@ -732,6 +738,7 @@ pub async fn run_cycle(
             .map(|q| q.reason.as_str().to_string()),
         staged_deletes: staged.len(),
         escrowed: cycle.escrows.len(),
+        requests: cycle.requests,
     };
     store.set_meta("last_cycle", &report)?;
     Ok(report)

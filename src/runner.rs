@@ -43,22 +43,25 @@ fn retry_after(reply: &Reply) -> Option<Option<RetryAfter>> {
     }
 }
 
-/// Runs `flow` to completion against `client`; with `keep`, also returns every exchange. A 429
+/// Runs `flow` to completion against `client`; returns the outcome, every exchange when `keep`,
+/// and how many requests were sent. A 429
 /// is waited out and resent while `throttle` allows (§3, pitfall 14); otherwise the flow sees it.
 pub async fn drive(
     flow: &mut (dyn Flow + Send),
     client: &ScimClient,
     keep: bool,
     throttle: Option<Throttle<'_>>,
-) -> (EntryOutcome, Vec<(Request, Reply)>) {
+) -> (EntryOutcome, Vec<(Request, Reply)>, usize) {
     let mut reply = None;
     let mut exchanges = Vec::new();
+    let mut sent = 0;
     loop {
         match flow.step(reply.take()) {
             Next::Send(request) => {
                 let mut retries = 0;
                 let answer = loop {
                     let answer = client.send(&request).await;
+                    sent += 1;
                     if let (Some(t), Some(after)) = (throttle, retry_after(&answer)) {
                         let now = t.clock.now();
                         if let ThrottleDecision::WaitThenRetry(wait) =
@@ -79,7 +82,7 @@ pub async fn drive(
                 }
                 reply = Some(answer);
             }
-            Next::Done(outcome) => return (*outcome, exchanges),
+            Next::Done(outcome) => return (*outcome, exchanges, sent),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Printer {
     pub json: bool,
     /// Print every request too.
     pub verbose: bool,
+    /// Only the summary: no per-entry lines (and no entries in JSON).
+    pub quiet: bool,
     /// Entries collected for JSON output.
     pub entries: Vec<LogEntry>,
 }
@@ -37,6 +39,9 @@ impl Observer for Printer {
 
 impl EntrySink for Printer {
     fn entry(&mut self, log: &LogEntry) {
+        if self.quiet {
+            return;
+        }
         if self.json {
             self.entries.push(log.clone());
         } else {
@@ -59,6 +64,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
     let mut printer = Printer {
         json: args.json,
         verbose: args.verbose,
+        quiet: args.quiet,
         entries: Vec::new(),
     };
     let report = match &args.job {
@@ -145,7 +151,7 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
 
 fn finish(report: &CycleReport, printer: &Printer) -> Result<i32, AppError> {
     if printer.json {
-        let out = serde_json::json!({ "cycle": report, "entries": printer.entries });
+        let out = serde_json::json!({ "cycle": report, "entries": printer.entries, "process": { "peakRssBytes": peak_rss_bytes() } });
         println!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
@@ -157,4 +163,12 @@ fn finish(report: &CycleReport, printer: &Printer) -> Result<i32, AppError> {
         return Err(AppError::Job(format!("the cycle stopped: {reason}")));
     }
     Ok(if report.counts.failed > 0 { 1 } else { 0 })
+}
+
+/// This process's peak resident set size (Linux: `VmHWM`), for `--json` and the benchmarks.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

@@ -55,7 +55,7 @@ impl Session<'_> {
         object: &SourceObject,
         flow: &mut (dyn Flow + Send),
     ) -> Result<bool, AppError> {
-        let (outcome, _) = runner::drive(flow, self.client, false, None).await;
+        let (outcome, _, _) = runner::drive(flow, self.client, false, None).await;
         self.record(object, outcome)
     }
 
