@@ -10,6 +10,7 @@ mod job;
 mod logs;
 mod on_demand;
 pub mod plan;
+mod progress;
 mod run;
 mod target;
 mod test_connection;
