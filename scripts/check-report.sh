@@ -3,7 +3,8 @@
 # injected faults, runs one cycle of the sample job (Contoso, Entra's default mapping) against it,
 # writes the report, lets headless Chromium load it (its inline script fills the summary counts
 # from the embedded JSON), and checks the rendered DOM shows the cycle's counts and failures.
-# Needs /usr/bin/chromium (Debian: apt-get install chromium). Exit 1 on any mismatch.
+# Needs chromium on PATH (Debian: apt-get install chromium; CHROMIUM=path overrides). Exit 1 on any
+# mismatch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
