@@ -87,6 +87,14 @@ pub enum Command {
     ///
     /// Example: entra-sim logs --job jobs/sample.yaml --format csv --out logs/
     Logs(LogsArgs),
+    /// Write a self-contained HTML report of a job's state: status and quarantine, a timeline of
+    /// cycles, failures by error code with the server's answers, escrowed objects, and each
+    /// object's provisioning steps and modified properties.
+    ///
+    /// Without --job: the bundled sample's state (what `cycle` without --job wrote).
+    ///
+    /// Example: entra-sim report --job jobs/sample.yaml --out report.html
+    Report(ReportArgs),
     /// Evaluate an attribute-mapping expression offline (the twin of Graph's parseExpression).
     ///
     /// Example: entra-sim expr 'Join(" ", [givenName], [surname])' --attr givenName=John --attr surname=Doe
@@ -224,6 +232,17 @@ pub struct LogsArgs {
     /// Write the export into this directory (csv: default the current directory).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The job file (jobs/*.yaml); omit it for the bundled sample run by `cycle` without --job.
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE", default_value = "report.html")]
+    pub out: PathBuf,
 }
 
 /// How `logs` exports records.

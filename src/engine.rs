@@ -49,7 +49,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, log: &LogEntry) {
+    /// Counts one log entry.
+    pub fn add(&mut self, log: &LogEntry) {
         match (log.provisioning_status_info.status, log.provisioning_action) {
             (Status::Failure, _) => self.failed += 1,
             (Status::Skipped, _) => self.skipped += 1,
@@ -179,6 +180,14 @@ pub trait EntrySink: Observer {
     fn wants_exchanges(&self) -> bool {
         false
     }
+
+    /// Called when a phase (`users`, `groups`, `references`, `deprovisioning`, `staged`) starts,
+    /// with how many objects it has to process; the CLI shows progress.
+    fn planned(&mut self, _phase: &'static str, _total: usize) {}
+
+    /// Called when one object of the current phase is processed, whether or not it produced a log
+    /// record.
+    fn processed(&mut self) {}
 }
 
 struct Cycle<'a, 'b> {
@@ -440,9 +449,11 @@ impl Cycle<'_, '_> {
     /// object's requests stay in order, and each outcome is persisted as soon as it arrives.
     async fn phase(
         &mut self,
-        items: impl Iterator<Item = Item<'_>>,
+        name: &'static str,
+        items: impl ExactSizeIterator<Item = Item<'_>>,
         objects: &HashMap<ObjectKey, &SourceObject>,
     ) -> Result<(), AppError> {
+        self.sink.planned(name, items.len());
         let client = self.env.client;
         let limit = usize::try_from(self.env.job.settings.concurrency)
             .unwrap_or(1)
@@ -458,8 +469,11 @@ impl Cycle<'_, '_> {
             while inflight.len() < limit && self.job_failure.is_none() {
                 let Some(item) = items.next() else { break };
                 match self.prepare(item, objects) {
-                    Prepared::Nothing => {}
-                    Prepared::Done(key, outcome) => self.record(&key, *outcome)?,
+                    Prepared::Nothing => self.sink.processed(),
+                    Prepared::Done(key, outcome) => {
+                        self.record(&key, *outcome)?;
+                        self.sink.processed();
+                    }
                     Prepared::Flow(key, mut flow) => inflight.push(async move {
                         let (outcome, exchanges, sent) =
                             runner::drive(flow.as_mut(), client, keep, throttle).await;
@@ -475,6 +489,7 @@ impl Cycle<'_, '_> {
                 self.sink.exchange(request, reply);
             }
             self.record(&key, outcome)?;
+            self.sink.processed();
         }
         Ok(())
     }
@@ -633,19 +648,27 @@ pub async fn run_cycle(
         })
         .collect();
     cycle
-        .phase(plan.users.iter().map(Item::Work), &by_key)
+        .phase("users", plan.users.iter().map(Item::Work), &by_key)
         .await?;
     cycle
-        .phase(plan.groups.iter().map(Item::Work), &by_key)
+        .phase("groups", plan.groups.iter().map(Item::Work), &by_key)
         .await?;
     cycle
-        .phase(reconciled.iter().map(Item::Reference), &by_key)
+        .phase(
+            "references",
+            reconciled.iter().map(Item::Reference),
+            &by_key,
+        )
         .await?;
     cycle
-        .phase(plan.deprovision.iter().map(Item::Work), &by_key)
+        .phase(
+            "deprovisioning",
+            plan.deprovision.iter().map(Item::Work),
+            &by_key,
+        )
         .await?;
     cycle
-        .phase(staged.iter().map(Item::Staged), &by_key)
+        .phase("staged", staged.iter().map(Item::Staged), &by_key)
         .await?;
 
     let now = env.clock.now();

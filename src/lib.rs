@@ -16,6 +16,7 @@ pub mod plan;
 pub mod policy;
 pub mod portal_csv;
 pub mod provlog;
+pub mod report;
 pub mod runner;
 pub mod scim;
 pub mod scope;

@@ -16,6 +16,7 @@ use crate::runner::Observer;
 use crate::target::{self, Snapshot, TargetConfig};
 
 use super::Loaded;
+use super::progress::Progress;
 
 /// Prints entries as they finish (text), or collects them (JSON).
 pub struct Printer {
@@ -27,12 +28,15 @@ pub struct Printer {
     pub quiet: bool,
     /// Entries collected for JSON output.
     pub entries: Vec<LogEntry>,
+    /// The progress bar (or lines) that entry lines are printed around.
+    pub progress: Progress,
 }
 
 impl Observer for Printer {
     fn exchange(&mut self, request: &Request, reply: &Reply) {
         if self.verbose && !self.json {
-            println!("{}", output::exchange_line(request, reply));
+            self.progress
+                .println(&output::exchange_line(request, reply));
         }
     }
 }
@@ -45,12 +49,20 @@ impl EntrySink for Printer {
         if self.json {
             self.entries.push(log.clone());
         } else {
-            println!("{}", output::entry_line(log));
+            self.progress.println(&output::entry_line(log));
         }
     }
 
     fn wants_exchanges(&self) -> bool {
         self.verbose && !self.json
+    }
+
+    fn planned(&mut self, phase: &'static str, total: usize) {
+        self.progress.planned(phase, total);
+    }
+
+    fn processed(&mut self) {
+        self.progress.processed();
     }
 }
 
@@ -66,6 +78,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
         verbose: args.verbose,
         quiet: args.quiet,
         entries: Vec::new(),
+        progress: Progress::new(args.json),
     };
     let report = match &args.job {
         Some(path) => {
@@ -77,6 +90,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
         }
         None => sample(&mut printer).await?,
     };
+    printer.progress.finish();
     finish(&report, &printer)
 }
 
@@ -106,15 +120,22 @@ async fn cycle(
     engine::run_cycle(&env, &mut rng, printer).await
 }
 
-/// The quickstart: the sample job against an in-process built-in target.
-async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
+/// The bundled sample job with the state directory of the quickstart (`sample-builtin`, beside
+/// the sample's own), which also keeps the in-process target's data.
+pub(super) fn sample_loaded() -> Result<Loaded, AppError> {
     let mut loaded = super::load(&sample_job())?;
-    let state_dir = loaded
+    loaded.job.settings.state_dir = loaded
         .job
         .settings
         .state_dir
         .with_file_name("sample-builtin");
-    loaded.job.settings.state_dir = state_dir.clone();
+    Ok(loaded)
+}
+
+/// The quickstart: the sample job against an in-process built-in target.
+async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
+    let loaded = sample_loaded()?;
+    let state_dir = loaded.job.settings.state_dir.clone();
     let snapshot_file = state_dir.join("target.json");
     let initial = match std::fs::read(&snapshot_file) {
         Ok(bytes) => Some(

@@ -10,7 +10,12 @@ use crate::store::Store;
 
 use super::Loaded;
 
-fn view(loaded: &Loaded, store: &Store, state: &policy::JobState) -> Result<StatusView, AppError> {
+/// What the status shows beyond the job state.
+pub(super) fn view(
+    loaded: &Loaded,
+    store: &Store,
+    state: &policy::JobState,
+) -> Result<StatusView, AppError> {
     let settings = &loaded.job.settings;
     Ok(StatusView {
         escrow_count: store.escrows()?.len(),

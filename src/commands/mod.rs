@@ -11,6 +11,8 @@ mod logs;
 mod on_demand;
 pub mod plan;
 mod probe;
+mod progress;
+mod report;
 mod run;
 mod target;
 mod test_connection;
@@ -42,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Run(args) => run::run(args).await,
         Command::CompareModes(args) => compare_modes::run(args).await,
         Command::Logs(args) => logs::run(args),
+        Command::Report(args) => report::run(args),
         Command::Expr(args) => expr::run(args),
         Command::Target(TargetCommand::Serve(args)) => target::serve(args).await,
         Command::Validate(args) => validate::run(args),

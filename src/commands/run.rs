@@ -14,13 +14,13 @@ use tokio::sync::Notify;
 
 use crate::cli::RunArgs;
 use crate::clock::{Clock, FakeClock, SystemClock};
-use crate::engine::{self, CycleEnv, EntrySink};
+use crate::engine::{self, CycleEnv};
 use crate::error::AppError;
 use crate::output;
-use crate::plan::{CycleKind, Reply, Request};
+use crate::plan::CycleKind;
 use crate::policy::{self, JobCode};
-use crate::provlog::LogEntry;
-use crate::runner::Observer;
+
+use super::progress::Progress;
 
 /// Parses `90s`, `40m`, `12h`, `30d` and sums like `1h30m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -53,18 +53,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         ));
     }
     Ok(total)
-}
-
-/// Counts entries; prints nothing per entry.
-#[derive(Default)]
-struct Silent;
-
-impl Observer for Silent {
-    fn exchange(&mut self, _request: &Request, _reply: &Reply) {}
-}
-
-impl EntrySink for Silent {
-    fn entry(&mut self, _log: &LogEntry) {}
 }
 
 /// Set once SIGINT or SIGTERM arrived; `notify` wakes a waiting daemon.
@@ -165,7 +153,9 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
             clock: clock.as_ref(),
             dry_run: false,
         };
-        let report = engine::run_cycle(&env, &mut rng, &mut Silent).await?;
+        let mut progress = Progress::new(false);
+        let report = engine::run_cycle(&env, &mut rng, &mut progress).await?;
+        progress.finish();
         let state = store.job_state()?;
         let kind = if report.kind == CycleKind::Initial {
             "initial"

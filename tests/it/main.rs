@@ -21,6 +21,7 @@ mod help;
 mod lifecycle;
 mod logs_csv;
 mod plan;
+mod report;
 mod responses;
 mod schemas;
 mod scope;

@@ -12,6 +12,7 @@ const CORE: &[&str] = &[
     "policy",
     "provlog.rs",
     "portal_csv.rs",
+    "report",
 ];
 const IO_WORDS: &[&str] = &[
     "tokio",

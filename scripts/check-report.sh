@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Proves the HTML report works in a real browser: builds entra-sim, serves the built-in target with
+# injected faults, runs one cycle of the sample job (Contoso, Entra's default mapping) against it,
+# writes the report, lets headless Chromium load it (its inline script fills the summary counts
+# from the embedded JSON), and checks the rendered DOM shows the cycle's counts and failures.
+# Needs chromium on PATH (Debian: apt-get install chromium; CHROMIUM=path overrides). Exit 1 on any
+# mismatch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+chromium=${CHROMIUM:-chromium}
+
+cargo build --locked --quiet
+bin=$repo/target/debug/entra-sim
+
+work=$(mktemp -d)
+server=""
+cleanup() {
+    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "check-report: $*" >&2
+    exit 1
+}
+
+# Two users' creations fail: the first with a 500, the second with a 409.
+ENTRA_SIM_TOKEN=check-report-token "$bin" target serve --port 0 \
+    --fault 'POST /Users=500:times=1; POST /Users=409:times=1' >"$work/target.log" 2>&1 &
+server=$!
+url=""
+for _ in $(seq 1 100); do
+    url=$(sed -n 's|^SCIM target listening at \(http://[^ ]*\) .*|\1|p' "$work/target.log")
+    [ -n "$url" ] && break
+    sleep 0.1
+done
+[ -n "$url" ] || fail "the target did not start: $(cat "$work/target.log")"
+
+sed -e "s|\.\./directory-samples/|$repo/directory-samples/|" \
+    -e "s|\.\./mappings/|$repo/mappings/|" \
+    -e "s|http://127.0.0.1:8080/scim/v2|$url|" \
+    jobs/sample.yaml >"$work/sample.yaml"
+
+set +e
+ENTRA_SIM_TOKEN=check-report-token "$bin" cycle --job "$work/sample.yaml" --json >"$work/cycle.json"
+code=$?
+set -e
+[ "$code" -eq 1 ] || fail "expected the cycle to exit 1 (entry failures), got $code"
+
+# The cycle's own counts: the first "<name>": N of the pretty-printed report.
+expected() {
+    sed -n "s/^ *\"$1\": \([0-9]*\),\?$/\1/p" "$work/cycle.json" | head -n 1
+}
+
+"$bin" report --job "$work/sample.yaml" --out "$work/report.html"
+grep -q 'id="count-created">–<' "$work/report.html" ||
+    fail "the page should leave the counts to its script"
+
+"$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/profile" --dump-dom "file://$work/report.html" \
+    >"$work/dom.html" 2>"$work/chromium.log" ||
+    fail "chromium failed: $(tail -n 5 "$work/chromium.log")"
+
+grep -q 'data-rendered="yes"' "$work/dom.html" || fail "the page's script did not run"
+for key in created updated disabled deleted skipped failed; do
+    want=$(expected "$key")
+    [ -n "$want" ] || fail "no $key count in the cycle's output"
+    grep -q "id=\"count-$key\">$want<" "$work/dom.html" ||
+        fail "count-$key: expected $want, the page shows $(grep -o "id=\"count-$key\">[^<]*<" "$work/dom.html")"
+    echo "count-$key = $want"
+done
+[ "$(expected failed)" -eq 2 ] || fail "expected 2 failures, the cycle reports $(expected failed)"
+for code in InternalServerError EntryConflict; do
+    grep -q "<code class=\"code\">$code</code>" "$work/dom.html" || fail "no failure group $code"
+done
+echo "check-report: the report renders in Chromium with the cycle's counts"
