@@ -2,6 +2,7 @@
 //! a job into everything a cycle needs.
 
 mod cycle;
+mod directory;
 mod expr;
 mod logs;
 mod on_demand;
@@ -11,7 +12,7 @@ mod test_connection;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::{Cli, Command, TargetCommand};
+use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
 use crate::config::{self, Job, Secret};
 use crate::error::AppError;
 use crate::http::ScimClient;
@@ -28,6 +29,8 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Logs(args) => logs::run(args),
         Command::Expr(args) => expr::run(args),
         Command::Target(TargetCommand::Serve(args)) => target::serve(args).await,
+        Command::Directory(DirectoryCommand::Generate(args)) => directory::generate(args),
+        Command::Directory(DirectoryCommand::Mutate(args)) => directory::mutate(args),
     }
 }
 

@@ -8,4 +8,5 @@
     clippy::panic
 )]
 
+mod directory_cli;
 mod tidy;
