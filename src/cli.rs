@@ -113,6 +113,11 @@ pub enum Command {
     ///
     /// Example: entra-sim completions bash > ~/.local/share/bash-completion/completions/entra-sim
     Completions(CompletionsArgs),
+    /// Synthetic directory files for scale tests: generate a tenant, change one at random.
+    ///
+    /// Example: entra-sim directory generate --users 100000 --groups 1000 --seed 1 --out tenant.jsonl --job-out jobs/tenant.yaml
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
 }
 
 /// Arguments naming a job file.
@@ -306,4 +311,60 @@ pub struct ServeArgs {
     /// Fault rules, e.g. 'POST /Users=500:times=1; PATCH /Groups/*=429:retry-after=5'.
     #[arg(long)]
     pub fault: Option<String>,
+}
+
+/// `directory` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Write a deterministic, realistic synthetic tenant (and a job file for it).
+    ///
+    /// Example: entra-sim directory generate --users 100000 --groups 500 --seed 1 --out tenant.jsonl --job-out tenant-job.yaml
+    Generate(GenerateArgs),
+    /// Apply a deterministic batch of random changes to a directory file.
+    ///
+    /// Example: entra-sim directory mutate --in tenant.jsonl --changes 1000 --seed 2 --out tenant-2.jsonl
+    Mutate(MutateArgs),
+}
+
+/// Arguments of `directory generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of users.
+    #[arg(long)]
+    pub users: usize,
+    /// Number of groups.
+    #[arg(long, default_value_t = 0)]
+    pub groups: usize,
+    /// The random seed: the same seed and sizes give the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The directory file to write; `.jsonl` writes JSON lines, anything else YAML.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write a job file for the tenant here.
+    #[arg(long)]
+    pub job_out: Option<PathBuf>,
+    /// The mapping the job file points at.
+    #[arg(long, default_value = "mappings/scim-default.yaml")]
+    pub mapping: PathBuf,
+    /// The job's scope: `assigned` (generated group and user assignments) or `all`.
+    #[arg(long, default_value = "assigned", value_parser = ["assigned", "all"])]
+    pub scope: String,
+}
+
+/// Arguments of `directory mutate`.
+#[derive(Debug, Args)]
+pub struct MutateArgs {
+    /// The directory file to change.
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    /// Number of changes.
+    #[arg(long)]
+    pub changes: usize,
+    /// The random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where to write the changed directory; `.jsonl` writes JSON lines, anything else YAML.
+    #[arg(long)]
+    pub out: PathBuf,
 }

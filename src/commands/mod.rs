@@ -4,6 +4,7 @@
 mod compare_modes;
 mod completions;
 mod cycle;
+mod directory;
 mod drift;
 mod expr;
 mod job;
@@ -21,7 +22,7 @@ mod validate;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::{Cli, Command, TargetCommand};
+use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
 use crate::config::{self, Job, Secret};
 use crate::error::AppError;
 use crate::http::ScimClient;
@@ -49,6 +50,8 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Target(TargetCommand::Serve(args)) => target::serve(args).await,
         Command::Validate(args) => validate::run(args),
         Command::Completions(args) => completions::run(args),
+        Command::Directory(DirectoryCommand::Generate(args)) => directory::generate(args),
+        Command::Directory(DirectoryCommand::Mutate(args)) => directory::mutate(args),
     }
 }
 

@@ -5,10 +5,12 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::attributes::{self, AttributeKind, COMPUTED_USER_ATTRIBUTES, USER_SOURCE_ATTRIBUTES};
+use super::jsonl;
 use super::raw::{DirectoryFile, RawEntry};
+use super::write::DirectoryFormat;
 use super::{Directory, Group, MemberKind, MemberRef, User};
 use crate::expr::Value;
-use crate::yaml::{self, Checked, Pending, RawValue};
+use crate::yaml::{self, Checked, Pending, Problems, RawValue};
 
 /// Keys a directory file accepts on a group.
 const GROUP_FIELDS: &[&str] = &[
@@ -23,12 +25,36 @@ const GROUP_FIELDS: &[&str] = &[
 /// The one key a directory file accepts on a user that is not a source attribute.
 const SOFT_DELETED: &str = "softDeleted";
 
-/// Reads a directory file; the directory holds every entry that could be read.
+/// Reads a directory file (YAML, or JSON lines for `.jsonl`); the directory holds every entry
+/// that could be read.
 pub(super) fn check(file: &str, text: &str) -> Checked<Directory> {
+    if DirectoryFormat::for_path(file) == DirectoryFormat::JsonLines {
+        return match jsonl::parse(file, text) {
+            Ok(dir) => Checked {
+                value: Some(dir),
+                problems: Problems::default(),
+            },
+            Err(problems) => Checked {
+                value: None,
+                problems,
+            },
+        };
+    }
     let raw: DirectoryFile = match yaml::parse(file, text) {
         Ok(raw) => raw,
         Err(problem) => return Checked::unusable(problem),
     };
+    let (dir, pending) = build(raw.users, raw.groups);
+    Checked {
+        value: Some(dir),
+        problems: yaml::place(file, text, pending),
+    }
+}
+
+/// Validates raw entries, whichever format they came from, into a directory and the problems
+/// found (by key path, for the format to place).
+pub(super) fn build(users: Vec<RawEntry>, groups: Vec<RawEntry>) -> (Directory, Vec<Pending>) {
+    let raw = DirectoryFile { users, groups };
     let mut pending = Vec::new();
     let mut dir = Directory::default();
 
@@ -104,11 +130,7 @@ pub(super) fn check(file: &str, text: &str) -> Checked<Directory> {
     for (group, members) in dir.groups.iter_mut().zip(members) {
         group.members = members;
     }
-
-    Checked {
-        value: Some(dir),
-        problems: yaml::place(file, text, pending),
-    }
+    (dir, pending)
 }
 
 fn resolve_managers(
@@ -121,26 +143,29 @@ fn resolve_managers(
         .zip(refs)
         .map(|(user, (i, reference))| {
             let reference = reference.as_deref()?;
-            let field = format!("users[{i}].manager");
+            let field = || format!("users[{i}].manager");
             match dir.resolve(reference) {
                 Ok(MemberRef {
                     kind: MemberKind::Group,
                     ..
                 }) => {
                     pending.push(Pending::value(
-                        field,
+                        field(),
                         format!("manager \"{reference}\" is a group, not a user"),
                     ));
                     None
                 }
                 Ok(MemberRef { object_id, .. }) if object_id == user.object_id => {
-                    pending.push(Pending::value(field, "a user cannot be their own manager"));
+                    pending.push(Pending::value(
+                        field(),
+                        "a user cannot be their own manager",
+                    ));
                     None
                 }
                 Ok(MemberRef { object_id, .. }) => Some(object_id),
                 Err(err) => {
                     pending.push(Pending::value(
-                        field,
+                        field(),
                         format!("dangling manager reference: {err}"),
                     ));
                     None
@@ -162,11 +187,11 @@ fn resolve_members(
             let mut seen = HashSet::with_capacity(references.len());
             let mut members = Vec::with_capacity(references.len());
             for (j, reference) in references.iter().enumerate() {
-                let field = format!("groups[{i}].members[{j}]");
+                let field = || format!("groups[{i}].members[{j}]");
                 match dir.resolve(reference) {
                     Ok(member) if member.object_id == group.object_id => {
                         pending.push(Pending::value(
-                            field,
+                            field(),
                             "a group cannot be a member of itself",
                         ));
                     }
@@ -175,14 +200,14 @@ fn resolve_members(
                             members.push(member);
                         } else {
                             pending.push(Pending::value(
-                                field,
+                                field(),
                                 format!("member \"{reference}\" is listed twice"),
                             ));
                         }
                     }
                     Err(err) => {
                         pending.push(Pending::value(
-                            field,
+                            field(),
                             format!("dangling member reference: {err}"),
                         ));
                     }
@@ -199,8 +224,7 @@ fn user_from(
     entry: RawEntry,
     pending: &mut Vec<Pending>,
 ) -> Option<(User, Option<String>)> {
-    let base = format!("users[{i}]");
-    let mut fields = Fields::new(&base, pending);
+    let mut fields = Fields::new("users", i, &entry, pending);
     let mut object_id = None;
     let mut upn = None;
     let mut account_enabled = true;
@@ -280,8 +304,7 @@ fn group_from(
     entry: RawEntry,
     pending: &mut Vec<Pending>,
 ) -> Option<(Group, Vec<String>)> {
-    let base = format!("groups[{i}]");
-    let mut fields = Fields::new(&base, pending);
+    let mut fields = Fields::new("groups", i, &entry, pending);
     let mut object_id = None;
     let mut display_name = None;
     let mut security_enabled = true;
@@ -329,24 +352,45 @@ fn bool_value(b: bool) -> Value {
     Value::Str(if b { "True" } else { "False" }.to_owned())
 }
 
-/// Typed reads of one entry's fields, recording problems under the entry's path.
+/// Typed reads of one entry's fields, recording problems under the entry's path
+/// (`users[3]`), which is only formatted when there is a problem.
 struct Fields<'a> {
-    base: &'a str,
-    seen: HashSet<String>,
+    list: &'static str,
+    index: usize,
+    /// Per position in the entry: the key already appeared earlier in it.
+    repeated: Vec<bool>,
+    position: usize,
     pending: &'a mut Vec<Pending>,
 }
 
 impl<'a> Fields<'a> {
-    fn new(base: &'a str, pending: &'a mut Vec<Pending>) -> Self {
+    fn new(
+        list: &'static str,
+        index: usize,
+        entry: &RawEntry,
+        pending: &'a mut Vec<Pending>,
+    ) -> Self {
+        let keys: Vec<&str> = entry.0.iter().map(|(k, _)| k.as_str()).collect();
+        let repeated = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| keys.get(..i).is_some_and(|before| before.contains(k)))
+            .collect();
         Fields {
-            base,
-            seen: HashSet::new(),
+            list,
+            index,
+            repeated,
+            position: 0,
             pending,
         }
     }
 
+    fn path(&self, key: &str) -> String {
+        format!("{}[{}].{key}", self.list, self.index)
+    }
+
     fn problem(&mut self, key: &str, at_key: bool, message: String) {
-        let field = format!("{}.{key}", self.base);
+        let field = self.path(key);
         self.pending.push(if at_key {
             Pending::key(field, message)
         } else {
@@ -354,9 +398,12 @@ impl<'a> Fields<'a> {
         });
     }
 
+    /// Called once per key, in entry order.
     fn first_time(&mut self, key: &str) -> bool {
+        let repeated = self.repeated.get(self.position).copied().unwrap_or(false);
+        self.position += 1;
         if attributes::is_directory_extension(key) || !key.starts_with("extension_") {
-            if self.seen.insert(key.to_owned()) {
+            if !repeated {
                 return true;
             }
             self.problem(key, true, "duplicate key".to_owned());
@@ -385,7 +432,7 @@ impl<'a> Fields<'a> {
                 None
             }
             None => {
-                let field = format!("{}.{key}", self.base);
+                let field = self.path(key);
                 self.pending.push(Pending {
                     field,
                     message: "missing required field".to_owned(),

@@ -1,13 +1,21 @@
 //! The source directory (the Entra tenant the simulator provisions from): users and groups with
-//! their Graph attributes, loaded from a `directory-samples/*.yaml` file, with cheap lookups by
-//! objectId, userPrincipalName and group displayName.
+//! their Graph attributes, loaded from a `directory-samples/*.yaml` file (or its `*.jsonl`
+//! twin), with cheap lookups by objectId, userPrincipalName and group displayName. Also written
+//! back out (`write`), generated synthetically at scale (`generate`) and changed at random for
+//! incremental benchmarks (`mutate`).
 //!
 //! A user missing from the file is hard-deleted in Entra; that is the engine's concern, the lookups
 //! here just make the check cheap.
 
 pub mod attributes;
+pub mod generate;
+mod jsonl;
 mod load;
+pub mod mutate;
 mod raw;
+mod write;
+
+pub use write::{DirectoryFormat, DirectoryWriter};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -78,8 +86,9 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Parses and validates a directory file. `file` is the name used in error messages.
-    /// Every problem in the file is reported, each with file:line:column and field.
+    /// Parses and validates a directory file. `file` is the name used in error messages; a name
+    /// ending in `.jsonl` selects the JSON-lines format, anything else YAML. Every problem in the
+    /// file is reported, each with file:line:column and field.
     pub fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
         load::check(file, text).into_result()
     }
@@ -88,6 +97,11 @@ impl Directory {
     /// that could be read (for checking what refers to it).
     pub fn check(file: &str, text: &str) -> Checked<Directory> {
         load::check(file, text)
+    }
+
+    /// The users and groups, in file order, giving up the lookups.
+    pub fn into_parts(self) -> (Vec<User>, Vec<Group>) {
+        (self.users, self.groups)
     }
 
     /// All users, in file order.

@@ -13,6 +13,7 @@ mod cli;
 mod crash;
 mod cycle;
 mod daemon;
+mod directory_cli;
 mod drift;
 mod failure;
 mod fixture;
