@@ -108,22 +108,7 @@ pub struct CycleEnv<'a> {
     pub dry_run: bool,
 }
 
-/// A GUID string from `rng`.
-pub fn guid(rng: &mut dyn RngCore) -> String {
-    let mut b = [0u8; 16];
-    rng.fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
+pub use crate::expr::guid;
 
 /// What every entry of a job's cycle shares, from the job's settings.
 pub fn entry_context(

@@ -6,13 +6,10 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::cli::CompareArgs;
-use crate::clock::{Clock, SystemClock};
-use crate::engine::{self, CycleEnv};
+use crate::engine;
 use crate::error::AppError;
 use crate::plan::Request;
 use crate::scim::ScimMode;
-
-use super::plan::Planner;
 
 /// One write in both dialects.
 #[derive(Debug, Serialize)]
@@ -29,27 +26,7 @@ async fn planned(
     store: &crate::store::Store,
     mode: ScimMode,
 ) -> Result<Vec<(String, Request)>, AppError> {
-    let token = loaded.token()?;
-    let client = loaded.client(&loaded.base_url, &token)?.planning();
-    let clock = SystemClock;
-    let env = CycleEnv {
-        job: &loaded.job,
-        compiled: &loaded.compiled,
-        store,
-        client: &client,
-        mode,
-        clock: &clock,
-        dry_run: true,
-    };
-    let mut rng = rand::rngs::StdRng::seed_from_u64(
-        clock
-            .now()
-            .timestamp_nanos_opt()
-            .unwrap_or_default()
-            .unsigned_abs(),
-    );
-    let mut planner = Planner::default();
-    let report = engine::run_cycle(&env, &mut rng, &mut planner).await?;
+    let (report, planner) = super::plan::dry_run(loaded, store, mode).await?;
     if let Some(reason) = report.job_failure {
         return Err(AppError::Job(format!("planning stopped: {reason}")));
     }

@@ -108,18 +108,22 @@ fn reason(log: &LogEntry) -> String {
     }
 }
 
-pub async fn run(args: JobArgs) -> Result<i32, AppError> {
-    let loaded = super::load(&args.job)?;
+/// Plans the next cycle of `loaded` in `mode`: the engine driven with a planning client, nothing
+/// persisted. `plan` and `compare-modes` both use it.
+pub async fn dry_run(
+    loaded: &super::Loaded,
+    store: &crate::store::Store,
+    mode: crate::scim::ScimMode,
+) -> Result<(engine::CycleReport, Planner), AppError> {
     let token = loaded.token()?;
     let client = loaded.client(&loaded.base_url, &token)?.planning();
-    let store = loaded.store()?;
     let clock = SystemClock;
     let env = CycleEnv {
         job: &loaded.job,
         compiled: &loaded.compiled,
-        store: &store,
+        store,
         client: &client,
-        mode: loaded.mode,
+        mode,
         clock: &clock,
         dry_run: true,
     };
@@ -132,6 +136,13 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     );
     let mut planner = Planner::default();
     let report = engine::run_cycle(&env, &mut rng, &mut planner).await?;
+    Ok((report, planner))
+}
+
+pub async fn run(args: JobArgs) -> Result<i32, AppError> {
+    let loaded = super::load(&args.job)?;
+    let store = loaded.store()?;
+    let (report, planner) = dry_run(&loaded, &store, loaded.mode).await?;
     if args.json {
         let out = serde_json::json!({
             "cycleKind": report.kind,

@@ -4,7 +4,7 @@ use rand::RngCore;
 use rand::seq::{IndexedRandom, SliceRandom};
 
 /// A random version-4 GUID, lower-case and hyphenated.
-pub(crate) fn guid(rng: &mut dyn RngCore) -> String {
+pub fn guid(rng: &mut dyn RngCore) -> String {
     let mut b = [0u8; 16];
     rng.fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;

@@ -230,18 +230,8 @@ fn import_step(kind: ObjectKind, name: &str, attrs: &BTreeMap<String, Value>) ->
             kind.as_str()
         ),
     );
-    for (attr, value) in attrs {
-        let shown = match value {
-            Value::Null => continue,
-            Value::Str(s) => s.clone(),
-            Value::Multi(items) => items.join(";"),
-            Value::Roles(roles) => roles
-                .iter()
-                .map(|r| r.value.clone())
-                .collect::<Vec<_>>()
-                .join(";"),
-        };
-        step = step.detail(attr, shown);
+    for (attr, value) in attrs.iter().filter(|(_, v)| **v != Value::Null) {
+        step = step.detail(attr, super::wire::display_value(value));
     }
     step
 }
