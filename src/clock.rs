@@ -8,6 +8,13 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 
+/// Blocks the calling thread briefly (a bounded retry on a local resource, such as a state
+/// directory another process is releasing). Not for schedules: those use [`Clock::sleep_until`].
+#[allow(clippy::disallowed_methods)] // the sanctioned blocking pause
+pub fn pause(duration: std::time::Duration) {
+    std::thread::sleep(duration);
+}
+
 /// A future returned by [`Clock::sleep_until`].
 pub type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 

@@ -53,7 +53,21 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
-        let db = sled::open(path).map_err(err)?;
+        // sled releases its lock file a moment after the last handle is dropped (its flusher
+        // thread exits asynchronously), so a state directory just closed — by this process or
+        // another one that is ending — is retried for up to two seconds.
+        let mut attempts = 0;
+        let db = loop {
+            match sled::open(path) {
+                Err(sled::Error::Io(e))
+                    if attempts < 100 && e.to_string().contains("could not acquire lock") =>
+                {
+                    attempts += 1;
+                    crate::clock::pause(std::time::Duration::from_millis(20));
+                }
+                other => break other.map_err(err)?,
+            }
+        };
         Ok(Self {
             anchors: db.open_tree("anchors").map_err(err)?,
             watermarks: db.open_tree("watermarks").map_err(err)?,
