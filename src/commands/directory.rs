@@ -25,7 +25,13 @@ pub fn generate(args: GenerateArgs) -> Result<i32, AppError> {
     };
     let format = DirectoryFormat::for_path(&args.out.display().to_string());
     let out = create(&args.out)?;
-    let tenant = generate::generate(&spec, format, out).map_err(|e| write_error(&args.out, &e))?;
+    let mut progress = super::progress::Progress::new(false);
+    crate::engine::EntrySink::planned(&mut progress, "generating", spec.users + spec.groups);
+    let tenant = generate::generate_with(&spec, format, out, &mut || {
+        crate::engine::EntrySink::processed(&mut progress)
+    })
+    .map_err(|e| write_error(&args.out, &e))?;
+    progress.finish();
     println!(
         "wrote {} users and {} groups to {} (largest group: {} members)",
         spec.users,

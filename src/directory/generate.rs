@@ -83,6 +83,16 @@ pub fn generate<W: Write>(
     format: DirectoryFormat,
     out: W,
 ) -> io::Result<GeneratedTenant> {
+    generate_with(spec, format, out, &mut || {})
+}
+
+/// [`generate`], calling `on_object` after each user and group is written (for progress).
+pub fn generate_with<W: Write>(
+    spec: &TenantSpec,
+    format: DirectoryFormat,
+    out: W,
+    on_object: &mut dyn FnMut(),
+) -> io::Result<GeneratedTenant> {
     if spec.users > MAX_USERS {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -111,6 +121,7 @@ pub fn generate<W: Write>(
             upns.push(user.upn.clone());
         }
         writer.user(&user)?;
+        on_object();
     }
 
     let mut covered = vec![false; spec.users];
@@ -146,6 +157,7 @@ pub fn generate<W: Write>(
             group_assignments.push((group.object_id.clone(), group.display_name.clone()));
         }
         writer.group(&group)?;
+        on_object();
     }
     writer.finish()?;
     Ok(GeneratedTenant {
