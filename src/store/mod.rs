@@ -35,6 +35,9 @@ pub enum StoreError {
     },
 }
 
+/// sled's page cache for a job's state.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The state of one job.
 pub struct Store {
     path: PathBuf,
@@ -58,7 +61,13 @@ impl Store {
         // another one that is ending — is retried for up to two seconds.
         let mut attempts = 0;
         let db = loop {
-            match sled::open(path) {
+            // sled's page cache defaults to 1 GiB; the state is read once per cycle, so a small
+            // cache keeps a large tenant's process lean.
+            match sled::Config::new()
+                .path(path)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
                 Err(sled::Error::Io(e))
                     if attempts < 100 && e.to_string().contains("could not acquire lock") =>
                 {
