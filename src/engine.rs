@@ -749,6 +749,7 @@ pub async fn run_cycle(
         requests: cycle.requests,
     };
     store.set_meta("last_cycle", &report)?;
+    store.commit()?;
     Ok(report)
 }
 

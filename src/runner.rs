@@ -98,5 +98,5 @@ pub fn persist(store: &Store, outcome: &EntryOutcome) -> Result<(), StoreError> 
     if let Some(log) = &outcome.log {
         store.append_log(log)?;
     }
-    Ok(())
+    store.commit()
 }

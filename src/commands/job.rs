@@ -104,6 +104,7 @@ pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
         }
     }
     store.set_job_state(&state)?;
+    store.commit()?;
     println!(
         "job {} restarted ({}): {}",
         loaded.job.name,
@@ -126,6 +127,7 @@ pub fn set_running(args: JobArgs, running: bool) -> Result<i32, AppError> {
         policy::pause(&current)
     };
     store.set_job_state(&state)?;
+    store.commit()?;
     println!("job {}: {}", loaded.job.name, status_name(state.code));
     Ok(0)
 }

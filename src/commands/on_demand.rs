@@ -64,6 +64,7 @@ impl Session<'_> {
         apply_changes(&mut self.anchors, &outcome);
         if !outcome.failed {
             self.store.set_watermark(&object.key, &object.fingerprint)?;
+            self.store.commit()?;
         }
         self.logs.extend(outcome.log);
         Ok(!outcome.failed)

@@ -1,6 +1,7 @@
 //! Durable job state — the only module that touches sled. It keeps what Entra keeps between cycles:
 //! object connections (anchors), the per-object watermark, the provisioning logs and job metadata.
-//! Every write is flushed before the call returns, so the next request can depend on it.
+//! Writes are buffered and made durable together by [`Store::commit`] — once per entry, before
+//! the next request that could depend on it.
 
 use std::path::{Path, PathBuf};
 
@@ -126,16 +127,22 @@ impl Store {
             source,
         })?;
         tree.insert(key, bytes).map_err(|e| self.db_err(e))?;
-        self.flush()
+        Ok(())
     }
 
     fn remove(&self, tree: &sled::Tree, key: &str) -> Result<(), StoreError> {
         tree.remove(key.as_bytes()).map_err(|e| self.db_err(e))?;
-        self.flush()
+        Ok(())
     }
 
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(|e| self.db_err(e))
+    }
+
+    /// Makes every write so far durable (one fsync). Writes are buffered until then: callers
+    /// commit once per entry, before anything that depends on it.
+    pub fn commit(&self) -> Result<(), StoreError> {
+        self.flush()
     }
 
     /// The connection of a source object, if it has one.
