@@ -103,7 +103,15 @@ impl Recorder {
         seq
     }
 
+    /// Whether entries are kept at all (a limit of 0 keeps none).
+    pub fn keeps(&self) -> bool {
+        self.limit > 0
+    }
+
     pub fn finish(&mut self, seq: u64, status: Option<u16>, fault: Option<usize>) {
+        if self.limit == 0 {
+            return;
+        }
         if let Some(r) = self.entries.iter_mut().rev().find(|r| r.seq == seq) {
             r.status = status;
             r.fault = fault;
