@@ -145,6 +145,16 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_of_zero_keeps_nothing() {
+        let mut r = Recorder::new(0);
+        assert!(!r.keeps());
+        let a = r.begin(req());
+        r.finish(a, Some(200), None);
+        assert!(r.all().is_empty());
+        assert_eq!(r.begin(req()), a + 1, "seq still counts requests");
+    }
+
+    #[test]
     fn bounded_and_finished_by_seq() {
         let mut r = Recorder::new(2);
         let a = r.begin(req());
