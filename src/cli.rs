@@ -194,7 +194,7 @@ pub struct CycleArgs {
     /// Print only the summary (no line per entry; with --json, no entries).
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// For benchmarks: append every request sent to FILE as JSON lines (`{"phase"}` when a phase
+    /// For benchmarks: write every request sent to FILE as JSON lines (`{"phase"}` when a phase
     /// starts; `{"flow", "method", "path", "body", "created"}` per request, `created` being the id
     /// a POST got back), so `cargo bench --bench scale` can replay the sequence with a bare client.
     #[arg(long, value_name = "FILE", hide_short_help = true, requires = "job")]
