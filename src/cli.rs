@@ -194,6 +194,11 @@ pub struct CycleArgs {
     /// Print only the summary (no line per entry; with --json, no entries).
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// For benchmarks: write every request sent to FILE as JSON lines (`{"phase"}` when a phase
+    /// starts; `{"flow", "method", "path", "body", "created"}` per request, `created` being the id
+    /// a POST got back), so `cargo bench --bench scale` can replay the sequence with a bare client.
+    #[arg(long, value_name = "FILE", hide_short_help = true, requires = "job")]
+    pub record_requests: Option<PathBuf>,
 }
 
 /// Arguments of `provision-on-demand`.
@@ -311,6 +316,10 @@ pub struct ServeArgs {
     /// Fault rules, e.g. 'POST /Users=500:times=1; PATCH /Groups/*=429:retry-after=5'.
     #[arg(long)]
     pub fault: Option<String>,
+    /// How many requests the request log (`GET /_admin/requests`) keeps, oldest dropped first;
+    /// 0 records nothing (for benchmarks: no copies, no body parsing, no memory growth).
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub max_recorded: usize,
 }
 
 /// `directory` subcommands.

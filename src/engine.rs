@@ -440,6 +440,7 @@ impl Cycle<'_, '_> {
     ) -> Result<(), AppError> {
         self.sink.planned(name, items.len());
         let client = self.env.client;
+        client.phase_started(name);
         let limit = usize::try_from(self.env.job.settings.concurrency)
             .unwrap_or(1)
             .max(1);

@@ -1,6 +1,9 @@
 //! The HTTP client (reqwest, rustls): sends one planned [`Request`] to the Tenant URL with Entra's
 //! headers and turns whatever happens into a [`Reply`]. The only module that imports reqwest.
 
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::plan::{Method, Reply, Request};
@@ -11,6 +14,25 @@ pub struct ScimClient {
     base: String,
     token: String,
     dry_run: Option<DryRun>,
+    request_log: Option<RequestLog>,
+}
+
+/// For benchmarks (`cycle --record-requests FILE`): every request sent, one JSON line each, so a
+/// bare HTTP loop can replay the exact sequence. Flows are numbered in the order they start.
+struct RequestLog {
+    out: Mutex<(std::io::BufWriter<std::fs::File>, Option<std::io::Error>)>,
+    flows: AtomicU64,
+}
+
+impl RequestLog {
+    fn write(&self, line: &serde_json::Value) {
+        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        if out.1.is_none()
+            && let Err(e) = writeln!(out.0, "{line}")
+        {
+            out.1 = Some(e);
+        }
+    }
 }
 
 /// A planning client: reads go to the server, writes are kept and answered here.
@@ -47,7 +69,70 @@ impl ScimClient {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             dry_run: None,
+            request_log: None,
         })
+    }
+
+    /// This client, also writing every request it sends to `path` (for benchmarks).
+    pub fn recording_requests(mut self, path: &std::path::Path) -> std::io::Result<Self> {
+        let file = std::fs::File::create(path)?;
+        self.request_log = Some(RequestLog {
+            out: Mutex::new((std::io::BufWriter::new(file), None)),
+            flows: AtomicU64::new(0),
+        });
+        Ok(self)
+    }
+
+    /// A new flow starts: its number in the request log (0 when not recording).
+    pub fn flow_started(&self) -> u64 {
+        self.request_log
+            .as_ref()
+            .map_or(0, |log| log.flows.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// A phase of the cycle starts (request log only).
+    pub fn phase_started(&self, phase: &str) {
+        if let Some(log) = &self.request_log {
+            log.write(&serde_json::json!({ "phase": phase }));
+        }
+    }
+
+    /// Logs a request `flow` sent and, for a created object, the id it got (request log only).
+    pub fn record(&self, flow: u64, request: &Request, reply: &Reply) {
+        let Some(log) = &self.request_log else { return };
+        let created = match (request.method, reply) {
+            (Method::Post, Reply::Http { body, .. }) => {
+                serde_json::from_slice::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string))
+            }
+            _ => None,
+        };
+        let method = match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        };
+        log.write(&serde_json::json!({
+            "flow": flow,
+            "method": method,
+            "path": request.path,
+            "body": request.body,
+            "created": created,
+        }));
+    }
+
+    /// Flushes the request log; the first write error, if any.
+    pub fn finish_recording(&self) -> std::io::Result<()> {
+        let Some(log) = &self.request_log else {
+            return Ok(());
+        };
+        let mut out = log.out.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = out.1.take() {
+            return Err(e);
+        }
+        out.0.flush()
     }
 
     /// This client, planning: GETs are sent; POST, PATCH and DELETE are recorded and answered

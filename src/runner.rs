@@ -55,12 +55,14 @@ pub async fn drive(
     let mut reply = None;
     let mut exchanges = Vec::new();
     let mut sent = 0;
+    let flow_id = client.flow_started();
     loop {
         match flow.step(reply.take()) {
             Next::Send(request) => {
                 let mut retries = 0;
                 let answer = loop {
                     let answer = client.send(&request).await;
+                    client.record(flow_id, &request, &answer);
                     sent += 1;
                     if let (Some(t), Some(after)) = (throttle, retry_after(&answer)) {
                         let now = t.clock.now();

@@ -84,9 +84,18 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
         Some(path) => {
             let loaded = super::load(path)?;
             let token = loaded.token()?;
-            let client = loaded.client(&loaded.base_url, &token)?;
+            let mut client = loaded.client(&loaded.base_url, &token)?;
+            if let Some(file) = &args.record_requests {
+                client = client
+                    .recording_requests(file)
+                    .map_err(|e| AppError::Local(format!("{}: {e}", file.display())))?;
+            }
             let store = loaded.store()?;
-            cycle(&loaded, &client, &store, &mut printer).await?
+            let report = cycle(&loaded, &client, &store, &mut printer).await?;
+            client
+                .finish_recording()
+                .map_err(|e| AppError::Local(format!("--record-requests: {e}")))?;
+            report
         }
         None => sample(&mut printer).await?,
     };

@@ -24,6 +24,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
     let config = TargetConfig {
         token: args.token.clone(),
         faults,
+        max_recorded: args.max_recorded,
         ..TargetConfig::default()
     };
     target::serve(listener, config, async {

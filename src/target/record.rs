@@ -103,7 +103,15 @@ impl Recorder {
         seq
     }
 
+    /// Whether entries are kept at all (a limit of 0 keeps none).
+    pub fn keeps(&self) -> bool {
+        self.limit > 0
+    }
+
     pub fn finish(&mut self, seq: u64, status: Option<u16>, fault: Option<usize>) {
+        if self.limit == 0 {
+            return;
+        }
         if let Some(r) = self.entries.iter_mut().rev().find(|r| r.seq == seq) {
             r.status = status;
             r.fault = fault;
@@ -134,6 +142,16 @@ mod tests {
             status: None,
             fault: None,
         }
+    }
+
+    #[test]
+    fn a_limit_of_zero_keeps_nothing() {
+        let mut r = Recorder::new(0);
+        assert!(!r.keeps());
+        let a = r.begin(req());
+        r.finish(a, Some(200), None);
+        assert!(r.all().is_empty());
+        assert_eq!(r.begin(req()), a + 1, "seq still counts requests");
     }
 
     #[test]

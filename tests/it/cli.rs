@@ -322,3 +322,82 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     assert!(!out.is_empty());
     out
 }
+
+#[tokio::test]
+async fn record_requests_writes_every_request_sent_for_the_scale_bench() {
+    let server = entra_sim::target::spawn(entra_sim::target::TargetConfig {
+        token: Some(TOKEN.to_string()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "token", TOKEN);
+    let a = user("a1", "alice", "Alice", "CEO", None, "");
+    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
+    write(d, "directory.yaml", &tenant(&[a, b], &[]));
+    write(
+        d,
+        "job.yaml",
+        &format!(
+            "directory: directory.yaml\nmapping: {}\ntarget:\n  url: {}\n  token_file: token\nscope: all\n",
+            here().join("mappings/scim-default.yaml").display(),
+            server.base_url()
+        ),
+    );
+    let out = run(
+        &[
+            "cycle",
+            "--job",
+            "job.yaml",
+            "--json",
+            "--quiet",
+            "--record-requests",
+            "requests.jsonl",
+        ],
+        d,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(d.join("requests.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["phase"], "users");
+    let sent: Vec<&serde_json::Value> = lines.iter().filter(|l| l.get("flow").is_some()).collect();
+    assert_eq!(
+        sent.len() as u64,
+        report["cycle"]["requests"].as_u64().unwrap()
+    );
+    // What the file says was sent is what the target received, in order (concurrency 1).
+    let received: Vec<(String, String)> = server
+        .requests()
+        .iter()
+        .map(|r| {
+            (
+                r.method.clone(),
+                r.path.trim_start_matches("/scim/v2").to_string(),
+            )
+        })
+        .collect();
+    let recorded: Vec<(String, String)> = sent
+        .iter()
+        .map(|l| {
+            (
+                l["method"].as_str().unwrap().to_string(),
+                l["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(recorded, received);
+    let posts: Vec<&&serde_json::Value> = sent.iter().filter(|l| l["method"] == "POST").collect();
+    assert!(posts.len() >= 2, "{posts:?}");
+    assert!(
+        posts
+            .iter()
+            .all(|p| p["created"].is_string() && p["body"].is_object())
+    );
+}
