@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use rand::RngCore;
 use serde::Serialize;
 
@@ -467,15 +467,29 @@ impl Cycle<'_, '_> {
                     }),
                 }
             }
-            let Some((key, outcome, exchanges, sent)) = inflight.next().await else {
+            // Everything recorded so far is made durable before any new flow starts (group
+            // commit: the flows that finished together share one fsync).
+            if !self.env.dry_run {
+                self.env.store.commit()?;
+            }
+            let Some(first) = inflight.next().await else {
                 break;
             };
-            self.requests += sent as u64;
-            for (request, reply) in &exchanges {
-                self.sink.exchange(request, reply);
+            let mut done = vec![first];
+            while let Some(Some(more)) = inflight.next().now_or_never() {
+                done.push(more);
             }
-            self.record(&key, outcome)?;
-            self.sink.processed();
+            for (key, outcome, exchanges, sent) in done {
+                self.requests += sent as u64;
+                for (request, reply) in &exchanges {
+                    self.sink.exchange(request, reply);
+                }
+                self.record(&key, outcome)?;
+                self.sink.processed();
+            }
+        }
+        if !self.env.dry_run {
+            self.env.store.commit()?;
         }
         Ok(())
     }

@@ -89,7 +89,8 @@ pub async fn drive(
     }
 }
 
-/// Persists what an entry decided: connections first, then its log record.
+/// Writes what an entry decided — connections first, then its log record — without committing:
+/// the caller commits ([`Store::commit`]) before any request that could depend on it.
 pub fn persist(store: &Store, outcome: &EntryOutcome) -> Result<(), StoreError> {
     for change in &outcome.changes {
         match change {
@@ -100,5 +101,5 @@ pub fn persist(store: &Store, outcome: &EntryOutcome) -> Result<(), StoreError> 
     if let Some(log) = &outcome.log {
         store.append_log(log)?;
     }
-    store.commit()
+    Ok(())
 }

@@ -61,6 +61,7 @@ impl Session<'_> {
 
     fn record(&mut self, object: &SourceObject, outcome: EntryOutcome) -> Result<bool, AppError> {
         runner::persist(self.store, &outcome)?;
+        self.store.commit()?;
         apply_changes(&mut self.anchors, &outcome);
         if !outcome.failed {
             self.store.set_watermark(&object.key, &object.fingerprint)?;

@@ -3,6 +3,8 @@
 //! group membership as member PATCHes whose values are the members' target ids. Entra never reads
 //! members back, so what was last exported is kept in the anchor.
 
+use std::collections::HashSet;
+
 use super::flows::{Draft, EntryContext, done, failed};
 use super::wire::{self, Answer, Failure};
 use super::{Anchor, Flow, Next, ObjectKey, Reply, Request, StateChange};
@@ -134,15 +136,18 @@ impl MembersFlow {
         anchor: Anchor,
         desired: &[String],
     ) -> Self {
+        // Sets, not scans: a group can have hundreds of thousands of members.
+        let exported: HashSet<&String> = anchor.members.iter().collect();
+        let wanted: HashSet<&String> = desired.iter().collect();
         let add: Vec<String> = desired
             .iter()
-            .filter(|id| !anchor.members.contains(id))
+            .filter(|id| !exported.contains(id))
             .cloned()
             .collect();
         let remove: Vec<String> = anchor
             .members
             .iter()
-            .filter(|id| !desired.contains(id))
+            .filter(|id| !wanted.contains(id))
             .cloned()
             .collect();
         let pending = wire::member_requests(
