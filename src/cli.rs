@@ -62,8 +62,12 @@ pub enum Command {
     /// Reads (matching queries, reads by id) go to the server; writes are printed per object with
     /// the reason. Nothing is stored. The next `cycle` sends exactly these writes.
     ///
+    /// With --offline nothing is sent at all: connected objects are read from their last known
+    /// state (what entra-sim last exported or confirmed), and objects with no connection are
+    /// assumed to have no match in the target.
+    ///
     /// Example: entra-sim plan --job jobs/sample.yaml
-    Plan(JobArgs),
+    Plan(PlanArgs),
     /// The next cycle's planned writes in the default and the aadOptscim062020 dialects, side by
     /// side, with every difference.
     ///
@@ -129,6 +133,20 @@ pub struct JobArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The job file (jobs/*.yaml).
+    #[arg(long)]
+    pub job: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Send nothing: plan against the last known target state.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Arguments of `compare-modes`.

@@ -152,6 +152,7 @@ pub fn apply_changes(anchors: &mut BTreeMap<ObjectKey, Anchor>, outcome: &EntryO
             StateChange::RemoveAnchor(k) => {
                 anchors.remove(k);
             }
+            StateChange::Known(..) => {}
         }
     }
 }

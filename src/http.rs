@@ -39,6 +39,8 @@ impl RequestLog {
 #[derive(Default)]
 struct DryRun {
     planned: std::sync::Mutex<Vec<Request>>,
+    /// Offline: reads answered from the last known target state (target id → resource).
+    offline: Option<std::collections::HashMap<String, serde_json::Value>>,
 }
 
 impl std::fmt::Debug for ScimClient {
@@ -142,6 +144,42 @@ impl ScimClient {
         self
     }
 
+    /// A planning client that sends nothing at all: reads of a connected object are answered with
+    /// its last known state (`known`: target id → resource; an object with none reads as empty),
+    /// and matching queries find nothing.
+    pub fn planning_offline(
+        mut self,
+        known: std::collections::HashMap<String, serde_json::Value>,
+    ) -> Self {
+        self.dry_run = Some(DryRun {
+            offline: Some(known),
+            ..DryRun::default()
+        });
+        self
+    }
+
+    /// A read answered from the last known state.
+    fn recall(
+        known: &std::collections::HashMap<String, serde_json::Value>,
+        request: &Request,
+    ) -> Reply {
+        let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
+        let body = if query.contains("filter=") {
+            serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "Resources": [], "startIndex": 1, "itemsPerPage": 0})
+        } else {
+            let id = path.rsplit('/').next().unwrap_or_default();
+            known
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({ "id": id }))
+        };
+        Reply::Http {
+            status: 200,
+            retry_after: None,
+            body: body.to_string().into_bytes(),
+        }
+    }
+
     /// The writes a planning client kept, in the order they were planned.
     pub fn planned(&self) -> Vec<Request> {
         self.dry_run
@@ -179,10 +217,13 @@ impl ScimClient {
 
     /// Sends `request` and waits for the reply.
     pub async fn send(&self, request: &Request) -> Reply {
-        if let Some(dry_run) = &self.dry_run
-            && request.method != Method::Get
-        {
-            return self.plan(dry_run, request);
+        if let Some(dry_run) = &self.dry_run {
+            if request.method != Method::Get {
+                return self.plan(dry_run, request);
+            }
+            if let Some(known) = &dry_run.offline {
+                return Self::recall(known, request);
+            }
         }
         let url = format!("{}{}", self.base, request.path);
         let method = match request.method {

@@ -95,7 +95,11 @@ pub fn persist(store: &Store, outcome: &EntryOutcome) -> Result<(), StoreError> 
     for change in &outcome.changes {
         match change {
             StateChange::PutAnchor(key, anchor) => store.put_anchor(key, anchor)?,
-            StateChange::RemoveAnchor(key) => store.remove_anchor(key)?,
+            StateChange::RemoveAnchor(key) => {
+                store.remove_anchor(key)?;
+                store.remove_known(key)?;
+            }
+            StateChange::Known(key, resource) => store.put_known(key, resource)?,
         }
     }
     if let Some(log) = &outcome.log {

@@ -6,7 +6,7 @@
 use rand::SeedableRng;
 use serde::Serialize;
 
-use crate::cli::JobArgs;
+use crate::cli::PlanArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::engine::{self, CycleEnv, EntrySink};
 use crate::error::AppError;
@@ -117,12 +117,39 @@ pub async fn dry_run(
 ) -> Result<(engine::CycleReport, Planner), AppError> {
     let token = loaded.token()?;
     let client = loaded.client(&loaded.base_url, &token)?.planning();
+    run_planner(loaded, store, mode, &client).await
+}
+
+/// [`dry_run`] without the network: reads are answered from the last known target state.
+pub async fn offline_run(
+    loaded: &super::Loaded,
+    store: &crate::store::Store,
+) -> Result<(engine::CycleReport, Planner), AppError> {
+    let anchors: std::collections::HashMap<_, _> = store.anchors()?.into_iter().collect();
+    let known = store
+        .known()?
+        .into_iter()
+        .filter_map(|(key, resource)| anchors.get(&key).map(|a| (a.target_id.clone(), resource)))
+        .collect();
+    // The offline client never sends a request, so it needs no token.
+    let client = loaded
+        .client(&loaded.base_url, &crate::config::Secret::new(""))?
+        .planning_offline(known);
+    run_planner(loaded, store, loaded.mode, &client).await
+}
+
+async fn run_planner(
+    loaded: &super::Loaded,
+    store: &crate::store::Store,
+    mode: crate::scim::ScimMode,
+    client: &crate::http::ScimClient,
+) -> Result<(engine::CycleReport, Planner), AppError> {
     let clock = SystemClock;
     let env = CycleEnv {
         job: &loaded.job,
         compiled: &loaded.compiled,
         store,
-        client: &client,
+        client,
         mode,
         clock: &clock,
         dry_run: true,
@@ -139,10 +166,14 @@ pub async fn dry_run(
     Ok((report, planner))
 }
 
-pub async fn run(args: JobArgs) -> Result<i32, AppError> {
+pub async fn run(args: PlanArgs) -> Result<i32, AppError> {
     let loaded = super::load(&args.job)?;
     let store = loaded.store()?;
-    let (report, planner) = dry_run(&loaded, &store, loaded.mode).await?;
+    let (report, planner) = if args.offline {
+        offline_run(&loaded, &store).await?
+    } else {
+        dry_run(&loaded, &store, loaded.mode).await?
+    };
     if args.json {
         let out = serde_json::json!({
             "cycleKind": report.kind,

@@ -281,6 +281,17 @@ impl UserFlow {
         }
     }
 
+    /// What the target holds after a successful export, as far as Entra knows.
+    fn known(&self, target_id: &str) -> Option<StateChange> {
+        wire::known_resource(
+            self.key.kind,
+            target_id,
+            &self.spec.update,
+            &self.ctx.create_settings,
+        )
+        .map(|resource| StateChange::Known(self.key.clone(), resource))
+    }
+
     fn name(&self) -> String {
         self.draft
             .as_ref()
@@ -428,11 +439,14 @@ impl UserFlow {
                 );
             }
         };
-        let connect = if connected_now {
+        let mut connect = if connected_now {
             vec![StateChange::PutAnchor(self.key.clone(), anchor.clone())]
         } else {
             Vec::new()
         };
+        if changes.is_empty() {
+            connect.extend(self.known(&anchor.target_id));
+        }
         if changes.is_empty() || !self.spec.can_update {
             let draft = self.take_draft();
             let (reason, text) = if changes.is_empty() {
@@ -587,10 +601,10 @@ impl Flow for UserFlow {
                             target_id: id,
                             ..Anchor::default()
                         };
-                        done(
-                            draft.finish(&ctx, Status::Success, None),
-                            vec![StateChange::PutAnchor(self.key.clone(), anchor)],
-                        )
+                        let known = self.known(&anchor.target_id);
+                        let mut changes = vec![StateChange::PutAnchor(self.key.clone(), anchor)];
+                        changes.extend(known);
+                        done(draft.finish(&ctx, Status::Success, None), changes)
                     }
                     Answer::Resource(None, _) | Answer::Empty => {
                         let draft = self.take_draft();
@@ -626,12 +640,15 @@ impl Flow for UserFlow {
                                 ctx.target_name
                             ),
                         );
-                        let changes = match (&self.anchor, connected_now) {
+                        let mut changes = match (&self.anchor, connected_now) {
                             (Some(anchor), true) => {
                                 vec![StateChange::PutAnchor(self.key.clone(), anchor.clone())]
                             }
                             _ => Vec::new(),
                         };
+                        if let Some(anchor) = &self.anchor {
+                            changes.extend(self.known(&anchor.target_id));
+                        }
                         done(draft.finish(&ctx, Status::Success, None), changes)
                     }
                     Answer::Failed(failure) => {

@@ -182,8 +182,11 @@ pub enum Next {
 pub enum StateChange {
     /// Record or replace a connection.
     PutAnchor(ObjectKey, Anchor),
-    /// Forget a connection.
+    /// Forget a connection (and what the target was last known to hold).
     RemoveAnchor(ObjectKey),
+    /// What the target now holds for the object, as far as Entra knows (its mapped attributes as
+    /// last exported or confirmed); `plan --offline` plans against it.
+    Known(ObjectKey, serde_json::Value),
 }
 
 /// A failure of the job as a whole (credentials, SCIM compliance, unreachable endpoint).

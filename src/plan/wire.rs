@@ -209,6 +209,26 @@ pub fn diff(
         .map_err(|e| Failure::local(e.code().as_str(), e.to_string()))
 }
 
+/// The target's state as Entra believes it after a successful export of `attrs`: the resource a
+/// create would send, with the object's id.
+pub fn known_resource(
+    object: ObjectKind,
+    id: &str,
+    attrs: &[(TargetPath, Value, bool)],
+    settings: &CreateSettings,
+) -> Option<Json> {
+    let attrs = strip(attrs);
+    let body = match object {
+        ObjectKind::User => scim::create_user_body(&attrs, settings),
+        ObjectKind::Group => scim::create_group_body(&attrs),
+    };
+    let mut body = body.ok()?;
+    if let Some(map) = body.as_object_mut() {
+        map.insert("id".into(), Json::String(id.to_string()));
+    }
+    Some(body)
+}
+
 /// `PATCH /Users/{id}` with the changes.
 pub fn patch_request(
     object: ObjectKind,

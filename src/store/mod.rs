@@ -48,6 +48,7 @@ pub struct Store {
     logs: sled::Tree,
     meta: sled::Tree,
     escrows: sled::Tree,
+    known: sled::Tree,
 }
 
 impl Store {
@@ -84,6 +85,7 @@ impl Store {
             logs: db.open_tree("logs").map_err(err)?,
             meta: db.open_tree("meta").map_err(err)?,
             escrows: db.open_tree("escrows").map_err(err)?,
+            known: db.open_tree("known").map_err(err)?,
             db,
             path: path.to_path_buf(),
         })
@@ -225,6 +227,38 @@ impl Store {
     /// Sets a job-level value.
     pub fn set_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
         self.put(&self.meta, name.as_bytes(), value)
+    }
+
+    /// Records what the target holds for an object, as far as Entra knows.
+    pub fn put_known(
+        &self,
+        key: &ObjectKey,
+        resource: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.put(&self.known, key.to_string().as_bytes(), resource)
+    }
+
+    /// Forgets what the target held for an object.
+    pub fn remove_known(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.remove(&self.known, &key.to_string())
+    }
+
+    /// Every object's last known target state.
+    pub fn known(&self) -> Result<Vec<(ObjectKey, serde_json::Value)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.known.iter() {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let resource = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                path: self.path.clone(),
+                key: key.clone(),
+                source,
+            })?;
+            if let Some(object) = ObjectKey::parse(&key) {
+                out.push((object, resource));
+            }
+        }
+        Ok(out)
     }
 
     /// Every escrow entry.

@@ -150,3 +150,28 @@ async fn compare_modes_probe_finds_what_the_server_applies() {
         "{first}"
     );
 }
+
+#[tokio::test]
+async fn offline_plans_send_nothing_and_match_the_next_cycle() {
+    let a = user("a1", "alice", "Alice", "CEO", None, "");
+    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
+    let mut h = Harness::new(
+        &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
+        "mappings/scim-default.yaml",
+        "assignments:\n  - principal: Team\n",
+        "",
+    )
+    .await;
+    h.cycle().await;
+    assert!(h.plan_offline().await.is_empty(), "nothing changed");
+    let c = user("c3", "carol", "Carol", "Analyst", Some("a1"), "");
+    h.set_directory(&tenant(
+        &[user("a1", "alice", "Alicia", "CEO", None, ""), c],
+        &["a1", "c3"],
+    ));
+    let offline = h.plan_offline().await;
+    let online = h.plan().await;
+    assert_eq!(offline, online);
+    h.cycle().await;
+    assert_eq!(h.writes(), offline);
+}

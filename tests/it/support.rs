@@ -156,8 +156,37 @@ impl Harness {
             client.planned(),
             "the planner saw every planned write"
         );
+        self.render_planned(&planned)
+    }
+
+    /// Plans the next cycle with `plan --offline`'s planner: no request reaches the target.
+    pub async fn plan_offline(&mut self) -> Vec<String> {
+        self.target.clear_requests();
+        let loaded = self.loaded();
+        if self.store.is_none() {
+            self.store = Some(loaded.store().unwrap());
+        }
+        let store = self.store.take().unwrap();
+        let (_, planner) = entra_sim::commands::plan::offline_run(&loaded, &store)
+            .await
+            .unwrap();
+        self.store = Some(store);
+        assert!(
+            self.target.requests().is_empty(),
+            "offline planning sent {:?}",
+            self.requests()
+        );
+        let planned: Vec<_> = planner
+            .changes
+            .iter()
+            .flat_map(|c| c.requests.clone())
+            .collect();
+        self.render_planned(&planned)
+    }
+
+    fn render_planned(&self, planned: &[entra_sim::plan::Request]) -> Vec<String> {
         let mut out = Vec::new();
-        for request in &planned {
+        for request in planned {
             let mut text = format!(
                 "{} {} {}",
                 request.method.as_str(),
