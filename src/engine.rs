@@ -600,16 +600,15 @@ pub async fn run_cycle(
     };
     // Only objects with work get their log steps and mapped state: an incremental cycle over a
     // large tenant costs what its changes cost.
-    let needs: BTreeSet<&ObjectKey> = plan
+    let needs: BTreeSet<ObjectKey> = plan
         .users
         .iter()
         .chain(&plan.groups)
         .chain(&plan.deprovision)
         .chain(&staged)
         .filter(|w| !matches!(w, Work::Forget(_)))
-        .map(work_key)
+        .map(|w| work_key(w).clone())
         .collect();
-    let needs: BTreeSet<ObjectKey> = needs.into_iter().cloned().collect();
     {
         let uniqueness = NoTarget;
         let mut ctx = EvalContext {

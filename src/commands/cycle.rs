@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rand::SeedableRng;
 
 use crate::cli::CycleArgs;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::SystemClock;
 use crate::engine::{self, CycleEnv, CycleReport, EntrySink};
 use crate::error::AppError;
 use crate::output;
@@ -119,13 +119,7 @@ async fn cycle(
         clock: &clock,
         dry_run: false,
     };
-    let mut rng = rand::rngs::StdRng::seed_from_u64(
-        clock
-            .now()
-            .timestamp_nanos_opt()
-            .unwrap_or_default()
-            .unsigned_abs(),
-    );
+    let mut rng = rand::rngs::StdRng::from_os_rng();
     engine::run_cycle(&env, &mut rng, printer).await
 }
 

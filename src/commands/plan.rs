@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::cli::PlanArgs;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::SystemClock;
 use crate::engine::{self, CycleEnv, EntrySink};
 use crate::error::AppError;
 use crate::plan::{Method, Reply, Request};
@@ -154,13 +154,7 @@ async fn run_planner(
         clock: &clock,
         dry_run: true,
     };
-    let mut rng = rand::rngs::StdRng::seed_from_u64(
-        clock
-            .now()
-            .timestamp_nanos_opt()
-            .unwrap_or_default()
-            .unsigned_abs(),
-    );
+    let mut rng = rand::rngs::StdRng::from_os_rng();
     let mut planner = Planner::default();
     let report = engine::run_cycle(&env, &mut rng, &mut planner).await?;
     Ok((report, planner))

@@ -50,6 +50,24 @@ async fn send(
     }
 }
 
+/// PATCHes `body` to the object, then reads it back: (what the PATCH got, the object as read).
+async fn patch_and_read(
+    client: &ScimClient,
+    kind: ResourceKind,
+    id: &str,
+    body: Option<Json>,
+) -> (Result<Option<Json>, String>, Option<Json>) {
+    let sent = send(
+        client,
+        Method::Patch,
+        scim::resource_path(kind, id),
+        body,
+        OpKind::Update,
+    )
+    .await;
+    (sent, read(client, kind, id).await.ok())
+}
+
 async fn read(client: &ScimClient, kind: ResourceKind, id: &str) -> Result<Json, String> {
     send(
         client,
@@ -157,20 +175,11 @@ async fn run_probes(
     group: Option<&String>,
     results: &mut Vec<ProbeResult>,
 ) -> Result<(), AppError> {
-    let user_path = scim::resource_path(ResourceKind::User, user);
     for mode in [ScimMode::Default, ScimMode::Aad062020] {
         // Replace op casing.
         let name = format!("{} probe", mode_name(mode));
         let body = scim::patch_body(&[change("displayName", &name, PatchOp::Replace)?], mode);
-        let sent = send(
-            client,
-            Method::Patch,
-            user_path.clone(),
-            Some(body),
-            OpKind::Update,
-        )
-        .await;
-        let seen = read(client, ResourceKind::User, user).await.ok();
+        let (sent, seen) = patch_and_read(client, ResourceKind::User, user, Some(body)).await;
         let applied = seen
             .as_ref()
             .is_some_and(|r| r["displayName"] == json!(name));
@@ -186,15 +195,7 @@ async fn run_probes(
             ("disable", scim::disable_body(mode), false),
             ("enable", scim::enable_body(mode), true),
         ] {
-            let sent = send(
-                client,
-                Method::Patch,
-                user_path.clone(),
-                Some(body),
-                OpKind::Update,
-            )
-            .await;
-            let seen = read(client, ResourceKind::User, user).await.ok();
+            let (sent, seen) = patch_and_read(client, ResourceKind::User, user, Some(body)).await;
             let active = seen.as_ref().map(|r| r["active"].clone());
             let applied = active.as_ref().is_some_and(|a| {
                 a == &json!(want)
@@ -216,15 +217,7 @@ async fn run_probes(
             change("name.givenName", &given, PatchOp::Replace)?,
         ];
         let body = scim::patch_body(&changes, mode);
-        let sent = send(
-            client,
-            Method::Patch,
-            user_path.clone(),
-            Some(body),
-            OpKind::Update,
-        )
-        .await;
-        let seen = read(client, ResourceKind::User, user).await.ok();
+        let (sent, seen) = patch_and_read(client, ResourceKind::User, user, Some(body)).await;
         let applied = seen.as_ref().is_some_and(|r| {
             r["name"]["givenName"] == json!(given) && r.get("name.givenName").is_none()
         });
@@ -237,7 +230,6 @@ async fn run_probes(
         ));
     }
     let Some(group) = group else { return Ok(()) };
-    let group_path = scim::resource_path(ResourceKind::Group, group);
     for (mode, member) in [
         (ScimMode::Default, &users[1]),
         (ScimMode::Aad062020, &users[2]),
@@ -245,15 +237,7 @@ async fn run_probes(
         let body = scim::member_bodies(&[], std::slice::from_ref(member), mode, 1)
             .into_iter()
             .next();
-        let sent = send(
-            client,
-            Method::Patch,
-            group_path.clone(),
-            body,
-            OpKind::Update,
-        )
-        .await;
-        let seen = read(client, ResourceKind::Group, group).await.ok();
+        let (sent, seen) = patch_and_read(client, ResourceKind::Group, group, body).await;
         let members: Vec<String> = seen
             .as_ref()
             .and_then(|g| g["members"].as_array().cloned())

@@ -118,12 +118,7 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
         notify: Notify::new(),
     });
     watch_signals(stop.clone());
-    let mut rng = rand::rngs::StdRng::seed_from_u64(
-        started
-            .timestamp_nanos_opt()
-            .unwrap_or_default()
-            .unsigned_abs(),
-    );
+    let mut rng = rand::rngs::StdRng::from_os_rng();
     let mut code = 0;
     loop {
         let state = store.job_state()?;

@@ -61,6 +61,10 @@ pub struct CompiledObject {
     pub scoping: Vec<ScopingFilter>,
     /// Attribute mappings in file order.
     pub attributes: Vec<CompiledAttribute>,
+    /// A `manager` reference is mapped (users).
+    pub links_manager: bool,
+    /// A `members` reference is mapped (groups).
+    pub links_members: bool,
 }
 
 /// A whole mapping file, ready to evaluate.
@@ -189,6 +193,12 @@ fn compile_object(
     CompiledObject {
         actions: mapping.actions,
         scoping: mapping.scoping.clone(),
+        links_manager: attributes
+            .iter()
+            .any(|a| matches!(a.source, Source::Manager)),
+        links_members: attributes
+            .iter()
+            .any(|a| matches!(a.source, Source::Members)),
         attributes,
     }
 }
@@ -342,10 +352,6 @@ fn evaluate_spec(
     Ok(spec)
 }
 
-fn has_source(compiled: &CompiledObject, wanted: fn(&Source) -> bool) -> bool {
-    compiled.attributes.iter().any(|a| wanted(&a.source))
-}
-
 /// Streams bytes into an FNV-1a hash (stable across Rust releases, unlike `DefaultHasher`).
 struct Fnv(u64);
 
@@ -415,7 +421,8 @@ pub fn user_glance(user: &User, compiled: &CompiledObject, sources: &Sources<'_>
     let filters_pass = scope::in_scope(&compiled.scoping, &user.attrs);
     let in_scope = assignment.assigned && filters_pass;
     let soft_deleted = scope::is_soft_deleted(user, in_scope);
-    let manager = has_source(compiled, |s| matches!(s, Source::Manager))
+    let manager = compiled
+        .links_manager
         .then(|| user.manager.clone())
         .flatten();
     let mut hash = Fnv::new();
@@ -448,7 +455,7 @@ pub fn group_glance(
     let assignment = sources.assignments.group(&group.object_id, sources.scope);
     let filters_pass = scope::in_scope(&compiled.scoping, &group.attrs);
     let in_scope = assignment.assigned && filters_pass;
-    let members: Vec<ObjectKey> = if has_source(compiled, |s| matches!(s, Source::Members)) {
+    let members: Vec<ObjectKey> = if compiled.links_members {
         group
             .members
             .iter()

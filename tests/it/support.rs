@@ -92,12 +92,15 @@ impl Harness {
         load(&self.job_path()).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Runs one cycle and returns its report and log entries; the target's request log is cleared first.
-    pub async fn cycle(&mut self) -> (CycleReport, Vec<LogEntry>) {
-        self.target.clear_requests();
-        let loaded = self.loaded();
-        let token = loaded.token().unwrap();
-        let client = loaded.client(&loaded.base_url, &token).unwrap();
+    /// Runs the engine once with `client` and `sink` on the harness's store and clock.
+    async fn engine(
+        &mut self,
+        loaded: &Loaded,
+        client: &entra_sim::http::ScimClient,
+        dry_run: bool,
+        seed: u64,
+        sink: &mut dyn EntrySink,
+    ) -> CycleReport {
         if self.store.is_none() {
             self.store = Some(loaded.store().unwrap());
         }
@@ -106,16 +109,28 @@ impl Harness {
             job: &loaded.job,
             compiled: &loaded.compiled,
             store: &store,
-            client: &client,
+            client,
             mode: loaded.mode,
             clock: &self.clock,
-            dry_run: false,
+            dry_run,
         };
-        self.seed += 1;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
-        let mut sink = Collect::default();
-        let report = engine::run_cycle(&env, &mut rng, &mut sink).await.unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let report = engine::run_cycle(&env, &mut rng, sink).await.unwrap();
         self.store = Some(store);
+        report
+    }
+
+    /// Runs one cycle and returns its report and log entries; the target's request log is cleared first.
+    pub async fn cycle(&mut self) -> (CycleReport, Vec<LogEntry>) {
+        self.target.clear_requests();
+        let loaded = self.loaded();
+        let token = loaded.token().unwrap();
+        let client = loaded.client(&loaded.base_url, &token).unwrap();
+        self.seed += 1;
+        let mut sink = Collect::default();
+        let report = self
+            .engine(&loaded, &client, false, self.seed, &mut sink)
+            .await;
         self.clock.advance(chrono::Duration::minutes(40));
         (report, sink.logs)
     }
@@ -127,25 +142,8 @@ impl Harness {
         let loaded = self.loaded();
         let token = loaded.token().unwrap();
         let client = loaded.client(&loaded.base_url, &token).unwrap().planning();
-        if self.store.is_none() {
-            self.store = Some(loaded.store().unwrap());
-        }
-        let store = self.store.take().unwrap();
-        let env = CycleEnv {
-            job: &loaded.job,
-            compiled: &loaded.compiled,
-            store: &store,
-            client: &client,
-            mode: loaded.mode,
-            clock: &self.clock,
-            dry_run: true,
-        };
-        let mut rng = rand::rngs::StdRng::seed_from_u64(99);
         let mut planner = entra_sim::commands::plan::Planner::default();
-        engine::run_cycle(&env, &mut rng, &mut planner)
-            .await
-            .unwrap();
-        self.store = Some(store);
+        self.engine(&loaded, &client, true, 99, &mut planner).await;
         let planned: Vec<_> = planner
             .changes
             .iter()
