@@ -11,7 +11,7 @@ repo=$(pwd)
 chromium=${CHROMIUM:-chromium}
 
 cargo build --locked --quiet
-bin=$repo/target/debug/entra-sim
+bin=${CARGO_TARGET_DIR:-$repo/target}/debug/entra-sim
 
 work=$(mktemp -d)
 server=""
