@@ -15,7 +15,7 @@ use crate::config::Job;
 use crate::error::AppError;
 use crate::expr::{EvalContext, NoTarget};
 use crate::http::ScimClient;
-use crate::plan::desired::{self, CompiledMapping, Sources};
+use crate::plan::desired::{self, CompiledMapping, Details, Sources};
 use crate::plan::{
     Anchor, CycleInputs, CycleKind, CycleRules, DeleteFlow, DisableFlow, EntryContext,
     EntryOutcome, Flow, GroupFlow, JobFailure, ManagerFlow, MembersFlow, ObjectKey, ObjectKind,
@@ -178,6 +178,9 @@ pub trait EntrySink: Observer {
 
 struct Cycle<'a, 'b> {
     env: &'b CycleEnv<'a>,
+    sources: &'b Sources<'b>,
+    /// When the cycle began: the `Now()` of every expression it evaluates.
+    began: chrono::DateTime<chrono::Utc>,
     rng: &'b mut dyn RngCore,
     sink: &'b mut dyn EntrySink,
     cycle_id: String,
@@ -193,6 +196,29 @@ struct Cycle<'a, 'b> {
 }
 
 impl Cycle<'_, '_> {
+    /// An object's log steps and mapped state, computed as its flow starts.
+    fn details(&mut self, object: &SourceObject) -> Details {
+        let uniqueness = NoTarget;
+        let mut ctx = EvalContext {
+            now: self.began,
+            rng: &mut *self.rng,
+            uniqueness: &uniqueness,
+        };
+        desired::details(object, self.env.compiled, self.sources, &mut ctx)
+    }
+
+    /// An object's name and log steps (the key's id when the source no longer has it).
+    fn named(
+        &mut self,
+        key: &ObjectKey,
+        objects: &HashMap<ObjectKey, &SourceObject>,
+    ) -> (String, Vec<crate::provlog::Step>) {
+        match objects.get(key) {
+            Some(object) => (object.name.clone(), self.details(object).steps),
+            None => (key.object_id.clone(), Vec::new()),
+        }
+    }
+
     fn context(&mut self) -> EntryContext {
         let change_id = guid(self.rng);
         entry_context(
@@ -292,10 +318,7 @@ impl Cycle<'_, '_> {
             Item::Reference(key) => self.prepare_reference(key, objects),
             Item::Staged(work) => {
                 let key = work_key(work);
-                let (name, steps) = objects
-                    .get(key)
-                    .map(|o| (o.name.clone(), o.steps.clone()))
-                    .unwrap_or_else(|| (key.object_id.clone(), Vec::new()));
+                let (name, steps) = self.named(key, objects);
                 let text = "The delete or disable is held back: this cycle's deletions exceed the accidental-deletion threshold. Allow deletes with `entra-sim restart --scope ForceDeletes`.".to_string();
                 let flow = SkipFlow::new(
                     self.context(),
@@ -317,21 +340,15 @@ impl Cycle<'_, '_> {
         work: &Work,
         objects: &HashMap<ObjectKey, &SourceObject>,
     ) -> Prepared {
-        let object = |key: &ObjectKey| objects.get(key).copied();
-        let named = |key: &ObjectKey| {
-            object(key)
-                .map(|o| (o.name.clone(), o.steps.clone()))
-                .unwrap_or_else(|| (key.object_id.clone(), Vec::new()))
-        };
         match work {
             Work::Reconcile(key) => {
-                let Some(obj) = object(key) else {
+                let Some(obj) = objects.get(key).copied() else {
                     return Prepared::Nothing;
                 };
+                let details = self.details(obj);
                 let ctx = self.context();
-                if let Some(error) = &obj.error {
-                    let outcome =
-                        evaluation_failure(&ctx, key, &obj.name, obj.steps.clone(), error.clone());
+                if let Some(error) = details.error {
+                    let outcome = evaluation_failure(&ctx, key, &obj.name, details.steps, error);
                     return Prepared::Done(key.clone(), Box::new(outcome));
                 }
                 let anchor = self.anchors.get(key).cloned();
@@ -339,26 +356,26 @@ impl Cycle<'_, '_> {
                     ctx,
                     key.clone(),
                     &obj.name,
-                    obj.spec.clone(),
+                    details.spec,
                     anchor,
-                    obj.steps.clone(),
+                    details.steps,
                 );
                 Prepared::Flow(key.clone(), Box::new(flow))
             }
             Work::Disable(key, anchor) => {
-                let (name, steps) = named(key);
+                let (name, steps) = self.named(key, objects);
                 let flow =
                     DisableFlow::new(self.context(), key.clone(), &name, anchor.clone(), steps);
                 Prepared::Flow(key.clone(), Box::new(flow))
             }
             Work::Delete(key, anchor) => {
-                let (name, steps) = named(key);
+                let (name, steps) = self.named(key, objects);
                 let flow =
                     DeleteFlow::new(self.context(), key.clone(), &name, anchor.clone(), steps);
                 Prepared::Flow(key.clone(), Box::new(flow))
             }
             Work::Skip(key, reason) => {
-                let (name, steps) = named(key);
+                let (name, steps) = self.named(key, objects);
                 let text = match *reason {
                     "SkipOutOfScopeDeletions" => "The object left scope and SkipOutOfScopeDeletions is set, so it is not disabled.".to_string(),
                     "ScopingFilterNotMatched" => "The object does not pass the scoping filters.".to_string(),
@@ -547,7 +564,10 @@ pub async fn run_cycle(
         assignments: &assignments,
         scope: env.job.scope,
     };
-    let mut objects = desired::source_objects(env.compiled, &sources);
+    // Objects are only glanced at here (identity, scope, fingerprint); the ones with work get
+    // their log steps and mapped state as their flows start, so an incremental cycle over a large
+    // tenant costs what its changes cost and an initial one holds them only while in flight.
+    let objects = desired::source_objects(env.compiled, &sources);
     let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors()?.into_iter().collect();
     let watermarks: BTreeMap<ObjectKey, String> = store.watermarks()?.into_iter().collect();
     let escrows = store.escrows()?;
@@ -598,33 +618,13 @@ pub async fn run_cycle(
             staged
         }
     };
-    // Only objects with work get their log steps and mapped state: an incremental cycle over a
-    // large tenant costs what its changes cost.
-    let needs: BTreeSet<ObjectKey> = plan
-        .users
-        .iter()
-        .chain(&plan.groups)
-        .chain(&plan.deprovision)
-        .chain(&staged)
-        .filter(|w| !matches!(w, Work::Forget(_)))
-        .map(|w| work_key(w).clone())
-        .collect();
-    {
-        let uniqueness = NoTarget;
-        let mut ctx = EvalContext {
-            now: began,
-            rng: &mut *rng,
-            uniqueness: &uniqueness,
-        };
-        for object in objects.iter_mut().filter(|o| needs.contains(&o.key)) {
-            desired::detail(object, env.compiled, &sources, &mut ctx);
-        }
-    }
     let by_key: HashMap<ObjectKey, &SourceObject> =
         objects.iter().map(|o| (o.key.clone(), o)).collect();
     let cycle_id = guid(rng);
     let mut cycle = Cycle {
         env,
+        sources: &sources,
+        began,
         rng,
         sink,
         cycle_id: cycle_id.clone(),

@@ -488,23 +488,43 @@ pub fn group_glance(
     }
 }
 
-/// Adds the import and scoping steps and, for an object in scope, the mapped state.
-pub fn detail(
-    object: &mut SourceObject,
+/// What [`details`] adds to a glanced object: its log steps and mapped state.
+#[derive(Debug, Default)]
+pub struct Details {
+    /// The import and scoping steps.
+    pub steps: Vec<Step>,
+    /// What the mappings want in the target (objects in scope).
+    pub spec: ObjectSpec,
+    /// Why the mappings could not be evaluated.
+    pub error: Option<String>,
+}
+
+/// The import and scoping steps and, for an object in scope, the mapped state — computed when an
+/// object's flow starts, so a cycle holds them only for the objects in flight.
+pub fn details(
+    object: &SourceObject,
     compiled: &CompiledMapping,
     sources: &Sources<'_>,
     ctx: &mut EvalContext<'_>,
-) {
+) -> Details {
+    let mut out = Details::default();
+    let mut evaluated =
+        |mapping: &CompiledObject, attrs: &BTreeMap<String, Value>, active| match evaluate_spec(
+            mapping, attrs, active, ctx,
+        ) {
+            Ok(spec) => (spec, None),
+            Err(e) => (ObjectSpec::default(), Some(e)),
+        };
     match object.key.kind {
         ObjectKind::User => {
             let Some(user) = sources.directory.user(&object.key.object_id) else {
-                return;
+                return out;
             };
             let assignment = sources.assignments.user(&user.object_id, sources.scope);
             let evaluation = scope::evaluate(&compiled.users.scoping, &user.attrs);
             let soft_deleted = scope::is_soft_deleted(user, object.in_scope);
             let attrs = scope::user_source_attributes(user, &assignment.roles, soft_deleted);
-            object.steps = vec![
+            out.steps = vec![
                 import_step(ObjectKind::User, &user.upn, &attrs),
                 scoping_step(
                     ObjectKind::User,
@@ -515,10 +535,7 @@ pub fn detail(
                 ),
             ];
             if object.in_scope {
-                match evaluate_spec(&compiled.users, &attrs, !soft_deleted, ctx) {
-                    Ok(spec) => object.spec = spec,
-                    Err(e) => object.error = Some(e),
-                }
+                (out.spec, out.error) = evaluated(&compiled.users, &attrs, !soft_deleted);
             }
         }
         ObjectKind::Group => {
@@ -526,11 +543,11 @@ pub fn detail(
                 sources.directory.group(&object.key.object_id),
                 &compiled.groups,
             ) else {
-                return;
+                return out;
             };
             let assignment = sources.assignments.group(&group.object_id, sources.scope);
             let evaluation = scope::evaluate(&mapping.scoping, &group.attrs);
-            object.steps = vec![
+            out.steps = vec![
                 import_step(ObjectKind::Group, &group.display_name, &group.attrs),
                 scoping_step(
                     ObjectKind::Group,
@@ -541,13 +558,24 @@ pub fn detail(
                 ),
             ];
             if object.in_scope {
-                match evaluate_spec(mapping, &group.attrs, true, ctx) {
-                    Ok(spec) => object.spec = spec,
-                    Err(e) => object.error = Some(e),
-                }
+                (out.spec, out.error) = evaluated(mapping, &group.attrs, true);
             }
         }
     }
+    out
+}
+
+/// Adds the [`details`] to an object.
+fn detail(
+    object: &mut SourceObject,
+    compiled: &CompiledMapping,
+    sources: &Sources<'_>,
+    ctx: &mut EvalContext<'_>,
+) {
+    let d = details(object, compiled, sources, ctx);
+    object.steps = d.steps;
+    object.spec = d.spec;
+    object.error = d.error;
 }
 
 /// A user with every detail (for on-demand provisioning and drift).

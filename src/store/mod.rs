@@ -1,15 +1,21 @@
 //! Durable job state — the only module that touches sled. It keeps what Entra keeps between cycles:
 //! object connections (anchors), the per-object watermark, the provisioning logs and job metadata.
 //! Writes are buffered and made durable together by [`Store::commit`] — once per entry, before
-//! the next request that could depend on it.
+//! the next request that could depend on it. The provisioning log is an append-only file beside
+//! sled's (`logfile`).
+
+mod logfile;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::plan::{Anchor, ObjectKey};
 use crate::policy::{EscrowEntry, Escrows, JobState};
 use crate::provlog::LogEntry;
+
+use logfile::LogFile;
 
 /// Why the state directory could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +28,15 @@ pub enum StoreError {
         /// sled's error.
         #[source]
         source: sled::Error,
+    },
+    /// The log file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The log file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
     /// A stored record could not be decoded.
     #[error("state directory {path}: corrupt record {key}: {source}")]
@@ -39,13 +54,16 @@ pub enum StoreError {
 /// sled's page cache for a job's state.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The provisioning log's file in the state directory.
+const LOG_FILE: &str = "logs.jsonl";
+
 /// The state of one job.
 pub struct Store {
     path: PathBuf,
     db: sled::Db,
     anchors: sled::Tree,
     watermarks: sled::Tree,
-    logs: sled::Tree,
+    logs: Mutex<LogFile>,
     meta: sled::Tree,
     escrows: sled::Tree,
     known: sled::Tree,
@@ -79,10 +97,15 @@ impl Store {
                 other => break other.map_err(err)?,
             }
         };
+        let log_path = path.join(LOG_FILE);
+        let logs = LogFile::open(&log_path).map_err(|source| StoreError::Io {
+            path: log_path,
+            source,
+        })?;
         Ok(Self {
             anchors: db.open_tree("anchors").map_err(err)?,
             watermarks: db.open_tree("watermarks").map_err(err)?,
-            logs: db.open_tree("logs").map_err(err)?,
+            logs: Mutex::new(logs),
             meta: db.open_tree("meta").map_err(err)?,
             escrows: db.open_tree("escrows").map_err(err)?,
             known: db.open_tree("known").map_err(err)?,
@@ -144,7 +167,23 @@ impl Store {
     /// Makes every write so far durable (one fsync). Writes are buffered until then: callers
     /// commit once per entry, before anything that depends on it.
     pub fn commit(&self) -> Result<(), StoreError> {
+        // Log records first: a record without its connection is harmless (the next cycle matches
+        // the object again), a connection without its record would lose the log.
+        self.log_file()
+            .sync()
+            .map_err(|source| self.log_err(source))?;
         self.flush()
+    }
+
+    fn log_file(&self) -> MutexGuard<'_, LogFile> {
+        self.logs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn log_err(&self, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: self.path.join(LOG_FILE),
+            source,
+        }
     }
 
     /// The connection of a source object, if it has one.
@@ -311,22 +350,31 @@ impl Store {
 
     /// Appends a provisioning-log record.
     pub fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
-        let seq = self.db.generate_id().map_err(|e| self.db_err(e))?;
-        self.put(&self.logs, &seq.to_be_bytes(), entry)
+        let bytes = serde_json::to_vec(entry).map_err(|source| StoreError::Corrupt {
+            path: self.path.clone(),
+            key: format!("log {}", entry.id),
+            source,
+        })?;
+        self.log_file()
+            .append(&bytes)
+            .map_err(|source| self.log_err(source))
     }
 
     /// Every provisioning-log record, oldest first.
     pub fn logs(&self) -> Result<Vec<LogEntry>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.logs.iter() {
-            let (k, v) = item.map_err(|e| self.db_err(e))?;
-            let entry = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
-                path: self.path.clone(),
-                key: format!("log {k:?}"),
-                source,
-            })?;
-            out.push(entry);
-        }
-        Ok(out)
+        let records = self
+            .log_file()
+            .records()
+            .map_err(|source| self.log_err(source))?;
+        records
+            .into_iter()
+            .map(|(line, text)| {
+                serde_json::from_str(&text).map_err(|source| StoreError::Corrupt {
+                    path: self.path.join(LOG_FILE),
+                    key: format!("line {line}"),
+                    source,
+                })
+            })
+            .collect()
     }
 }
