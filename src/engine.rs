@@ -1,6 +1,6 @@
 //! Runs one provisioning cycle (spec §1.2–§1.3): decides initial vs incremental, builds the source
 //! objects, classifies them, then drives the flows phase by phase — users, groups, references,
-//! deprovisioning — persisting every outcome before the next entry, and advances each object's
+//! deprovisioning — persisting outcomes as they finish (durable by the end of each phase), and advances each object's
 //! watermark only when all of its entries succeeded (a failed object is retried next cycle).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -485,10 +485,11 @@ impl Cycle<'_, '_> {
                     }),
                 }
             }
-            // Everything recorded so far is made durable before any new flow starts (group
-            // commit: the flows that finished together share one fsync).
+            // What finished so far goes to the store's writer while the next requests are sent
+            // (write-behind; outcomes that finish while it writes share its next commit). A
+            // crash loses at most the last outcomes, which the next cycle matches again.
             if !self.env.dry_run {
-                self.env.store.commit()?;
+                self.env.store.commit_behind()?;
             }
             let Some(first) = inflight.next().await else {
                 break;

@@ -38,10 +38,9 @@ impl LogFile {
         })
     }
 
-    /// Appends one record (a JSON document without newlines).
-    pub fn append(&mut self, record: &[u8]) -> io::Result<()> {
-        self.writer.write_all(record)?;
-        self.writer.write_all(b"\n")
+    /// Appends records: JSON documents, each followed by a newline.
+    pub fn append(&mut self, lines: &[u8]) -> io::Result<()> {
+        self.writer.write_all(lines)
     }
 
     /// Writes out the buffer and waits until the file's data is on disk.
@@ -90,8 +89,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("logs.jsonl");
         let mut log = LogFile::open(&path).unwrap();
-        log.append(br#"{"n":1}"#).unwrap();
-        log.append(br#"{"n":2}"#).unwrap();
+        log.append(b"{\"n\":1}\n{\"n\":2}\n").unwrap();
         // Visible before a sync (read-your-writes), and after it.
         assert_eq!(log.records().unwrap().len(), 2);
         log.sync().unwrap();
@@ -101,7 +99,7 @@ mod tests {
         f.write_all(br#"{"n":"#).unwrap();
         drop(f);
         let mut log = LogFile::open(&path).unwrap();
-        log.append(br#"{"n":3}"#).unwrap();
+        log.append(b"{\"n\":3}\n").unwrap();
         let records = log.records().unwrap();
         let lines: Vec<&str> = records.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(lines, [r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#]);

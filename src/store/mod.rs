@@ -1,13 +1,19 @@
 //! Durable job state — the only module that touches sled. It keeps what Entra keeps between cycles:
 //! object connections (anchors), the per-object watermark, the provisioning logs and job metadata.
-//! Writes are buffered and made durable together by [`Store::commit`] — once per entry, before
-//! the next request that could depend on it. The provisioning log is an append-only file beside
-//! sled's (`logfile`).
+//!
+//! Writes are write-behind: they collect in a pending batch, and a commit hands the batch to one
+//! writer thread, which appends its log records to the log file (`logs.jsonl`, `logfile`),
+//! syncs it, applies the batch to sled and flushes sled — in that order, so a connection is never
+//! durable without its log record. [`Store::commit`] waits for it; [`Store::commit_behind`] does
+//! not (the engine keeps sending while the disk catches up, and whatever a crash loses is a suffix
+//! of the cycle: the next cycle matches those objects again). Reads see every write: they wait
+//! for the pending writes first.
 
 mod logfile;
+mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -16,6 +22,7 @@ use crate::policy::{EscrowEntry, Escrows, JobState};
 use crate::provlog::LogEntry;
 
 use logfile::LogFile;
+use writer::{Batch, Op, Tree, Writer};
 
 /// Why the state directory could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -60,13 +67,10 @@ const LOG_FILE: &str = "logs.jsonl";
 /// The state of one job.
 pub struct Store {
     path: PathBuf,
-    db: sled::Db,
-    anchors: sled::Tree,
-    watermarks: sled::Tree,
-    logs: Mutex<LogFile>,
-    meta: sled::Tree,
-    escrows: sled::Tree,
-    known: sled::Tree,
+    trees: writer::Trees,
+    logs: Arc<Mutex<LogFile>>,
+    pending: Mutex<Batch>,
+    writer: Writer,
 }
 
 impl Store {
@@ -99,17 +103,24 @@ impl Store {
         };
         let log_path = path.join(LOG_FILE);
         let logs = LogFile::open(&log_path).map_err(|source| StoreError::Io {
-            path: log_path,
+            path: log_path.clone(),
             source,
         })?;
-        Ok(Self {
+        let logs = Arc::new(Mutex::new(logs));
+        let trees = writer::Trees {
             anchors: db.open_tree("anchors").map_err(err)?,
             watermarks: db.open_tree("watermarks").map_err(err)?,
-            logs: Mutex::new(logs),
             meta: db.open_tree("meta").map_err(err)?,
             escrows: db.open_tree("escrows").map_err(err)?,
             known: db.open_tree("known").map_err(err)?,
             db,
+        };
+        let writer = Writer::start(path, log_path, trees.clone(), Arc::clone(&logs))?;
+        Ok(Self {
+            trees,
+            logs,
+            pending: Mutex::new(Batch::default()),
+            writer,
             path: path.to_path_buf(),
         })
     }
@@ -121,12 +132,14 @@ impl Store {
         }
     }
 
-    fn get<T: DeserializeOwned>(
-        &self,
-        tree: &sled::Tree,
-        key: &str,
-    ) -> Result<Option<T>, StoreError> {
-        match tree.get(key.as_bytes()).map_err(|e| self.db_err(e))? {
+    fn get<T: DeserializeOwned>(&self, tree: Tree, key: &str) -> Result<Option<T>, StoreError> {
+        self.commit()?;
+        match self
+            .trees
+            .tree(tree)
+            .get(key.as_bytes())
+            .map_err(|e| self.db_err(e))?
+        {
             None => Ok(None),
             Some(bytes) => {
                 serde_json::from_slice(&bytes)
@@ -140,39 +153,60 @@ impl Store {
         }
     }
 
-    fn put<T: Serialize>(
-        &self,
-        tree: &sled::Tree,
-        key: &[u8],
-        value: &T,
-    ) -> Result<(), StoreError> {
+    fn put<T: Serialize>(&self, tree: Tree, key: &[u8], value: &T) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(value).map_err(|source| StoreError::Corrupt {
             path: self.path.clone(),
             key: String::from_utf8_lossy(key).into_owned(),
             source,
         })?;
-        tree.insert(key, bytes).map_err(|e| self.db_err(e))?;
+        self.pending().ops.push(Op::Put(tree, key.to_vec(), bytes));
         Ok(())
     }
 
-    fn remove(&self, tree: &sled::Tree, key: &str) -> Result<(), StoreError> {
-        tree.remove(key.as_bytes()).map_err(|e| self.db_err(e))?;
+    fn remove(&self, tree: Tree, key: &str) -> Result<(), StoreError> {
+        self.pending()
+            .ops
+            .push(Op::Remove(tree, key.as_bytes().to_vec()));
         Ok(())
     }
 
-    fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(|e| self.db_err(e))
+    fn clear(&self, tree: Tree) -> Result<(), StoreError> {
+        self.pending().ops.push(Op::Clear(tree));
+        self.commit()
     }
 
-    /// Makes every write so far durable (one fsync). Writes are buffered until then: callers
-    /// commit once per entry, before anything that depends on it.
-    pub fn commit(&self) -> Result<(), StoreError> {
-        // Log records first: a record without its connection is harmless (the next cycle matches
-        // the object again), a connection without its record would lose the log.
-        self.log_file()
-            .sync()
-            .map_err(|source| self.log_err(source))?;
-        self.flush()
+    fn pending(&self) -> MutexGuard<'_, Batch> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take_pending(&self) -> Batch {
+        std::mem::take(&mut *self.pending())
+    }
+
+    /// Iterates a tree (after the pending writes), decoding each value.
+    fn all<T: DeserializeOwned>(&self, tree: Tree) -> Result<Vec<(String, T)>, StoreError> {
+        self.commit()?;
+        let mut out = Vec::new();
+        for item in self.trees.tree(tree).iter() {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let value = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                path: self.path.clone(),
+                key: key.clone(),
+                source,
+            })?;
+            out.push((key, value));
+        }
+        Ok(out)
+    }
+
+    /// Objects' records of a tree, keyed by object.
+    fn objects<T: DeserializeOwned>(&self, tree: Tree) -> Result<Vec<(ObjectKey, T)>, StoreError> {
+        Ok(self
+            .all(tree)?
+            .into_iter()
+            .filter_map(|(k, v)| ObjectKey::parse(&k).map(|key| (key, v)))
+            .collect())
     }
 
     fn log_file(&self) -> MutexGuard<'_, LogFile> {
@@ -186,86 +220,84 @@ impl Store {
         }
     }
 
+    /// Makes every write so far durable, and waits for it.
+    pub fn commit(&self) -> Result<(), StoreError> {
+        self.writer.wait()?;
+        let batch = self.take_pending();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.writer.submit(batch)?;
+        self.writer.wait()
+    }
+
+    /// Hands every write so far to the writer without waiting for it, unless the previous commit
+    /// is still being written (then the writes wait for the next call, and commit together).
+    /// Reports the failure of an earlier commit.
+    pub fn commit_behind(&self) -> Result<(), StoreError> {
+        if self.writer.busy()? {
+            return Ok(());
+        }
+        let batch = self.take_pending();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.writer.submit(batch)
+    }
+
     /// The connection of a source object, if it has one.
     pub fn anchor(&self, key: &ObjectKey) -> Result<Option<Anchor>, StoreError> {
-        self.get(&self.anchors, &key.to_string())
+        self.get(Tree::Anchors, &key.to_string())
     }
 
     /// Every connection.
     pub fn anchors(&self) -> Result<Vec<(ObjectKey, Anchor)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.anchors.iter() {
-            let (k, v) = item.map_err(|e| self.db_err(e))?;
-            let key = String::from_utf8_lossy(&k).into_owned();
-            let anchor = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
-                path: self.path.clone(),
-                key: key.clone(),
-                source,
-            })?;
-            if let Some(object) = ObjectKey::parse(&key) {
-                out.push((object, anchor));
-            }
-        }
-        Ok(out)
+        self.objects(Tree::Anchors)
     }
 
     /// Records (or replaces) a connection.
     pub fn put_anchor(&self, key: &ObjectKey, anchor: &Anchor) -> Result<(), StoreError> {
-        self.put(&self.anchors, key.to_string().as_bytes(), anchor)
+        self.put(Tree::Anchors, key.to_string().as_bytes(), anchor)
     }
 
     /// Forgets a connection.
     pub fn remove_anchor(&self, key: &ObjectKey) -> Result<(), StoreError> {
-        self.remove(&self.anchors, &key.to_string())
+        self.remove(Tree::Anchors, &key.to_string())
     }
 
     /// The fingerprint of the source object as of its last fully processed change.
     pub fn watermark(&self, key: &ObjectKey) -> Result<Option<String>, StoreError> {
-        self.get(&self.watermarks, &key.to_string())
+        self.get(Tree::Watermarks, &key.to_string())
     }
 
     /// Every watermarked object with its fingerprint.
     pub fn watermarks(&self) -> Result<Vec<(ObjectKey, String)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.watermarks.iter() {
-            let (k, v) = item.map_err(|e| self.db_err(e))?;
-            let key = String::from_utf8_lossy(&k).into_owned();
-            let fingerprint = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
-                path: self.path.clone(),
-                key: key.clone(),
-                source,
-            })?;
-            if let Some(object) = ObjectKey::parse(&key) {
-                out.push((object, fingerprint));
-            }
-        }
-        Ok(out)
+        self.objects(Tree::Watermarks)
     }
 
     /// Advances an object's watermark.
     pub fn set_watermark(&self, key: &ObjectKey, fingerprint: &str) -> Result<(), StoreError> {
-        self.put(&self.watermarks, key.to_string().as_bytes(), &fingerprint)
+        self.put(Tree::Watermarks, key.to_string().as_bytes(), &fingerprint)
     }
 
     /// Drops an object's watermark (it will be processed again).
     pub fn remove_watermark(&self, key: &ObjectKey) -> Result<(), StoreError> {
-        self.remove(&self.watermarks, &key.to_string())
+        self.remove(Tree::Watermarks, &key.to_string())
     }
 
     /// Drops every watermark: the next cycle is initial.
     pub fn clear_watermarks(&self) -> Result<(), StoreError> {
-        self.watermarks.clear().map_err(|e| self.db_err(e))?;
-        self.flush()
+        self.clear(Tree::Watermarks)
     }
 
     /// A job-level value.
     pub fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
-        self.get(&self.meta, name)
+        self.get(Tree::Meta, name)
     }
 
     /// Sets a job-level value.
     pub fn set_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.meta, name.as_bytes(), value)
+        self.put(Tree::Meta, name.as_bytes(), value)
     }
 
     /// Records what the target holds for an object, as far as Entra knows.
@@ -274,68 +306,43 @@ impl Store {
         key: &ObjectKey,
         resource: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        self.put(&self.known, key.to_string().as_bytes(), resource)
+        self.put(Tree::Known, key.to_string().as_bytes(), resource)
     }
 
     /// Forgets what the target held for an object.
     pub fn remove_known(&self, key: &ObjectKey) -> Result<(), StoreError> {
-        self.remove(&self.known, &key.to_string())
+        self.remove(Tree::Known, &key.to_string())
     }
 
     /// Every object's last known target state.
     pub fn known(&self) -> Result<Vec<(ObjectKey, serde_json::Value)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.known.iter() {
-            let (k, v) = item.map_err(|e| self.db_err(e))?;
-            let key = String::from_utf8_lossy(&k).into_owned();
-            let resource = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
-                path: self.path.clone(),
-                key: key.clone(),
-                source,
-            })?;
-            if let Some(object) = ObjectKey::parse(&key) {
-                out.push((object, resource));
-            }
-        }
-        Ok(out)
+        self.objects(Tree::Known)
     }
 
     /// Every escrow entry.
     pub fn escrows(&self) -> Result<Escrows, StoreError> {
-        let mut entries = Vec::new();
-        for item in self.escrows.iter() {
-            let (k, v) = item.map_err(|e| self.db_err(e))?;
-            let entry: EscrowEntry =
-                serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    key: String::from_utf8_lossy(&k).into_owned(),
-                    source,
-                })?;
-            entries.push(entry);
-        }
-        Ok(entries.into_iter().collect())
+        let entries: Vec<(String, EscrowEntry)> = self.all(Tree::Escrows)?;
+        Ok(entries.into_iter().map(|(_, entry)| entry).collect())
     }
 
     /// Records (or replaces) an object's escrow entry.
     pub fn put_escrow(&self, entry: &EscrowEntry) -> Result<(), StoreError> {
-        self.put(&self.escrows, entry.object.as_bytes(), entry)
+        self.put(Tree::Escrows, entry.object.as_bytes(), entry)
     }
 
     /// Drops an object's escrow entry.
     pub fn remove_escrow(&self, object: &str) -> Result<(), StoreError> {
-        self.remove(&self.escrows, object)
+        self.remove(Tree::Escrows, object)
     }
 
     /// Drops every escrow entry.
     pub fn clear_escrows(&self) -> Result<(), StoreError> {
-        self.escrows.clear().map_err(|e| self.db_err(e))?;
-        self.flush()
+        self.clear(Tree::Escrows)
     }
 
     /// Drops every connection (restart with `Full`).
     pub fn clear_anchors(&self) -> Result<(), StoreError> {
-        self.anchors.clear().map_err(|e| self.db_err(e))?;
-        self.flush()
+        self.clear(Tree::Anchors)
     }
 
     /// The job's state (quarantine, last execution, …); the default before the first cycle.
@@ -355,13 +362,15 @@ impl Store {
             key: format!("log {}", entry.id),
             source,
         })?;
-        self.log_file()
-            .append(&bytes)
-            .map_err(|source| self.log_err(source))
+        let mut pending = self.pending();
+        pending.logs.extend_from_slice(&bytes);
+        pending.logs.push(b'\n');
+        Ok(())
     }
 
     /// Every provisioning-log record, oldest first.
     pub fn logs(&self) -> Result<Vec<LogEntry>, StoreError> {
+        self.commit()?;
         let records = self
             .log_file()
             .records()
@@ -376,5 +385,98 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Writes nobody committed are still written; a failure was already reported to whoever
+        // committed last, or has nobody left to hear it.
+        let _ = self.commit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchor(id: &str) -> Anchor {
+        Anchor {
+            target_id: id.into(),
+            manager: None,
+            members: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn writes_handed_to_the_writer_are_read_back_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        {
+            let store = Store::open(&path).unwrap();
+            for i in 0..50 {
+                store
+                    .put_anchor(
+                        &ObjectKey::user(&format!("u{i}")),
+                        &anchor(&format!("t{i}")),
+                    )
+                    .unwrap();
+                store.commit_behind().unwrap();
+            }
+            store.remove_anchor(&ObjectKey::user("u0")).unwrap();
+            store.set_watermark(&ObjectKey::user("u1"), "fp").unwrap();
+            // Reads wait for pending writes: nothing was committed after the last two.
+            assert_eq!(store.anchors().unwrap().len(), 49);
+            assert_eq!(
+                store.watermark(&ObjectKey::user("u1")).unwrap().as_deref(),
+                Some("fp")
+            );
+            store.set_meta("uncommitted", &1).unwrap();
+        }
+        // Dropping the store wrote what was still pending.
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.anchors().unwrap().len(), 49);
+        assert_eq!(store.meta::<i32>("uncommitted").unwrap(), Some(1));
+        assert!(store.anchor(&ObjectKey::user("u0")).unwrap().is_none());
+        assert_eq!(
+            store
+                .anchor(&ObjectKey::user("u7"))
+                .unwrap()
+                .unwrap()
+                .target_id,
+            "t7"
+        );
+    }
+
+    #[test]
+    fn log_records_keep_their_order_across_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state")).unwrap();
+        let record = |n: usize| {
+            let mut log: LogEntry = serde_json::from_value(serde_json::json!({
+                "id": format!("e{n}"), "activityDateTime": "2026-11-25T00:00:00Z",
+                "jobId": "j", "cycleId": "c", "changeId": "x", "provisioningAction": "create",
+                "durationInMilliseconds": 0,
+                "initiatedBy": {"initiatingType": "system", "id": "", "displayName": ""},
+                "sourceSystem": {"id": "", "displayName": "", "details": {}},
+                "targetSystem": {"id": "", "displayName": "", "details": {}},
+                "sourceIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
+                "targetIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
+                "provisioningStatusInfo": {"status": "success", "errorInformation": null},
+                "modifiedProperties": [], "provisioningSteps": []
+            }))
+            .unwrap();
+            log.id = format!("e{n}");
+            log
+        };
+        for n in 0..30 {
+            store.append_log(&record(n)).unwrap();
+            if n % 7 == 0 {
+                store.commit_behind().unwrap();
+            }
+        }
+        let ids: Vec<String> = store.logs().unwrap().into_iter().map(|l| l.id).collect();
+        let want: Vec<String> = (0..30).map(|n| format!("e{n}")).collect();
+        assert_eq!(ids, want);
     }
 }
