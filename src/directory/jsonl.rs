@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::Directory;
 use super::load;
+use super::par;
 use super::raw::RawEntry;
 use crate::yaml::{Location, Pending, Problem, Problems};
 
@@ -26,11 +27,7 @@ struct LineStart {
 }
 
 pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
-    let mut users = Vec::new();
-    let mut groups = Vec::new();
-    let mut user_lines = Vec::new();
-    let mut group_lines = Vec::new();
-    let mut problems = Vec::new();
+    let mut lines = Vec::new();
     let mut offset = 0;
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let start = LineStart {
@@ -38,10 +35,21 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
             offset,
         };
         offset += line.len();
-        if line.trim().is_empty() {
-            continue;
+        if !line.trim().is_empty() {
+            lines.push((start, line));
         }
-        match serde_json::from_str::<Line>(line) {
+    }
+    // Lines are independent: parse them on every core.
+    let parsed = par::map(lines, |(start, line)| {
+        (start, serde_json::from_str::<Line>(line))
+    });
+    let mut users = Vec::new();
+    let mut groups = Vec::new();
+    let mut user_lines = Vec::new();
+    let mut group_lines = Vec::new();
+    let mut problems = Vec::new();
+    for (start, line) in parsed {
+        match line {
             Ok(Line::User(entry)) => {
                 users.push(entry);
                 user_lines.push(start);

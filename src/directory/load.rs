@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::attributes::{self, AttributeKind, COMPUTED_USER_ATTRIBUTES, USER_SOURCE_ATTRIBUTES};
 use super::jsonl;
+use super::par;
 use super::raw::{DirectoryFile, RawEntry};
 use super::write::DirectoryFormat;
 use super::{Directory, Group, MemberKind, MemberRef, User};
@@ -63,8 +64,14 @@ pub(super) fn build(users: Vec<RawEntry>, groups: Vec<RawEntry>) -> (Directory, 
     let mut user_refs: Vec<(usize, Option<String>)> = Vec::with_capacity(raw.users.len());
     let mut group_refs: Vec<(usize, Vec<String>)> = Vec::with_capacity(raw.groups.len());
 
-    for (i, entry) in raw.users.into_iter().enumerate() {
-        if let Some((user, manager)) = user_from(i, entry, &mut pending) {
+    // Each entry converts on its own: on every core, problems kept in file order.
+    let converted = par::map(raw.users.into_iter().enumerate().collect(), |(i, entry)| {
+        let mut problems = Vec::new();
+        (i, user_from(i, entry, &mut problems), problems)
+    });
+    for (i, user, problems) in converted {
+        pending.extend(problems);
+        if let Some((user, manager)) = user {
             let lower_upn = user.upn.to_lowercase();
             let index = dir.users.len();
             if dir

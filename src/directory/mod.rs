@@ -12,6 +12,7 @@ pub mod generate;
 mod jsonl;
 mod load;
 pub mod mutate;
+mod par;
 mod raw;
 mod write;
 
