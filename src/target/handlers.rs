@@ -255,22 +255,30 @@ async fn patch_one(
     let ops = patch::parse(&json_body(&headers, &body)?)?;
     check_members(&s, &patch::added_members(&ops))?;
     let now = s.now();
-    let stored = {
-        let mut store = write(s.store(kind));
-        let mut res = store
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| not_found(kind, &id))?;
-        patch::apply(kind, &mut res, &ops)?;
-        store.update(&id, res, &now)?
-    };
     let mode = match kind {
         Kind::User => s.user_patch,
         Kind::Group => s.group_patch,
     };
-    Ok(match mode {
-        PatchResponse::Resource => resource_response(StatusCode::OK, kind, &s, &stored),
-        PatchResponse::NoContent => StatusCode::NO_CONTENT.into_response(),
+    let stored = {
+        let mut store = write(s.store(kind));
+        if let Some(member_ops) = patch::member_ops(kind, &ops) {
+            // Membership changes cannot fail: applied in place, not to a copy of the group.
+            let res = store.patch_members(&id, &member_ops, &now)?;
+            (mode == PatchResponse::Resource).then(|| res.clone())
+        } else {
+            let mut res = store
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| not_found(kind, &id))?;
+            patch::apply(kind, &mut res, &ops)?;
+            Some(store.update(&id, res, &now)?)
+        }
+    };
+    Ok(match (mode, stored) {
+        (PatchResponse::Resource, Some(stored)) => {
+            resource_response(StatusCode::OK, kind, &s, &stored)
+        }
+        _ => StatusCode::NO_CONTENT.into_response(),
     })
 }
 

@@ -117,6 +117,57 @@ pub fn added_members(ops: &[PatchOp]) -> Vec<String> {
     ids
 }
 
+/// A group PATCH that only adds or removes members by `value` — what Entra sends for membership.
+#[derive(Debug)]
+pub enum MemberOp {
+    /// Add these members (objects, nulls stripped), skipping ones present.
+    Add(Vec<Value>),
+    /// Remove the members with these `value`s.
+    Remove(Vec<String>),
+}
+
+/// `ops` as [`MemberOp`]s when every op is a plain `add`/`remove` on `members` whose elements
+/// are objects with a string `value` and no `primary` (which would need validating) — such ops
+/// cannot fail, so the target applies them in place instead of to a copy of a large group.
+pub fn member_ops(kind: Kind, ops: &[PatchOp]) -> Option<Vec<MemberOp>> {
+    if kind != Kind::Group {
+        return None;
+    }
+    ops.iter()
+        .map(|op| {
+            let path = op.path.as_ref()?;
+            let plain = path.attr.eq_ignore_ascii_case("members")
+                && path.urn.is_none()
+                && path.filter.is_none()
+                && path.sub.is_none();
+            let Some(Value::Array(items)) = &op.value else {
+                return None;
+            };
+            let simple = |m: &&Value| {
+                m.as_object().is_some_and(|o| {
+                    o.get("value").is_some_and(Value::is_string) && get_ci(o, "primary").is_none()
+                })
+            };
+            if !plain || !items.iter().all(|m| simple(&m)) {
+                return None;
+            }
+            match op.kind {
+                OpKind::Add => Some(MemberOp::Add(
+                    items.iter().cloned().map(strip_nulls).collect(),
+                )),
+                OpKind::Remove => Some(MemberOp::Remove(
+                    items
+                        .iter()
+                        .filter_map(|m| m.get("value").and_then(Value::as_str))
+                        .map(str::to_string)
+                        .collect(),
+                )),
+                OpKind::Replace => None,
+            }
+        })
+        .collect()
+}
+
 /// Applies `ops` to `res` in order and re-validates the result.
 pub fn apply(kind: Kind, res: &mut Map<String, Value>, ops: &[PatchOp]) -> Result<(), ScimError> {
     for op in ops {

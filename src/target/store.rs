@@ -3,13 +3,14 @@
 //! attributes Entra filters by (userName, externalId, `emails[type eq "work"].value`,
 //! displayName) so a matching query is a lookup, not a scan.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
 use crate::target::error::{ScimError, ScimType};
 use crate::target::eval;
 use crate::target::filter::{CompValue, CompareOp, Filter, Path};
+use crate::target::patch::MemberOp;
 use crate::target::schema::Kind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,6 +30,9 @@ struct Entry {
     version: u64,
     resource: Map<String, Value>,
     terms: Vec<Term>,
+    /// The `value`s of a group's members, built on the first in-place member change and kept
+    /// with it (any other change drops it), so adding a batch costs the batch, not the group.
+    member_values: Option<HashSet<String>>,
 }
 
 /// Resources of one [`Kind`], keyed by the server-assigned id.
@@ -159,6 +163,7 @@ impl Store {
                 version: 1,
                 resource: content.clone(),
                 terms,
+                member_values: None,
             },
         );
         Ok(content)
@@ -184,6 +189,7 @@ impl Store {
                 version: 1,
                 resource: content,
                 terms,
+                member_values: None,
             },
         );
         Ok(())
@@ -201,21 +207,13 @@ impl Store {
         let Some(entry) = self.entries.get_mut(id) else {
             return Err(ScimError::not_found(format!("Resource {id} not found")));
         };
-        entry.version += 1;
-        let mut meta = entry
-            .resource
-            .get("meta")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        meta.insert("lastModified".into(), Value::String(now.into()));
-        meta.insert(
-            "version".into(),
-            Value::String(format!("W/\"{}\"", entry.version)),
-        );
         content.insert("id".into(), Value::String(id.into()));
-        content.insert("meta".into(), Value::Object(meta));
+        if let Some(meta) = entry.resource.remove("meta") {
+            content.insert("meta".into(), meta);
+        }
+        touch(entry, &mut content, now);
         let old_terms = std::mem::replace(&mut entry.terms, terms.clone());
+        entry.member_values = None;
         entry.resource = content.clone();
         let seq = entry.seq;
         self.unlink(seq, &old_terms);
@@ -300,30 +298,103 @@ impl Store {
 
     /// Drops `member_id` from every group's `members` (a deleted user leaves its groups).
     pub fn remove_member_everywhere(&mut self, member_id: &str, now: &str) {
-        let holding: Vec<(String, Map<String, Value>)> = self
+        let holding: Vec<String> = self
             .entries
             .iter()
-            .filter_map(|(id, e)| {
-                let members = eval::key_of(&e.resource, "members")?;
-                let Some(Value::Array(list)) = e.resource.get(members) else {
-                    return None;
-                };
-                let kept: Vec<Value> = list
-                    .iter()
-                    .filter(|m| m.get("value").and_then(Value::as_str) != Some(member_id))
-                    .cloned()
-                    .collect();
-                (kept.len() != list.len()).then(|| {
-                    let mut r = e.resource.clone();
-                    r.insert(members.clone(), Value::Array(kept));
-                    (id.clone(), r)
-                })
+            .filter(|(_, e)| {
+                eval::get_ci(&e.resource, "members")
+                    .and_then(Value::as_array)
+                    .is_some_and(|list| list.iter().any(|m| is_member(m, member_id)))
             })
+            .map(|(id, _)| id.clone())
             .collect();
-        for (id, r) in holding {
-            // Removing a member cannot break uniqueness, so the update cannot fail here.
-            let _ = self.update(&id, r, now);
+        let gone = [member_id.to_string()];
+        for id in holding {
+            // Removing a member cannot fail.
+            let _ = self.patch_members(&id, &[MemberOp::Remove(gone.to_vec())], now);
         }
+    }
+
+    /// Applies member adds and removes to group `id` in place (see [`MemberOp`]), bumping its
+    /// version; the changed resource, for a reply that returns it.
+    pub fn patch_members(
+        &mut self,
+        id: &str,
+        ops: &[MemberOp],
+        now: &str,
+    ) -> Result<&Map<String, Value>, ScimError> {
+        let Some(entry) = self.entries.get_mut(id) else {
+            return Err(ScimError::not_found(format!("Resource {id} not found")));
+        };
+        let key = eval::key_of(&entry.resource, "members")
+            .cloned()
+            .unwrap_or_else(|| "members".to_string());
+        let mut resource = std::mem::take(&mut entry.resource);
+        let slot = resource
+            .entry(key)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if !slot.is_array() {
+            *slot = Value::Array(Vec::new());
+            entry.member_values = None;
+        }
+        let Value::Array(items) = slot else {
+            entry.resource = resource;
+            return Err(ScimError::new(500, None, "members is not a list"));
+        };
+        let present = entry.member_values.get_or_insert_with(|| {
+            items
+                .iter()
+                .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        });
+        for op in ops {
+            match op {
+                MemberOp::Add(new) => {
+                    for member in new {
+                        let value = member.get("value").and_then(Value::as_str);
+                        if value.is_some_and(|v| present.insert(v.to_string())) {
+                            items.push(member.clone());
+                        }
+                    }
+                }
+                MemberOp::Remove(values) => {
+                    let gone: HashSet<&str> = values
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|v| present.remove(*v))
+                        .collect();
+                    if !gone.is_empty() {
+                        items.retain(|m| {
+                            !m.get("value")
+                                .and_then(Value::as_str)
+                                .is_some_and(|v| gone.contains(v))
+                        });
+                    }
+                }
+            }
+        }
+        touch(entry, &mut resource, now);
+        entry.resource = resource;
+        Ok(&entry.resource)
+    }
+}
+
+fn is_member(member: &Value, id: &str) -> bool {
+    member.get("value").and_then(Value::as_str) == Some(id)
+}
+
+/// A new version of `entry`: `meta.version` and `meta.lastModified` in `content`.
+fn touch(entry: &mut Entry, content: &mut Map<String, Value>, now: &str) {
+    entry.version += 1;
+    let meta = content
+        .entry("meta")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(meta) = meta {
+        meta.insert("lastModified".into(), Value::String(now.into()));
+        meta.insert(
+            "version".into(),
+            Value::String(format!("W/\"{}\"", entry.version)),
+        );
     }
 }
 
@@ -362,5 +433,62 @@ mod tests {
         assert_eq!(s.query(Some(&by_name)).len(), 0);
         s.create("b".into(), obj(json!({"userName": "ann"})), "t2", "h")
             .unwrap();
+    }
+
+    /// The in-place member path gives what applying the same PATCH to a copy gives, and keeps
+    /// giving it as the cached member set follows several changes.
+    #[test]
+    fn in_place_member_changes_match_the_general_patch() {
+        use crate::target::patch;
+        let start = json!({"displayName": "g", "members": [{"value": "a"}, {"value": "b"}, {"value": "c"}]});
+        let rounds = [
+            json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": "d"}, {"value": "a"}]}]),
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "b"}, {"value": "zz"}]}]),
+            json!([{"op": "Add", "path": "members", "value": [{"value": "e"}, {"value": "e"}, {"value": "b"}]}]),
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "a"}]},
+                   {"op": "Add", "path": "members", "value": [{"value": "a"}]}]),
+        ];
+        let mut fast = Store::new(Kind::Group);
+        fast.create("g".into(), obj(start.clone()), "t0", "h")
+            .unwrap();
+        let mut general = obj(start);
+        for (i, ops) in rounds.iter().enumerate() {
+            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+            let ops = patch::parse(&body).unwrap();
+            let member_ops = patch::member_ops(Kind::Group, &ops).expect("plain member ops");
+            let got = fast.patch_members("g", &member_ops, "t1").unwrap();
+            patch::apply(Kind::Group, &mut general, &ops).unwrap();
+            assert_eq!(got["members"], general["members"], "round {i}");
+            assert_eq!(got["meta"]["version"], format!("W/\"{}\"", i + 2));
+        }
+        // A filter path, a replace or a member with `primary` take the general path.
+        for ops in [
+            json!([{"op": "remove", "path": "members[value eq \"a\"]"}]),
+            json!([{"op": "replace", "path": "members", "value": [{"value": "a"}]}]),
+            json!([{"op": "add", "path": "members", "value": [{"value": "a", "primary": "yes"}]}]),
+            json!([{"op": "remove", "path": "members"}]),
+        ] {
+            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+            assert!(patch::member_ops(Kind::Group, &patch::parse(&body).unwrap()).is_none());
+        }
+        // A general update drops the cached set; the next in-place change rebuilds it.
+        fast.update(
+            "g",
+            obj(json!({"displayName": "g", "members": [{"value": "x"}]})),
+            "t2",
+        )
+        .unwrap();
+        let add = patch::member_ops(
+            Kind::Group,
+            &patch::parse(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": "x"}, {"value": "y"}]}]}))
+            .unwrap(),
+        )
+        .unwrap();
+        let got = fast.patch_members("g", &add, "t3").unwrap();
+        assert_eq!(got["members"], json!([{"value": "x"}, {"value": "y"}]));
+        // Deleting a user takes it out of every group.
+        fast.remove_member_everywhere("x", "t4");
+        assert_eq!(fast.get("g").unwrap()["members"], json!([{"value": "y"}]));
     }
 }
