@@ -88,6 +88,10 @@ pub struct CycleReport {
     pub escrowed: usize,
     /// Requests sent to the target.
     pub requests: u64,
+    /// The source was byte-for-byte that of the last clean cycle, so it was not read at all
+    /// ([`unchanged_cycle`]).
+    #[serde(default)]
+    pub source_unchanged: bool,
 }
 
 /// Everything a cycle needs.
@@ -553,6 +557,13 @@ pub async fn run_cycle(
         }
         _ => {}
     }
+    if !env.dry_run {
+        if let Some(report) = unchanged_cycle(store, &env.job.source_digest, env.clock, rng)? {
+            return Ok(report);
+        }
+        // Until this cycle ends clean, the next one reads the whole source again.
+        store.forget_source_digest()?;
+    }
     let previous: Option<String> = store.meta("mapping_fingerprint")?;
     let kind = if previous.as_deref() == Some(env.compiled.fingerprint.as_str()) {
         CycleKind::Incremental
@@ -686,6 +697,7 @@ pub async fn run_cycle(
             staged_deletes: staged.len(),
             escrowed: cycle.escrows.len(),
             requests: cycle.requests,
+            source_unchanged: false,
         });
     }
     // Advance watermarks of every object whose entries all succeeded; a failed, staged or
@@ -763,10 +775,78 @@ pub async fn run_cycle(
         staged_deletes: staged.len(),
         escrowed: cycle.escrows.len(),
         requests: cycle.requests,
+        source_unchanged: false,
+    };
+    store.set_meta("last_cycle", &report)?;
+    let clean = report.job_failure.is_none()
+        && report.counts.failed == 0
+        && report.staged_deletes == 0
+        && report.escrowed == 0
+        && next_state.code == JobCode::Active;
+    if clean {
+        store.set_source_digest(&env.job.source_digest)?;
+    }
+    store.commit()?;
+    Ok(report)
+}
+
+/// The cycle over a source that has not changed by a byte since the last clean cycle, when the
+/// job is healthy and nothing waits in escrow: every object's watermark already matches, so a
+/// full cycle would send nothing and log nothing. This records that cycle — the job's execution
+/// and steady state as a full one would — without reading the tenant (Entra's incremental
+/// cycle when the delta query returns no change). `None` when a full cycle is needed.
+pub fn unchanged_cycle(
+    store: &Store,
+    digest: &str,
+    clock: &dyn Clock,
+    rng: &mut dyn RngCore,
+) -> Result<Option<CycleReport>, AppError> {
+    if store.source_digest()?.as_deref() != Some(digest) {
+        return Ok(None);
+    }
+    let state = store.job_state()?;
+    if state.code != JobCode::Active
+        || state.quarantine.is_some()
+        || state.force_deletes
+        || !store.escrows()?.is_empty()
+    {
+        return Ok(None);
+    }
+    let began = clock.now();
+    let cycle_id = guid(rng);
+    let result = CycleResult {
+        cycle_id: cycle_id.clone(),
+        began,
+        is_initial: false,
+        job_failure: None,
+        counts: CycleCounts::default(),
+        staged_deletes: 0,
+        escrows_pruned: false,
+    };
+    // Nothing counted and no quarantine: the thresholds and the back-off schedule play no part.
+    let policy = crate::policy::PolicySettings::default();
+    let now = clock.now();
+    let (next_state, _) = after_cycle(&state, &result, &policy.thresholds, &policy.schedule, now);
+    store.set_job_state(&next_state)?;
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let report = CycleReport {
+        cycle_id,
+        kind: CycleKind::Incremental,
+        time_began: at(began),
+        time_ended: at(now),
+        counts: Counts::default(),
+        job_failure: None,
+        job_status: status_name(next_state.code),
+        quarantine: None,
+        staged_deletes: 0,
+        escrowed: 0,
+        requests: 0,
+        source_unchanged: true,
     };
     store.set_meta("last_cycle", &report)?;
     store.commit()?;
-    Ok(report)
+    Ok(Some(report))
 }
 
 /// The object a piece of work is about.

@@ -79,7 +79,11 @@ pub fn cycle_summary(report: &CycleReport) -> String {
         report.cycle_id,
         counts_line(&report.counts)
     );
-    if report.counts == Counts::default() && report.job_failure.is_none() {
+    if report.source_unchanged {
+        out.push_str(
+            "\nthe source is unchanged since the last clean cycle: nothing read, nothing sent",
+        );
+    } else if report.counts == Counts::default() && report.job_failure.is_none() {
         out.push_str("\nnothing changed since the last cycle");
     }
     if let Some(reason) = &report.job_failure {

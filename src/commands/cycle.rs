@@ -7,12 +7,14 @@ use rand::SeedableRng;
 
 use crate::cli::CycleArgs;
 use crate::clock::SystemClock;
+use crate::config;
 use crate::engine::{self, CycleEnv, CycleReport, EntrySink};
 use crate::error::AppError;
 use crate::output;
 use crate::plan::{Reply, Request};
 use crate::provlog::LogEntry;
 use crate::runner::Observer;
+use crate::store::Store;
 use crate::target::{self, Snapshot, TargetConfig};
 
 use super::Loaded;
@@ -82,6 +84,21 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
     };
     let report = match &args.job {
         Some(path) => {
+            // An unchanged source is recognised from its bytes, before the tenant is loaded.
+            let early = config::job_sources(path).filter(|s| s.state_dir.is_dir());
+            let opened = match &early {
+                Some(sources) => Some((sources, Store::open(&sources.state_dir)?)),
+                None => None,
+            };
+            if let Some((sources, store)) = &opened {
+                let mut rng = rand::rngs::StdRng::from_os_rng();
+                if let Some(report) =
+                    engine::unchanged_cycle(store, &sources.digest, &SystemClock, &mut rng)?
+                {
+                    printer.progress.finish();
+                    return finish(&report, &printer);
+                }
+            }
             let loaded = super::load(path)?;
             let token = loaded.token()?;
             let mut client = loaded.client(&loaded.base_url, &token)?;
@@ -90,7 +107,12 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     .recording_requests(file)
                     .map_err(|e| AppError::Local(format!("{}: {e}", file.display())))?;
             }
-            let store = loaded.store()?;
+            let store = match opened {
+                Some((sources, store)) if sources.state_dir == loaded.job.settings.state_dir => {
+                    store
+                }
+                _ => loaded.store()?,
+            };
             let report = cycle(&loaded, &client, &store, &mut printer).await?;
             client
                 .finish_recording()

@@ -87,6 +87,7 @@ pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
     let loaded = super::load(&args.job)?;
     let store = loaded.store()?;
     let (state, plan) = policy::restart(&store.job_state()?, &scope);
+    store.forget_source_digest()?;
     if plan.clear_watermarks {
         store.clear_watermarks()?;
         store.set_meta("mapping_fingerprint", &"")?;

@@ -203,6 +203,8 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
     let client = loaded.client(&loaded.base_url, &token)?;
     let store = loaded.store()?;
     test_connection(&loaded, &client).await?;
+    // The next cycle looks at every object again rather than trusting the last clean one.
+    store.forget_source_digest()?;
     let directory = &loaded.job.directory;
     let assignments = loaded.job.assignment_index();
     let sources = Sources {

@@ -6,7 +6,7 @@ use chrono::Duration;
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::{ConfigError, Job, JobCheck, Secret, Settings, Target, TokenSource};
+use super::{ConfigError, Digest, Job, JobCheck, Secret, Settings, Target, TokenSource};
 use crate::directory::Directory;
 use crate::expr::AppRole;
 use crate::mapping::{Mapping, MappingSource};
@@ -131,6 +131,8 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
     })?;
     let file = path.display().to_string();
     let base = path.parent().unwrap_or(Path::new(""));
+    let mut digest = Digest::default();
+    digest.part(text.as_bytes());
     let raw: JobFile = match yaml::parse(&file, &text) {
         Ok(raw) => raw,
         Err(problem) => {
@@ -140,12 +142,19 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
                 let mut others = Vec::new();
                 if let Some(name) = inputs.directory {
                     let input = normalize(&base.join(name));
-                    let directory = load_input(&input, "directory", &mut pending, Directory::check);
+                    let directory = load_input(
+                        &input,
+                        "directory",
+                        &mut pending,
+                        &mut digest,
+                        Directory::check,
+                    );
                     others.extend(directory.problems.0);
                 }
                 if let Some(name) = inputs.mapping {
                     let input = normalize(&base.join(name));
-                    let mapping = load_input(&input, "mapping", &mut pending, check_mapping);
+                    let mapping =
+                        load_input(&input, "mapping", &mut pending, &mut digest, check_mapping);
                     others.extend(mapping.problems.0);
                 }
                 problems.extend(yaml::place(&file, &text, pending).0);
@@ -162,9 +171,21 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
     let mut pending = Vec::new();
 
     let directory_path = normalize(&base.join(&raw.directory));
-    let directory = load_input(&directory_path, "directory", &mut pending, Directory::check);
+    let directory = load_input(
+        &directory_path,
+        "directory",
+        &mut pending,
+        &mut digest,
+        Directory::check,
+    );
     let mapping_path = normalize(&base.join(&raw.mapping));
-    let mapping = load_input(&mapping_path, "mapping", &mut pending, check_mapping);
+    let mapping = load_input(
+        &mapping_path,
+        "mapping",
+        &mut pending,
+        &mut digest,
+        check_mapping,
+    );
 
     let (target, mut warnings) = target(&file, raw.target, base, &locator, &mut pending);
     if let Some((mapping, _)) = &mapping.value {
@@ -203,6 +224,7 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
                 assignments,
                 settings,
                 warnings: warnings.clone(),
+                source_digest: digest.finish(),
             },
             compiled,
         )),
@@ -241,11 +263,13 @@ fn check_mapping(file: &str, text: &str) -> Checked<(Mapping, Option<CompiledMap
     }
 }
 
-/// Reads and checks a file the job names; an unreadable file is a problem of the job's `field`.
+/// Reads and checks a file the job names, adding its bytes to `digest`; an unreadable file is a
+/// problem of the job's `field`.
 fn load_input<T>(
     path: &Path,
     field: &str,
     pending: &mut Vec<Pending>,
+    digest: &mut Digest,
     check: impl Fn(&str, &str) -> Checked<T>,
 ) -> Checked<T> {
     match std::fs::read_to_string(path) {
@@ -259,13 +283,16 @@ fn load_input<T>(
                 problems: Problems::default(),
             }
         }
-        Ok(text) => check(&path.display().to_string(), &text),
+        Ok(text) => {
+            digest.part(text.as_bytes());
+            check(&path.display().to_string(), &text)
+        }
     }
 }
 
 /// Collapses `.` and `dir/..` without touching the filesystem, so messages name
 /// `mappings/x.yaml` rather than `jobs/../mappings/x.yaml`.
-fn normalize(path: &Path) -> PathBuf {
+pub(super) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -474,10 +501,7 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
             ));
         }
     }
-    let state_dir = match raw.state_dir {
-        Some(dir) => normalize(&base.join(dir)),
-        None => normalize(&base.join(".entra-sim").join(name)),
-    };
+    let state_dir = state_dir(base, name, raw.state_dir.as_deref());
     Settings {
         skip_out_of_scope_deletions: raw.skip_out_of_scope_deletions.unwrap_or(false),
         deletion_threshold: raw.deletion_threshold,
@@ -489,6 +513,15 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
         delete_not_found_is_success: raw.delete_not_found_is_success.unwrap_or(true),
         state_dir,
         policy,
+    }
+}
+
+/// The state directory: `settings.state_dir` relative to the job file, else `.entra-sim/<job>`
+/// beside it.
+pub(super) fn state_dir(base: &Path, name: &str, given: Option<&str>) -> PathBuf {
+    match given {
+        Some(dir) => normalize(&base.join(dir)),
+        None => normalize(&base.join(".entra-sim").join(name)),
     }
 }
 

@@ -3,11 +3,13 @@
 //! typed settings. This is shell code: it reads files (and, on request, the token's environment
 //! variable or file).
 
+mod digest;
 mod load;
 mod secret;
 
 use std::path::PathBuf;
 
+pub use digest::{Digest, JobSources, job_sources};
 pub use load::{check_job, load_job};
 pub use secret::{Secret, TokenError, TokenSource};
 
@@ -45,6 +47,9 @@ pub struct Job {
     pub settings: Settings,
     /// Located warnings (e.g. an inline token) for the CLI to print; not errors.
     pub warnings: Vec<Problem>,
+    /// The fingerprint of the bytes this job was loaded from (job file, directory, mapping) and
+    /// of this build ([`Digest`]).
+    pub source_digest: String,
 }
 
 impl Job {

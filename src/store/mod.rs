@@ -64,6 +64,9 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// The provisioning log's file in the state directory.
 const LOG_FILE: &str = "logs.jsonl";
 
+/// The meta key of [`Store::source_digest`].
+const SOURCE_DIGEST: &str = "source_digest";
+
 /// The state of one job.
 pub struct Store {
     path: PathBuf,
@@ -298,6 +301,23 @@ impl Store {
     /// Sets a job-level value.
     pub fn set_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
         self.put(Tree::Meta, name.as_bytes(), value)
+    }
+
+    /// The source fingerprint (`config::Digest`) of the last cycle that ended clean — no
+    /// failure, nothing escrowed or staged, the job active — if nothing has happened since that
+    /// needs a full cycle.
+    pub fn source_digest(&self) -> Result<Option<String>, StoreError> {
+        self.meta(SOURCE_DIGEST)
+    }
+
+    /// Records the source fingerprint of a cycle that ended clean.
+    pub fn set_source_digest(&self, digest: &str) -> Result<(), StoreError> {
+        self.set_meta(SOURCE_DIGEST, &digest)
+    }
+
+    /// Forgets it: the next cycle reads the whole source (a cycle starting, a restart).
+    pub fn forget_source_digest(&self) -> Result<(), StoreError> {
+        self.remove(Tree::Meta, SOURCE_DIGEST)
     }
 
     /// Records what the target holds for an object, as far as Entra knows.

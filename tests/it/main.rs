@@ -28,4 +28,5 @@ mod schemas;
 mod scope;
 mod support;
 mod tidy;
+mod unchanged;
 mod validate;
