@@ -46,6 +46,37 @@ impl Digest {
         }
     }
 
+    /// Adds one part read from `reader` — the same as [`Digest::part`] of its bytes, without
+    /// holding them all (a million-user directory is ~700 MB).
+    pub fn part_from(&mut self, reader: &mut impl std::io::Read) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut filled = 0;
+        let mut total: u64 = 0;
+        loop {
+            let n = reader.read(&mut buf[filled..])?;
+            filled += n;
+            total += n as u64;
+            let whole = filled - filled % 8;
+            if n == 0 || filled == buf.len() {
+                for chunk in buf[..whole].chunks_exact(8) {
+                    let mut word = [0u8; 8];
+                    word.copy_from_slice(chunk);
+                    self.word(u64::from_le_bytes(word));
+                }
+                buf.copy_within(whole..filled, 0);
+                filled -= whole;
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        let mut tail = [0u8; 8];
+        tail[..filled].copy_from_slice(&buf[..filled]);
+        self.word(u64::from_le_bytes(tail));
+        self.word(total);
+        Ok(())
+    }
+
     /// The fingerprint, as 32 hex digits.
     pub fn finish(&self) -> String {
         let mix = |mut x: u64| {
@@ -90,7 +121,8 @@ pub fn job_sources(path: &Path) -> Option<JobSources> {
     let mut digest = Digest::default();
     digest.part(&text);
     for name in [&inputs.directory, &inputs.mapping] {
-        digest.part(&std::fs::read(super::load::normalize(&base.join(name))).ok()?);
+        let mut file = std::fs::File::open(super::load::normalize(&base.join(name))).ok()?;
+        digest.part_from(&mut file).ok()?;
     }
     let name = path.file_stem()?.to_string_lossy().into_owned();
     let state_dir = super::load::state_dir(
@@ -114,6 +146,37 @@ mod tests {
             d.part(p);
         }
         d.finish()
+    }
+
+    /// A reader that hands out at most `step` bytes a call, to cross every buffer boundary.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reading_a_part_gives_what_hashing_its_bytes_gives() {
+        let big: Vec<u8> = (0..(3 << 20) + 5).map(|i| (i * 7 % 251) as u8).collect();
+        for bytes in [&b""[..], b"a", b"12345678", b"123456789", &big] {
+            for step in [1, 3, 8, 1000, usize::MAX] {
+                let mut whole = Digest::default();
+                whole.part(bytes);
+                let mut read = Digest::default();
+                read.part_from(&mut Trickle(bytes, step)).unwrap();
+                assert_eq!(
+                    whole.finish(),
+                    read.finish(),
+                    "{} bytes by {step}",
+                    bytes.len()
+                );
+            }
+        }
     }
 
     #[test]
