@@ -1,7 +1,8 @@
 //! Runs one provisioning cycle (spec §1.2–§1.3): decides initial vs incremental, builds the source
 //! objects, classifies them, then drives the flows phase by phase — users, groups, references,
-//! deprovisioning — persisting outcomes as they finish (durable by the end of each phase), and advances each object's
-//! watermark only when all of its entries succeeded (a failed object is retried next cycle).
+//! deprovisioning — persisting outcomes as they finish (all durable by the end of each phase),
+//! and advances each object's watermark only when all of its entries succeeded (a failed object
+//! is retried next cycle).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
