@@ -415,7 +415,7 @@ fn out_of_scope_reason(assigned: bool, filters_pass: bool) -> Option<&'static st
 }
 
 /// A user as a cycle first sees it: identity, scope and fingerprint, cheap enough for a million
-/// users. [`detail`] adds the log steps and the mapped state for the objects that need work.
+/// users. [`details`] adds the log steps and the mapped state for the objects that need work.
 pub fn user_glance(user: &User, compiled: &CompiledObject, sources: &Sources<'_>) -> SourceObject {
     let assignment = sources.assignments.user(&user.object_id, sources.scope);
     let filters_pass = scope::in_scope(&compiled.scoping, &user.attrs);
