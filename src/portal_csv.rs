@@ -1,7 +1,7 @@
 //! The Entra portal's CSV download of provisioning logs (spec §11.1): three tables —
 //! `ProvisioningLogs.csv`, `ProvisioningLogs_ProvisioningSteps.csv` and
 //! `ProvisioningLogs_ModifiedProperties.csv` — joined by their Change ID column. Pure: it builds the
-//! files' text and `logs` writes them.
+//! files' text one record at a time ([`Export`]) and `logs` streams it to the files.
 //!
 //! The column names follow the portal's labels where the spec gives them (Date, Activity ID, Change
 //! ID, Job ID, …); the exact headers of Entra's download are UNCONFIRMED. Quoting is RFC 4180:
@@ -16,6 +16,8 @@ pub const LOGS_FILE: &str = "ProvisioningLogs.csv";
 pub const STEPS_FILE: &str = "ProvisioningLogs_ProvisioningSteps.csv";
 /// The modified-properties table's file name.
 pub const PROPERTIES_FILE: &str = "ProvisioningLogs_ModifiedProperties.csv";
+/// The three files, in the order [`Export::take`] gives them.
+pub const FILES: [&str; 3] = [LOGS_FILE, STEPS_FILE, PROPERTIES_FILE];
 
 const LOG_COLUMNS: &[&str] = &[
     "Date",
@@ -54,16 +56,30 @@ const STEP_COLUMNS: &[&str] = &[
 
 const PROPERTY_COLUMNS: &[&str] = &["Change ID", "Name", "Old value", "New value"];
 
-/// The three files of the download: `(file name, contents)`, summary first.
-pub fn export(logs: &[LogEntry]) -> [(&'static str, String); 3] {
-    let mut summary = Table::new(LOG_COLUMNS);
-    let mut steps = Table::new(STEP_COLUMNS);
-    let mut properties = Table::new(PROPERTY_COLUMNS);
-    for log in logs {
+/// The three files of the download, built one log record at a time.
+pub struct Export {
+    summary: Table,
+    steps: Table,
+    properties: Table,
+}
+
+impl Default for Export {
+    fn default() -> Self {
+        Export {
+            summary: Table::new(LOG_COLUMNS),
+            steps: Table::new(STEP_COLUMNS),
+            properties: Table::new(PROPERTY_COLUMNS),
+        }
+    }
+}
+
+impl Export {
+    /// Adds one record's rows: its summary row, a row per step, a row per modified property.
+    pub fn add(&mut self, log: &LogEntry) {
         let status = &log.provisioning_status_info;
         let error = status.error_information.as_ref();
         let duration = log.duration_in_milliseconds.to_string();
-        summary.row([
+        self.summary.row([
             log.activity_date_time.as_str(),
             &log.id,
             &log.cycle_id,
@@ -94,7 +110,7 @@ pub fn export(logs: &[LogEntry]) -> [(&'static str, String); 3] {
         for (i, step) in log.provisioning_steps.iter().enumerate() {
             let number = (i + 1).to_string();
             let details = serde_json::Value::Object(step.details.clone()).to_string();
-            steps.row([
+            self.steps.row([
                 log.change_id.as_str(),
                 &number,
                 &step.name,
@@ -105,7 +121,7 @@ pub fn export(logs: &[LogEntry]) -> [(&'static str, String); 3] {
             ]);
         }
         for property in &log.modified_properties {
-            properties.row([
+            self.properties.row([
                 log.change_id.as_str(),
                 &property.display_name,
                 property.old_value.as_deref().unwrap_or_default(),
@@ -113,11 +129,21 @@ pub fn export(logs: &[LogEntry]) -> [(&'static str, String); 3] {
             ]);
         }
     }
-    [
-        (LOGS_FILE, summary.0),
-        (STEPS_FILE, steps.0),
-        (PROPERTIES_FILE, properties.0),
-    ]
+
+    /// Bytes built and not yet taken.
+    pub fn pending(&self) -> usize {
+        self.summary.0.len() + self.steps.0.len() + self.properties.0.len()
+    }
+
+    /// Takes the text built so far, `(file name, text)` for each file, summary first (the headers
+    /// come with the first take); later records continue after it.
+    pub fn take(&mut self) -> [(&'static str, String); 3] {
+        [
+            (LOGS_FILE, std::mem::take(&mut self.summary.0)),
+            (STEPS_FILE, std::mem::take(&mut self.steps.0)),
+            (PROPERTIES_FILE, std::mem::take(&mut self.properties.0)),
+        ]
+    }
 }
 
 /// The portal's spelling of an action.
@@ -208,7 +234,7 @@ mod tests {
 
     #[test]
     fn rows_end_in_crlf_and_an_empty_log_has_headers_only() {
-        let files = export(&[]);
+        let files = Export::default().take();
         assert_eq!(
             files.clone().map(|(name, _)| name),
             [LOGS_FILE, STEPS_FILE, PROPERTIES_FILE]

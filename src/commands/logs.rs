@@ -1,12 +1,16 @@
 //! `entra-sim logs`: the job's provisioning logs, filtered by cycle and status, as lines, as Graph
 //! `provisioningObjectSummary` JSON, or as the portal's three-file CSV download.
 
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cli::{LogFormat, LogsArgs};
+use crate::config;
 use crate::error::AppError;
 use crate::output;
 use crate::portal_csv;
+use crate::provlog::LogEntry;
+use crate::store::Store;
 
 /// The file `--format json --out DIR` writes.
 const JSON_FILE: &str = "ProvisioningLogs.json";
@@ -22,7 +26,6 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
             "--out: needs --format json or --format csv".to_owned(),
         ));
     }
-    let loaded = super::load(&args.job)?;
     if let Some(status) = &args.status
         && !["success", "failure", "skipped", "warning"].contains(&status.as_str())
     {
@@ -30,57 +33,160 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
             "--status: unknown status {status:?} (use success, failure, skipped or warning)"
         )));
     }
-    let store = loaded.store()?;
-    let logs: Vec<_> = store
-        .logs()?
-        .into_iter()
-        .filter(|l| args.cycle.as_ref().is_none_or(|c| &l.cycle_id == c))
-        .filter(|l| {
-            args.status
+    // Only the state directory is needed: the logs stay readable when the directory or mapping
+    // no longer load, and a million-user tenant is not loaded to export its logs.
+    let state_dir = match config::state_dir_of(&args.job) {
+        Some(dir) => dir,
+        None => super::load(&args.job)?.job.settings.state_dir,
+    };
+    let store = Store::open(&state_dir)?;
+    let wanted = |l: &LogEntry| {
+        args.cycle.as_ref().is_none_or(|c| &l.cycle_id == c)
+            && args
+                .status
                 .as_ref()
                 .is_none_or(|s| l.provisioning_status_info.status.as_str() == s)
-        })
-        .collect();
+    };
+    let mut count = 0usize;
     match format {
         Some(LogFormat::Json) => {
-            let text =
-                serde_json::to_string_pretty(&logs).map_err(|e| AppError::Local(e.to_string()))?;
-            match &args.out {
-                None => println!("{text}"),
+            let (mut out, path) = match &args.out {
+                None => (Sink::stdout(), None),
                 Some(dir) => {
-                    let path = write(dir, JSON_FILE, &(text + "\n"))?;
-                    println!("{} records: {}", logs.len(), path.display());
+                    let (sink, path) = Sink::file(dir, JSON_FILE)?;
+                    (sink, Some(path))
                 }
+            };
+            let mut array = JsonArray::default();
+            store.for_each_log(|log| {
+                if wanted(&log) {
+                    count += 1;
+                    out.write(&array.element(&log)?)?;
+                }
+                Ok::<(), AppError>(())
+            })?;
+            out.write(&array.end())?;
+            out.finish()?;
+            if let Some(path) = path {
+                println!("{count} records: {}", path.display());
             }
         }
         Some(LogFormat::Csv) => {
             let dir = args.out.as_deref().unwrap_or(Path::new("."));
-            let mut written = Vec::new();
-            for (name, text) in portal_csv::export(&logs) {
-                written.push(write(dir, name, &text)?.display().to_string());
+            let mut export = portal_csv::Export::default();
+            let mut files = Vec::new();
+            for name in portal_csv::FILES {
+                files.push(Sink::file(dir, name)?);
             }
-            println!("{} records: {}", logs.len(), written.join(", "));
+            let mut flush = |export: &mut portal_csv::Export| -> Result<(), AppError> {
+                for ((_, text), (sink, _)) in export.take().into_iter().zip(files.iter_mut()) {
+                    sink.write(&text)?;
+                }
+                Ok(())
+            };
+            store.for_each_log(|log| {
+                if wanted(&log) {
+                    count += 1;
+                    export.add(&log);
+                    if export.pending() > 1 << 20 {
+                        flush(&mut export)?;
+                    }
+                }
+                Ok::<(), AppError>(())
+            })?;
+            flush(&mut export)?;
+            let mut written = Vec::new();
+            for (sink, path) in files {
+                sink.finish()?;
+                written.push(path.display().to_string());
+            }
+            println!("{count} records: {}", written.join(", "));
         }
         None => {
-            for log in &logs {
-                println!(
-                    "{} {} {}",
-                    log.activity_date_time,
-                    &log.cycle_id[..8.min(log.cycle_id.len())],
-                    output::entry_line(log)
-                );
-            }
+            let mut out = Sink::stdout();
+            store.for_each_log(|log| {
+                if wanted(&log) {
+                    out.write(&format!(
+                        "{} {} {}\n",
+                        log.activity_date_time,
+                        &log.cycle_id[..8.min(log.cycle_id.len())],
+                        output::entry_line(&log)
+                    ))?;
+                }
+                Ok::<(), AppError>(())
+            })?;
+            out.finish()?;
         }
     }
     Ok(0)
 }
 
-/// Writes `text` to `dir/name`, creating `dir`.
-fn write(dir: &Path, name: &str, text: &str) -> Result<PathBuf, AppError> {
-    let local = |e: std::io::Error| AppError::Local(format!("{}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(local)?;
-    let path = dir.join(name);
-    std::fs::write(&path, text)
-        .map_err(|e| AppError::Local(format!("cannot write {}: {e}", path.display())))?;
-    Ok(path)
+/// Graph's JSON array of records, pretty-printed as `serde_json::to_string_pretty` prints a
+/// `Vec`, written one element at a time.
+#[derive(Default)]
+struct JsonArray {
+    started: bool,
+}
+
+impl JsonArray {
+    fn element(&mut self, log: &LogEntry) -> Result<String, AppError> {
+        let pretty =
+            serde_json::to_string_pretty(log).map_err(|e| AppError::Local(e.to_string()))?;
+        let mut out = String::with_capacity(pretty.len() + 64);
+        out.push_str(if self.started { ",\n" } else { "[\n" });
+        self.started = true;
+        for (i, line) in pretty.lines().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str("  ");
+            out.push_str(line);
+        }
+        Ok(out)
+    }
+
+    fn end(&self) -> String {
+        if self.started { "\n]\n" } else { "[]\n" }.to_string()
+    }
+}
+
+/// Where an export goes: standard output or a file, buffered.
+struct Sink {
+    out: Box<dyn Write>,
+    name: String,
+}
+
+impl Sink {
+    fn stdout() -> Self {
+        Sink {
+            out: Box::new(BufWriter::new(std::io::stdout().lock())),
+            name: "standard output".to_owned(),
+        }
+    }
+
+    /// `dir/name`, creating `dir`.
+    fn file(dir: &Path, name: &str) -> Result<(Self, PathBuf), AppError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::Local(format!("{}: {e}", dir.display())))?;
+        let path = dir.join(name);
+        let file = std::fs::File::create(&path)
+            .map_err(|e| AppError::Local(format!("cannot write {}: {e}", path.display())))?;
+        let sink = Sink {
+            out: Box::new(BufWriter::new(file)),
+            name: path.display().to_string(),
+        };
+        Ok((sink, path))
+    }
+
+    fn write(&mut self, text: &str) -> Result<(), AppError> {
+        self.out
+            .write_all(text.as_bytes())
+            .map_err(|e| AppError::Local(format!("cannot write {}: {e}", self.name)))
+    }
+
+    fn finish(mut self) -> Result<(), AppError> {
+        self.out
+            .flush()
+            .map_err(|e| AppError::Local(format!("cannot write {}: {e}", self.name)))
+    }
 }

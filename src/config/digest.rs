@@ -116,7 +116,7 @@ struct InputSettings {
 /// when anything cannot be read (the full load then reports it properly).
 pub fn job_sources(path: &Path) -> Option<JobSources> {
     let text = std::fs::read(path).ok()?;
-    let inputs: Inputs = serde_yaml::from_slice(&text).ok()?;
+    let (inputs, state_dir) = inputs(path, &text)?;
     let base = path.parent().unwrap_or(Path::new(""));
     let mut digest = Digest::default();
     digest.part(&text);
@@ -124,16 +124,29 @@ pub fn job_sources(path: &Path) -> Option<JobSources> {
         let mut file = std::fs::File::open(super::load::normalize(&base.join(name))).ok()?;
         digest.part_from(&mut file).ok()?;
     }
-    let name = path.file_stem()?.to_string_lossy().into_owned();
-    let state_dir = super::load::state_dir(
-        base,
-        &name,
-        inputs.settings.and_then(|s| s.state_dir).as_deref(),
-    );
     Some(JobSources {
         digest: digest.finish(),
         state_dir,
     })
+}
+
+/// A job's state directory, from its job file alone (nothing else is read or checked) — `None`
+/// when the job file cannot be read.
+pub fn state_dir_of(path: &Path) -> Option<PathBuf> {
+    let text = std::fs::read(path).ok()?;
+    inputs(path, &text).map(|(_, state_dir)| state_dir)
+}
+
+fn inputs(path: &Path, text: &[u8]) -> Option<(Inputs, PathBuf)> {
+    let inputs: Inputs = serde_yaml::from_slice(text).ok()?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let name = path.file_stem()?.to_string_lossy().into_owned();
+    let given = inputs
+        .settings
+        .as_ref()
+        .and_then(|s| s.state_dir.as_deref());
+    let state_dir = super::load::state_dir(base, &name, given);
+    Some((inputs, state_dir))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ mod secret;
 
 use std::path::PathBuf;
 
-pub use digest::{Digest, JobSources, job_sources};
+pub use digest::{Digest, JobSources, job_sources, state_dir_of};
 pub use load::{check_job, load_job};
 pub use secret::{Secret, TokenError, TokenSource};
 

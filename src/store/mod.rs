@@ -390,21 +390,38 @@ impl Store {
 
     /// Every provisioning-log record, oldest first.
     pub fn logs(&self) -> Result<Vec<LogEntry>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_log(|entry| {
+            out.push(entry);
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// Feeds every provisioning-log record to `f`, oldest first, one at a time (a million-user
+    /// job's log is gigabytes: exports stream it).
+    pub fn for_each_log<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(LogEntry) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.commit()?;
-        let records = self
+        let reader = self
             .log_file()
-            .records()
+            .reader()
             .map_err(|source| self.log_err(source))?;
-        records
-            .into_iter()
-            .map(|(line, text)| {
-                serde_json::from_str(&text).map_err(|source| StoreError::Corrupt {
-                    path: self.path.join(LOG_FILE),
-                    key: format!("line {line}"),
-                    source,
-                })
-            })
-            .collect()
+        for (i, line) in std::io::BufRead::lines(reader).enumerate() {
+            let text = line.map_err(|source| self.log_err(source))?;
+            if text.is_empty() {
+                continue;
+            }
+            let entry = serde_json::from_str(&text).map_err(|source| StoreError::Corrupt {
+                path: self.path.join(LOG_FILE),
+                key: format!("line {}", i + 1),
+                source,
+            })?;
+            f(entry)?;
+        }
+        Ok(())
     }
 }
 

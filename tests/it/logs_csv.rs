@@ -267,6 +267,13 @@ fn json_flag_and_format_json_print_the_same_records() {
     assert_eq!(flag.stdout, format.stdout);
     let printed: Vec<LogEntry> = serde_json::from_str(&flag.stdout).unwrap();
     assert_eq!(printed, records());
+    // Streamed one record at a time, byte for byte what pretty-printing the whole list gives.
+    assert_eq!(
+        flag.stdout,
+        serde_json::to_string_pretty(&records()).unwrap() + "\n"
+    );
+    let none = fixture.run(&["logs", "--job", "job.yaml", "--json", "--cycle", "none"]);
+    assert_eq!(none.stdout, "[]\n", "{none:?}");
 
     let filtered = fixture.run(&[
         "logs", "--job", "job.yaml", "--format", "json", "--status", "failure", "--out", "j",
@@ -292,4 +299,23 @@ fn out_needs_an_export_format_and_json_conflicts_with_format() {
     );
     let run = fixture.run(&["logs", "--job", "job.yaml", "--json", "--format", "csv"]);
     assert_eq!(run.code, 3, "{run:?}");
+}
+
+#[test]
+fn logs_stay_readable_when_the_directory_no_longer_loads() {
+    let fixture = fixture();
+    let job = std::fs::read_to_string(fixture.path().join("job.yaml")).unwrap();
+    let broken = job.replace(
+        "directory-samples/contoso.yaml",
+        "directory-samples/gone.yaml",
+    );
+    assert_ne!(job, broken);
+    fixture.write("job.yaml", &broken);
+    let run = fixture.run(&["logs", "--job", "job.yaml", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let printed: Vec<LogEntry> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(printed, records());
+    // A job file that cannot be read at all is still reported as such.
+    let missing = fixture.run(&["logs", "--job", "nope.yaml"]);
+    assert_eq!(missing.code, 3, "{missing:?}");
 }
