@@ -84,13 +84,16 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
     };
     let report = match &args.job {
         Some(path) => {
-            // An unchanged source is recognised from its bytes, before the tenant is loaded.
-            let early = config::job_sources(path).filter(|s| s.state_dir.is_dir());
-            let opened = match &early {
-                Some(sources) => Some((sources, Store::open(&sources.state_dir)?)),
+            // An unchanged source is recognised from its bytes, before the tenant is loaded (and
+            // hashed only when the last cycle ended clean, so there is something to compare).
+            let opened = match config::state_dir_of(path).filter(|dir| dir.is_dir()) {
+                Some(dir) => Some((Store::open(&dir)?, dir)),
                 None => None,
             };
-            if let Some((sources, store)) = &opened {
+            if let Some((store, _)) = &opened
+                && store.source_digest()?.is_some()
+                && let Some(sources) = config::job_sources(path)
+            {
                 let mut rng = rand::rngs::StdRng::from_os_rng();
                 if let Some(report) =
                     engine::unchanged_cycle(store, &sources.digest, &SystemClock, &mut rng)?
@@ -108,10 +111,12 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     .map_err(|e| AppError::Local(format!("{}: {e}", file.display())))?;
             }
             let store = match opened {
-                Some((sources, store)) if sources.state_dir == loaded.job.settings.state_dir => {
-                    store
+                Some((store, dir)) if dir == loaded.job.settings.state_dir => store,
+                other => {
+                    // sled holds a lock on the directory: close it before opening it again.
+                    drop(other);
+                    loaded.store()?
                 }
-                _ => loaded.store()?,
             };
             let report = cycle(&loaded, &client, &store, &mut printer).await?;
             client
