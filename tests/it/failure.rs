@@ -5,22 +5,7 @@ use entra_sim::policy::JobCode;
 use entra_sim::target::parse_spec;
 
 use crate::cli::run;
-use crate::support::{Harness, tenant, user};
-
-fn users(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            user(
-                &format!("u{i}"),
-                &format!("user{i}"),
-                "User",
-                "Staff",
-                None,
-                "",
-            )
-        })
-        .collect()
-}
+use crate::support::{Harness, tenant, user, users};
 
 fn state(h: &mut Harness) -> entra_sim::policy::JobState {
     h.close_store();

@@ -361,6 +361,22 @@ impl Harness {
     }
 }
 
+/// `n` plain users `u0`… (`user0@contoso.com`, …), for tests that only count them.
+pub fn users(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            user(
+                &format!("u{i}"),
+                &format!("user{i}"),
+                "User",
+                "Staff",
+                None,
+                "",
+            )
+        })
+        .collect()
+}
+
 /// One user entry of a directory file.
 pub fn user(
     id: &str,

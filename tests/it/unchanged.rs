@@ -7,22 +7,7 @@ use entra_sim::engine;
 use entra_sim::target::parse_spec;
 use rand::SeedableRng;
 
-use crate::support::{Harness, tenant, user};
-
-fn users(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            user(
-                &format!("u{i}"),
-                &format!("user{i}"),
-                "User",
-                "Staff",
-                None,
-                "",
-            )
-        })
-        .collect()
-}
+use crate::support::{Harness, tenant, user, users};
 
 /// Whether the next cycle may skip reading the tenant, asked the way `cycle` asks it.
 fn skippable(h: &mut Harness) -> bool {
