@@ -81,7 +81,7 @@ pub fn cycle_summary(report: &CycleReport) -> String {
     );
     if report.source_unchanged {
         out.push_str(
-            "\nthe source is unchanged since the last clean cycle: nothing read, nothing sent",
+            "\nthe source is byte for byte that of the last clean cycle: no object compared, nothing sent",
         );
     } else if report.counts == Counts::default() && report.job_failure.is_none() {
         out.push_str("\nnothing changed since the last cycle");

@@ -90,7 +90,9 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 Some(dir) => Some((Store::open(&dir)?, dir)),
                 None => None,
             };
+            // With --record-requests the engine runs (and writes the recording, empty or not).
             if let Some((store, _)) = &opened
+                && args.record_requests.is_none()
                 && store.source_digest()?.is_some()
                 && let Some(sources) = config::job_sources(path)
             {
