@@ -559,7 +559,9 @@ pub async fn run_cycle(
         _ => {}
     }
     if !env.dry_run {
-        if let Some(report) = unchanged_cycle(store, &env.job.source_digest, env.clock, rng)? {
+        if let Some(digest) = &env.job.source_digest
+            && let Some(report) = unchanged_cycle(store, digest, env.clock, rng)?
+        {
             return Ok(report);
         }
         // Until this cycle ends clean, the next one reads the whole source again.
@@ -689,8 +691,8 @@ pub async fn run_cycle(
         return Ok(CycleReport {
             cycle_id,
             kind,
-            time_began: began.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            time_ended: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            time_began: stamp(began),
+            time_ended: stamp(now),
             counts: cycle.counts,
             job_failure: cycle.job_failure.map(|f| f.reason),
             job_status: status_name(state.code),
@@ -764,8 +766,8 @@ pub async fn run_cycle(
     let report = CycleReport {
         cycle_id,
         kind,
-        time_began: began.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        time_ended: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        time_began: stamp(began),
+        time_ended: stamp(now),
         counts: cycle.counts,
         job_failure: cycle.job_failure.map(|f| f.reason),
         job_status: status_name(next_state.code),
@@ -784,8 +786,8 @@ pub async fn run_cycle(
         && report.staged_deletes == 0
         && report.escrowed == 0
         && next_state.code == JobCode::Active;
-    if clean {
-        store.set_source_digest(&env.job.source_digest)?;
+    if clean && let Some(digest) = &env.job.source_digest {
+        store.set_source_digest(digest)?;
     }
     store.commit()?;
     Ok(report)
@@ -829,13 +831,11 @@ pub fn unchanged_cycle(
     let now = clock.now();
     let (next_state, _) = after_cycle(&state, &result, &policy.thresholds, &policy.schedule, now);
     store.set_job_state(&next_state)?;
-    let at =
-        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let report = CycleReport {
         cycle_id,
         kind: CycleKind::Incremental,
-        time_began: at(began),
-        time_ended: at(now),
+        time_began: stamp(began),
+        time_ended: stamp(now),
         counts: Counts::default(),
         job_failure: None,
         job_status: status_name(next_state.code),
@@ -848,6 +848,11 @@ pub fn unchanged_cycle(
     store.set_meta("last_cycle", &report)?;
     store.commit()?;
     Ok(Some(report))
+}
+
+/// A report's time: UTC, ISO-8601, to the second.
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The object a piece of work is about.

@@ -103,7 +103,15 @@ struct Inputs {
     directory: String,
     mapping: String,
     #[serde(default)]
+    target: Option<InputTarget>,
+    #[serde(default)]
     settings: Option<InputSettings>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InputTarget {
+    #[serde(default)]
+    token: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,10 +121,14 @@ struct InputSettings {
 }
 
 /// The job's files fingerprinted as [`super::check_job`] does, and its state directory — `None`
-/// when anything cannot be read (the full load then reports it properly).
+/// when anything cannot be read (the full load then reports it properly) or the job file holds
+/// an inline token (never fingerprinted).
 pub fn job_sources(path: &Path) -> Option<JobSources> {
     let text = std::fs::read(path).ok()?;
     let (inputs, state_dir) = inputs(path, &text)?;
+    if inputs.target.is_some_and(|t| t.token.is_some()) {
+        return None;
+    }
     let base = path.parent().unwrap_or(Path::new(""));
     let mut digest = Digest::default();
     digest.part(&text);

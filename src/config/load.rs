@@ -212,6 +212,9 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
     let loaded = match (directory.value, mapping.value, target) {
         (Some(directory), Some((mapping, Some(compiled))), Some(target)) => Some((
             Job {
+                // An inline token is part of the job file's bytes: no fingerprint of them is kept.
+                source_digest: (!matches!(target.token, TokenSource::Inline(_)))
+                    .then(|| digest.finish()),
                 file: path.to_owned(),
                 name,
                 directory_path,
@@ -224,7 +227,6 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
                 assignments,
                 settings,
                 warnings: warnings.clone(),
-                source_digest: digest.finish(),
             },
             compiled,
         )),

@@ -48,8 +48,9 @@ pub struct Job {
     /// Located warnings (e.g. an inline token) for the CLI to print; not errors.
     pub warnings: Vec<Problem>,
     /// The fingerprint of the bytes this job was loaded from (job file, directory, mapping) and
-    /// of this build ([`Digest`]).
-    pub source_digest: String,
+    /// of this build ([`Digest`]); none for a job file holding an inline token, so that no
+    /// function of the secret is stored.
+    pub source_digest: Option<String>,
 }
 
 impl Job {

@@ -16,7 +16,8 @@ fn skippable(h: &mut Harness) -> bool {
     let loaded = h.loaded();
     assert_eq!(sources.state_dir, loaded.job.settings.state_dir);
     assert_eq!(
-        sources.digest, loaded.job.source_digest,
+        Some(&sources.digest),
+        loaded.job.source_digest.as_ref(),
         "same bytes, same digest"
     );
     let store = loaded.store().unwrap();
@@ -169,4 +170,28 @@ fn the_cycle_command_skips_an_unchanged_tenant_without_loading_it() {
     std::fs::write(dir.path().join("dir.yaml"), tenant(&users(3), &[])).unwrap();
     let third = cycle();
     assert_eq!(third.status.code(), Some(2), "{third:?}");
+}
+
+#[tokio::test]
+async fn a_job_file_with_an_inline_token_is_never_fingerprinted() {
+    let mut h = Harness::new(&tenant(&users(2), &[]), "mappings/uni-tel.yaml", ALL, "").await;
+    let job = std::fs::read_to_string(h.job_path()).unwrap();
+    let inline = job.replace(
+        "token_file: token",
+        &format!("token: {}", crate::support::TOKEN),
+    );
+    assert_ne!(job, inline);
+    std::fs::write(h.job_path(), inline).unwrap();
+    assert!(h.loaded().job.source_digest.is_none());
+    assert!(entra_sim::config::job_sources(&h.job_path()).is_none());
+    h.cycle().await;
+    let (report, _) = h.cycle().await;
+    assert!(!report.source_unchanged, "the full cycle ran");
+    h.close_store();
+    let store = h.loaded().store().unwrap();
+    assert_eq!(
+        store.source_digest().unwrap(),
+        None,
+        "nothing derived from the token is stored"
+    );
 }
