@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::config::Job;
+use crate::directory::index::assignment_digest;
+use crate::directory::{MemberKind, MemberRef};
 use crate::error::AppError;
 use crate::expr::{EvalContext, NoTarget};
 use crate::http::ScimClient;
@@ -422,8 +424,10 @@ impl Cycle<'_, '_> {
                 let manager_id = manager_anchor.target_id.clone();
                 let manager_name = objects
                     .get(&manager_key)
-                    .map(|o| o.name.clone())
-                    .unwrap_or_default();
+                    .map(|o| o.name.as_str())
+                    .or_else(|| self.env.job.directory.user_name(manager))
+                    .unwrap_or_default()
+                    .to_owned();
                 let flow = ManagerFlow::new(
                     self.context(),
                     key.clone(),
@@ -583,8 +587,33 @@ pub async fn run_cycle(
     // their log steps and mapped state as their flows start, so an incremental cycle over a large
     // tenant costs what its changes cost and an initial one holds them only while in flight.
     let objects = desired::source_objects(env.compiled, &sources);
-    let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors()?.into_iter().collect();
-    let watermarks: BTreeMap<ObjectKey, String> = store.watermarks()?.into_iter().collect();
+    let directory = &env.job.directory;
+    // A directory read by line-level deltas holds only what changed since the last clean cycle:
+    // the other objects' watermarks still match, so only the read objects' state is read, and
+    // what the source no longer has comes from the index instead of from every connection.
+    let (mut anchors, watermarks) = if directory.is_partial() {
+        if kind == CycleKind::Initial {
+            return Err(AppError::Local(
+                "a directory read by line-level deltas cannot feed an initial cycle".into(),
+            ));
+        }
+        let gone: Vec<ObjectKey> = directory.gone().iter().map(object_key).collect();
+        let mut anchors = BTreeMap::new();
+        let mut watermarks = BTreeMap::new();
+        for key in objects.iter().map(|o| &o.key).chain(&gone) {
+            if let Some(anchor) = store.anchor(key)? {
+                anchors.insert(key.clone(), anchor);
+            }
+            if let Some(watermark) = store.watermark(key)? {
+                watermarks.insert(key.clone(), watermark);
+            }
+        }
+        (anchors, watermarks)
+    } else {
+        let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors()?.into_iter().collect();
+        let watermarks: BTreeMap<ObjectKey, String> = store.watermarks()?.into_iter().collect();
+        (anchors, watermarks)
+    };
     let escrows = store.escrows()?;
     let rules = CycleRules {
         skip_out_of_scope_deletions: env.job.settings.skip_out_of_scope_deletions,
@@ -635,6 +664,25 @@ pub async fn run_cycle(
     };
     let by_key: HashMap<ObjectKey, &SourceObject> =
         objects.iter().map(|o| (o.key.clone(), o)).collect();
+    if directory.is_partial() {
+        // Reconciled objects may refer to unread ones (a manager, members): their connections.
+        for work in plan.users.iter().chain(&plan.groups) {
+            let Some(object) = by_key.get(work_key(work)) else {
+                continue;
+            };
+            if !matches!(work, Work::Reconcile(_)) {
+                continue;
+            }
+            let manager = object.manager.as_deref().map(ObjectKey::user);
+            for key in manager.iter().chain(&object.members) {
+                if !anchors.contains_key(key)
+                    && let Some(anchor) = store.anchor(key)?
+                {
+                    anchors.insert(key.clone(), anchor);
+                }
+            }
+        }
+    }
     let cycle_id = guid(rng);
     let mut cycle = Cycle {
         env,
@@ -790,6 +838,20 @@ pub async fn run_cycle(
         store.set_source_digest(digest)?;
     }
     store.commit()?;
+    // The index for the next cycle's line-level deltas, once everything it vouches for is
+    // durable: the connections still held for objects the source no longer has are its orphans.
+    if clean && env.job.settings.line_deltas {
+        let orphans = cycle
+            .anchors
+            .keys()
+            .map(member_ref)
+            .filter(|r| !directory.contains(r))
+            .collect();
+        let digest = |id: &str| assignment_digest(&assignments.user(id, env.job.scope));
+        if let Some(index) = directory.source_index(&env.compiled.fingerprint, digest, orphans) {
+            store.set_source_index(&index)?;
+        }
+    }
     Ok(report)
 }
 
@@ -856,6 +918,23 @@ fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// The object a piece of work is about.
+fn object_key(object: &MemberRef) -> ObjectKey {
+    match object.kind {
+        MemberKind::User => ObjectKey::user(&object.object_id),
+        MemberKind::Group => ObjectKey::group(&object.object_id),
+    }
+}
+
+fn member_ref(key: &ObjectKey) -> MemberRef {
+    MemberRef {
+        object_id: key.object_id.clone(),
+        kind: match key.kind {
+            ObjectKind::User => MemberKind::User,
+            ObjectKind::Group => MemberKind::Group,
+        },
+    }
+}
+
 fn work_key(work: &Work) -> &ObjectKey {
     match work {
         Work::Reconcile(k)

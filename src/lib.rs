@@ -9,6 +9,7 @@ pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod expr;
+pub mod hash;
 pub mod http;
 pub mod mapping;
 pub mod output;

@@ -104,7 +104,12 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     return finish(&report, &printer);
                 }
             }
-            let loaded = super::load(path)?;
+            // After a clean cycle only the directory lines that changed since are parsed.
+            let index = match &opened {
+                Some((store, _)) => store.source_index()?,
+                None => None,
+            };
+            let loaded = super::load_with(path, index)?;
             let token = loaded.token()?;
             let mut client = loaded.client(&loaded.base_url, &token)?;
             if let Some(file) = &args.record_requests {

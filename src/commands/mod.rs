@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
 use crate::config::{self, Job, Secret};
+use crate::directory::SourceIndex;
 use crate::error::AppError;
 use crate::http::ScimClient;
 use crate::plan::desired::CompiledMapping;
@@ -70,7 +71,12 @@ pub struct Loaded {
 /// Loads and validates a job file, its directory and mapping, and compiles the mapping; every
 /// problem of every file is reported at once.
 pub fn load(path: &Path) -> Result<Loaded, AppError> {
-    let check = config::check_job(path).map_err(|e| AppError::Input(e.to_string()))?;
+    load_with(path, None)
+}
+
+/// [`load`], reading a JSON-lines directory by line-level deltas against `index`.
+pub fn load_with(path: &Path, index: Option<SourceIndex>) -> Result<Loaded, AppError> {
+    let check = config::check_job_with(path, index).map_err(|e| AppError::Input(e.to_string()))?;
     for warning in &check.warnings {
         eprintln!("warning: {warning}");
     }

@@ -7,18 +7,18 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::hash::Lanes;
+
 /// A running fingerprint over the parts of a job's source, in order.
 #[derive(Debug, Clone)]
 pub struct Digest {
-    lanes: [u64; 2],
+    lanes: Lanes,
 }
-
-const K: [u64; 2] = [0x9e37_79b9_7f4a_7c15, 0xc2b2_ae3d_27d4_eb4f];
 
 impl Default for Digest {
     fn default() -> Self {
         let mut digest = Digest {
-            lanes: [0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344],
+            lanes: Lanes::default(),
         };
         digest.part(env!("CARGO_PKG_VERSION").as_bytes());
         digest
@@ -28,22 +28,7 @@ impl Default for Digest {
 impl Digest {
     /// Adds one part (its length too, so parts cannot shift into each other).
     pub fn part(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in chunks.by_ref() {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.word(u64::from_le_bytes(word));
-        }
-        let mut tail = [0u8; 8];
-        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        self.word(u64::from_le_bytes(tail));
-        self.word(bytes.len() as u64);
-    }
-
-    fn word(&mut self, w: u64) {
-        for (lane, k) in self.lanes.iter_mut().zip(K) {
-            *lane = (*lane ^ w).wrapping_mul(k).rotate_left(29) ^ (*lane >> 17);
-        }
+        self.lanes.part(bytes);
     }
 
     /// Adds one part read from `reader` — the same as [`Digest::part`] of its bytes, without
@@ -61,7 +46,7 @@ impl Digest {
                 for chunk in buf[..whole].chunks_exact(8) {
                     let mut word = [0u8; 8];
                     word.copy_from_slice(chunk);
-                    self.word(u64::from_le_bytes(word));
+                    self.lanes.word(u64::from_le_bytes(word));
                 }
                 buf.copy_within(whole..filled, 0);
                 filled -= whole;
@@ -70,22 +55,13 @@ impl Digest {
                 break;
             }
         }
-        let mut tail = [0u8; 8];
-        tail[..filled].copy_from_slice(&buf[..filled]);
-        self.word(u64::from_le_bytes(tail));
-        self.word(total);
+        self.lanes.tail(&buf[..filled], total);
         Ok(())
     }
 
     /// The fingerprint, as 32 hex digits.
     pub fn finish(&self) -> String {
-        let mix = |mut x: u64| {
-            x ^= x >> 33;
-            x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-            x ^= x >> 33;
-            x
-        };
-        format!("{:016x}{:016x}", mix(self.lanes[0]), mix(self.lanes[1]))
+        format!("{:032x}", self.lanes.finish())
     }
 }
 

@@ -7,12 +7,13 @@ use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::{ConfigError, Digest, Job, JobCheck, Secret, Settings, Target, TokenSource};
-use crate::directory::Directory;
+use crate::directory::index::assignment_digest;
+use crate::directory::{Directory, DirectoryFormat, SourceIndex};
 use crate::expr::AppRole;
 use crate::mapping::{Mapping, MappingSource};
 use crate::plan::desired::{self, CompiledMapping};
 use crate::scim;
-use crate::scope::{AppAssignment, ScopeMode};
+use crate::scope::{AppAssignment, AssignmentIndex, ScopeMode};
 use crate::yaml::{self, Checked, Locator, Pending, Problem, Problems};
 
 #[derive(Debug, serde::Deserialize)]
@@ -70,6 +71,7 @@ struct RawSettings {
     primary_email_types: Option<Vec<String>>,
     send_empty_roles: Option<bool>,
     delete_not_found_is_success: Option<bool>,
+    line_deltas: Option<bool>,
     state_dir: Option<String>,
     interval_minutes: Option<u32>,
     escrow_retry_hours: Option<Vec<u32>>,
@@ -125,6 +127,13 @@ pub fn load_job(path: &Path) -> Result<Job, ConfigError> {
 /// mapping's (its target paths and expressions included). Fails only when the job file cannot be
 /// read.
 pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
+    check_job_with(path, None)
+}
+
+/// [`check_job`], reading a JSON-lines directory with line-level deltas against the source index
+/// of the last clean cycle (see [`Directory::parse_delta`]): the directory may be partial, and
+/// the problems and everything the cycle needs are as with every line read.
+pub fn check_job_with(path: &Path, index: Option<SourceIndex>) -> Result<JobCheck, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
@@ -171,13 +180,7 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
     let mut pending = Vec::new();
 
     let directory_path = normalize(&base.join(&raw.directory));
-    let directory = load_input(
-        &directory_path,
-        "directory",
-        &mut pending,
-        &mut digest,
-        Directory::check,
-    );
+    let directory_text = read_input(&directory_path, "directory", &mut pending, &mut digest);
     let mapping_path = normalize(&base.join(&raw.mapping));
     let mapping = load_input(
         &mapping_path,
@@ -186,6 +189,39 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
         &mut digest,
         check_mapping,
     );
+    let directory_file = directory_path.display().to_string();
+    let mut directory = match &directory_text {
+        None => Checked {
+            value: None,
+            problems: Problems::default(),
+        },
+        Some(text) => {
+            let compiled = mapping.value.as_ref().and_then(|(_, c)| c.as_ref());
+            let deltas = raw.settings.line_deltas != Some(false);
+            match (index.filter(|_| deltas), compiled) {
+                (Some(index), Some(compiled))
+                    if DirectoryFormat::for_path(&directory_file) == DirectoryFormat::JsonLines =>
+                {
+                    match Directory::parse_delta(
+                        &directory_file,
+                        text,
+                        index,
+                        &compiled.fingerprint,
+                    ) {
+                        Ok(dir) => Checked {
+                            value: Some(dir),
+                            problems: Problems::default(),
+                        },
+                        Err(problems) => Checked {
+                            value: None,
+                            problems,
+                        },
+                    }
+                }
+                _ => Directory::check(&directory_file, text),
+            }
+        }
+    };
 
     let (target, mut warnings) = target(&file, raw.target, base, &locator, &mut pending);
     if let Some((mapping, _)) = &mapping.value {
@@ -197,6 +233,19 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
         .as_ref()
         .map(|dir| assignments(raw.assignments, dir, &app_roles, &mut pending))
         .unwrap_or_default();
+    // Unread users whose assignment changed are read after all: their fingerprint changed.
+    if let (Some(dir), Some(text)) = (directory.value.as_mut(), &directory_text)
+        && dir.is_partial()
+    {
+        let index = AssignmentIndex::new(&assignments, dir);
+        let read = dir.read_ghosts(&directory_file, text, |id, before| {
+            assignment_digest(&index.user(id, raw.scope)) != before
+        });
+        if let Err(problems) = read {
+            directory.problems.0.extend(problems.0);
+        }
+    }
+    drop(directory_text);
     if let (ScopeMode::All, Some((mapping, _))) = (raw.scope, &mapping.value) {
         check_sync_all(mapping, &mut pending);
     }
@@ -265,6 +314,29 @@ fn check_mapping(file: &str, text: &str) -> Checked<(Mapping, Option<CompiledMap
     }
 }
 
+/// Reads a file the job names, adding its bytes to `digest`; an unreadable file is a problem of
+/// the job's `field`.
+fn read_input(
+    path: &Path,
+    field: &str,
+    pending: &mut Vec<Pending>,
+    digest: &mut Digest,
+) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Err(err) => {
+            pending.push(Pending::value(
+                field,
+                format!("cannot read {}: {err}", path.display()),
+            ));
+            None
+        }
+        Ok(text) => {
+            digest.part(text.as_bytes());
+            Some(text)
+        }
+    }
+}
+
 /// Reads and checks a file the job names, adding its bytes to `digest`; an unreadable file is a
 /// problem of the job's `field`.
 fn load_input<T>(
@@ -274,21 +346,12 @@ fn load_input<T>(
     digest: &mut Digest,
     check: impl Fn(&str, &str) -> Checked<T>,
 ) -> Checked<T> {
-    match std::fs::read_to_string(path) {
-        Err(err) => {
-            pending.push(Pending::value(
-                field,
-                format!("cannot read {}: {err}", path.display()),
-            ));
-            Checked {
-                value: None,
-                problems: Problems::default(),
-            }
-        }
-        Ok(text) => {
-            digest.part(text.as_bytes());
-            check(&path.display().to_string(), &text)
-        }
+    match read_input(path, field, pending, digest) {
+        Some(text) => check(&path.display().to_string(), &text),
+        None => Checked {
+            value: None,
+            problems: Problems::default(),
+        },
     }
 }
 
@@ -513,6 +576,7 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
         primary_email_types,
         send_empty_roles: raw.send_empty_roles.unwrap_or(true),
         delete_not_found_is_success: raw.delete_not_found_is_success.unwrap_or(true),
+        line_deltas: raw.line_deltas.unwrap_or(true),
         state_dir,
         policy,
     }

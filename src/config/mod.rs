@@ -10,7 +10,7 @@ mod secret;
 use std::path::PathBuf;
 
 pub use digest::{Digest, JobSources, job_sources, state_dir_of};
-pub use load::{check_job, load_job};
+pub use load::{check_job, check_job_with, load_job};
 pub use secret::{Secret, TokenError, TokenSource};
 
 use crate::directory::Directory;
@@ -103,6 +103,10 @@ pub struct Settings {
     /// A 404 answering a DELETE counts as success: the object is gone either way (default true;
     /// Entra's handling is UNCONFIRMED).
     pub delete_not_found_is_success: bool,
+    /// Read a JSON-lines directory by line-level deltas: after a clean cycle, only the lines
+    /// that changed are parsed (default true; false reads every line every cycle — the same
+    /// result, slower; for comparing).
+    pub line_deltas: bool,
     /// Escrow ladder, 429 policy, escrow thresholds and schedule (spec §8, §9; mostly UNCONFIRMED
     /// timings, hence settings).
     pub policy: crate::policy::PolicySettings,

@@ -5,10 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::Directory;
-use super::load;
-use super::par;
+use super::index::{Ghosts, LineAt, SourceIndex, UserLine, line_hash};
 use super::raw::RawEntry;
+use super::{Directory, User, load, par};
 use crate::yaml::{Location, Pending, Problem, Problems};
 
 /// One line of the file.
@@ -19,49 +18,193 @@ enum Line {
     Group(RawEntry),
 }
 
-/// Where an entry's line starts: its 1-based number and byte offset.
-#[derive(Debug, Clone, Copy)]
-struct LineStart {
-    number: usize,
-    offset: usize,
-}
-
-pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
+/// The non-blank lines of `text`, each with where it is and its hash (on every core).
+fn lines_of(text: &str) -> Vec<(LineAt, &str)> {
     let mut lines = Vec::new();
     let mut offset = 0;
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        let start = LineStart {
+        let at = LineAt {
+            hash: 0,
             number: i + 1,
             offset,
         };
         offset += line.len();
         if !line.trim().is_empty() {
-            lines.push((start, line));
+            lines.push((at, line));
         }
     }
-    // Lines are independent: parse them on every core.
-    let parsed = par::map(lines, |(start, line)| {
-        (start, serde_json::from_str::<Line>(line))
+    par::map(lines, |(at, line)| {
+        (
+            LineAt {
+                hash: line_hash(line),
+                ..at
+            },
+            line,
+        )
+    })
+}
+
+pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
+    parse_lines(file, text, lines_of(text), None)
+}
+
+/// [`Directory::parse_delta`] with the index's mapping already checked.
+pub(super) fn parse_delta(
+    file: &str,
+    text: &str,
+    index: SourceIndex,
+) -> Result<Directory, Problems> {
+    let mut ghosts = Ghosts::new(index);
+    let mut read = Vec::new();
+    for (at, line) in lines_of(text) {
+        match ghosts.unplaced_line(at.hash) {
+            Some(i) if !ghosts.user(i).reread => ghosts.at[i as usize] = Some(at),
+            _ => read.push((at, line)),
+        }
+    }
+    match parse_lines(file, text, read, Some(Box::new(ghosts))) {
+        Ok(dir) if answers_for_the_rest(&dir) => Ok(dir),
+        // Whatever the index cannot vouch for, and every problem, is decided by the whole file.
+        _ => parse(file, text),
+    }
+}
+
+/// The unread users are as valid as in the last clean cycle: no read line clashes with them,
+/// and their managers are still users of the source.
+fn answers_for_the_rest(dir: &Directory) -> bool {
+    let Some(ghosts) = dir.ghosts.as_deref() else {
+        return true;
+    };
+    let clash = dir
+        .users
+        .iter()
+        .any(|u| ghosts.find_id(&u.object_id).is_some() || ghosts.find_upn(&u.upn).is_some())
+        || dir
+            .groups
+            .iter()
+            .any(|g| ghosts.find_id(&g.object_id).is_some());
+    let managers_present = ghosts.present().all(|(i, _)| {
+        ghosts.user(i).manager.is_none_or(|m| {
+            ghosts.at.get(m as usize).is_some_and(Option::is_some)
+                || dir.users_by_id.contains_key(ghosts.id(m))
+        })
     });
+    !clash && managers_present
+}
+
+/// [`super::Directory::read_ghosts`].
+pub(super) fn read_ghosts(
+    dir: &mut Directory,
+    file: &str,
+    text: &str,
+    wanted: impl Fn(&str, u64) -> bool,
+) -> Result<(), Problems> {
+    let Some(ghosts) = dir.ghosts.as_deref() else {
+        return Ok(());
+    };
+    let picked: Vec<(u32, LineAt)> = ghosts
+        .present()
+        .filter(|(i, _)| wanted(ghosts.id(*i), ghosts.user(*i).assignment))
+        .collect();
+    if picked.is_empty() {
+        return Ok(());
+    }
+    let mut read = Vec::with_capacity(picked.len());
+    let mut problems = Vec::new();
+    for (_, at) in &picked {
+        let line = text
+            .get(at.offset..)
+            .and_then(|t| t.split('\n').next())
+            .unwrap_or_default();
+        let problem = |column: usize, field: String, message: String| Problem {
+            file: file.to_owned(),
+            location: Location {
+                line: at.number,
+                column,
+            },
+            field,
+            message,
+        };
+        if line_hash(line) != at.hash {
+            problems.push(problem(
+                1,
+                String::new(),
+                "the line changed while it was being read".to_owned(),
+            ));
+            continue;
+        }
+        match serde_json::from_str::<Line>(line) {
+            Ok(Line::User(entry)) => match load::user_alone(dir, entry) {
+                Ok(user) => read.push((user, *at)),
+                Err(pending) => problems.extend(
+                    pending
+                        .into_iter()
+                        .map(|p| problem(1, p.field.replacen("users[0].", "", 1), p.message)),
+                ),
+            },
+            Ok(Line::Group(_)) | Err(_) => problems.push(problem(
+                1,
+                String::new(),
+                "the line changed while it was being read".to_owned(),
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    if let Some(ghosts) = dir.ghosts.as_deref_mut() {
+        for (i, _) in &picked {
+            ghosts.at[*i as usize] = None;
+        }
+    }
+    for (user, at) in read {
+        dir.users.push(user);
+        dir.lines.push(UserLine { at, reread: false });
+    }
+    // Back into file order, with the lookups rebuilt.
+    let mut users: Vec<(User, UserLine)> = std::mem::take(&mut dir.users)
+        .into_iter()
+        .zip(std::mem::take(&mut dir.lines))
+        .collect();
+    users.sort_by_key(|(_, line)| line.at.number);
+    dir.users_by_id.clear();
+    dir.users_by_upn.clear();
+    for (i, (user, line)) in users.into_iter().enumerate() {
+        dir.users_by_id.insert(user.object_id.clone(), i);
+        dir.users_by_upn.insert(user.upn.to_lowercase(), i);
+        dir.users.push(user);
+        dir.lines.push(line);
+    }
+    Ok(())
+}
+
+fn parse_lines(
+    file: &str,
+    text: &str,
+    lines: Vec<(LineAt, &str)>,
+    ghosts: Option<Box<Ghosts>>,
+) -> Result<Directory, Problems> {
+    // Lines are independent: parse them on every core.
+    let parsed = par::map(lines, |(at, line)| (at, serde_json::from_str::<Line>(line)));
     let mut users = Vec::new();
     let mut groups = Vec::new();
     let mut user_lines = Vec::new();
     let mut group_lines = Vec::new();
     let mut problems = Vec::new();
-    for (start, line) in parsed {
+    for (at, line) in parsed {
         match line {
             Ok(Line::User(entry)) => {
                 users.push(entry);
-                user_lines.push(start);
+                user_lines.push(at);
             }
             Ok(Line::Group(entry)) => {
                 groups.push(entry);
-                group_lines.push(start);
+                group_lines.push(at);
             }
             Err(err) => problems.push(Problem {
                 file: file.to_owned(),
                 location: Location {
-                    line: start.number,
+                    line: at.number,
                     column: err.column().max(1),
                 },
                 field: String::new(),
@@ -74,7 +217,7 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
     if !problems.is_empty() {
         return Err(Problems(problems));
     }
-    let (dir, pending) = load::build(users, groups);
+    let (dir, pending) = load::build(users, groups, &user_lines, ghosts);
     if pending.is_empty() {
         return Ok(dir);
     }
@@ -93,7 +236,7 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
 }
 
 /// The line of the entry a key path names (`users[3].manager`), at the key (or its value).
-fn locate(text: &str, lines: &HashMap<&str, Vec<LineStart>>, pending: &Pending) -> Location {
+fn locate(text: &str, lines: &HashMap<&str, Vec<LineAt>>, pending: &Pending) -> Location {
     let unknown = Location { line: 1, column: 1 };
     let Some((list, rest)) = pending.field.split_once('[') else {
         return unknown;
@@ -138,6 +281,7 @@ fn locate(text: &str, lines: &HashMap<&str, Vec<LineStart>>, pending: &Pending) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::directory::MemberRef;
 
     fn problems(text: &str) -> Vec<String> {
         match Directory::parse("t.jsonl", text) {
@@ -197,5 +341,100 @@ mod tests {
                 .is_some_and(|p| p.starts_with("t.jsonl:2:") && p.contains("unknown variant")),
             "{found:?}"
         );
+    }
+
+    fn index_of(text: &str) -> SourceIndex {
+        let dir = Directory::parse("t.jsonl", text).unwrap_or_else(|p| panic!("{p}"));
+        dir.source_index("m", |_| 0, Vec::new()).expect("an index")
+    }
+
+    fn ids(dir: &Directory) -> Vec<&str> {
+        dir.users().iter().map(|u| u.object_id.as_str()).collect()
+    }
+
+    const U1: &str = "{\"user\":{\"objectId\":\"u1\",\"userPrincipalName\":\"a@contoso.com\"}}\n";
+    const U2: &str = "{\"user\":{\"objectId\":\"u2\",\"userPrincipalName\":\"b@contoso.com\",\"manager\":\"u1\"}}\n";
+    const U3: &str = "{\"user\":{\"objectId\":\"u3\",\"userPrincipalName\":\"c@contoso.com\",\"manager\":\"A@contoso.com\"}}\n";
+    const U4: &str = "{\"user\":{\"objectId\":\"u4\",\"userPrincipalName\":\"d@contoso.com\"}}\n";
+    const G1: &str = "{\"group\":{\"objectId\":\"g1\",\"displayName\":\"G\",\"members\":[\"u1\",\"d@contoso.com\"]}}\n";
+
+    #[test]
+    fn only_changed_lines_groups_and_upn_managers_are_read() {
+        let v1 = [U1, U2, U3, U4, G1].concat();
+        let index = index_of(&v1);
+        assert_eq!(
+            index.users.iter().map(|u| u.reread).collect::<Vec<_>>(),
+            [false, false, true, false],
+            "a manager written as a UPN depends on other lines"
+        );
+        let dir = Directory::parse_delta("t.jsonl", &v1, index.clone(), "m")
+            .unwrap_or_else(|p| panic!("{p}"));
+        assert!(dir.is_partial());
+        assert_eq!(ids(&dir), ["u3"]);
+        assert_eq!(dir.ghost_ids(), ["u1", "u2", "u4"]);
+        assert_eq!(
+            dir.user("u3").and_then(|u| u.manager.as_deref()),
+            Some("u1"),
+            "resolved to a ghost"
+        );
+        assert_eq!(dir.groups().first().map(|g| g.members.len()), Some(2));
+        assert!(dir.gone().is_empty());
+        assert_eq!(dir.user_name("u2"), Some("b@contoso.com"));
+
+        // u2 edited, u4 gone (and out of the group): u2 and u3 read, u4 gone.
+        let u2 = U2.replace("b@contoso.com\"", "b@contoso.com\",\"city\":\"Oslo\"");
+        let g1 = G1.replace(",\"d@contoso.com\"", "");
+        let v2 = [U1, &u2, U3, &g1].concat();
+        let mut dir = Directory::parse_delta("t.jsonl", &v2, index.clone(), "m")
+            .unwrap_or_else(|p| panic!("{p}"));
+        assert_eq!(ids(&dir), ["u2", "u3"]);
+        assert_eq!(
+            dir.gone(),
+            [MemberRef {
+                object_id: "u4".into(),
+                kind: super::super::MemberKind::User
+            }]
+        );
+        // A ghost read after all (its assignment changed) joins in file order.
+        dir.read_ghosts("t.jsonl", &v2, |id, _| id == "u1")
+            .unwrap_or_else(|p| panic!("{p}"));
+        assert_eq!(ids(&dir), ["u1", "u2", "u3"]);
+        assert_eq!(dir.ghost_ids(), Vec::<&str>::new());
+        let next = dir.source_index("m", |_| 0, Vec::new()).expect("an index");
+        assert_eq!(
+            next,
+            index_of(&v2),
+            "the next index is the one of reading every line"
+        );
+
+        // Another mapping: every line.
+        let dir = Directory::parse_delta("t.jsonl", &v1, index, "other")
+            .unwrap_or_else(|p| panic!("{p}"));
+        assert!(!dir.is_partial());
+        assert_eq!(ids(&dir), ["u1", "u2", "u3", "u4"]);
+    }
+
+    #[test]
+    fn doubts_are_decided_by_reading_every_line() {
+        let v1 = [U1, U2, U3, U4, G1].concat();
+        let index = index_of(&v1);
+        let full = |text: &str| problems(text);
+        let delta = |text: &str| match Directory::parse_delta("t.jsonl", text, index.clone(), "m") {
+            Ok(_) => Vec::new(),
+            Err(p) => p.0.iter().map(ToString::to_string).collect(),
+        };
+        // A new line taking an unchanged user's UPN; an unchanged user's manager gone; a group
+        // member gone; a malformed line.
+        let clash = "{\"user\":{\"objectId\":\"u5\",\"userPrincipalName\":\"B@contoso.com\"}}\n";
+        for text in [
+            [U1, U2, U3, U4, clash, G1].concat(),
+            [U2, U3, U4, G1].concat(),
+            [U1, U2, U3, G1].concat(),
+            [U1, U2, U3, U4, "{\"user\":\n", G1].concat(),
+        ] {
+            let expected = full(&text);
+            assert!(!expected.is_empty(), "{text}");
+            assert_eq!(delta(&text), expected, "{text}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::attributes::{self, AttributeKind, COMPUTED_USER_ATTRIBUTES, USER_SOURCE_ATTRIBUTES};
+use super::index::{Ghosts, LineAt, UserLine};
 use super::jsonl;
 use super::par;
 use super::raw::{DirectoryFile, RawEntry};
@@ -45,7 +46,7 @@ pub(super) fn check(file: &str, text: &str) -> Checked<Directory> {
         Ok(raw) => raw,
         Err(problem) => return Checked::unusable(problem),
     };
-    let (dir, pending) = build(raw.users, raw.groups);
+    let (dir, pending) = build(raw.users, raw.groups, &[], None);
     Checked {
         value: Some(dir),
         problems: yaml::place(file, text, pending),
@@ -53,11 +54,21 @@ pub(super) fn check(file: &str, text: &str) -> Checked<Directory> {
 }
 
 /// Validates raw entries, whichever format they came from, into a directory and the problems
-/// found (by key path, for the format to place).
-pub(super) fn build(users: Vec<RawEntry>, groups: Vec<RawEntry>) -> (Directory, Vec<Pending>) {
+/// found (by key path, for the format to place). `user_lines` (JSON lines only) are the users'
+/// lines, parallel to `users`; `ghosts` are users known unchanged and not read, which references
+/// may name.
+pub(super) fn build(
+    users: Vec<RawEntry>,
+    groups: Vec<RawEntry>,
+    user_lines: &[LineAt],
+    ghosts: Option<Box<Ghosts>>,
+) -> (Directory, Vec<Pending>) {
     let raw = DirectoryFile { users, groups };
     let mut pending = Vec::new();
-    let mut dir = Directory::default();
+    let mut dir = Directory {
+        ghosts,
+        ..Directory::default()
+    };
 
     // Parallel to `dir.users` / `dir.groups`: the entry's index in the file (for error paths) and
     // its unresolved references.
@@ -133,11 +144,42 @@ pub(super) fn build(users: Vec<RawEntry>, groups: Vec<RawEntry>) -> (Directory, 
             user.manager = Some(id);
         }
     }
+    if !user_lines.is_empty() {
+        dir.lines = user_refs
+            .iter()
+            .zip(&dir.users)
+            .filter_map(|((i, written), user)| {
+                Some(UserLine {
+                    at: *user_lines.get(*i)?,
+                    reread: written.is_some() && *written != user.manager,
+                })
+            })
+            .collect();
+    }
     let members = resolve_members(&dir, &group_refs, &mut pending);
     for (group, members) in dir.groups.iter_mut().zip(members) {
         group.members = members;
     }
     (dir, pending)
+}
+
+/// One user entry read on its own into `dir` (a ghost's line): converted and its manager
+/// resolved as [`build`] does; `None` with the problems otherwise.
+pub(super) fn user_alone(dir: &Directory, entry: RawEntry) -> Result<User, Vec<Pending>> {
+    let mut pending = Vec::new();
+    let Some((mut user, written)) = user_from(0, entry, &mut pending) else {
+        return Err(pending);
+    };
+    let manager = resolve_manager(dir, &user.object_id, 0, written.as_deref(), &mut pending);
+    if !pending.is_empty() {
+        return Err(pending);
+    }
+    if let Some(id) = manager {
+        user.attrs
+            .insert("manager".to_owned(), Value::Str(id.clone()));
+        user.manager = Some(id);
+    }
+    Ok(user)
 }
 
 fn resolve_managers(
@@ -149,37 +191,47 @@ fn resolve_managers(
         .iter()
         .zip(refs)
         .map(|(user, (i, reference))| {
-            let reference = reference.as_deref()?;
-            let field = || format!("users[{i}].manager");
-            match dir.resolve(reference) {
-                Ok(MemberRef {
-                    kind: MemberKind::Group,
-                    ..
-                }) => {
-                    pending.push(Pending::value(
-                        field(),
-                        format!("manager \"{reference}\" is a group, not a user"),
-                    ));
-                    None
-                }
-                Ok(MemberRef { object_id, .. }) if object_id == user.object_id => {
-                    pending.push(Pending::value(
-                        field(),
-                        "a user cannot be their own manager",
-                    ));
-                    None
-                }
-                Ok(MemberRef { object_id, .. }) => Some(object_id),
-                Err(err) => {
-                    pending.push(Pending::value(
-                        field(),
-                        format!("dangling manager reference: {err}"),
-                    ));
-                    None
-                }
-            }
+            resolve_manager(dir, &user.object_id, *i, reference.as_deref(), pending)
         })
         .collect()
+}
+
+fn resolve_manager(
+    dir: &Directory,
+    user: &str,
+    i: usize,
+    reference: Option<&str>,
+    pending: &mut Vec<Pending>,
+) -> Option<String> {
+    let reference = reference?;
+    let field = || format!("users[{i}].manager");
+    match dir.resolve(reference) {
+        Ok(MemberRef {
+            kind: MemberKind::Group,
+            ..
+        }) => {
+            pending.push(Pending::value(
+                field(),
+                format!("manager \"{reference}\" is a group, not a user"),
+            ));
+            None
+        }
+        Ok(MemberRef { object_id, .. }) if object_id == user => {
+            pending.push(Pending::value(
+                field(),
+                "a user cannot be their own manager",
+            ));
+            None
+        }
+        Ok(MemberRef { object_id, .. }) => Some(object_id),
+        Err(err) => {
+            pending.push(Pending::value(
+                field(),
+                format!("dangling manager reference: {err}"),
+            ));
+            None
+        }
+    }
 }
 
 fn resolve_members(

@@ -9,6 +9,7 @@
 
 pub mod attributes;
 pub mod generate;
+pub mod index;
 mod jsonl;
 mod load;
 pub mod mutate;
@@ -16,7 +17,10 @@ mod par;
 mod raw;
 mod write;
 
+pub use index::SourceIndex;
 pub use write::{DirectoryFormat, DirectoryWriter};
+
+use index::{Ghosts, UserLine};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -84,6 +88,10 @@ pub struct Directory {
     groups_by_id: HashMap<String, usize>,
     groups_by_name: HashMap<String, usize>,
     ambiguous_group_names: HashSet<String>,
+    /// Parallel to `users` for a JSON-lines file: each user's line.
+    lines: Vec<UserLine>,
+    /// Users whose lines were not read because a [`SourceIndex`] knows them unchanged.
+    ghosts: Option<Box<Ghosts>>,
 }
 
 impl Directory {
@@ -149,9 +157,16 @@ impl Directory {
     /// Resolves a reference written in a file — a user objectId or UPN, a group objectId or
     /// display name, tried in that order.
     pub fn resolve(&self, reference: &str) -> Result<MemberRef, ResolveError> {
-        if let Some(user) = self.user(reference).or_else(|| self.user_by_upn(reference)) {
+        let ghosts = self.ghosts.as_deref();
+        let user = self
+            .user(reference)
+            .map(|u| u.object_id.as_str())
+            .or_else(|| ghosts.and_then(|g| g.find_id(reference).map(|i| g.id(i))))
+            .or_else(|| self.user_by_upn(reference).map(|u| u.object_id.as_str()))
+            .or_else(|| ghosts.and_then(|g| g.find_upn(reference).map(|i| g.id(i))));
+        if let Some(object_id) = user {
             return Ok(MemberRef {
-                object_id: user.object_id.clone(),
+                object_id: object_id.to_owned(),
                 kind: MemberKind::User,
             });
         }
@@ -171,6 +186,174 @@ impl Directory {
             }),
             None => Err(ResolveError::NotFound(reference.to_owned())),
         }
+    }
+}
+
+/// Line-level deltas (see [`index`]).
+impl Directory {
+    /// Read from a JSON-lines file with a [`SourceIndex`] of the last clean cycle: only new and
+    /// changed lines (and every group line) were parsed. Falls back to reading every line
+    /// whenever the index cannot answer for the rest (another mapping, a problem anywhere, a new
+    /// line clashing with an unchanged one, an unchanged line's manager gone): the result, and
+    /// every problem reported, are those of [`Directory::parse`].
+    pub fn parse_delta(
+        file: &str,
+        text: &str,
+        index: SourceIndex,
+        mapping: &str,
+    ) -> Result<Directory, Problems> {
+        if index.mapping != mapping {
+            return jsonl::parse(file, text);
+        }
+        jsonl::parse_delta(file, text, index)
+    }
+
+    /// Some users were not read (they are unchanged since the last clean cycle).
+    pub fn is_partial(&self) -> bool {
+        self.ghosts.is_some()
+    }
+
+    /// The objectIds of the users that were not read.
+    pub fn ghost_ids(&self) -> Vec<&str> {
+        self.ghosts
+            .as_deref()
+            .map(|g| g.present().map(|(i, _)| g.id(i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the source has this user or group (read or not).
+    pub fn contains(&self, object: &MemberRef) -> bool {
+        match object.kind {
+            MemberKind::User => {
+                self.users_by_id.contains_key(&object.object_id)
+                    || self
+                        .ghosts
+                        .as_deref()
+                        .is_some_and(|g| g.find_id(&object.object_id).is_some())
+            }
+            MemberKind::Group => self.groups_by_id.contains_key(&object.object_id),
+        }
+    }
+
+    /// A user's userPrincipalName as written (read or not).
+    pub fn user_name(&self, object_id: &str) -> Option<&str> {
+        if let Some(user) = self.user(object_id) {
+            return Some(&user.upn);
+        }
+        let ghosts = self.ghosts.as_deref()?;
+        ghosts
+            .find_id(object_id)
+            .map(|i| ghosts.user(i).upn.as_str())
+    }
+
+    /// For a partial directory: what the last clean cycle's source had and this one has not
+    /// (hard-deleted), and the index's orphans still missing — the objects a full cycle would
+    /// find among its connections and watermarks but not in the source.
+    pub fn gone(&self) -> Vec<MemberRef> {
+        let Some(ghosts) = self.ghosts.as_deref() else {
+            return Vec::new();
+        };
+        let index = &ghosts.index;
+        let users = index
+            .users
+            .iter()
+            .zip(&ghosts.at)
+            .filter(|(u, at)| at.is_none() && !self.users_by_id.contains_key(&u.object_id))
+            .map(|(u, _)| MemberRef {
+                object_id: u.object_id.clone(),
+                kind: MemberKind::User,
+            });
+        let groups = index
+            .groups
+            .iter()
+            .filter(|id| !self.groups_by_id.contains_key(*id))
+            .map(|id| MemberRef {
+                object_id: id.clone(),
+                kind: MemberKind::Group,
+            });
+        let orphans = index.orphans.iter().filter(|o| !self.contains(o)).cloned();
+        users.chain(groups).chain(orphans).collect()
+    }
+
+    /// Reads the lines of the users `wanted` picks among those not read, given each one's
+    /// objectId and the [`index::assignment_digest`] it had (those whose assignment changed, so
+    /// their fingerprint did). `text` is the file [`Directory::parse_delta`] read.
+    pub fn read_ghosts(
+        &mut self,
+        file: &str,
+        text: &str,
+        wanted: impl Fn(&str, u64) -> bool,
+    ) -> Result<(), Problems> {
+        jsonl::read_ghosts(self, file, text, wanted)
+    }
+
+    /// The index of this source for the next cycle: `None` unless every user came from a line
+    /// of a JSON-lines file. `assignment` gives a user's [`index::assignment_digest`]; `orphans`
+    /// are the connected objects not in the source.
+    pub fn source_index(
+        &self,
+        mapping: &str,
+        assignment: impl Fn(&str) -> u64,
+        orphans: Vec<MemberRef>,
+    ) -> Option<SourceIndex> {
+        if self.lines.len() != self.users.len() {
+            return None;
+        }
+        struct Row<'a> {
+            number: usize,
+            id: &'a str,
+            upn: &'a str,
+            manager: Option<&'a str>,
+            line: u128,
+            reread: bool,
+        }
+        let mut rows: Vec<Row<'_>> = self
+            .users
+            .iter()
+            .zip(&self.lines)
+            .map(|(u, l)| Row {
+                number: l.at.number,
+                id: &u.object_id,
+                upn: &u.upn,
+                manager: u.manager.as_deref(),
+                line: l.at.hash,
+                reread: l.reread,
+            })
+            .collect();
+        if let Some(ghosts) = self.ghosts.as_deref() {
+            rows.extend(ghosts.present().map(|(i, at)| {
+                let user = ghosts.user(i);
+                Row {
+                    number: at.number,
+                    id: &user.object_id,
+                    upn: &user.upn,
+                    manager: user.manager.map(|m| ghosts.id(m)),
+                    line: at.hash,
+                    reread: user.reread,
+                }
+            }));
+        }
+        // In file order.
+        rows.sort_unstable_by_key(|r| r.number);
+        let position: HashMap<&str, u32> =
+            rows.iter().zip(0u32..).map(|(r, i)| (r.id, i)).collect();
+        let users = rows
+            .iter()
+            .map(|r| index::IndexedUser {
+                line: r.line,
+                object_id: r.id.to_owned(),
+                upn: r.upn.to_owned(),
+                manager: r.manager.and_then(|m| position.get(m).copied()),
+                assignment: assignment(r.id),
+                reread: r.reread,
+            })
+            .collect();
+        Some(SourceIndex {
+            mapping: mapping.to_owned(),
+            users,
+            groups: self.groups.iter().map(|g| g.object_id.clone()).collect(),
+            orphans,
+        })
     }
 }
 

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Serialize, de::DeserializeOwned};
 
+use crate::directory::SourceIndex;
 use crate::plan::{Anchor, ObjectKey};
 use crate::policy::{EscrowEntry, Escrows, JobState};
 use crate::provlog::LogEntry;
@@ -63,6 +64,9 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The provisioning log's file in the state directory.
 const LOG_FILE: &str = "logs.jsonl";
+
+/// The file of [`Store::source_index`] in the state directory.
+const SOURCE_INDEX: &str = "source-index.bin";
 
 /// The meta key of [`Store::source_digest`].
 const SOURCE_DIGEST: &str = "source_digest";
@@ -315,9 +319,42 @@ impl Store {
         self.set_meta(SOURCE_DIGEST, &digest)
     }
 
-    /// Forgets it: the next cycle reads the whole source (a cycle starting, a restart).
+    /// Forgets it and the [`Store::source_index`]: the next cycle reads the whole source (a
+    /// cycle starting, a restart).
     pub fn forget_source_digest(&self) -> Result<(), StoreError> {
+        let path = self.path.join(SOURCE_INDEX);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Io { path, source: e });
+            }
+            _ => {}
+        }
         self.remove(Tree::Meta, SOURCE_DIGEST)
+    }
+
+    /// The source index of the last cycle that ended clean (for line-level deltas), if nothing
+    /// has happened since that needs every line read; `None` too when the file is unreadable or
+    /// torn (the next cycle then reads every line).
+    pub fn source_index(&self) -> Result<Option<SourceIndex>, StoreError> {
+        let path = self.path.join(SOURCE_INDEX);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(SourceIndex::decode(&bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// Keeps the source index of a cycle that ended clean, written whole or not at all; call it
+    /// once the cycle's state is durable.
+    pub fn set_source_index(&self, index: &SourceIndex) -> Result<(), StoreError> {
+        let path = self.path.join(SOURCE_INDEX);
+        let partial = self.path.join(format!("{SOURCE_INDEX}.partial"));
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::write(&partial, index.encode()).map_err(io)?;
+        std::fs::rename(&partial, &path).map_err(io)
     }
 
     /// Records what the target holds for an object, as far as Entra knows.

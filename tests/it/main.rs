@@ -20,6 +20,7 @@ mod fixture;
 mod flag_mode;
 mod help;
 mod lifecycle;
+mod line_deltas;
 mod logs_csv;
 mod plan;
 mod report;

@@ -1,0 +1,262 @@
+//! Line-level deltas (issue "Scale", step 3): after a clean cycle, `cycle` parses only the
+//! directory lines that changed (plus every group line) and reads state for those objects only.
+//! The same story run with `line_deltas: false` — every line read, every connection loaded — must
+//! send the same requests, write the same logs and leave the same target.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use entra_sim::clock::FakeClock;
+use entra_sim::commands::{Loaded, load_with};
+use entra_sim::engine::{self, CycleEnv, CycleReport};
+use entra_sim::store::Store;
+use entra_sim::target::{self, RunningTarget, TargetConfig};
+use rand::SeedableRng;
+use serde_json::Value;
+
+use crate::support::{Collect, repo, start_time};
+
+const TOKEN: &str = "delta-token";
+
+fn run(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// One job over one target: the delta side or the every-line side.
+struct Side {
+    job: PathBuf,
+    state: PathBuf,
+    target: RunningTarget,
+    deltas: bool,
+}
+
+impl Side {
+    async fn new(dir: &Path, name: &str, deltas: bool) -> Side {
+        let target = target::spawn(TargetConfig {
+            token: Some(TOKEN.into()),
+            ..TargetConfig::default()
+        })
+        .await
+        .unwrap();
+        // Same job name on both sides, so that their logs can be compared whole.
+        let home = dir.join(name);
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("token"), TOKEN).unwrap();
+        Side {
+            job: home.join("job.yaml"),
+            state: home.join("state"),
+            target,
+            deltas,
+        }
+    }
+
+    /// Writes the job over `directory`, with the generated job's assignments whose principal is
+    /// still in it (`drop` removes some more, by position) and its own target and state.
+    fn write_job(&self, generated: &str, directory: &Path, drop: &[usize]) {
+        let mut doc: serde_yaml::Value = serde_yaml::from_str(generated).unwrap();
+        let map = doc.as_mapping_mut().unwrap();
+        map.insert("directory".into(), directory.display().to_string().into());
+        let mapping = repo("mappings/scim-default.yaml");
+        map.insert("mapping".into(), mapping.display().to_string().into());
+        let text = std::fs::read_to_string(directory).unwrap();
+        let strings: std::collections::HashSet<&str> = text.split('"').skip(1).step_by(2).collect();
+        if let Some(serde_yaml::Value::Sequence(list)) = map.get_mut("assignments") {
+            let mut i = 0;
+            list.retain(|a| {
+                i += 1;
+                !drop.contains(&(i - 1))
+                    && a.get("principal")
+                        .and_then(serde_yaml::Value::as_str)
+                        .is_none_or(|p| strings.contains(p))
+            });
+        }
+        let mut target = serde_yaml::Mapping::new();
+        target.insert("url".into(), self.target.base_url().into());
+        target.insert("token_file".into(), "token".into());
+        map.insert("target".into(), target.into());
+        let mut settings = serde_yaml::Mapping::new();
+        settings.insert("state_dir".into(), self.state.display().to_string().into());
+        settings.insert("line_deltas".into(), self.deltas.into());
+        map.insert("settings".into(), settings.into());
+        std::fs::write(&self.job, serde_yaml::to_string(&doc).unwrap()).unwrap();
+    }
+
+    /// One cycle as `cycle` runs it: the store opened first, its source index handed to the
+    /// loader. Returns the report, the log entries as JSON, and the loaded job.
+    async fn cycle(&self, clock: &FakeClock, seed: u64) -> (CycleReport, Vec<Value>, Loaded) {
+        self.target.clear_requests();
+        let store = Store::open(&self.state).unwrap();
+        let index = store.source_index().unwrap();
+        assert!(
+            self.deltas || index.is_none(),
+            "no index without line_deltas"
+        );
+        let loaded = load_with(&self.job, index).unwrap_or_else(|e| panic!("{e}"));
+        let token = loaded.token().unwrap();
+        let client = loaded.client(&loaded.base_url, &token).unwrap();
+        let env = CycleEnv {
+            job: &loaded.job,
+            compiled: &loaded.compiled,
+            store: &store,
+            client: &client,
+            mode: loaded.mode,
+            clock,
+            dry_run: false,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut sink = Collect::default();
+        let report = engine::run_cycle(&env, &mut rng, &mut sink).await.unwrap();
+        let logs = sink
+            .logs
+            .iter()
+            .map(|l| serde_json::to_value(l).unwrap())
+            .collect();
+        (report, logs, loaded)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.target
+            .requests()
+            .iter()
+            .map(|r| format!("{} {} {:?}", r.method, r.path, r.body))
+            .collect()
+    }
+
+    /// What the target holds, without `meta` (its location names the port).
+    fn held(&self) -> Vec<Value> {
+        let mut snapshot = self.target.snapshot();
+        snapshot
+            .users
+            .iter_mut()
+            .chain(snapshot.groups.iter_mut())
+            .for_each(|o| {
+                if let Some(o) = o.as_object_mut() {
+                    o.remove("meta");
+                }
+            });
+        snapshot.users.into_iter().chain(snapshot.groups).collect()
+    }
+}
+
+#[tokio::test]
+async fn reading_only_changed_lines_gives_the_cycles_of_reading_every_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut directory = dir.join("tenant-0.jsonl");
+    let generated = dir.join("generated.yaml");
+    let mapping = repo("mappings/scim-default.yaml");
+    run(&[
+        "directory",
+        "generate",
+        "--users",
+        "600",
+        "--groups",
+        "12",
+        "--seed",
+        "5",
+        "--out",
+        directory.to_str().unwrap(),
+        "--job-out",
+        generated.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    let generated = std::fs::read_to_string(&generated).unwrap();
+    let delta = Side::new(dir, "delta", true).await;
+    let every = Side::new(dir, "every", false).await;
+    let clock = FakeClock::new(start_time());
+    // Round 0 is the initial cycle; each later round applies `directory mutate` (edits, disables,
+    // soft and hard deletes, manager and membership changes); round 3 also unassigns two
+    // assignments, so users whose lines did not change change scope.
+    for round in 0..6u64 {
+        let drop: &[usize] = if round >= 3 { &[0, 2] } else { &[] };
+        if round > 0 {
+            let next = dir.join(format!("tenant-{round}.jsonl"));
+            run(&[
+                "directory",
+                "mutate",
+                "--in",
+                directory.to_str().unwrap(),
+                "--changes",
+                "25",
+                "--seed",
+                &round.to_string(),
+                "--out",
+                next.to_str().unwrap(),
+            ]);
+            directory = next;
+        }
+        delta.write_job(&generated, &directory, drop);
+        every.write_job(&generated, &directory, drop);
+        let (delta_report, delta_logs, delta_loaded) = delta.cycle(&clock, round).await;
+        let (every_report, every_logs, every_loaded) = every.cycle(&clock, round).await;
+        clock.advance(chrono::Duration::minutes(40));
+
+        let all_users = every_loaded.job.directory.users().len();
+        assert!(!every_loaded.job.directory.is_partial());
+        if round == 0 {
+            assert!(!delta_loaded.job.directory.is_partial(), "no index yet");
+        } else {
+            // Only the changed lines (and those of users whose scope changed) were read.
+            let read = delta_loaded.job.directory.users().len();
+            assert!(delta_loaded.job.directory.is_partial(), "round {round}");
+            // Round 3's unassignments change the scope of a group's worth of users.
+            let bound = if round == 3 {
+                all_users / 2
+            } else {
+                all_users / 3
+            };
+            assert!(
+                read > 0 && read < bound,
+                "round {round}: read {read} of {all_users} users"
+            );
+            assert_eq!(
+                read + delta_loaded.job.directory.ghost_ids().len(),
+                all_users,
+                "round {round}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_value(&delta_report).unwrap(),
+            serde_json::to_value(&every_report).unwrap(),
+            "round {round}"
+        );
+        assert!(
+            delta_report.counts.failed == 0 && delta_report.requests > 0,
+            "round {round}: {delta_report:?}"
+        );
+        same(&delta_logs, &every_logs, &format!("round {round}: logs"));
+        same(
+            &delta.requests(),
+            &every.requests(),
+            &format!("round {round}: requests"),
+        );
+        same(
+            &delta.held(),
+            &every.held(),
+            &format!("round {round}: target"),
+        );
+    }
+}
+
+/// Equal lists, or the first difference.
+fn same<T: PartialEq + std::fmt::Debug>(a: &[T], b: &[T], what: &str) {
+    if let Some(i) = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)) {
+        panic!(
+            "{what}: {} vs {} items, first difference at {i}:\n{:?}\n{:?}",
+            a.len(),
+            b.len(),
+            a.get(i),
+            b.get(i)
+        );
+    }
+}
