@@ -4,7 +4,7 @@
 //! and advances each object's watermark only when all of its entries succeeded (a failed object
 //! is retried next cycle).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
@@ -397,6 +397,21 @@ impl Cycle<'_, '_> {
         }
     }
 
+    /// The target id of an object's connection: the cycle's, or for a user whose line was not
+    /// read (not processed since the last clean cycle), the one the source index kept.
+    fn target_of(&self, key: &ObjectKey) -> Option<&str> {
+        match self.anchors.get(key) {
+            Some(anchor) => Some(&anchor.target_id),
+            None if key.kind == ObjectKind::User => self
+                .env
+                .job
+                .directory
+                .ghost_target(&key.object_id)
+                .flatten(),
+            None => None,
+        }
+    }
+
     /// The manager or member export of a reconciled object, when its references changed.
     fn prepare_reference(
         &mut self,
@@ -415,13 +430,13 @@ impl Cycle<'_, '_> {
                     return Prepared::Nothing;
                 };
                 let manager_key = ObjectKey::user(manager);
-                let Some(manager_anchor) = self.anchors.get(&manager_key) else {
+                let Some(manager_id) = self.target_of(&manager_key) else {
                     return Prepared::Nothing;
                 };
-                if anchor.manager.as_deref() == Some(manager_anchor.target_id.as_str()) {
+                if anchor.manager.as_deref() == Some(manager_id) {
                     return Prepared::Nothing;
                 }
-                let manager_id = manager_anchor.target_id.clone();
+                let manager_id = manager_id.to_owned();
                 let manager_name = objects
                     .get(&manager_key)
                     .map(|o| o.name.as_str())
@@ -440,12 +455,13 @@ impl Cycle<'_, '_> {
             }
             ObjectKind::Group => {
                 // Source order, each member once.
-                let mut seen = BTreeSet::new();
+                let mut seen = HashSet::new();
                 let desired: Vec<String> = obj
                     .members
                     .iter()
-                    .filter_map(|m| self.anchors.get(m).map(|a| a.target_id.clone()))
-                    .filter(|id| seen.insert(id.clone()))
+                    .filter_map(|m| self.target_of(m))
+                    .filter(|id| seen.insert(*id))
+                    .map(str::to_owned)
                     .collect();
                 let flow =
                     MembersFlow::new(self.context(), key.clone(), &obj.name, anchor, &desired);
@@ -580,7 +596,7 @@ pub async fn run_cycle(
     let assignments = env.job.assignment_index();
     let sources = Sources {
         directory: &env.job.directory,
-        assignments: &assignments,
+        assignments,
         scope: env.job.scope,
     };
     // Objects are only glanced at here (identity, scope, fingerprint); the ones with work get
@@ -590,24 +606,20 @@ pub async fn run_cycle(
     let directory = &env.job.directory;
     // A directory read by line-level deltas holds only what changed since the last clean cycle:
     // the other objects' watermarks still match, so only the read objects' state is read, and
-    // what the source no longer has comes from the index instead of from every connection.
-    let (mut anchors, watermarks) = if directory.is_partial() {
+    // what the source no longer has comes from the index instead of from every connection. A
+    // read object's manager or members are read objects (their state read here) or unread users
+    // (not processed since the index was written: `Cycle::target_of` takes theirs from it).
+    let (anchors, watermarks) = if directory.is_partial() {
         if kind == CycleKind::Initial {
             return Err(AppError::Local(
                 "a directory read by line-level deltas cannot feed an initial cycle".into(),
             ));
         }
         let gone: Vec<ObjectKey> = directory.gone().iter().map(object_key).collect();
-        let mut anchors = BTreeMap::new();
-        let mut watermarks = BTreeMap::new();
-        for key in objects.iter().map(|o| &o.key).chain(&gone) {
-            if let Some(anchor) = store.anchor(key)? {
-                anchors.insert(key.clone(), anchor);
-            }
-            if let Some(watermark) = store.watermark(key)? {
-                watermarks.insert(key.clone(), watermark);
-            }
-        }
+        let keys = || objects.iter().map(|o| &o.key).chain(&gone);
+        let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors_of(keys())?.into_iter().collect();
+        let watermarks: BTreeMap<ObjectKey, String> =
+            store.watermarks_of(keys())?.into_iter().collect();
         (anchors, watermarks)
     } else {
         let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors()?.into_iter().collect();
@@ -664,25 +676,6 @@ pub async fn run_cycle(
     };
     let by_key: HashMap<ObjectKey, &SourceObject> =
         objects.iter().map(|o| (o.key.clone(), o)).collect();
-    if directory.is_partial() {
-        // Reconciled objects may refer to unread ones (a manager, members): their connections.
-        for work in plan.users.iter().chain(&plan.groups) {
-            let Some(object) = by_key.get(work_key(work)) else {
-                continue;
-            };
-            if !matches!(work, Work::Reconcile(_)) {
-                continue;
-            }
-            let manager = object.manager.as_deref().map(ObjectKey::user);
-            for key in manager.iter().chain(&object.members) {
-                if !anchors.contains_key(key)
-                    && let Some(anchor) = store.anchor(key)?
-                {
-                    anchors.insert(key.clone(), anchor);
-                }
-            }
-        }
-    }
     let cycle_id = guid(rng);
     let mut cycle = Cycle {
         env,
@@ -841,14 +834,22 @@ pub async fn run_cycle(
     // The index for the next cycle's line-level deltas, once everything it vouches for is
     // durable: the connections still held for objects the source no longer has are its orphans.
     if clean && env.job.settings.line_deltas {
-        let orphans = cycle
+        let orphans: Vec<MemberRef> = cycle
             .anchors
             .keys()
             .map(member_ref)
             .filter(|r| !directory.contains(r))
             .collect();
-        let digest = |id: &str| assignment_digest(&assignments.user(id, env.job.scope));
-        if let Some(index) = directory.source_index(&env.compiled.fingerprint, digest, orphans) {
+        let digest = |id: &str| assignment_digest(assignments.user_parts(id, env.job.scope));
+        let anchors = &cycle.anchors;
+        let target = |id: &str| {
+            anchors
+                .get(&ObjectKey::user(id))
+                .map(|a| a.target_id.as_str())
+        };
+        if let Some(index) =
+            directory.source_index(&env.compiled.fingerprint, digest, target, &orphans)
+        {
             store.set_source_index(&index)?;
         }
     }

@@ -110,6 +110,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 None => None,
             };
             let loaded = super::load_with(path, index)?;
+
             let token = loaded.token()?;
             let mut client = loaded.client(&loaded.base_url, &token)?;
             if let Some(file) = &args.record_requests {

@@ -48,7 +48,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     let assignments = loaded.job.assignment_index();
     let sources = Sources {
         directory: &loaded.job.directory,
-        assignments: &assignments,
+        assignments,
         scope: loaded.job.scope,
     };
     let objects = {

@@ -209,7 +209,7 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
     let assignments = loaded.job.assignment_index();
     let sources = Sources {
         directory,
-        assignments: &assignments,
+        assignments,
         scope: loaded.job.scope,
     };
     let mut rng = rand::rngs::StdRng::from_os_rng();

@@ -233,13 +233,17 @@ pub fn check_job_with(path: &Path, index: Option<SourceIndex>) -> Result<JobChec
         .as_ref()
         .map(|dir| assignments(raw.assignments, dir, &app_roles, &mut pending))
         .unwrap_or_default();
+    let assignment_index = directory
+        .value
+        .as_ref()
+        .map(|dir| AssignmentIndex::new(&assignments, dir))
+        .unwrap_or_default();
     // Unread users whose assignment changed are read after all: their fingerprint changed.
     if let (Some(dir), Some(text)) = (directory.value.as_mut(), &directory_text)
         && dir.is_partial()
     {
-        let index = AssignmentIndex::new(&assignments, dir);
         let read = dir.read_ghosts(&directory_file, text, |id, before| {
-            assignment_digest(&index.user(id, raw.scope)) != before
+            assignment_digest(assignment_index.user_parts(id, raw.scope)) != before
         });
         if let Err(problems) = read {
             directory.problems.0.extend(problems.0);
@@ -276,6 +280,7 @@ pub fn check_job_with(path: &Path, index: Option<SourceIndex>) -> Result<JobChec
                 assignments,
                 settings,
                 warnings: warnings.clone(),
+                assignment_index,
             },
             compiled,
         )),

@@ -51,12 +51,14 @@ pub struct Job {
     /// of this build ([`Digest`]); none for a job file holding an inline token, so that no
     /// function of the secret is stored.
     pub source_digest: Option<String>,
+    /// `assignments` expanded over the directory's groups, computed once at load.
+    pub(crate) assignment_index: AssignmentIndex,
 }
 
 impl Job {
     /// The assignment index of this job's directory and assignments.
-    pub fn assignment_index(&self) -> AssignmentIndex {
-        AssignmentIndex::new(&self.assignments, &self.directory)
+    pub fn assignment_index(&self) -> &AssignmentIndex {
+        &self.assignment_index
     }
 }
 

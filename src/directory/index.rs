@@ -8,6 +8,10 @@
 //! assignment changed — and then [`super::Directory::read_ghosts`] reads its line after all.
 //! Every group line is always read (a group's membership decides its members' assignments).
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::expr::AppRole;
 use crate::hash;
 
 use super::{MemberKind, MemberRef};
@@ -42,13 +46,26 @@ pub struct IndexedUser {
     /// The manager is written as a UPN: what it resolves to depends on other lines, so the line
     /// is read every cycle.
     pub reread: bool,
+    /// The target id of the user's connection, if it has one. A user whose line is not read is
+    /// not processed, so its connection is still this one: the cycle takes it from here when a
+    /// group or a report refers to the user, instead of reading it from the store.
+    pub target: Option<String>,
+    /// [`key_of`] the objectId and the lower-cased UPN, kept so that loading the index hashes
+    /// nothing.
+    pub keys: (u64, u64),
 }
 
-/// A digest of an assignment (assigned, and the roles in order).
-pub fn assignment_digest(assignment: &crate::scope::Assignment) -> u64 {
+/// The lookup keys of a user: of its objectId and of its lower-cased UPN.
+pub(super) fn keys_of(object_id: &str, upn: &str) -> (u64, u64) {
+    (key_of(object_id), key_of(&upn.to_lowercase()))
+}
+
+/// A digest of an assignment: assigned, and the roles in order
+/// (`AssignmentIndex::user_parts`).
+pub fn assignment_digest((assigned, roles): (bool, &[AppRole])) -> u64 {
     let mut lanes = hash::Lanes::default();
-    lanes.part(if assignment.assigned { b"in" } else { b"out" });
-    for role in &assignment.roles {
+    lanes.part(if assigned { b"in" } else { b"out" });
+    for role in roles {
         lanes.part(role.id.as_bytes());
         lanes.part(role.value.as_bytes());
         lanes.part(role.display_name.as_bytes());
@@ -93,62 +110,76 @@ pub(super) struct UserLine {
     pub reread: bool,
 }
 
+/// Keys that are hashes already: used as they are.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 ^= short(n) ^ short(n >> 64);
+    }
+}
+
+type Table<K> = HashMap<K, u32, BuildHasherDefault<Prehashed>>;
+
 /// The users of a [`SourceIndex`] whose lines are unchanged: found by objectId, UPN or line hash.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Ghosts {
     pub index: SourceIndex,
-    /// (key of objectId, position), sorted.
-    ids: Vec<(u64, u32)>,
-    /// (key of lower-cased UPN, position), sorted.
-    upns: Vec<(u64, u32)>,
-    /// (line hash, position), sorted.
-    lines: Vec<(u128, u32)>,
+    /// Key of objectId → position.
+    ids: Table<u64>,
+    /// Key of lower-cased UPN → position.
+    upns: Table<u64>,
+    /// Line hash → position.
+    lines: Table<u128>,
+    /// Two entries shared a key: the index cannot answer by key, so every line is read.
+    pub doubtful: bool,
     /// Where each indexed user's unchanged line is now; `None`: changed, gone or read.
     pub at: Vec<Option<LineAt>>,
 }
 
 impl Ghosts {
     pub fn new(index: SourceIndex) -> Ghosts {
-        let positions = 0..u32::try_from(index.users.len()).unwrap_or(u32::MAX);
-        let mut ids: Vec<(u64, u32)> = index
-            .users
-            .iter()
-            .zip(positions.clone())
-            .map(|(u, i)| (key_of(&u.object_id), i))
-            .collect();
-        let mut upns: Vec<(u64, u32)> = index
-            .users
-            .iter()
-            .zip(positions.clone())
-            .map(|(u, i)| (key_of(&u.upn.to_lowercase()), i))
-            .collect();
-        let mut lines: Vec<(u128, u32)> = index
-            .users
-            .iter()
-            .zip(positions)
-            .map(|(u, i)| (u.line, i))
-            .collect();
-        ids.sort_unstable();
-        upns.sort_unstable();
-        lines.sort_unstable();
-        let at = vec![None; index.users.len()];
-        Ghosts {
-            index,
-            ids,
-            upns,
-            lines,
-            at,
+        let n = index.users.len();
+        let mut ghosts = Ghosts {
+            ids: Table::with_capacity_and_hasher(n, BuildHasherDefault::default()),
+            upns: Table::with_capacity_and_hasher(n, BuildHasherDefault::default()),
+            lines: Table::with_capacity_and_hasher(n, BuildHasherDefault::default()),
+            doubtful: false,
+            at: vec![None; n],
+            index: SourceIndex::default(),
+        };
+        for (user, i) in index.users.iter().zip(0u32..) {
+            let (id, upn) = user.keys;
+            let clash = ghosts.ids.insert(id, i).is_some()
+                | ghosts.upns.insert(upn, i).is_some()
+                | ghosts.lines.insert(user.line, i).is_some();
+            ghosts.doubtful |= clash;
         }
+        ghosts.index = index;
+        ghosts
     }
 
-    /// The indexed user whose line has this hash and is not yet placed.
+    /// The indexed user whose line has this hash, if not yet placed.
     pub fn unplaced_line(&self, hash: u128) -> Option<u32> {
-        let from = self.lines.partition_point(|(h, _)| *h < hash);
-        self.lines[from..]
-            .iter()
-            .take_while(|(h, _)| *h == hash)
-            .map(|(_, i)| *i)
-            .find(|&i| self.at.get(i as usize).is_some_and(Option::is_none))
+        let i = *self.lines.get(&hash)?;
+        self.at.get(i as usize)?.is_none().then_some(i)
     }
 
     /// The ghost (a user whose line is unchanged and unread) with this objectId.
@@ -164,18 +195,13 @@ impl Ghosts {
 
     fn lookup(
         &self,
-        table: &[(u64, u32)],
+        table: &Table<u64>,
         key: &str,
         is: impl Fn(&IndexedUser) -> bool,
     ) -> Option<u32> {
-        let key = key_of(key);
-        let from = table.partition_point(|(k, _)| *k < key);
-        table[from..]
-            .iter()
-            .take_while(|(k, _)| *k == key)
-            .map(|(_, i)| *i)
-            .filter(|&i| self.at.get(i as usize).is_some_and(Option::is_some))
-            .find(|&i| is(self.user(i)))
+        let i = *table.get(&key_of(key))?;
+        let placed = self.at.get(i as usize)?.is_some();
+        (placed && is(self.user(i))).then_some(i)
     }
 
     /// The objectId of the indexed user at a position.
@@ -196,38 +222,120 @@ impl Ghosts {
     }
 }
 
-const MAGIC: &[u8] = b"entra-sim source index 1\n";
+const MAGIC: &[u8] = b"entra-sim source index 3\n";
+
+/// One user of an index being written, borrowed from wherever it is (a read user, a ghost).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Row<'a> {
+    /// Where the line is now (rows are written in file order).
+    pub number: usize,
+    /// See [`IndexedUser`].
+    pub line: u128,
+    pub object_id: &'a str,
+    pub upn: &'a str,
+    /// The manager's objectId.
+    pub manager: Option<&'a str>,
+    pub assignment: u64,
+    pub reread: bool,
+    pub target: Option<&'a str>,
+    pub keys: (u64, u64),
+}
+
+/// The bytes of an index of `rows` (sorted here into file order) — what
+/// [`SourceIndex::encode`] writes, without building one.
+pub(super) fn encode_rows<'a>(
+    mapping: &str,
+    rows: &mut [Row<'a>],
+    groups: impl ExactSizeIterator<Item = &'a str>,
+    orphans: &[MemberRef],
+) -> Vec<u8> {
+    rows.sort_unstable_by_key(|r| r.number);
+    // objectId → position, keyed by the kept key (checked against the row on lookup).
+    let mut position: Table<u64> =
+        Table::with_capacity_and_hasher(rows.len(), BuildHasherDefault::default());
+    let mut doubtful = false;
+    for (row, i) in rows.iter().zip(0u32..) {
+        doubtful |= position.insert(row.keys.0, i).is_some();
+    }
+    let position_of = |id: &str| {
+        if doubtful {
+            return rows
+                .iter()
+                .position(|r| r.object_id == id)
+                .and_then(|p| u32::try_from(p).ok());
+        }
+        position
+            .get(&key_of(id))
+            .copied()
+            .filter(|&p| rows.get(p as usize).is_some_and(|r| r.object_id == id))
+    };
+    let mut out = Vec::with_capacity(64 + rows.len() * 140);
+    out.extend_from_slice(MAGIC);
+    put_str(&mut out, mapping);
+    put_len(&mut out, rows.len());
+    for row in rows.iter() {
+        out.extend_from_slice(&row.line.to_le_bytes());
+        put_str(&mut out, row.object_id);
+        put_str(&mut out, row.upn);
+        let manager = row.manager.and_then(position_of);
+        out.extend_from_slice(&manager.unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(&row.assignment.to_le_bytes());
+        out.extend_from_slice(&row.keys.0.to_le_bytes());
+        out.extend_from_slice(&row.keys.1.to_le_bytes());
+        out.push(u8::from(row.reread));
+        match row.target {
+            Some(target) => {
+                out.push(1);
+                put_str(&mut out, target);
+            }
+            None => out.push(0),
+        }
+    }
+    put_len(&mut out, groups.len());
+    for group in groups {
+        put_str(&mut out, group);
+    }
+    put_len(&mut out, orphans.len());
+    for orphan in orphans {
+        out.push(match orphan.kind {
+            MemberKind::User => 0,
+            MemberKind::Group => 1,
+        });
+        put_str(&mut out, &orphan.object_id);
+    }
+    let sum = hash::of(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
 
 impl SourceIndex {
     /// The index as bytes (a checksum at the end, so a torn write is never read as an index).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.users.len() * 100);
-        out.extend_from_slice(MAGIC);
-        put_str(&mut out, &self.mapping);
-        put_len(&mut out, self.users.len());
-        for user in &self.users {
-            out.extend_from_slice(&user.line.to_le_bytes());
-            put_str(&mut out, &user.object_id);
-            put_str(&mut out, &user.upn);
-            out.extend_from_slice(&user.manager.map_or(u32::MAX, |m| m).to_le_bytes());
-            out.extend_from_slice(&user.assignment.to_le_bytes());
-            out.push(u8::from(user.reread));
-        }
-        put_len(&mut out, self.groups.len());
-        for group in &self.groups {
-            put_str(&mut out, group);
-        }
-        put_len(&mut out, self.orphans.len());
-        for orphan in &self.orphans {
-            out.push(match orphan.kind {
-                MemberKind::User => 0,
-                MemberKind::Group => 1,
-            });
-            put_str(&mut out, &orphan.object_id);
-        }
-        let sum = hash::of(&out);
-        out.extend_from_slice(&sum.to_le_bytes());
-        out
+        let mut rows: Vec<Row<'_>> = self
+            .users
+            .iter()
+            .enumerate()
+            .map(|(number, u)| Row {
+                number,
+                line: u.line,
+                object_id: &u.object_id,
+                upn: &u.upn,
+                manager: u
+                    .manager
+                    .and_then(|m| self.users.get(m as usize))
+                    .map(|m| m.object_id.as_str()),
+                assignment: u.assignment,
+                reread: u.reread,
+                target: u.target.as_deref(),
+                keys: u.keys,
+            })
+            .collect();
+        encode_rows(
+            &self.mapping,
+            &mut rows,
+            self.groups.iter().map(String::as_str),
+            &self.orphans,
+        )
     }
 
     /// Reads [`SourceIndex::encode`]'s bytes; `None` for anything else (another version, a torn
@@ -250,7 +358,16 @@ impl SourceIndex {
                 m => Some(m),
             };
             let assignment = u64::from_le_bytes(r.array()?);
+            let keys = (
+                u64::from_le_bytes(r.array()?),
+                u64::from_le_bytes(r.array()?),
+            );
             let reread = r.array::<1>()?[0] != 0;
+            let target = match r.array::<1>()?[0] {
+                0 => None,
+                1 => Some(r.string()?),
+                _ => return None,
+            };
             users.push(IndexedUser {
                 line,
                 object_id,
@@ -258,6 +375,8 @@ impl SourceIndex {
                 manager,
                 assignment,
                 reread,
+                target,
+                keys,
             });
         }
         let n = r.len()?;
@@ -340,6 +459,8 @@ mod tests {
                     manager: None,
                     assignment: 3,
                     reread: false,
+                    target: Some("t1".into()),
+                    keys: keys_of("u1", "Ann@Contoso.com"),
                 },
                 IndexedUser {
                     line: u128::MAX,
@@ -348,6 +469,8 @@ mod tests {
                     manager: Some(0),
                     assignment: 4,
                     reread: true,
+                    target: None,
+                    keys: keys_of("u2", "bo@contoso.com"),
                 },
             ],
             groups: vec!["g1".into()],

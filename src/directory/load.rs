@@ -243,7 +243,6 @@ fn resolve_members(
         .iter()
         .zip(refs)
         .map(|(group, (i, references))| {
-            let mut seen = HashSet::with_capacity(references.len());
             let mut members = Vec::with_capacity(references.len());
             for (j, reference) in references.iter().enumerate() {
                 let field = || format!("groups[{i}].members[{j}]");
@@ -254,16 +253,7 @@ fn resolve_members(
                             "a group cannot be a member of itself",
                         ));
                     }
-                    Ok(member) => {
-                        if seen.insert(member.object_id.clone()) {
-                            members.push(member);
-                        } else {
-                            pending.push(Pending::value(
-                                field(),
-                                format!("member \"{reference}\" is listed twice"),
-                            ));
-                        }
-                    }
+                    Ok(member) => members.push((j, member)),
                     Err(err) => {
                         pending.push(Pending::value(
                             field(),
@@ -272,7 +262,24 @@ fn resolve_members(
                     }
                 }
             }
+            // Each member once (an objectId and a UPN can name the same user).
+            let mut seen = HashSet::with_capacity(members.len());
+            let twice: Vec<usize> = members
+                .iter()
+                .filter(|(_, m)| !seen.insert(m.object_id.as_str()))
+                .map(|(j, _)| *j)
+                .collect();
+            for j in &twice {
+                pending.push(Pending::value(
+                    format!("groups[{i}].members[{j}]"),
+                    format!("member \"{}\" is listed twice", references[*j]),
+                ));
+            }
             members
+                .into_iter()
+                .filter(|(j, _)| twice.binary_search(j).is_err())
+                .map(|(_, m)| m)
+                .collect()
         })
         .collect()
 }

@@ -287,73 +287,67 @@ impl Directory {
         jsonl::read_ghosts(self, file, text, wanted)
     }
 
-    /// The index of this source for the next cycle: `None` unless every user came from a line
-    /// of a JSON-lines file. `assignment` gives a user's [`index::assignment_digest`]; `orphans`
-    /// are the connected objects not in the source.
-    pub fn source_index(
-        &self,
+    /// The target id of an unread user's connection, as the index has it (`Some(None)`: it
+    /// has none); `None` when the user was read or is not in the source.
+    pub fn ghost_target(&self, object_id: &str) -> Option<Option<&str>> {
+        let ghosts = self.ghosts.as_deref()?;
+        let i = ghosts.find_id(object_id)?;
+        Some(ghosts.user(i).target.as_deref())
+    }
+
+    /// The index of this source for the next cycle, as [`SourceIndex::encode`] bytes: `None`
+    /// unless every user came from a line of a JSON-lines file. `assignment` gives a read user's
+    /// [`index::assignment_digest`] and `target` its connection's target id (unread users keep
+    /// theirs); `orphans` are the connected objects not in the source.
+    pub fn source_index<'a>(
+        &'a self,
         mapping: &str,
         assignment: impl Fn(&str) -> u64,
-        orphans: Vec<MemberRef>,
-    ) -> Option<SourceIndex> {
+        target: impl Fn(&str) -> Option<&'a str>,
+        orphans: &[MemberRef],
+    ) -> Option<Vec<u8>> {
         if self.lines.len() != self.users.len() {
             return None;
         }
-        struct Row<'a> {
-            number: usize,
-            id: &'a str,
-            upn: &'a str,
-            manager: Option<&'a str>,
-            line: u128,
-            reread: bool,
-        }
-        let mut rows: Vec<Row<'_>> = self
+        let mut rows: Vec<index::Row<'_>> = self
             .users
             .iter()
             .zip(&self.lines)
-            .map(|(u, l)| Row {
+            .map(|(u, l)| index::Row {
                 number: l.at.number,
-                id: &u.object_id,
+                line: l.at.hash,
+                object_id: &u.object_id,
                 upn: &u.upn,
                 manager: u.manager.as_deref(),
-                line: l.at.hash,
+                assignment: assignment(&u.object_id),
                 reread: l.reread,
+                target: target(&u.object_id),
+                keys: index::keys_of(&u.object_id, &u.upn),
             })
             .collect();
         if let Some(ghosts) = self.ghosts.as_deref() {
+            // Unread users are unchanged, assignment included.
             rows.extend(ghosts.present().map(|(i, at)| {
                 let user = ghosts.user(i);
-                Row {
+                index::Row {
                     number: at.number,
-                    id: &user.object_id,
+                    line: at.hash,
+                    object_id: &user.object_id,
                     upn: &user.upn,
                     manager: user.manager.map(|m| ghosts.id(m)),
-                    line: at.hash,
+                    assignment: user.assignment,
                     reread: user.reread,
+                    target: user.target.as_deref(),
+                    keys: user.keys,
                 }
             }));
         }
-        // In file order.
-        rows.sort_unstable_by_key(|r| r.number);
-        let position: HashMap<&str, u32> =
-            rows.iter().zip(0u32..).map(|(r, i)| (r.id, i)).collect();
-        let users = rows
-            .iter()
-            .map(|r| index::IndexedUser {
-                line: r.line,
-                object_id: r.id.to_owned(),
-                upn: r.upn.to_owned(),
-                manager: r.manager.and_then(|m| position.get(m).copied()),
-                assignment: assignment(r.id),
-                reread: r.reread,
-            })
-            .collect();
-        Some(SourceIndex {
-            mapping: mapping.to_owned(),
-            users,
-            groups: self.groups.iter().map(|g| g.object_id.clone()).collect(),
+        Some(index::encode_rows(
+            mapping,
+            &mut rows,
+            self.groups.iter().map(|g| g.object_id.as_str()),
             orphans,
-        })
+        ))
     }
 }
 

@@ -48,6 +48,13 @@ impl AssignmentIndex {
     /// Expands group assignments to the groups' direct user members (one level, never nested).
     pub fn new(assignments: &[AppAssignment], directory: &Directory) -> AssignmentIndex {
         let mut index = AssignmentIndex::default();
+        let members: usize = assignments
+            .iter()
+            .filter(|a| a.principal.kind == MemberKind::Group)
+            .filter_map(|a| directory.group(&a.principal.object_id))
+            .map(|g| g.members.len())
+            .sum();
+        index.users.reserve(members);
         for assignment in assignments {
             let id = &assignment.principal.object_id;
             match assignment.principal.kind {
@@ -76,6 +83,14 @@ impl AssignmentIndex {
         lookup(&self.users, object_id, mode)
     }
 
+    /// The user's assignment under `mode` as (assigned, roles), without copying it.
+    pub fn user_parts(&self, object_id: &str, mode: ScopeMode) -> (bool, &[AppRole]) {
+        match self.users.get(object_id) {
+            Some(found) => (found.assigned || mode == ScopeMode::All, &found.roles),
+            None => (mode == ScopeMode::All, &[]),
+        }
+    }
+
     /// The group's assignment under `mode` (a group is assigned only directly).
     pub fn group(&self, object_id: &str, mode: ScopeMode) -> Assignment {
         lookup(&self.groups, object_id, mode)
@@ -83,7 +98,12 @@ impl AssignmentIndex {
 }
 
 fn grant(map: &mut HashMap<String, Assignment>, object_id: &str, role: Option<&AppRole>) {
-    let entry = map.entry(object_id.to_owned()).or_default();
+    if !map.contains_key(object_id) {
+        map.insert(object_id.to_owned(), Assignment::default());
+    }
+    let Some(entry) = map.get_mut(object_id) else {
+        return;
+    };
     entry.assigned = true;
     if let Some(role) = role
         && !entry.roles.contains(role)

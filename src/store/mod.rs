@@ -208,6 +208,37 @@ impl Store {
     }
 
     /// Objects' records of a tree, keyed by object.
+    /// The values of some keys, read in key order (neighbouring keys share sled's pages, so a
+    /// large batch costs a walk of the tree rather than a random read per key).
+    fn some<'k, T: DeserializeOwned>(
+        &self,
+        tree: Tree,
+        keys: impl IntoIterator<Item = &'k ObjectKey>,
+    ) -> Result<Vec<(ObjectKey, T)>, StoreError> {
+        self.commit()?;
+        let mut keys: Vec<(String, &ObjectKey)> =
+            keys.into_iter().map(|k| (k.to_string(), k)).collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        keys.dedup_by(|a, b| a.0 == b.0);
+        let tree_handle = self.trees.tree(tree);
+        let mut out = Vec::new();
+        for (name, key) in keys {
+            let Some(bytes) = tree_handle
+                .get(name.as_bytes())
+                .map_err(|e| self.db_err(e))?
+            else {
+                continue;
+            };
+            let value = serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
+                path: self.path.clone(),
+                key: name.clone(),
+                source,
+            })?;
+            out.push((key.clone(), value));
+        }
+        Ok(out)
+    }
+
     fn objects<T: DeserializeOwned>(&self, tree: Tree) -> Result<Vec<(ObjectKey, T)>, StoreError> {
         Ok(self
             .all(tree)?
@@ -257,6 +288,14 @@ impl Store {
         self.get(Tree::Anchors, &key.to_string())
     }
 
+    /// The connections of some objects (those that have one), read in key order.
+    pub fn anchors_of<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k ObjectKey>,
+    ) -> Result<Vec<(ObjectKey, Anchor)>, StoreError> {
+        self.some(Tree::Anchors, keys)
+    }
+
     /// Every connection.
     pub fn anchors(&self) -> Result<Vec<(ObjectKey, Anchor)>, StoreError> {
         self.objects(Tree::Anchors)
@@ -275,6 +314,14 @@ impl Store {
     /// The fingerprint of the source object as of its last fully processed change.
     pub fn watermark(&self, key: &ObjectKey) -> Result<Option<String>, StoreError> {
         self.get(Tree::Watermarks, &key.to_string())
+    }
+
+    /// The watermarks of some objects (those that have one), read in key order.
+    pub fn watermarks_of<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k ObjectKey>,
+    ) -> Result<Vec<(ObjectKey, String)>, StoreError> {
+        self.some(Tree::Watermarks, keys)
     }
 
     /// Every watermarked object with its fingerprint.
@@ -344,16 +391,16 @@ impl Store {
         }
     }
 
-    /// Keeps the source index of a cycle that ended clean, written whole or not at all; call it
-    /// once the cycle's state is durable.
-    pub fn set_source_index(&self, index: &SourceIndex) -> Result<(), StoreError> {
+    /// Keeps the source index of a cycle that ended clean ([`SourceIndex::encode`] bytes),
+    /// written whole or not at all; call it once the cycle's state is durable.
+    pub fn set_source_index(&self, encoded: &[u8]) -> Result<(), StoreError> {
         let path = self.path.join(SOURCE_INDEX);
         let partial = self.path.join(format!("{SOURCE_INDEX}.partial"));
         let io = |source| StoreError::Io {
             path: path.clone(),
             source,
         };
-        std::fs::write(&partial, index.encode()).map_err(io)?;
+        std::fs::write(&partial, encoded).map_err(io)?;
         std::fs::rename(&partial, &path).map_err(io)
     }
 
