@@ -61,11 +61,10 @@ impl Side {
 
     /// Writes the job over `directory`, with the generated job's assignments whose principal is
     /// still in it (`drop` removes some more, by position) and its own target and state.
-    fn write_job(&self, generated: &str, directory: &Path, drop: &[usize]) {
+    fn write_job(&self, generated: &str, directory: &Path, mapping: &Path, drop: &[usize]) {
         let mut doc: serde_yaml::Value = serde_yaml::from_str(generated).unwrap();
         let map = doc.as_mapping_mut().unwrap();
         map.insert("directory".into(), directory.display().to_string().into());
-        let mapping = repo("mappings/scim-default.yaml");
         map.insert("mapping".into(), mapping.display().to_string().into());
         let text = std::fs::read_to_string(directory).unwrap();
         let strings: std::collections::HashSet<&str> = text.split('"').skip(1).step_by(2).collect();
@@ -149,11 +148,33 @@ impl Side {
 
 #[tokio::test]
 async fn reading_only_changed_lines_gives_the_cycles_of_reading_every_line() {
+    story(true).await;
+}
+
+/// With the users' Delete action off, hard-deleted users keep their connections: every cycle
+/// logs them as skipped again, from the index's orphans on the delta side.
+#[tokio::test]
+async fn deleted_users_without_the_delete_action_are_handled_alike() {
+    story(false).await;
+}
+
+async fn story(delete_users: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let mut directory = dir.join("tenant-0.jsonl");
     let generated = dir.join("generated.yaml");
-    let mapping = repo("mappings/scim-default.yaml");
+    let shipped = repo("mappings/scim-default.yaml");
+    let mapping = if delete_users {
+        shipped.clone()
+    } else {
+        let text = std::fs::read_to_string(&shipped).unwrap();
+        let users_actions = "users:\n  actions: [create, update, delete]\n";
+        assert!(text.contains(users_actions));
+        let changed = text.replacen(users_actions, "users:\n  actions: [create, update]\n", 1);
+        let path = dir.join("no-user-delete.yaml");
+        std::fs::write(&path, changed).unwrap();
+        path
+    };
     run(&[
         "directory",
         "generate",
@@ -168,7 +189,7 @@ async fn reading_only_changed_lines_gives_the_cycles_of_reading_every_line() {
         "--job-out",
         generated.to_str().unwrap(),
         "--mapping",
-        mapping.to_str().unwrap(),
+        shipped.to_str().unwrap(),
     ]);
     let generated = std::fs::read_to_string(&generated).unwrap();
     let delta = Side::new(dir, "delta", true).await;
@@ -195,8 +216,8 @@ async fn reading_only_changed_lines_gives_the_cycles_of_reading_every_line() {
             ]);
             directory = next;
         }
-        delta.write_job(&generated, &directory, drop);
-        every.write_job(&generated, &directory, drop);
+        delta.write_job(&generated, &directory, &mapping, drop);
+        every.write_job(&generated, &directory, &mapping, drop);
         let (delta_report, delta_logs, delta_loaded) = delta.cycle(&clock, round).await;
         let (every_report, every_logs, every_loaded) = every.cycle(&clock, round).await;
         clock.advance(chrono::Duration::minutes(40));
