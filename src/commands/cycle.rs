@@ -104,12 +104,15 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     return finish(&report, &printer);
                 }
             }
-            // After a clean cycle only the directory lines that changed since are parsed.
-            let index = match &opened {
-                Some((store, _)) => store.source_index()?,
-                None => None,
-            };
-            let loaded = super::load_with(path, index)?;
+            // After a clean cycle only the directory lines that changed since are parsed. The
+            // source index loads while the job's files are read; one that cannot be read is the
+            // same as none (every line is read).
+            let loaded = std::thread::scope(|scope| {
+                let reading = opened
+                    .as_ref()
+                    .map(|(store, _)| scope.spawn(|| store.source_index().ok().flatten()));
+                super::load_with(path, || reading.and_then(|r| r.join().ok().flatten()))
+            })?;
 
             let token = loaded.token()?;
             let mut client = loaded.client(&loaded.base_url, &token)?;

@@ -71,11 +71,15 @@ pub struct Loaded {
 /// Loads and validates a job file, its directory and mapping, and compiles the mapping; every
 /// problem of every file is reported at once.
 pub fn load(path: &Path) -> Result<Loaded, AppError> {
-    load_with(path, None)
+    load_with(path, || None)
 }
 
-/// [`load`], reading a JSON-lines directory by line-level deltas against `index`.
-pub fn load_with(path: &Path, index: Option<SourceIndex>) -> Result<Loaded, AppError> {
+/// [`load`], reading a JSON-lines directory by line-level deltas against `index` (asked for once
+/// the job's files are read).
+pub fn load_with(
+    path: &Path,
+    index: impl FnOnce() -> Option<SourceIndex>,
+) -> Result<Loaded, AppError> {
     let check = config::check_job_with(path, index).map_err(|e| AppError::Input(e.to_string()))?;
     for warning in &check.warnings {
         eprintln!("warning: {warning}");

@@ -127,13 +127,17 @@ pub fn load_job(path: &Path) -> Result<Job, ConfigError> {
 /// mapping's (its target paths and expressions included). Fails only when the job file cannot be
 /// read.
 pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
-    check_job_with(path, None)
+    check_job_with(path, || None)
 }
 
 /// [`check_job`], reading a JSON-lines directory with line-level deltas against the source index
 /// of the last clean cycle (see [`Directory::parse_delta`]): the directory may be partial, and
-/// the problems and everything the cycle needs are as with every line read.
-pub fn check_job_with(path: &Path, index: Option<SourceIndex>) -> Result<JobCheck, ConfigError> {
+/// the problems and everything the cycle needs are as with every line read. `index` is asked for
+/// only once the files are read (it may be loading meanwhile).
+pub fn check_job_with(
+    path: &Path,
+    index: impl FnOnce() -> Option<SourceIndex>,
+) -> Result<JobCheck, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
@@ -198,7 +202,12 @@ pub fn check_job_with(path: &Path, index: Option<SourceIndex>) -> Result<JobChec
         Some(text) => {
             let compiled = mapping.value.as_ref().and_then(|(_, c)| c.as_ref());
             let deltas = raw.settings.line_deltas != Some(false);
-            match (index.filter(|_| deltas), compiled) {
+            let index = if deltas && compiled.is_some() {
+                index()
+            } else {
+                None
+            };
+            match (index, compiled) {
                 (Some(index), Some(compiled))
                     if DirectoryFormat::for_path(&directory_file) == DirectoryFormat::JsonLines =>
                 {
