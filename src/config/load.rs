@@ -194,42 +194,21 @@ pub fn check_job_with(
         check_mapping,
     );
     let directory_file = directory_path.display().to_string();
+    let compiled = mapping.value.as_ref().and_then(|(_, c)| c.as_ref());
     let mut directory = match &directory_text {
         None => Checked {
             value: None,
             problems: Problems::default(),
         },
-        Some(text) => {
-            let compiled = mapping.value.as_ref().and_then(|(_, c)| c.as_ref());
-            let deltas = raw.settings.line_deltas != Some(false);
-            let index = if deltas && compiled.is_some() {
-                index()
-            } else {
-                None
-            };
-            match (index, compiled) {
-                (Some(index), Some(compiled))
-                    if DirectoryFormat::for_path(&directory_file) == DirectoryFormat::JsonLines =>
-                {
-                    match Directory::parse_delta(
-                        &directory_file,
-                        text,
-                        index,
-                        &compiled.fingerprint,
-                    ) {
-                        Ok(dir) => Checked {
-                            value: Some(dir),
-                            problems: Problems::default(),
-                        },
-                        Err(problems) => Checked {
-                            value: None,
-                            problems,
-                        },
-                    }
-                }
-                _ => Directory::check(&directory_file, text),
+        Some(text) => match compiled {
+            Some(compiled)
+                if raw.settings.line_deltas != Some(false)
+                    && DirectoryFormat::for_path(&directory_file) == DirectoryFormat::JsonLines =>
+            {
+                check_directory_delta(&directory_file, text, index(), compiled)
             }
-        }
+            _ => Directory::check(&directory_file, text),
+        },
     };
 
     let (target, mut warnings) = target(&file, raw.target, base, &locator, &mut pending);
@@ -325,6 +304,28 @@ fn check_mapping(file: &str, text: &str) -> Checked<(Mapping, Option<CompiledMap
     Checked {
         value: Some((mapping, compiled)),
         problems: Problems(problems),
+    }
+}
+
+/// A JSON-lines directory read by line-level deltas against `index` (every line without one).
+fn check_directory_delta(
+    file: &str,
+    text: &str,
+    index: Option<SourceIndex>,
+    compiled: &CompiledMapping,
+) -> Checked<Directory> {
+    let Some(index) = index else {
+        return Directory::check(file, text);
+    };
+    match Directory::parse_delta(file, text, index, &compiled.fingerprint) {
+        Ok(dir) => Checked {
+            value: Some(dir),
+            problems: Problems::default(),
+        },
+        Err(problems) => Checked {
+            value: None,
+            problems,
+        },
     }
 }
 

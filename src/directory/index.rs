@@ -1,7 +1,7 @@
 //! Line-level deltas for JSON-lines directories. After a cycle that ended clean, the engine keeps
 //! a [`SourceIndex`]: for every user line, the hash of its bytes, the user's objectId and UPN, its
-//! manager, and a digest of its app assignment; the groups' objectIds; and the objects Entra still
-//! holds a connection for that are no longer in the source. The next cycle hashes each line
+//! manager, a digest of its app assignment and the target id of its connection; the groups'
+//! objectIds; and the objects Entra still holds a connection for that are no longer in the source. The next cycle hashes each line
 //! ([`super::Directory::parse_delta`]) and parses only the lines the index does not know; the
 //! others stay *ghosts*: known by id and UPN (so references to them resolve), never materialised.
 //! A user whose line is unchanged has the fingerprint it had in that clean cycle unless its
@@ -48,7 +48,7 @@ pub struct IndexedUser {
     pub reread: bool,
     /// The target id of the user's connection, if it has one. A user whose line is not read is
     /// not processed, so its connection is still this one: the cycle takes it from here when a
-    /// group or a report refers to the user, instead of reading it from the store.
+    /// group's members or a manager reference name the user, instead of reading the store.
     pub target: Option<String>,
     /// [`key_of`] the objectId and the lower-cased UPN, kept so that loading the index hashes
     /// nothing.

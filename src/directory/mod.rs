@@ -113,7 +113,8 @@ impl Directory {
         (self.users, self.groups)
     }
 
-    /// All users, in file order.
+    /// All users, in file order — only the users read when the directory is partial
+    /// ([`Directory::is_partial`]).
     pub fn users(&self) -> &[User] {
         &self.users
     }
