@@ -50,8 +50,8 @@ pub struct IndexedUser {
     /// not processed, so its connection is still this one: the cycle takes it from here when a
     /// group's members or a manager reference name the user, instead of reading the store.
     pub target: Option<String>,
-    /// [`key_of`] the objectId and the lower-cased UPN, kept so that loading the index hashes
-    /// nothing.
+    /// The 64-bit lookup keys of the objectId and of the lower-cased UPN, kept so that loading
+    /// the index hashes nothing.
     pub keys: (u64, u64),
 }
 
