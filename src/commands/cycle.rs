@@ -32,6 +32,8 @@ pub struct Printer {
     pub entries: Vec<LogEntry>,
     /// The progress bar (or lines) that entry lines are printed around.
     pub progress: Progress,
+    /// With line-level deltas: the users whose lines were read, and those left unread.
+    pub lines_read: Option<(usize, usize)>,
 }
 
 impl Observer for Printer {
@@ -81,6 +83,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
         quiet: args.quiet,
         entries: Vec::new(),
         progress: Progress::new(args.json),
+        lines_read: None,
     };
     let report = match &args.job {
         Some(path) => {
@@ -114,6 +117,10 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 super::load_with(path, || reading.and_then(|r| r.join().ok().flatten()))
             })?;
 
+            let directory = &loaded.job.directory;
+            if directory.is_partial() {
+                printer.lines_read = Some((directory.users().len(), directory.ghost_count()));
+            }
             let token = loaded.token()?;
             let mut client = loaded.client(&loaded.base_url, &token)?;
             if let Some(file) = &args.record_requests {
@@ -216,13 +223,22 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
 
 fn finish(report: &CycleReport, printer: &Printer) -> Result<i32, AppError> {
     if printer.json {
-        let out = serde_json::json!({ "cycle": report, "entries": printer.entries, "process": { "peakRssBytes": peak_rss_bytes() } });
+        let lines = printer
+            .lines_read
+            .map(|(read, unread)| serde_json::json!({ "usersRead": read, "usersUnread": unread }));
+        let out = serde_json::json!({ "cycle": report, "entries": printer.entries, "process": { "peakRssBytes": peak_rss_bytes(), "lineDeltas": lines } });
         println!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
         );
     } else {
         println!("{}", output::cycle_summary(report));
+        if let Some((read, unread)) = printer.lines_read {
+            println!(
+                "line-level deltas: read {read} of {} user lines; the rest are unchanged since the last clean cycle",
+                read + unread
+            );
+        }
     }
     if let Some(reason) = &report.job_failure {
         return Err(AppError::Job(format!("the cycle stopped: {reason}")));

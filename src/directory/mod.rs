@@ -214,6 +214,11 @@ impl Directory {
         self.ghosts.is_some()
     }
 
+    /// How many users were not read.
+    pub fn ghost_count(&self) -> usize {
+        self.ghosts.as_deref().map_or(0, |g| g.present().count())
+    }
+
     /// The objectIds of the users that were not read.
     pub fn ghost_ids(&self) -> Vec<&str> {
         self.ghosts

@@ -281,3 +281,86 @@ fn same<T: PartialEq + std::fmt::Debug>(a: &[T], b: &[T], what: &str) {
         );
     }
 }
+
+/// `cycle` says when it read by line-level deltas, and how much: in its summary, and in
+/// `--json` under `process.lineDeltas`.
+#[tokio::test]
+async fn cycle_reports_the_lines_it_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let first = dir.join("tenant-0.jsonl");
+    let second = dir.join("tenant-1.jsonl");
+    let generated = dir.join("generated.yaml");
+    let mapping = repo("mappings/scim-default.yaml");
+    run(&[
+        "directory",
+        "generate",
+        "--users",
+        "300",
+        "--groups",
+        "6",
+        "--seed",
+        "7",
+        "--out",
+        first.to_str().unwrap(),
+        "--job-out",
+        generated.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    run(&[
+        "directory",
+        "mutate",
+        "--in",
+        first.to_str().unwrap(),
+        "--changes",
+        "5",
+        "--seed",
+        "2",
+        "--out",
+        second.to_str().unwrap(),
+    ]);
+    let generated = std::fs::read_to_string(&generated).unwrap();
+    let side = Side::new(dir, "cli", true).await;
+    side.write_job(&generated, &first, &mapping, &[]);
+    let out = cli_cycle(&side.job, false).await;
+    assert!(!out.contains("line-level deltas"), "no index yet:\n{out}");
+    side.write_job(&generated, &second, &mapping, &[]);
+    let out = cli_cycle(&side.job, true).await;
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let lines = &report["process"]["lineDeltas"];
+    let read = lines["usersRead"].as_u64().unwrap();
+    let unread = lines["usersUnread"].as_u64().unwrap();
+    assert!(read > 0 && read < 20 && read + unread >= 290, "{lines}");
+    // And in words, back to the first file.
+    side.write_job(&generated, &first, &mapping, &[]);
+    let out = cli_cycle(&side.job, false).await;
+    assert!(
+        out.contains(" user lines; the rest are unchanged since the last clean cycle"),
+        "{out}"
+    );
+
+    // Without line deltas: every line, and no such line.
+    let every = Side::new(dir, "cli-every", false).await;
+    for directory in [&first, &second] {
+        every.write_job(&generated, directory, &mapping, &[]);
+        let out = cli_cycle(&every.job, false).await;
+        assert!(!out.contains("line-level deltas"), "{out}");
+    }
+}
+
+/// `entra-sim cycle --quiet --job JOB` (and `--json`), without blocking the in-process target.
+async fn cli_cycle(job: &Path, json: bool) -> String {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"));
+    command.args(["cycle", "--quiet", "--job"]).arg(job);
+    if json {
+        command.arg("--json");
+    }
+    let output = command.output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
