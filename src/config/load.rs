@@ -317,16 +317,12 @@ fn check_directory_delta(
     let Some(index) = index else {
         return Directory::check(file, text);
     };
-    match Directory::parse_delta(file, text, index, &compiled.fingerprint) {
-        Ok(dir) => Checked {
-            value: Some(dir),
-            problems: Problems::default(),
-        },
-        Err(problems) => Checked {
-            value: None,
-            problems,
-        },
-    }
+    Checked::from_result(Directory::parse_delta(
+        file,
+        text,
+        index,
+        &compiled.fingerprint,
+    ))
 }
 
 /// Reads a file the job names, adding its bytes to `digest`; an unreadable file is a problem of

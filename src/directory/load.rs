@@ -12,7 +12,7 @@ use super::raw::{DirectoryFile, RawEntry};
 use super::write::DirectoryFormat;
 use super::{Directory, Group, MemberKind, MemberRef, User};
 use crate::expr::Value;
-use crate::yaml::{self, Checked, Pending, Problems, RawValue};
+use crate::yaml::{self, Checked, Pending, RawValue};
 
 /// Keys a directory file accepts on a group.
 const GROUP_FIELDS: &[&str] = &[
@@ -31,16 +31,7 @@ const SOFT_DELETED: &str = "softDeleted";
 /// that could be read.
 pub(super) fn check(file: &str, text: &str) -> Checked<Directory> {
     if DirectoryFormat::for_path(file) == DirectoryFormat::JsonLines {
-        return match jsonl::parse(file, text) {
-            Ok(dir) => Checked {
-                value: Some(dir),
-                problems: Problems::default(),
-            },
-            Err(problems) => Checked {
-                value: None,
-                problems,
-            },
-        };
+        return Checked::from_result(jsonl::parse(file, text));
     }
     let raw: DirectoryFile = match yaml::parse(file, text) {
         Ok(raw) => raw,

@@ -89,6 +89,20 @@ impl<T> Checked<T> {
         }
     }
 
+    /// A file read whole (the value) or not at all (every problem).
+    pub fn from_result(result: Result<T, Problems>) -> Self {
+        match result {
+            Ok(value) => Checked {
+                value: Some(value),
+                problems: Problems::default(),
+            },
+            Err(problems) => Checked {
+                value: None,
+                problems,
+            },
+        }
+    }
+
     /// The value if the file has no problem, else every problem.
     pub fn into_result(self) -> Result<T, Problems> {
         match self.value {

@@ -2,23 +2,11 @@
 //! are deterministic, load with the real loaders, and the job file points at them.
 
 use std::path::Path;
-use std::process::Command;
 
 use entra_sim::config;
 use entra_sim::directory::Directory;
 
-fn run(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
+use crate::support::run_bin;
 
 fn load(path: &Path) -> Directory {
     let text = std::fs::read_to_string(path).unwrap();
@@ -48,10 +36,10 @@ fn generate_writes_a_tenant_and_a_job_that_loads() {
         "--mapping",
         mapping.to_str().unwrap(),
     ];
-    let stdout = run(&args);
+    let stdout = run_bin(&args);
     assert!(stdout.contains("wrote 400 users and 12 groups"), "{stdout}");
     let first = std::fs::read(&out).unwrap();
-    run(&args);
+    run_bin(&args);
     assert!(
         first == std::fs::read(&out).unwrap(),
         "same seed, same bytes"
@@ -76,7 +64,7 @@ fn mutate_applies_k_changes_and_the_result_loads() {
     let dir = tempfile::tempdir().unwrap();
     let tenant = dir.path().join("tenant.yaml");
     let changed = dir.path().join("changed.jsonl");
-    run(&[
+    run_bin(&[
         "directory",
         "generate",
         "--users",
@@ -86,7 +74,7 @@ fn mutate_applies_k_changes_and_the_result_loads() {
         "--out",
         tenant.to_str().unwrap(),
     ]);
-    let stdout = run(&[
+    let stdout = run_bin(&[
         "directory",
         "mutate",
         "--in",

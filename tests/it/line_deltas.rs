@@ -4,7 +4,6 @@
 //! send the same requests, write the same logs and leave the same target.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use entra_sim::clock::FakeClock;
 use entra_sim::commands::{Loaded, load_with};
@@ -14,22 +13,9 @@ use entra_sim::target::{self, RunningTarget, TargetConfig};
 use rand::SeedableRng;
 use serde_json::Value;
 
-use crate::support::{Collect, repo, start_time};
+use crate::support::{Collect, repo, run_bin, start_time};
 
 const TOKEN: &str = "delta-token";
-
-fn run(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// One job over one target: the delta side or the every-line side.
 struct Side {
@@ -175,7 +161,7 @@ async fn story(delete_users: bool) {
         std::fs::write(&path, changed).unwrap();
         path
     };
-    run(&[
+    run_bin(&[
         "directory",
         "generate",
         "--users",
@@ -202,7 +188,7 @@ async fn story(delete_users: bool) {
         let drop: &[usize] = if round >= 3 { &[0, 2] } else { &[] };
         if round > 0 {
             let next = dir.join(format!("tenant-{round}.jsonl"));
-            run(&[
+            run_bin(&[
                 "directory",
                 "mutate",
                 "--in",
@@ -292,7 +278,7 @@ async fn cycle_reports_the_lines_it_read() {
     let second = dir.join("tenant-1.jsonl");
     let generated = dir.join("generated.yaml");
     let mapping = repo("mappings/scim-default.yaml");
-    run(&[
+    run_bin(&[
         "directory",
         "generate",
         "--users",
@@ -308,7 +294,7 @@ async fn cycle_reports_the_lines_it_read() {
         "--mapping",
         mapping.to_str().unwrap(),
     ]);
-    run(&[
+    run_bin(&[
         "directory",
         "mutate",
         "--in",

@@ -17,6 +17,21 @@ use serde_json::Value;
 pub const TOKEN: &str = "test-token-5e1f0c2a";
 
 /// A repository file, e.g. `mappings/scim-default.yaml`.
+/// Runs the `entra-sim` binary with `args` (it must succeed) and returns its standard output.
+/// Not for commands that talk to an in-process target: this blocks the test's runtime.
+pub fn run_bin(args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
