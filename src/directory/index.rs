@@ -242,7 +242,8 @@ pub(super) struct Row<'a> {
 }
 
 /// The bytes of an index of `rows` (sorted here into file order) — what
-/// [`SourceIndex::encode`] writes, without building one.
+/// [`SourceIndex::decode`] reads; a checksum at the end, so a torn write is never read as an
+/// index.
 pub(super) fn encode_rows<'a>(
     mapping: &str,
     rows: &mut [Row<'a>],
@@ -309,36 +310,7 @@ pub(super) fn encode_rows<'a>(
 }
 
 impl SourceIndex {
-    /// The index as bytes (a checksum at the end, so a torn write is never read as an index).
-    pub fn encode(&self) -> Vec<u8> {
-        let mut rows: Vec<Row<'_>> = self
-            .users
-            .iter()
-            .enumerate()
-            .map(|(number, u)| Row {
-                number,
-                line: u.line,
-                object_id: &u.object_id,
-                upn: &u.upn,
-                manager: u
-                    .manager
-                    .and_then(|m| self.users.get(m as usize))
-                    .map(|m| m.object_id.as_str()),
-                assignment: u.assignment,
-                reread: u.reread,
-                target: u.target.as_deref(),
-                keys: u.keys,
-            })
-            .collect();
-        encode_rows(
-            &self.mapping,
-            &mut rows,
-            self.groups.iter().map(String::as_str),
-            &self.orphans,
-        )
-    }
-
-    /// Reads [`SourceIndex::encode`]'s bytes; `None` for anything else (another version, a torn
+    /// Reads the bytes a cycle wrote (`Directory::source_index`); `None` for anything else (another version, a torn
     /// or corrupted file).
     pub fn decode(bytes: &[u8]) -> Option<SourceIndex> {
         let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(16)?)?;
@@ -448,6 +420,35 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
+    /// An index's bytes, as a cycle writes them.
+    fn encode(index: &SourceIndex) -> Vec<u8> {
+        let mut rows: Vec<Row<'_>> = index
+            .users
+            .iter()
+            .enumerate()
+            .map(|(number, u)| Row {
+                number,
+                line: u.line,
+                object_id: &u.object_id,
+                upn: &u.upn,
+                manager: u
+                    .manager
+                    .and_then(|m| index.users.get(m as usize))
+                    .map(|m| m.object_id.as_str()),
+                assignment: u.assignment,
+                reread: u.reread,
+                target: u.target.as_deref(),
+                keys: u.keys,
+            })
+            .collect();
+        encode_rows(
+            &index.mapping,
+            &mut rows,
+            index.groups.iter().map(String::as_str),
+            &index.orphans,
+        )
+    }
+
     fn sample() -> SourceIndex {
         SourceIndex {
             mapping: "m1".into(),
@@ -484,7 +485,7 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_torn_or_corrupted_bytes() {
         let index = sample();
-        let bytes = index.encode();
+        let bytes = encode(&index);
         assert_eq!(SourceIndex::decode(&bytes), Some(index));
         for cut in [0, 1, MAGIC.len(), bytes.len() / 2, bytes.len() - 1] {
             assert_eq!(SourceIndex::decode(&bytes[..cut]), None, "cut at {cut}");

@@ -301,7 +301,7 @@ impl Directory {
         Some(ghosts.user(i).target.as_deref())
     }
 
-    /// The index of this source for the next cycle, as [`SourceIndex::encode`] bytes: `None`
+    /// The index of this source for the next cycle, as the bytes [`SourceIndex::decode`] reads: `None`
     /// unless every user came from a line of a JSON-lines file. `assignment` gives a read user's
     /// [`index::assignment_digest`] and `target` its connection's target id (unread users keep
     /// theirs); `orphans` are the connected objects not in the source.

@@ -391,7 +391,7 @@ impl Store {
         }
     }
 
-    /// Keeps the source index of a cycle that ended clean ([`SourceIndex::encode`] bytes),
+    /// Keeps the source index of a cycle that ended clean (`Directory::source_index` bytes),
     /// written whole or not at all; call it once the cycle's state is durable.
     pub fn set_source_index(&self, encoded: &[u8]) -> Result<(), StoreError> {
         let path = self.path.join(SOURCE_INDEX);
