@@ -310,8 +310,8 @@ pub(super) fn encode_rows<'a>(
 }
 
 impl SourceIndex {
-    /// Reads the bytes a cycle wrote (`Directory::source_index`); `None` for anything else (another version, a torn
-    /// or corrupted file).
+    /// Reads the bytes a cycle wrote (`Directory::source_index`); `None` for anything else
+    /// (another version, a torn or corrupted file).
     pub fn decode(bytes: &[u8]) -> Option<SourceIndex> {
         let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(16)?)?;
         if hash::of(body).to_le_bytes() != sum {
