@@ -4,7 +4,7 @@
 //! and advances each object's watermark only when all of its entries succeeded (a failed object
 //! is retried next cycle).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
@@ -17,6 +17,7 @@ use crate::directory::index::assignment_digest;
 use crate::directory::{MemberKind, MemberRef};
 use crate::error::AppError;
 use crate::expr::{EvalContext, NoTarget};
+use crate::hash::Keyed;
 use crate::http::ScimClient;
 use crate::plan::desired::{self, CompiledMapping, Details, Sources};
 use crate::plan::{
@@ -149,15 +150,16 @@ pub fn entry_context(
     }
 }
 
-/// Applies an entry's connection changes to an in-memory anchor map (after the store has them).
-pub fn apply_changes(anchors: &mut BTreeMap<ObjectKey, Anchor>, outcome: &EntryOutcome) {
-    for change in &outcome.changes {
+/// Applies an entry's connection changes to an in-memory anchor map (after the store has them);
+/// they are taken out of the outcome (a large group's anchor is not copied).
+pub fn apply_changes(anchors: &mut BTreeMap<ObjectKey, Anchor>, outcome: &mut EntryOutcome) {
+    for change in outcome.changes.drain(..) {
         match change {
             StateChange::PutAnchor(k, a) => {
-                anchors.insert(k.clone(), a.clone());
+                anchors.insert(k, a);
             }
             StateChange::RemoveAnchor(k) => {
-                anchors.remove(k);
+                anchors.remove(&k);
             }
             StateChange::Known(..) => {}
         }
@@ -244,7 +246,7 @@ impl Cycle<'_, '_> {
             self.escrow(key, &mut outcome)?;
             runner::persist(self.env.store, &outcome)?;
         }
-        apply_changes(&mut self.anchors, &outcome);
+        apply_changes(&mut self.anchors, &mut outcome);
         if let Some(log) = &outcome.log {
             self.counts.add(log);
             if log.provisioning_status_info.status == crate::provlog::Status::Success {
@@ -397,19 +399,16 @@ impl Cycle<'_, '_> {
         }
     }
 
-    /// The target id of an object's connection: the cycle's, or for a user whose line was not
-    /// read (not processed since the last clean cycle), the one the source index kept.
-    fn target_of(&self, key: &ObjectKey) -> Option<&str> {
-        match self.anchors.get(key) {
-            Some(anchor) => Some(&anchor.target_id),
-            None if key.kind == ObjectKind::User => self
-                .env
-                .job
-                .directory
-                .ghost_target(&key.object_id)
-                .flatten(),
-            None => None,
+    /// The target id of an object's connection, with its hash: for a user whose line was not
+    /// read (not processed since the last clean cycle, so without an anchor read this cycle),
+    /// the one the source index kept; otherwise the cycle's.
+    fn target_of(&self, key: &ObjectKey) -> Option<Keyed<'_>> {
+        if key.kind == ObjectKind::User
+            && let Some(ghost) = self.env.job.directory.ghost_target(&key.object_id)
+        {
+            return ghost;
         }
+        self.anchors.get(key).map(|a| Keyed::new(&a.target_id))
     }
 
     /// The manager or member export of a reconciled object, when its references changed.
@@ -430,7 +429,10 @@ impl Cycle<'_, '_> {
                     return Prepared::Nothing;
                 };
                 let manager_key = ObjectKey::user(manager);
-                let Some(manager_id) = self.target_of(&manager_key) else {
+                let Some(Keyed {
+                    text: manager_id, ..
+                }) = self.target_of(&manager_key)
+                else {
                     return Prepared::Nothing;
                 };
                 if anchor.manager.as_deref() == Some(manager_id) {
@@ -454,17 +456,9 @@ impl Cycle<'_, '_> {
                 Prepared::Flow(key.clone(), Box::new(flow))
             }
             ObjectKind::Group => {
-                // Source order, each member once.
-                let mut seen = HashSet::new();
-                let desired: Vec<String> = obj
-                    .members
-                    .iter()
-                    .filter_map(|m| self.target_of(m))
-                    .filter(|id| seen.insert(*id))
-                    .map(str::to_owned)
-                    .collect();
-                let flow =
-                    MembersFlow::new(self.context(), key.clone(), &obj.name, anchor, &desired);
+                let ctx = self.context();
+                let desired = obj.members.iter().filter_map(|m| self.target_of(m));
+                let flow = MembersFlow::new(ctx, key.clone(), &obj.name, anchor, desired);
                 if flow.is_noop() {
                     return Prepared::Nothing;
                 }
@@ -603,6 +597,7 @@ pub async fn run_cycle(
     // their log steps and mapped state as their flows start, so an incremental cycle over a large
     // tenant costs what its changes cost and an initial one holds them only while in flight.
     let objects = desired::source_objects(env.compiled, &sources);
+    crate::stage!("source objects glanced at");
     let directory = &env.job.directory;
     // A directory read by line-level deltas holds only what changed since the last clean cycle:
     // the other objects' watermarks still match, so only the read objects' state is read, and
@@ -626,6 +621,7 @@ pub async fn run_cycle(
         let watermarks: BTreeMap<ObjectKey, String> = store.watermarks()?.into_iter().collect();
         (anchors, watermarks)
     };
+    crate::stage!("anchors and watermarks read");
     let escrows = store.escrows()?;
     let rules = CycleRules {
         skip_out_of_scope_deletions: env.job.settings.skip_out_of_scope_deletions,
@@ -706,9 +702,11 @@ pub async fn run_cycle(
     cycle
         .phase("users", plan.users.iter().map(Item::Work), &by_key)
         .await?;
+    crate::stage!("phase users done");
     cycle
         .phase("groups", plan.groups.iter().map(Item::Work), &by_key)
         .await?;
+    crate::stage!("phase groups done");
     cycle
         .phase(
             "references",
@@ -716,6 +714,7 @@ pub async fn run_cycle(
             &by_key,
         )
         .await?;
+    crate::stage!("phase references done");
     cycle
         .phase(
             "deprovisioning",
@@ -727,6 +726,7 @@ pub async fn run_cycle(
         .phase("staged", staged.iter().map(Item::Staged), &by_key)
         .await?;
 
+    crate::stage!("phases deprovisioning and staged done");
     let now = env.clock.now();
     if env.dry_run {
         return Ok(CycleReport {
@@ -850,7 +850,9 @@ pub async fn run_cycle(
         if let Some(index) =
             directory.source_index(&env.compiled.fingerprint, digest, target, &orphans)
         {
+            crate::stage!("source index encoded");
             store.set_source_index(&index)?;
+            crate::stage!("source index written");
         }
     }
     Ok(report)

@@ -67,6 +67,62 @@ pub fn of(bytes: &[u8]) -> u128 {
     lanes.finish()
 }
 
+/// Keys that are hashes already: used as they are.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 ^= fold(n);
+    }
+}
+
+fn fold(n: u128) -> u64 {
+    // The two halves of a hash, folded: truncation is the point.
+    #[allow(clippy::cast_possible_truncation)]
+    let folded = (n as u64) ^ ((n >> 64) as u64);
+    folded
+}
+
+/// Strings known by their [`of`] hashes: sets of a group's member ids compare 128-bit keys, not
+/// strings (two ids sharing a hash count as one, as lines and objectIds do in line-level deltas).
+pub type KeySet = std::collections::HashSet<u128, std::hash::BuildHasherDefault<Prehashed>>;
+
+/// A string with its [`of`] hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyed<'a> {
+    /// `of(text)`.
+    pub key: u128,
+    /// The string.
+    pub text: &'a str,
+}
+
+impl<'a> Keyed<'a> {
+    /// `text` with its hash computed.
+    pub fn new(text: &'a str) -> Self {
+        Keyed {
+            key: of(text.as_bytes()),
+            text,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

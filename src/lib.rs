@@ -1,6 +1,15 @@
 //! entra-sim: the Microsoft Entra ID provisioning service, on the wire, for testing SCIM 2.0 servers
 //! without a tenant. See ARCHITECTURE.md for the map of modules.
 
+/// Marks the end of a stage of a cycle. `ENTRA_SIM_LOG=stages=debug` prints each with its time
+/// on stderr: how the stage timings in BENCHMARKS.md are taken.
+#[macro_export]
+macro_rules! stage {
+    ($name:literal) => {
+        tracing::debug!(target: "stages", $name)
+    };
+}
+
 pub mod cli;
 pub mod clock;
 pub mod commands;

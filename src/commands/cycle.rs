@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use crate::cli::CycleArgs;
 use crate::clock::SystemClock;
 use crate::config;
+use crate::directory::LineIndex;
 use crate::engine::{self, CycleEnv, CycleReport, EntrySink};
 use crate::error::AppError;
 use crate::output;
@@ -93,6 +94,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 Some(dir) => Some((Store::open(&dir)?, dir)),
                 None => None,
             };
+            crate::stage!("state opened");
             // With --record-requests the engine runs (and writes the recording, empty or not).
             if let Some((store, _)) = &opened
                 && args.record_requests.is_none()
@@ -107,16 +109,18 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     return finish(&report, &printer);
                 }
             }
+            crate::stage!("unchanged-source check done");
             // After a clean cycle only the directory lines that changed since are parsed. The
             // source index loads while the job's files are read; one that cannot be read is the
             // same as none (every line is read).
             let loaded = std::thread::scope(|scope| {
-                let reading = opened
-                    .as_ref()
-                    .map(|(store, _)| scope.spawn(|| store.source_index().ok().flatten()));
+                let reading = opened.as_ref().map(|(store, _)| {
+                    scope.spawn(|| store.source_index().ok().flatten().map(LineIndex::from))
+                });
                 super::load_with(path, || reading.and_then(|r| r.join().ok().flatten()))
             })?;
 
+            crate::stage!("job loaded");
             let directory = &loaded.job.directory;
             if directory.is_partial() {
                 printer.lines_read = Some((directory.users().len(), directory.ghost_count()));

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
 use crate::config::{self, Job, Secret};
-use crate::directory::SourceIndex;
+use crate::directory::LineIndex;
 use crate::error::AppError;
 use crate::http::ScimClient;
 use crate::plan::desired::CompiledMapping;
@@ -78,7 +78,7 @@ pub fn load(path: &Path) -> Result<Loaded, AppError> {
 /// the job's files are read).
 pub fn load_with(
     path: &Path,
-    index: impl FnOnce() -> Option<SourceIndex>,
+    index: impl FnOnce() -> Option<LineIndex>,
 ) -> Result<Loaded, AppError> {
     let check = config::check_job_with(path, index).map_err(|e| AppError::Input(e.to_string()))?;
     for warning in &check.warnings {

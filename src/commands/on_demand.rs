@@ -14,6 +14,7 @@ use crate::directory::{MemberKind, User};
 use crate::engine::{apply_changes, entry_context, guid};
 use crate::error::AppError;
 use crate::expr::{EvalContext, NoTarget};
+use crate::hash::Keyed;
 use crate::http::ScimClient;
 use crate::plan::desired::{self, Sources};
 use crate::plan::{
@@ -59,10 +60,14 @@ impl Session<'_> {
         self.record(object, outcome)
     }
 
-    fn record(&mut self, object: &SourceObject, outcome: EntryOutcome) -> Result<bool, AppError> {
+    fn record(
+        &mut self,
+        object: &SourceObject,
+        mut outcome: EntryOutcome,
+    ) -> Result<bool, AppError> {
         runner::persist(self.store, &outcome)?;
         self.store.commit()?;
-        apply_changes(&mut self.anchors, &outcome);
+        apply_changes(&mut self.anchors, &mut outcome);
         if !outcome.failed {
             self.store.set_watermark(&object.key, &object.fingerprint)?;
             self.store.commit()?;
@@ -301,7 +306,13 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
             wanted.sort();
             wanted.dedup();
             let ctx = session.context();
-            let mut flow = MembersFlow::new(ctx, object.key.clone(), &object.name, anchor, &wanted);
+            let mut flow = MembersFlow::new(
+                ctx,
+                object.key.clone(),
+                &object.name,
+                anchor,
+                wanted.iter().map(|id| Keyed::new(id)),
+            );
             if !flow.is_noop() {
                 ok &= session.run(&object, &mut flow).await?;
             }

@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::{ConfigError, Digest, Job, JobCheck, Secret, Settings, Target, TokenSource};
 use crate::directory::index::assignment_digest;
-use crate::directory::{Directory, DirectoryFormat, SourceIndex};
+use crate::directory::{Directory, DirectoryFormat, LineIndex};
 use crate::expr::AppRole;
 use crate::mapping::{Mapping, MappingSource};
 use crate::plan::desired::{self, CompiledMapping};
@@ -136,7 +136,7 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
 /// only once the files are read (it may be loading meanwhile).
 pub fn check_job_with(
     path: &Path,
-    index: impl FnOnce() -> Option<SourceIndex>,
+    index: impl FnOnce() -> Option<LineIndex>,
 ) -> Result<JobCheck, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
@@ -185,6 +185,7 @@ pub fn check_job_with(
 
     let directory_path = normalize(&base.join(&raw.directory));
     let directory_text = read_input(&directory_path, "directory", &mut pending, &mut digest);
+    crate::stage!("directory read");
     let mapping_path = normalize(&base.join(&raw.mapping));
     let mapping = load_input(
         &mapping_path,
@@ -205,7 +206,9 @@ pub fn check_job_with(
                 if raw.settings.line_deltas != Some(false)
                     && DirectoryFormat::for_path(&directory_file) == DirectoryFormat::JsonLines =>
             {
-                check_directory_delta(&directory_file, text, index(), compiled)
+                let index = index();
+                crate::stage!("source index ready");
+                check_directory_delta(&directory_file, text, index, compiled)
             }
             _ => Directory::check(&directory_file, text),
         },
@@ -226,6 +229,7 @@ pub fn check_job_with(
         .as_ref()
         .map(|dir| AssignmentIndex::new(&assignments, dir))
         .unwrap_or_default();
+    crate::stage!("directory parsed, assignments indexed");
     // Unread users whose assignment changed are read after all: their fingerprint changed.
     if let (Some(dir), Some(text)) = (directory.value.as_mut(), &directory_text)
         && dir.is_partial()
@@ -237,6 +241,7 @@ pub fn check_job_with(
             directory.problems.0.extend(problems.0);
         }
     }
+    crate::stage!("unread users with a changed assignment read");
     drop(directory_text);
     if let (ScopeMode::All, Some((mapping, _))) = (raw.scope, &mapping.value) {
         check_sync_all(mapping, &mut pending);
@@ -311,7 +316,7 @@ fn check_mapping(file: &str, text: &str) -> Checked<(Mapping, Option<CompiledMap
 fn check_directory_delta(
     file: &str,
     text: &str,
-    index: Option<SourceIndex>,
+    index: Option<LineIndex>,
     compiled: &CompiledMapping,
 ) -> Checked<Directory> {
     let Some(index) = index else {

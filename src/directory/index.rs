@@ -50,14 +50,15 @@ pub struct IndexedUser {
     /// not processed, so its connection is still this one: the cycle takes it from here when a
     /// group's members or a manager reference name the user, instead of reading the store.
     pub target: Option<String>,
-    /// The 64-bit lookup keys of the objectId and of the lower-cased UPN, kept so that loading
-    /// the index hashes nothing.
-    pub keys: (u64, u64),
+    /// The lookup keys of the objectId (its 128-bit hash: a ghost is found by it, as a line is
+    /// known by its hash) and of the lower-cased UPN (64 bits, checked against the UPN), kept so
+    /// that loading the index hashes nothing.
+    pub keys: (u128, u64),
 }
 
 /// The lookup keys of a user: of its objectId and of its lower-cased UPN.
-pub(super) fn keys_of(object_id: &str, upn: &str) -> (u64, u64) {
-    (key_of(object_id), key_of(&upn.to_lowercase()))
+pub(super) fn keys_of(object_id: &str, upn: &str) -> (u128, u64) {
+    (hash::of(object_id.as_bytes()), key_of(&upn.to_lowercase()))
 }
 
 /// A digest of an assignment: assigned, and the roles in order
@@ -110,40 +111,32 @@ pub(super) struct UserLine {
     pub reread: bool,
 }
 
-/// Keys that are hashes already: used as they are.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Prehashed(u64);
+type Table<K> = HashMap<K, u32, BuildHasherDefault<hash::Prehashed>>;
 
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// A [`SourceIndex`] with its lookups built (on whichever thread decoded it): what
+/// [`super::Directory::parse_delta`] reads.
+#[derive(Debug, Clone)]
+pub struct LineIndex(pub(super) Box<Ghosts>);
 
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 ^= u64::from_le_bytes(word);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.0 ^= short(n) ^ short(n >> 64);
+impl From<SourceIndex> for LineIndex {
+    fn from(index: SourceIndex) -> Self {
+        LineIndex(Box::new(Ghosts::new(index)))
     }
 }
 
-type Table<K> = HashMap<K, u32, BuildHasherDefault<Prehashed>>;
+impl LineIndex {
+    /// The compiled mapping's fingerprint the index was made under.
+    pub fn mapping(&self) -> &str {
+        &self.0.index.mapping
+    }
+}
 
 /// The users of a [`SourceIndex`] whose lines are unchanged: found by objectId, UPN or line hash.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Ghosts {
     pub index: SourceIndex,
-    /// Key of objectId → position.
-    ids: Table<u64>,
+    /// Hash of objectId → position.
+    ids: Table<u128>,
     /// Key of lower-cased UPN → position.
     upns: Table<u64>,
     /// Line hash → position.
@@ -151,7 +144,12 @@ pub(super) struct Ghosts {
     /// Two entries shared a key: the index cannot answer by key, so every line is read.
     pub doubtful: bool,
     /// Where each indexed user's unchanged line is now; `None`: changed, gone or read.
-    pub at: Vec<Option<LineAt>>,
+    at: Vec<Option<LineAt>>,
+    /// `at[i].is_some()`, packed: the lookups check it for a million references a cycle.
+    placed: Vec<bool>,
+    /// The hash of each indexed user's target id (0 without one): a group's member sets compare
+    /// these (see [`hash::Keyed`]).
+    target_keys: Vec<u128>,
 }
 
 impl Ghosts {
@@ -163,6 +161,12 @@ impl Ghosts {
             lines: Table::with_capacity_and_hasher(n, BuildHasherDefault::default()),
             doubtful: false,
             at: vec![None; n],
+            placed: vec![false; n],
+            target_keys: index
+                .users
+                .iter()
+                .map(|u| u.target.as_deref().map_or(0, |t| hash::of(t.as_bytes())))
+                .collect(),
             index: SourceIndex::default(),
         };
         for (user, i) in index.users.iter().zip(0u32..) {
@@ -179,12 +183,29 @@ impl Ghosts {
     /// The indexed user whose line has this hash, if not yet placed.
     pub fn unplaced_line(&self, hash: u128) -> Option<u32> {
         let i = *self.lines.get(&hash)?;
-        self.at.get(i as usize)?.is_none().then_some(i)
+        (!self.is_placed(i)).then_some(i)
+    }
+
+    /// Where the indexed user at a position is now: `Some` makes it a ghost (its line is
+    /// unchanged and unread), `None` not (changed, gone or read).
+    pub fn place(&mut self, i: u32, at: Option<LineAt>) {
+        if let (Some(slot), Some(placed)) =
+            (self.at.get_mut(i as usize), self.placed.get_mut(i as usize))
+        {
+            *slot = at;
+            *placed = at.is_some();
+        }
+    }
+
+    /// Whether the indexed user at a position is a ghost.
+    pub fn is_placed(&self, i: u32) -> bool {
+        self.placed.get(i as usize).copied().unwrap_or(false)
     }
 
     /// The ghost (a user whose line is unchanged and unread) with this objectId.
     pub fn find_id(&self, object_id: &str) -> Option<u32> {
-        self.lookup(&self.ids, object_id, |u| u.object_id == object_id)
+        let i = *self.ids.get(&hash::of(object_id.as_bytes()))?;
+        self.is_placed(i).then_some(i)
     }
 
     /// The ghost with this userPrincipalName (case-insensitive).
@@ -200,8 +221,14 @@ impl Ghosts {
         is: impl Fn(&IndexedUser) -> bool,
     ) -> Option<u32> {
         let i = *table.get(&key_of(key))?;
-        let placed = self.at.get(i as usize)?.is_some();
-        (placed && is(self.user(i))).then_some(i)
+        (self.is_placed(i) && is(self.user(i))).then_some(i)
+    }
+
+    /// The target id of the indexed user at a position, with its hash.
+    pub fn target(&self, i: u32) -> Option<hash::Keyed<'_>> {
+        let text = self.user(i).target.as_deref()?;
+        let key = *self.target_keys.get(i as usize)?;
+        Some(hash::Keyed { key, text })
     }
 
     /// The objectId of the indexed user at a position.
@@ -222,7 +249,7 @@ impl Ghosts {
     }
 }
 
-const MAGIC: &[u8] = b"entra-sim source index 3\n";
+const MAGIC: &[u8] = b"entra-sim source index 4\n";
 
 /// One user of an index being written, borrowed from wherever it is (a read user, a ghost).
 #[derive(Debug, Clone, Copy)]
@@ -233,42 +260,70 @@ pub(super) struct Row<'a> {
     pub line: u128,
     pub object_id: &'a str,
     pub upn: &'a str,
-    /// The manager's objectId.
-    pub manager: Option<&'a str>,
+    pub manager: Option<Manager<'a>>,
     pub assignment: u64,
     pub reread: bool,
     pub target: Option<&'a str>,
-    pub keys: (u64, u64),
+    pub keys: (u128, u64),
+    /// For an unread user, its position in the last index.
+    pub ghost: Option<u32>,
+}
+
+/// A user's manager, as a [`Row`] knows it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Manager<'a> {
+    /// By objectId (a read user's).
+    Id(&'a str),
+    /// By position in the last index (an unread user's).
+    Indexed(u32),
 }
 
 /// The bytes of an index of `rows` (sorted here into file order) — what
 /// [`SourceIndex::decode`] reads; a checksum at the end, so a torn write is never read as an
-/// index.
+/// index. `last` is the index the unread users' rows come from.
 pub(super) fn encode_rows<'a>(
     mapping: &str,
     rows: &mut [Row<'a>],
     groups: impl ExactSizeIterator<Item = &'a str>,
     orphans: &[MemberRef],
+    last: Option<&Ghosts>,
 ) -> Vec<u8> {
-    rows.sort_unstable_by_key(|r| r.number);
-    // objectId → position, keyed by the kept key (checked against the row on lookup).
-    let mut position: Table<u64> =
-        Table::with_capacity_and_hasher(rows.len(), BuildHasherDefault::default());
+    // Read users and unread ones each come in file order: a stable sort merges the two runs.
+    rows.sort_by_key(|r| r.number);
+    // Managers by position: an unread user's through where its row moved, a read user's by the
+    // objectId of a read row (keyed by the kept key, checked against the row) or of an unread one.
+    let mut moved = vec![u32::MAX; last.map_or(0, |g| g.index.users.len())];
+    let mut position: Table<u128> = Table::default();
     let mut doubtful = false;
     for (row, i) in rows.iter().zip(0u32..) {
-        doubtful |= position.insert(row.keys.0, i).is_some();
+        match row.ghost.and_then(|g| moved.get_mut(g as usize)) {
+            Some(slot) => *slot = i,
+            None => doubtful |= position.insert(row.keys.0, i).is_some(),
+        }
     }
     let position_of = |id: &str| {
-        if doubtful {
-            return rows
-                .iter()
-                .position(|r| r.object_id == id)
-                .and_then(|p| u32::try_from(p).ok());
-        }
-        position
-            .get(&key_of(id))
+        let read = if doubtful {
+            rows.iter()
+                .position(|r| r.ghost.is_none() && r.object_id == id)
+                .and_then(|p| u32::try_from(p).ok())
+        } else {
+            position
+                .get(&hash::of(id.as_bytes()))
+                .copied()
+                .filter(|&p| rows.get(p as usize).is_some_and(|r| r.object_id == id))
+        };
+        read.or_else(|| {
+            let old = last?.find_id(id)?;
+            moved.get(old as usize).copied().filter(|&p| p != u32::MAX)
+        })
+    };
+    let manager_of = |manager: Manager<'_>| match manager {
+        Manager::Id(id) => position_of(id),
+        Manager::Indexed(old) => moved
+            .get(old as usize)
             .copied()
-            .filter(|&p| rows.get(p as usize).is_some_and(|r| r.object_id == id))
+            .filter(|&p| p != u32::MAX)
+            .or_else(|| position_of(last?.id(old))),
     };
     let mut out = Vec::with_capacity(64 + rows.len() * 140);
     out.extend_from_slice(MAGIC);
@@ -278,7 +333,7 @@ pub(super) fn encode_rows<'a>(
         out.extend_from_slice(&row.line.to_le_bytes());
         put_str(&mut out, row.object_id);
         put_str(&mut out, row.upn);
-        let manager = row.manager.and_then(position_of);
+        let manager = row.manager.and_then(manager_of);
         out.extend_from_slice(&manager.unwrap_or(u32::MAX).to_le_bytes());
         out.extend_from_slice(&row.assignment.to_le_bytes());
         out.extend_from_slice(&row.keys.0.to_le_bytes());
@@ -331,7 +386,7 @@ impl SourceIndex {
             };
             let assignment = u64::from_le_bytes(r.array()?);
             let keys = (
-                u64::from_le_bytes(r.array()?),
+                u128::from_le_bytes(r.array()?),
                 u64::from_le_bytes(r.array()?),
             );
             let reread = r.array::<1>()?[0] != 0;
@@ -434,11 +489,12 @@ mod tests {
                 manager: u
                     .manager
                     .and_then(|m| index.users.get(m as usize))
-                    .map(|m| m.object_id.as_str()),
+                    .map(|m| Manager::Id(&m.object_id)),
                 assignment: u.assignment,
                 reread: u.reread,
                 target: u.target.as_deref(),
                 keys: u.keys,
+                ghost: None,
             })
             .collect();
         encode_rows(
@@ -446,6 +502,7 @@ mod tests {
             &mut rows,
             index.groups.iter().map(String::as_str),
             &index.orphans,
+            None,
         )
     }
 
@@ -509,7 +566,7 @@ mod tests {
             offset: 0,
         };
         assert_eq!(ghosts.unplaced_line(7), Some(0));
-        ghosts.at[0] = Some(at);
+        ghosts.place(0, Some(at));
         assert_eq!(ghosts.unplaced_line(7), None, "each line places one user");
         assert_eq!(ghosts.find_id("u1"), Some(0));
         assert_eq!(ghosts.find_upn("ann@contoso.COM"), Some(0));

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::index::{Ghosts, LineAt, SourceIndex, UserLine, line_hash};
+use super::index::{Ghosts, LineAt, UserLine, line_hash};
 use super::raw::RawEntry;
 use super::{Directory, User, load, par};
 use crate::yaml::{Location, Pending, Problem, Problems};
@@ -53,20 +53,22 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Directory, Problems> {
 pub(super) fn parse_delta(
     file: &str,
     text: &str,
-    index: SourceIndex,
+    mut ghosts: Box<Ghosts>,
 ) -> Result<Directory, Problems> {
-    let mut ghosts = Ghosts::new(index);
     if ghosts.doubtful {
         return parse(file, text);
     }
     let mut read = Vec::new();
     for (at, line) in lines_of(text) {
         match ghosts.unplaced_line(at.hash) {
-            Some(i) if !ghosts.user(i).reread => ghosts.at[i as usize] = Some(at),
+            Some(i) if !ghosts.user(i).reread => ghosts.place(i, Some(at)),
             _ => read.push((at, line)),
         }
     }
-    match parse_lines(file, text, read, Some(Box::new(ghosts))) {
+    crate::stage!("lines hashed");
+    let parsed = parse_lines(file, text, read, Some(ghosts));
+    crate::stage!("new and changed lines parsed");
+    match parsed {
         Ok(dir) if answers_for_the_rest(&dir) => Ok(dir),
         // Whatever the index cannot vouch for, and every problem, is decided by the whole file.
         _ => parse(file, text),
@@ -88,10 +90,10 @@ fn answers_for_the_rest(dir: &Directory) -> bool {
             .iter()
             .any(|g| ghosts.find_id(&g.object_id).is_some());
     let managers_present = ghosts.present().all(|(i, _)| {
-        ghosts.user(i).manager.is_none_or(|m| {
-            ghosts.at.get(m as usize).is_some_and(Option::is_some)
-                || dir.users_by_id.contains_key(ghosts.id(m))
-        })
+        ghosts
+            .user(i)
+            .manager
+            .is_none_or(|m| ghosts.is_placed(m) || dir.users_by_id.contains_key(ghosts.id(m)))
     });
     !clash && managers_present
 }
@@ -151,7 +153,7 @@ pub(super) fn read_ghosts(
     }
     if let Some(ghosts) = dir.ghosts.as_deref_mut() {
         for (i, _) in &picked {
-            ghosts.at[*i as usize] = None;
+            ghosts.place(*i, None);
         }
     }
     for (user, at) in read {
@@ -181,8 +183,13 @@ fn parse_lines(
     lines: Vec<(LineAt, &str)>,
     ghosts: Option<Box<Ghosts>>,
 ) -> Result<Directory, Problems> {
-    // Lines are independent: parse them on every core.
-    let parsed = par::map(lines, |(at, line)| (at, serde_json::from_str::<Line>(line)));
+    // Lines are independent: parse them on every core, shared by bytes (group lines are long).
+    let parsed = par::map_weighted(
+        lines,
+        |(_, line)| line.len(),
+        1 << 20,
+        |(at, line)| (at, serde_json::from_str::<Line>(line)),
+    );
     let mut users = Vec::new();
     let mut groups = Vec::new();
     let mut user_lines = Vec::new();
@@ -278,7 +285,7 @@ fn locate(text: &str, lines: &HashMap<&str, Vec<LineAt>>, pending: &Pending) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::MemberRef;
+    use crate::directory::{MemberRef, SourceIndex};
 
     fn problems(text: &str) -> Vec<String> {
         match Directory::parse("t.jsonl", text) {

@@ -230,23 +230,27 @@ fn resolve_members(
     refs: &[(usize, Vec<String>)],
     pending: &mut Vec<Pending>,
 ) -> Vec<Vec<MemberRef>> {
-    dir.groups
-        .iter()
-        .zip(refs)
-        .map(|(group, (i, references))| {
+    // Groups resolve independently: on every core, shared by member count.
+    let groups: Vec<_> = dir.groups.iter().zip(refs).collect();
+    let resolved = par::map_weighted(
+        groups,
+        |(_, (_, references))| references.len(),
+        1 << 16,
+        |(group, (i, references))| {
+            let mut problems = Vec::new();
             let mut members = Vec::with_capacity(references.len());
             for (j, reference) in references.iter().enumerate() {
                 let field = || format!("groups[{i}].members[{j}]");
                 match dir.resolve(reference) {
                     Ok(member) if member.object_id == group.object_id => {
-                        pending.push(Pending::value(
+                        problems.push(Pending::value(
                             field(),
                             "a group cannot be a member of itself",
                         ));
                     }
                     Ok(member) => members.push((j, member)),
                     Err(err) => {
-                        pending.push(Pending::value(
+                        problems.push(Pending::value(
                             field(),
                             format!("dangling member reference: {err}"),
                         ));
@@ -261,16 +265,24 @@ fn resolve_members(
                 .map(|(j, _)| *j)
                 .collect();
             for j in &twice {
-                pending.push(Pending::value(
+                problems.push(Pending::value(
                     format!("groups[{i}].members[{j}]"),
                     format!("member \"{}\" is listed twice", references[*j]),
                 ));
             }
-            members
+            let members: Vec<MemberRef> = members
                 .into_iter()
                 .filter(|(j, _)| twice.binary_search(j).is_err())
                 .map(|(_, m)| m)
-                .collect()
+                .collect();
+            (members, problems)
+        },
+    );
+    resolved
+        .into_iter()
+        .map(|(members, problems)| {
+            pending.extend(problems);
+            members
         })
         .collect()
 }

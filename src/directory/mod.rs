@@ -17,7 +17,7 @@ mod par;
 mod raw;
 mod write;
 
-pub use index::SourceIndex;
+pub use index::{LineIndex, SourceIndex};
 pub use write::{DirectoryFormat, DirectoryWriter};
 
 use index::{Ghosts, UserLine};
@@ -200,13 +200,14 @@ impl Directory {
     pub fn parse_delta(
         file: &str,
         text: &str,
-        index: SourceIndex,
+        index: impl Into<LineIndex>,
         mapping: &str,
     ) -> Result<Directory, Problems> {
-        if index.mapping != mapping {
+        let index = index.into();
+        if index.mapping() != mapping {
             return jsonl::parse(file, text);
         }
-        jsonl::parse_delta(file, text, index)
+        jsonl::parse_delta(file, text, index.0)
     }
 
     /// Some users were not read (they are unchanged since the last clean cycle).
@@ -263,8 +264,8 @@ impl Directory {
         let users = index
             .users
             .iter()
-            .zip(&ghosts.at)
-            .filter(|(u, at)| at.is_none() && !self.users_by_id.contains_key(&u.object_id))
+            .zip(0u32..)
+            .filter(|(u, i)| !ghosts.is_placed(*i) && !self.users_by_id.contains_key(&u.object_id))
             .map(|(u, _)| MemberRef {
                 object_id: u.object_id.clone(),
                 kind: MemberKind::User,
@@ -293,12 +294,12 @@ impl Directory {
         jsonl::read_ghosts(self, file, text, wanted)
     }
 
-    /// The target id of an unread user's connection, as the index has it (`Some(None)`: it
-    /// has none); `None` when the user was read or is not in the source.
-    pub fn ghost_target(&self, object_id: &str) -> Option<Option<&str>> {
+    /// The target id of an unread user's connection, as the index has it, with its hash
+    /// (`Some(None)`: it has none); `None` when the user was read or is not in the source.
+    pub fn ghost_target(&self, object_id: &str) -> Option<Option<crate::hash::Keyed<'_>>> {
         let ghosts = self.ghosts.as_deref()?;
         let i = ghosts.find_id(object_id)?;
-        Some(ghosts.user(i).target.as_deref())
+        Some(ghosts.target(i))
     }
 
     /// The index of this source for the next cycle, as the bytes [`SourceIndex::decode`] reads: `None`
@@ -324,11 +325,12 @@ impl Directory {
                 line: l.at.hash,
                 object_id: &u.object_id,
                 upn: &u.upn,
-                manager: u.manager.as_deref(),
+                manager: u.manager.as_deref().map(index::Manager::Id),
                 assignment: assignment(&u.object_id),
                 reread: l.reread,
                 target: target(&u.object_id),
                 keys: index::keys_of(&u.object_id, &u.upn),
+                ghost: None,
             })
             .collect();
         if let Some(ghosts) = self.ghosts.as_deref() {
@@ -340,11 +342,12 @@ impl Directory {
                     line: at.hash,
                     object_id: &user.object_id,
                     upn: &user.upn,
-                    manager: user.manager.map(|m| ghosts.id(m)),
+                    manager: user.manager.map(index::Manager::Indexed),
                     assignment: user.assignment,
                     reread: user.reread,
                     target: user.target.as_deref(),
                     keys: user.keys,
+                    ghost: Some(i),
                 }
             }));
         }
@@ -353,6 +356,7 @@ impl Directory {
             &mut rows,
             self.groups.iter().map(|g| g.object_id.as_str()),
             orphans,
+            self.ghosts.as_deref(),
         ))
     }
 }

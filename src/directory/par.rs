@@ -4,24 +4,39 @@
 /// Maps `items` with `f` on up to `available_parallelism` threads; the output keeps the input's
 /// order. Small inputs stay on the calling thread.
 pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    const MIN_PER_THREAD: usize = 4096;
+    map_weighted(items, |_| 1, 4096, f)
+}
+
+/// [`map`] for items of unequal cost: contiguous chunks of about equal total `weight`, a thread
+/// only for at least `min_per_thread` of it (a thousand group lines can outweigh a million user
+/// lines).
+pub fn map_weighted<T: Send, R: Send>(
+    items: Vec<T>,
+    weight: impl Fn(&T) -> usize,
+    min_per_thread: usize,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let total: usize = items.iter().map(&weight).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
-        .min(items.len() / MIN_PER_THREAD)
+        .min(total / min_per_thread.max(1))
         .max(1);
     if threads == 1 {
         return items.into_iter().map(f).collect();
     }
-    let per = items.len().div_ceil(threads);
+    let per = total.div_ceil(threads);
     let mut chunks: Vec<Vec<T>> = Vec::with_capacity(threads);
-    let mut items = items.into_iter();
-    loop {
-        let chunk: Vec<T> = items.by_ref().take(per).collect();
-        if chunk.is_empty() {
-            break;
+    let mut chunk = Vec::new();
+    let mut filled = 0;
+    for item in items {
+        filled += weight(&item);
+        chunk.push(item);
+        if filled >= per && chunks.len() + 1 < threads {
+            chunks.push(std::mem::take(&mut chunk));
+            filled = 0;
         }
-        chunks.push(chunk);
     }
+    chunks.push(chunk);
     let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
@@ -48,5 +63,26 @@ mod tests {
             let out = super::map(items, |x| x * 2);
             assert_eq!(out, (0..n).map(|x| x * 2).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn weighted_chunks_keep_order_and_split_by_weight() {
+        // One heavy item among light ones: weight, not count, decides the threads.
+        let items: Vec<usize> = (0..100).collect();
+        let weight = |x: &usize| if *x == 0 { 1_000_000 } else { 1 };
+        let out = super::map_weighted(items, weight, 1000, |x| (x, std::thread::current().id()));
+        assert_eq!(
+            out.iter().map(|(x, _)| *x).collect::<Vec<_>>(),
+            (0..100).collect::<Vec<_>>()
+        );
+        let threads: std::collections::HashSet<_> = out.iter().map(|(_, t)| *t).collect();
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        assert_eq!(
+            threads.len(),
+            cores.min(2),
+            "the heavy item alone in its chunk"
+        );
+        let light = super::map_weighted(vec![1, 2, 3], |_| 1, 1000, |x| x + 1);
+        assert_eq!(light, [2, 3, 4]);
     }
 }

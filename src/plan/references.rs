@@ -3,11 +3,12 @@
 //! group membership as member PATCHes whose values are the members' target ids. Entra never reads
 //! members back, so what was last exported is kept in the anchor.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 use super::flows::{Draft, EntryContext, done, failed};
 use super::wire::{self, Answer, Failure};
 use super::{Anchor, Flow, Next, ObjectKey, Reply, Request, StateChange};
+use crate::hash::{KeySet, Keyed};
 use crate::provlog::{ModifiedProperty, ProvisioningAction, Status, StepType};
 use crate::scim::OpKind;
 
@@ -120,35 +121,43 @@ impl Flow for ManagerFlow {
 pub struct MembersFlow {
     ctx: EntryContext,
     key: ObjectKey,
+    /// The connection as last exported (its members sorted).
     anchor: Anchor,
-    pending: Vec<(Request, Vec<String>, Vec<String>)>,
-    exported: Vec<String>,
+    pending: VecDeque<(Request, Vec<String>, Vec<String>)>,
+    /// What the server accepted so far.
+    added: Vec<String>,
+    removed: HashSet<String>,
     in_flight: Option<(Vec<String>, Vec<String>)>,
     draft: Option<Draft>,
 }
 
 impl MembersFlow {
-    /// A flow moving `key`'s exported members (in `anchor`) to `desired` (target ids).
-    pub fn new(
+    /// A flow moving `key`'s exported members (in `anchor`) to `desired` (target ids, in source
+    /// order; one listed twice counts once).
+    ///
+    /// The log's `members` property holds what the export changes — `oldValue` the members
+    /// removed, `newValue` the members added — not the whole lists: Entra logs exported values
+    /// (§10), and a group's whole membership can be hundreds of thousands of ids.
+    pub fn new<'d>(
         ctx: EntryContext,
         key: ObjectKey,
         name: &str,
         anchor: Anchor,
-        desired: &[String],
+        desired: impl IntoIterator<Item = Keyed<'d>>,
     ) -> Self {
-        // Sets, not scans: a group can have hundreds of thousands of members.
-        let exported: HashSet<&String> = anchor.members.iter().collect();
-        let wanted: HashSet<&String> = desired.iter().collect();
+        // Sets of hashes, not scans of strings: a group can have hundreds of thousands of members.
+        let exported: Vec<Keyed<'_>> = anchor.members.iter().map(|id| Keyed::new(id)).collect();
+        let known: KeySet = exported.iter().map(|k| k.key).collect();
+        let mut wanted = KeySet::with_capacity_and_hasher(known.len(), Default::default());
         let add: Vec<String> = desired
-            .iter()
-            .filter(|id| !exported.contains(id))
-            .cloned()
+            .into_iter()
+            .filter(|id| wanted.insert(id.key) && !known.contains(&id.key))
+            .map(|id| id.text.to_owned())
             .collect();
-        let remove: Vec<String> = anchor
-            .members
+        let remove: Vec<String> = exported
             .iter()
-            .filter(|id| !wanted.contains(id))
-            .cloned()
+            .filter(|id| !wanted.contains(&id.key))
+            .map(|id| id.text.to_owned())
             .collect();
         let pending = wire::member_requests(
             &anchor.target_id,
@@ -156,7 +165,8 @@ impl MembersFlow {
             &remove,
             ctx.mode,
             ctx.member_batch_size,
-        );
+        )
+        .into();
         let mut draft = Draft::new(&key, name, &anchor.target_id, Vec::new());
         draft.step(
             "EntryReferenceResolution",
@@ -168,19 +178,20 @@ impl MembersFlow {
                 remove.len()
             ),
         );
+        let listed = |ids: &[String]| (!ids.is_empty()).then(|| ids.join(","));
         draft.props = vec![ModifiedProperty {
             display_name: "members".into(),
-            old_value: Some(anchor.members.join(",")),
-            new_value: Some(desired.join(",")),
+            old_value: listed(&remove),
+            new_value: listed(&add),
         }];
         draft.action = ProvisioningAction::Update;
-        let exported = anchor.members.clone();
         Self {
             ctx,
             key,
             anchor,
             pending,
-            exported,
+            added: Vec::new(),
+            removed: HashSet::new(),
             in_flight: None,
             draft: Some(draft),
         }
@@ -191,13 +202,22 @@ impl MembersFlow {
         self.pending.is_empty()
     }
 
+    /// The connection with what the server accepted so far, its members sorted.
     fn anchor_now(&self) -> Anchor {
-        let mut members = self.exported.clone();
-        members.sort();
+        let mut members: Vec<String> = self
+            .anchor
+            .members
+            .iter()
+            .filter(|id| !self.removed.contains(*id))
+            .chain(&self.added)
+            .cloned()
+            .collect();
+        members.sort_unstable();
         members.dedup();
         Anchor {
+            target_id: self.anchor.target_id.clone(),
+            manager: self.anchor.manager.clone(),
             members,
-            ..self.anchor.clone()
         }
     }
 }
@@ -208,8 +228,8 @@ impl Flow for MembersFlow {
         if let (Some((added, removed)), Some(reply)) = (self.in_flight.take(), reply) {
             match wire::interpret(OpKind::Update, reply) {
                 Answer::Resource(..) | Answer::Empty => {
-                    self.exported.retain(|id| !removed.contains(id));
-                    self.exported.extend(added);
+                    self.removed.extend(removed);
+                    self.added.extend(added);
                 }
                 Answer::Failed(failure) => {
                     let mut draft = self
@@ -245,9 +265,7 @@ impl Flow for MembersFlow {
                 }
             }
         }
-        if let Some((request, added, removed)) =
-            (!self.pending.is_empty()).then(|| self.pending.remove(0))
-        {
+        if let Some((request, added, removed)) = self.pending.pop_front() {
             self.in_flight = Some((added, removed));
             return Next::Send(request);
         }
@@ -269,5 +287,99 @@ impl Flow for MembersFlow {
             draft.finish(&ctx, Status::Success, None),
             vec![StateChange::PutAnchor(self.key.clone(), self.anchor_now())],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::{CreateSettings, ScimMode};
+
+    fn ctx(batch: usize) -> EntryContext {
+        EntryContext {
+            job_id: "job".into(),
+            cycle_id: "cycle".into(),
+            change_id: "change".into(),
+            now: chrono::DateTime::UNIX_EPOCH,
+            mode: ScimMode::Default,
+            target_name: "Target".into(),
+            delete_not_found_is_success: true,
+            member_batch_size: batch,
+            create_settings: CreateSettings::default(),
+        }
+    }
+
+    fn ok() -> Reply {
+        Reply::Http {
+            status: 204,
+            retry_after: None,
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn members_move_to_the_desired_set_and_the_log_holds_what_changed() {
+        let anchor = Anchor {
+            target_id: "g1".into(),
+            manager: None,
+            members: vec!["a".into(), "b".into(), "c".into()],
+        };
+        // Source order, one member listed twice.
+        let desired = ["d", "c", "d", "a", "e"].map(Keyed::new);
+        let mut flow = MembersFlow::new(ctx(1), ObjectKey::group("G"), "Staff", anchor, desired);
+        let mut bodies = Vec::new();
+        let mut reply = None;
+        let outcome = loop {
+            match flow.step(reply.take()) {
+                Next::Send(request) => {
+                    assert_eq!(request.path, "/Groups/g1");
+                    bodies.push(request.body.expect("a PATCH body").to_string());
+                    reply = Some(ok());
+                }
+                Next::Done(outcome) => break outcome,
+            }
+        };
+        // One member a PATCH (batch size 1): adds in source order, then the removal.
+        assert_eq!(bodies.len(), 3, "{bodies:?}");
+        assert!(bodies[0].contains(r#""value":"d""#) && bodies[0].contains("Add"));
+        assert!(bodies[1].contains(r#""value":"e""#) && bodies[1].contains("Add"));
+        assert!(bodies[2].contains(r#""value":"b""#) && bodies[2].contains("Remove"));
+        let log = outcome.log.expect("a log record");
+        let members = &log.modified_properties[0];
+        assert_eq!(members.display_name, "members");
+        assert_eq!(members.old_value.as_deref(), Some("b"), "removed");
+        assert_eq!(members.new_value.as_deref(), Some("d,e"), "added");
+        match &outcome.changes[..] {
+            [StateChange::PutAnchor(_, anchor)] => {
+                assert_eq!(anchor.members, ["a", "c", "d", "e"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_batch_keeps_what_was_exported_before_it() {
+        let anchor = Anchor {
+            target_id: "g1".into(),
+            manager: None,
+            members: vec!["a".into()],
+        };
+        let desired = ["b", "c"].map(Keyed::new);
+        let mut flow = MembersFlow::new(ctx(1), ObjectKey::group("G"), "Staff", anchor, desired);
+        assert!(matches!(flow.step(None), Next::Send(_)));
+        assert!(matches!(flow.step(Some(ok())), Next::Send(_)));
+        let failure = Reply::Http {
+            status: 500,
+            retry_after: None,
+            body: Vec::new(),
+        };
+        let Next::Done(outcome) = flow.step(Some(failure)) else {
+            panic!("a failed PATCH ends the entry");
+        };
+        assert!(outcome.failed);
+        match &outcome.changes[..] {
+            [StateChange::PutAnchor(_, anchor)] => assert_eq!(anchor.members, ["a", "b"]),
+            other => panic!("{other:?}"),
+        }
     }
 }

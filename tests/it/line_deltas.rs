@@ -85,7 +85,8 @@ impl Side {
             self.deltas || index.is_none(),
             "no index without line_deltas"
         );
-        let loaded = load_with(&self.job, || index).unwrap_or_else(|e| panic!("{e}"));
+        let loaded =
+            load_with(&self.job, || index.map(Into::into)).unwrap_or_else(|e| panic!("{e}"));
         let token = loaded.token().unwrap();
         let client = loaded.client(&loaded.base_url, &token).unwrap();
         let env = CycleEnv {
