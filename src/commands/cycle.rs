@@ -88,18 +88,38 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
     };
     let report = match &args.job {
         Some(path) => {
-            // An unchanged source is recognised from its bytes, before the tenant is loaded (and
-            // hashed only when the last cycle ended clean, so there is something to compare).
-            let opened = match config::state_dir_of(path).filter(|dir| dir.is_dir()) {
-                Some(dir) => Some((Store::open(&dir)?, dir)),
-                None => None,
+            // An unchanged source is recognised from its bytes, before the tenant is loaded.
+            // The state opens on a second thread, and the source index of the last clean cycle
+            // is read there (after one, only the directory lines that changed since are parsed;
+            // an index that cannot be read is the same as none: every line is read), while the
+            // job's files are read and fingerprinted — once: the load reuses the directory's bytes.
+            let state_dir = config::state_dir_of(path).filter(|dir| dir.is_dir());
+            let (opened, sources) = std::thread::scope(|scope| {
+                let opening = state_dir.map(|dir| {
+                    scope.spawn(move || {
+                        let store = Store::open(&dir)?;
+                        let index = store.source_index().ok().flatten().map(LineIndex::from);
+                        Ok::<_, AppError>((store, dir, index))
+                    })
+                });
+                let sources = config::job_sources(path);
+                let opened = match opening.map(|thread| thread.join()) {
+                    Some(Ok(opened)) => Some(opened?),
+                    Some(Err(panic)) => std::panic::resume_unwind(panic),
+                    None => None,
+                };
+                Ok::<_, AppError>((opened, sources))
+            })?;
+            crate::stage!("state opened, source index and job's files read");
+            let (opened, index) = match opened {
+                Some((store, dir, index)) => (Some((store, dir)), index),
+                None => (None, None),
             };
-            crate::stage!("state opened");
             // With --record-requests the engine runs (and writes the recording, empty or not).
             if let Some((store, _)) = &opened
                 && args.record_requests.is_none()
                 && store.source_digest()?.is_some()
-                && let Some(sources) = config::job_sources(path)
+                && let Some(sources) = &sources
             {
                 let mut rng = rand::rngs::StdRng::from_os_rng();
                 if let Some(report) =
@@ -109,16 +129,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     return finish(&report, &printer);
                 }
             }
-            crate::stage!("unchanged-source check done");
-            // After a clean cycle only the directory lines that changed since are parsed. The
-            // source index loads while the job's files are read; one that cannot be read is the
-            // same as none (every line is read).
-            let loaded = std::thread::scope(|scope| {
-                let reading = opened.as_ref().map(|(store, _)| {
-                    scope.spawn(|| store.source_index().ok().flatten().map(LineIndex::from))
-                });
-                super::load_with(path, || reading.and_then(|r| r.join().ok().flatten()))
-            })?;
+            let loaded = super::load_with(path, || index, sources.map(|s| s.directory))?;
 
             crate::stage!("job loaded");
             let directory = &loaded.job.directory;

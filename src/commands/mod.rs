@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
-use crate::config::{self, Job, Secret};
+use crate::config::{self, Job, Preread, Secret};
 use crate::directory::LineIndex;
 use crate::error::AppError;
 use crate::http::ScimClient;
@@ -71,16 +71,18 @@ pub struct Loaded {
 /// Loads and validates a job file, its directory and mapping, and compiles the mapping; every
 /// problem of every file is reported at once.
 pub fn load(path: &Path) -> Result<Loaded, AppError> {
-    load_with(path, || None)
+    load_with(path, || None, None)
 }
 
 /// [`load`], reading a JSON-lines directory by line-level deltas against `index` (asked for once
-/// the job's files are read).
+/// the job's files are read), and the directory from `directory` when it was read already.
 pub fn load_with(
     path: &Path,
     index: impl FnOnce() -> Option<LineIndex>,
+    directory: Option<Preread>,
 ) -> Result<Loaded, AppError> {
-    let check = config::check_job_with(path, index).map_err(|e| AppError::Input(e.to_string()))?;
+    let check = config::check_job_with(path, index, directory)
+        .map_err(|e| AppError::Input(e.to_string()))?;
     for warning in &check.warnings {
         eprintln!("warning: {warning}");
     }

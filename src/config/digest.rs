@@ -1,13 +1,15 @@
 //! The fingerprint of what a cycle reads: the job file, its directory and mapping files, and the
 //! build. Equal fingerprints mean the source is the same, byte for byte — what lets an
 //! incremental cycle over an unchanged tenant skip reading it (Entra's delta query returning
-//! nothing). Fast enough for a 700 MB directory: two 64-bit lanes, eight bytes a step.
+//! nothing). Fast enough for a 700 MB directory: two 64-bit lanes, eight bytes a step. Each part
+//! is hashed on its own and the fingerprint is taken over those hashes, so a part hashed once
+//! (the directory read for the unchanged-source check) is not hashed again when it is loaded.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::hash::Lanes;
+use crate::hash::{self, Lanes};
 
 /// A running fingerprint over the parts of a job's source, in order.
 #[derive(Debug, Clone)]
@@ -28,12 +30,18 @@ impl Default for Digest {
 impl Digest {
     /// Adds one part (its length too, so parts cannot shift into each other).
     pub fn part(&mut self, bytes: &[u8]) {
-        self.lanes.part(bytes);
+        self.part_hashed(hash::of(bytes));
+    }
+
+    /// Adds one part by its [`hash::of`].
+    pub fn part_hashed(&mut self, part: u128) {
+        self.lanes.part(&part.to_le_bytes());
     }
 
     /// Adds one part read from `reader` — the same as [`Digest::part`] of its bytes, without
-    /// holding them all (a million-user directory is ~700 MB).
+    /// holding them all (a mapping can be read this way; see [`job_sources`]).
     pub fn part_from(&mut self, reader: &mut impl std::io::Read) -> std::io::Result<()> {
+        let mut lanes = Lanes::default();
         let mut buf = vec![0u8; 1 << 20];
         let mut filled = 0;
         let mut total: u64 = 0;
@@ -46,7 +54,7 @@ impl Digest {
                 for chunk in buf[..whole].chunks_exact(8) {
                     let mut word = [0u8; 8];
                     word.copy_from_slice(chunk);
-                    self.lanes.word(u64::from_le_bytes(word));
+                    lanes.word(u64::from_le_bytes(word));
                 }
                 buf.copy_within(whole..filled, 0);
                 filled -= whole;
@@ -55,7 +63,8 @@ impl Digest {
                 break;
             }
         }
-        self.lanes.tail(&buf[..filled], total);
+        lanes.tail(&buf[..filled], total);
+        self.part_hashed(lanes.finish());
         Ok(())
     }
 
@@ -72,6 +81,29 @@ pub struct JobSources {
     pub digest: String,
     /// The job's state directory.
     pub state_dir: PathBuf,
+    /// The directory's bytes as fingerprinted: a load after the check reads these instead of
+    /// the file again (see [`super::check_job_with`]).
+    pub directory: Preread,
+}
+
+/// A file read once, with the hash it adds to a [`Digest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preread {
+    /// Where it was read (normalised as the job loader does).
+    pub path: PathBuf,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// `hash::of(bytes)`.
+    pub hash: u128,
+}
+
+impl Preread {
+    /// Reads a file whole.
+    pub fn read(path: PathBuf) -> std::io::Result<Preread> {
+        let bytes = std::fs::read(&path)?;
+        let hash = hash::of(&bytes);
+        Ok(Preread { path, bytes, hash })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,13 +140,15 @@ pub fn job_sources(path: &Path) -> Option<JobSources> {
     let base = path.parent().unwrap_or(Path::new(""));
     let mut digest = Digest::default();
     digest.part(&text);
-    for name in [&inputs.directory, &inputs.mapping] {
-        let mut file = std::fs::File::open(super::load::normalize(&base.join(name))).ok()?;
-        digest.part_from(&mut file).ok()?;
-    }
+    let directory = Preread::read(super::load::normalize(&base.join(&inputs.directory))).ok()?;
+    digest.part_hashed(directory.hash);
+    let mut mapping =
+        std::fs::File::open(super::load::normalize(&base.join(&inputs.mapping))).ok()?;
+    digest.part_from(&mut mapping).ok()?;
     Some(JobSources {
         digest: digest.finish(),
         state_dir,
+        directory,
     })
 }
 

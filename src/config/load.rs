@@ -6,7 +6,7 @@ use chrono::Duration;
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::{ConfigError, Digest, Job, JobCheck, Secret, Settings, Target, TokenSource};
+use super::{ConfigError, Digest, Job, JobCheck, Preread, Secret, Settings, Target, TokenSource};
 use crate::directory::index::assignment_digest;
 use crate::directory::{Directory, DirectoryFormat, LineIndex};
 use crate::expr::AppRole;
@@ -127,7 +127,7 @@ pub fn load_job(path: &Path) -> Result<Job, ConfigError> {
 /// mapping's (its target paths and expressions included). Fails only when the job file cannot be
 /// read.
 pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
-    check_job_with(path, || None)
+    check_job_with(path, || None, None)
 }
 
 /// [`check_job`], reading a JSON-lines directory with line-level deltas against the source index
@@ -137,6 +137,7 @@ pub fn check_job(path: &Path) -> Result<JobCheck, ConfigError> {
 pub fn check_job_with(
     path: &Path,
     index: impl FnOnce() -> Option<LineIndex>,
+    directory: Option<Preread>,
 ) -> Result<JobCheck, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
@@ -184,7 +185,25 @@ pub fn check_job_with(
     let mut pending = Vec::new();
 
     let directory_path = normalize(&base.join(&raw.directory));
-    let directory_text = read_input(&directory_path, "directory", &mut pending, &mut digest);
+    let directory_text = match directory.filter(|d| d.path == directory_path) {
+        Some(read) => {
+            digest.part_hashed(read.hash);
+            // As `read_to_string` would have it.
+            String::from_utf8(read.bytes)
+                .map_err(|_| {
+                    let err = std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "stream did not contain valid UTF-8",
+                    );
+                    pending.push(Pending::value(
+                        "directory",
+                        format!("cannot read {}: {err}", directory_path.display()),
+                    ));
+                })
+                .ok()
+        }
+        None => read_input(&directory_path, "directory", &mut pending, &mut digest),
+    };
     crate::stage!("directory read");
     let mapping_path = normalize(&base.join(&raw.mapping));
     let mapping = load_input(

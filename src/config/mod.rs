@@ -9,7 +9,7 @@ mod secret;
 
 use std::path::PathBuf;
 
-pub use digest::{Digest, JobSources, job_sources, state_dir_of};
+pub use digest::{Digest, JobSources, Preread, job_sources, state_dir_of};
 pub use load::{check_job, check_job_with, load_job};
 pub use secret::{Secret, TokenError, TokenSource};
 

@@ -246,3 +246,32 @@ fn bad_jobs_are_located() {
         assert_eq!(got, expected, "{name}");
     }
 }
+
+#[test]
+fn a_directory_read_for_the_fingerprint_loads_as_the_file_would() {
+    let dir = Scratch::new("preread");
+    dir.write("dir.yaml", DIRECTORY);
+    dir.write("map.yaml", MAPPING);
+    let job = dir.write(
+        "job.yaml",
+        &format!("{JOB_HEAD}target:\n  url: https://scim.example/v2/\n  token_env: T\n"),
+    );
+    let sources = super::job_sources(&job).expect("job sources");
+    let check = check_job_with(&job, || None, Some(sources.directory.clone())).expect("check");
+    let (loaded, _) = check.loaded.expect("loads");
+    assert_eq!(loaded.source_digest.as_ref(), Some(&sources.digest));
+    assert_eq!(load_ok(&job).source_digest, loaded.source_digest);
+
+    // Bytes that are not UTF-8: the same problem as reading the file.
+    let bad = dir.0.join("dir.yaml");
+    std::fs::write(&bad, b"users: [\xff]\n").expect("write");
+    let read = super::Preread::read(bad).expect("read");
+    let with = check_job_with(&job, || None, Some(read)).expect("check");
+    let without = check_job(&job).expect("check");
+    assert_eq!(with.problems.to_string(), without.problems.to_string());
+    assert!(
+        with.problems.to_string().contains("valid UTF-8"),
+        "{}",
+        with.problems
+    );
+}

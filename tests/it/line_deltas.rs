@@ -86,7 +86,7 @@ impl Side {
             "no index without line_deltas"
         );
         let loaded =
-            load_with(&self.job, || index.map(Into::into)).unwrap_or_else(|e| panic!("{e}"));
+            load_with(&self.job, || index.map(Into::into), None).unwrap_or_else(|e| panic!("{e}"));
         let token = loaded.token().unwrap();
         let client = loaded.client(&loaded.base_url, &token).unwrap();
         let env = CycleEnv {
