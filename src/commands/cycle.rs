@@ -93,13 +93,16 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
             // is read there (after one, only the directory lines that changed since are parsed;
             // an index that cannot be read is the same as none: every line is read), while the
             // job's files are read and fingerprinted — once: the load reuses the directory's bytes.
+            crate::stage!("cycle started");
             let state_dir = config::state_dir_of(path).filter(|dir| dir.is_dir());
-            let (opened, sources) = std::thread::scope(|scope| {
-                let opening = state_dir.map(|dir| {
+            let (opened, index, sources) = std::thread::scope(|scope| {
+                let opening = state_dir
+                    .clone()
+                    .map(|dir| scope.spawn(move || Store::open(&dir).map(|store| (store, dir))));
+                let reading = state_dir.as_deref().map(|dir| {
                     scope.spawn(move || {
-                        let store = Store::open(&dir)?;
-                        let index = store.source_index().ok().flatten().map(LineIndex::from);
-                        Ok::<_, AppError>((store, dir, index))
+                        let index = Store::source_index_in(dir).ok().flatten();
+                        index.map(LineIndex::from)
                     })
                 });
                 let sources = config::job_sources(path);
@@ -108,13 +111,10 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     Some(Err(panic)) => std::panic::resume_unwind(panic),
                     None => None,
                 };
-                Ok::<_, AppError>((opened, sources))
+                let index = reading.and_then(|thread| thread.join().ok().flatten());
+                Ok::<_, AppError>((opened, index, sources))
             })?;
             crate::stage!("state opened, source index and job's files read");
-            let (opened, index) = match opened {
-                Some((store, dir, index)) => (Some((store, dir)), index),
-                None => (None, None),
-            };
             // With --record-requests the engine runs (and writes the recording, empty or not).
             if let Some((store, _)) = &opened
                 && args.record_requests.is_none()
@@ -126,6 +126,8 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     engine::unchanged_cycle(store, &sources.digest, &SystemClock, &mut rng)?
                 {
                     printer.progress.finish();
+                    // As below: what was read is left to the OS rather than freed piece by piece.
+                    std::mem::forget((index, sources));
                     return finish(&report, &printer);
                 }
             }

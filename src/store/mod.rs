@@ -383,7 +383,13 @@ impl Store {
     /// has happened since that needs every line read; `None` too when the file is unreadable or
     /// torn (the next cycle then reads every line).
     pub fn source_index(&self) -> Result<Option<SourceIndex>, StoreError> {
-        let path = self.path.join(SOURCE_INDEX);
+        Self::source_index_in(&self.path)
+    }
+
+    /// [`Store::source_index`] of the state directory `dir`, read without opening the state
+    /// (a plain file beside it: it can load while the state opens).
+    pub fn source_index_in(dir: &Path) -> Result<Option<SourceIndex>, StoreError> {
+        let path = dir.join(SOURCE_INDEX);
         match std::fs::read(&path) {
             Ok(bytes) => Ok(SourceIndex::decode(&bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
