@@ -180,10 +180,9 @@ impl Ghosts {
         ghosts
     }
 
-    /// The indexed user whose line has this hash, if not yet placed.
-    pub fn unplaced_line(&self, hash: u128) -> Option<u32> {
-        let i = *self.lines.get(&hash)?;
-        (!self.is_placed(i)).then_some(i)
+    /// The indexed user whose line has this hash.
+    pub fn indexed_line(&self, hash: u128) -> Option<u32> {
+        self.lines.get(&hash).copied()
     }
 
     /// Where the indexed user at a position is now: `Some` makes it a ghost (its line is
@@ -195,6 +194,16 @@ impl Ghosts {
             *slot = at;
             *placed = at.is_some();
         }
+    }
+
+    /// How many users the index has.
+    pub fn len(&self) -> usize {
+        self.index.users.len()
+    }
+
+    /// Where the indexed user at a position is now, if a ghost.
+    pub fn line_at(&self, i: u32) -> Option<LineAt> {
+        self.at.get(i as usize).copied().flatten()
     }
 
     /// Whether the indexed user at a position is a ghost.
@@ -565,9 +574,11 @@ mod tests {
             number: 1,
             offset: 0,
         };
-        assert_eq!(ghosts.unplaced_line(7), Some(0));
+        assert_eq!(ghosts.indexed_line(7), Some(0));
+        assert!(!ghosts.is_placed(0));
         ghosts.place(0, Some(at));
-        assert_eq!(ghosts.unplaced_line(7), None, "each line places one user");
+        assert!(ghosts.is_placed(0), "each line places one user");
+        assert_eq!(ghosts.line_at(0), Some(at));
         assert_eq!(ghosts.find_id("u1"), Some(0));
         assert_eq!(ghosts.find_upn("ann@contoso.COM"), Some(0));
         assert_eq!(ghosts.find_id("ann@contoso.com"), None);

@@ -60,8 +60,11 @@ pub(super) fn parse_delta(
     }
     let mut read = Vec::new();
     for (at, line) in lines_of(text) {
-        match ghosts.unplaced_line(at.hash) {
-            Some(i) if !ghosts.user(i).reread => ghosts.place(i, Some(at)),
+        // A line listed twice places its user once.
+        match ghosts.indexed_line(at.hash) {
+            Some(i) if !ghosts.is_placed(i) && !ghosts.user(i).reread => {
+                ghosts.place(i, Some(at));
+            }
             _ => read.push((at, line)),
         }
     }
@@ -103,15 +106,31 @@ pub(super) fn read_ghosts(
     dir: &mut Directory,
     file: &str,
     text: &str,
-    wanted: impl Fn(&str, u64) -> bool,
+    wanted: impl Fn(&str, u64) -> bool + Sync,
 ) -> Result<(), Problems> {
     let Some(ghosts) = dir.ghosts.as_deref() else {
         return Ok(());
     };
-    let picked: Vec<(u32, LineAt)> = ghosts
-        .present()
-        .filter(|(i, _)| wanted(ghosts.id(*i), ghosts.user(*i).assignment))
+    // A million ghosts asked on every core, in slices of positions.
+    let n = u32::try_from(ghosts.len()).unwrap_or(u32::MAX);
+    let slices: Vec<std::ops::Range<u32>> = (0..n)
+        .step_by(1 << 16)
+        .map(|start| start..start.saturating_add(1 << 16).min(n))
         .collect();
+    let picked: Vec<(u32, LineAt)> = par::map_weighted(
+        slices,
+        |slice| slice.len(),
+        1 << 16,
+        |slice| {
+            slice
+                .filter_map(|i| ghosts.line_at(i).map(|at| (i, at)))
+                .filter(|(i, _)| wanted(ghosts.id(*i), ghosts.user(*i).assignment))
+                .collect::<Vec<_>>()
+        },
+    )
+    .into_iter()
+    .flatten()
+    .collect();
     if picked.is_empty() {
         return Ok(());
     }

@@ -289,7 +289,7 @@ impl Directory {
         &mut self,
         file: &str,
         text: &str,
-        wanted: impl Fn(&str, u64) -> bool,
+        wanted: impl Fn(&str, u64) -> bool + Sync,
     ) -> Result<(), Problems> {
         jsonl::read_ghosts(self, file, text, wanted)
     }
