@@ -3,9 +3,11 @@
 //! assigned, but roles still come only from assignments.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use crate::directory::{Directory, MemberKind, MemberRef};
 use crate::expr::AppRole;
+use crate::hash::{self, Prehashed};
 
 /// The job's scope setting (Graph secret `SyncAll`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
@@ -37,11 +39,18 @@ pub struct Assignment {
     pub roles: Vec<AppRole>,
 }
 
-/// Assignments precomputed per objectId so each lookup is O(1) however big the groups are.
+/// Assignments precomputed per objectId so each lookup is O(1) however big the groups are;
+/// objectIds are known by their 128-bit [`hash::of`] (a million users' ids are not copied).
 #[derive(Debug, Clone, Default)]
 pub struct AssignmentIndex {
-    users: HashMap<String, Assignment>,
-    groups: HashMap<String, Assignment>,
+    users: Grants,
+    groups: Grants,
+}
+
+type Grants = HashMap<u128, Assignment, BuildHasherDefault<Prehashed>>;
+
+fn key(object_id: &str) -> u128 {
+    hash::of(object_id.as_bytes())
 }
 
 impl AssignmentIndex {
@@ -85,7 +94,7 @@ impl AssignmentIndex {
 
     /// The user's assignment under `mode` as (assigned, roles), without copying it.
     pub fn user_parts(&self, object_id: &str, mode: ScopeMode) -> (bool, &[AppRole]) {
-        match self.users.get(object_id) {
+        match self.users.get(&key(object_id)) {
             Some(found) => (found.assigned || mode == ScopeMode::All, &found.roles),
             None => (mode == ScopeMode::All, &[]),
         }
@@ -97,13 +106,8 @@ impl AssignmentIndex {
     }
 }
 
-fn grant(map: &mut HashMap<String, Assignment>, object_id: &str, role: Option<&AppRole>) {
-    if !map.contains_key(object_id) {
-        map.insert(object_id.to_owned(), Assignment::default());
-    }
-    let Some(entry) = map.get_mut(object_id) else {
-        return;
-    };
+fn grant(map: &mut Grants, object_id: &str, role: Option<&AppRole>) {
+    let entry = map.entry(key(object_id)).or_default();
     entry.assigned = true;
     if let Some(role) = role
         && !entry.roles.contains(role)
@@ -112,8 +116,8 @@ fn grant(map: &mut HashMap<String, Assignment>, object_id: &str, role: Option<&A
     }
 }
 
-fn lookup(map: &HashMap<String, Assignment>, object_id: &str, mode: ScopeMode) -> Assignment {
-    let mut found = map.get(object_id).cloned().unwrap_or_default();
+fn lookup(map: &Grants, object_id: &str, mode: ScopeMode) -> Assignment {
+    let mut found = map.get(&key(object_id)).cloned().unwrap_or_default();
     if mode == ScopeMode::All {
         found.assigned = true;
     }

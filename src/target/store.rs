@@ -30,8 +30,9 @@ struct Entry {
     version: u64,
     resource: Map<String, Value>,
     terms: Vec<Term>,
-    /// The `value`s of a group's members, built on the first in-place member change and kept
-    /// with it (any other change drops it), so adding a batch costs the batch, not the group.
+    /// The `value`s of a group's members, built on the first in-place member change (or member
+    /// removal everywhere) and kept with it (any other change drops it), so adding a batch costs
+    /// the batch, not the group.
     member_values: Option<HashSet<String>>,
 }
 
@@ -296,17 +297,19 @@ impl Store {
             .collect()
     }
 
-    /// Drops `member_id` from every group's `members` (a deleted user leaves its groups).
+    /// Drops `member_id` from every group's `members` (a deleted user leaves its groups). Each
+    /// group's member set (built once, then kept in step by [`Store::patch_members`]) answers
+    /// without a scan of its list: a million memberships are not walked for every deleted user.
     pub fn remove_member_everywhere(&mut self, member_id: &str, now: &str) {
         let holding: Vec<String> = self
             .entries
-            .iter()
-            .filter(|(_, e)| {
-                eval::get_ci(&e.resource, "members")
-                    .and_then(Value::as_array)
-                    .is_some_and(|list| list.iter().any(|m| is_member(m, member_id)))
+            .iter_mut()
+            .filter_map(|(id, e)| {
+                e.member_values
+                    .get_or_insert_with(|| member_values(&e.resource))
+                    .contains(member_id)
+                    .then(|| id.clone())
             })
-            .map(|(id, _)| id.clone())
             .collect();
         let gone = [member_id.to_string()];
         for id in holding {
@@ -341,12 +344,7 @@ impl Store {
             entry.resource = resource;
             return Err(ScimError::new(500, None, "members is not a list"));
         };
-        let present = entry.member_values.get_or_insert_with(|| {
-            items
-                .iter()
-                .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
-                .collect()
-        });
+        let present = entry.member_values.get_or_insert_with(|| values_of(items));
         for op in ops {
             match op {
                 MemberOp::Add(new) => {
@@ -379,8 +377,19 @@ impl Store {
     }
 }
 
-fn is_member(member: &Value, id: &str) -> bool {
-    member.get("value").and_then(Value::as_str) == Some(id)
+/// The `value`s of a group's members.
+fn member_values(resource: &Map<String, Value>) -> HashSet<String> {
+    eval::get_ci(resource, "members")
+        .and_then(Value::as_array)
+        .map(|items| values_of(items))
+        .unwrap_or_default()
+}
+
+fn values_of(items: &[Value]) -> HashSet<String> {
+    items
+        .iter()
+        .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
+        .collect()
 }
 
 /// A new version of `entry`: `meta.version` and `meta.lastModified` in `content`.
@@ -490,5 +499,24 @@ mod tests {
         // Deleting a user takes it out of every group.
         fast.remove_member_everywhere("x", "t4");
         assert_eq!(fast.get("g").unwrap()["members"], json!([{"value": "y"}]));
+        // A group never changed in place is asked through a set built on the spot.
+        fast.create(
+            "h".into(),
+            obj(json!({"displayName": "h", "members": [{"value": "y"}, {"value": "z"}]})),
+            "t5",
+            "http://h/scim/v2",
+        )
+        .unwrap();
+        let g_version = fast.get("g").unwrap()["meta"]["version"].clone();
+        fast.remove_member_everywhere("z", "t6");
+        assert_eq!(fast.get("h").unwrap()["members"], json!([{"value": "y"}]));
+        assert_eq!(
+            fast.get("g").unwrap()["meta"]["version"],
+            g_version,
+            "g untouched"
+        );
+        fast.remove_member_everywhere("y", "t7");
+        assert_eq!(fast.get("h").unwrap()["members"], json!([]));
+        assert_eq!(fast.get("g").unwrap()["members"], json!([]));
     }
 }
