@@ -89,10 +89,11 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
     let report = match &args.job {
         Some(path) => {
             // An unchanged source is recognised from its bytes, before the tenant is loaded.
-            // The state opens on a second thread, and the source index of the last clean cycle
-            // is read there (after one, only the directory lines that changed since are parsed;
-            // an index that cannot be read is the same as none: every line is read), while the
-            // job's files are read and fingerprinted — once: the load reuses the directory's bytes.
+            // The state opens on a second thread and the source index of the last clean cycle is
+            // read on a third (after one, only the directory lines that changed since are parsed;
+            // an index that cannot be read, or that another cycle replaced before the state
+            // opened, is the same as none: every line is read), while the job's files are read
+            // and fingerprinted — once: the load reuses the directory's bytes.
             crate::stage!("cycle started");
             let state_dir = config::state_dir_of(path).filter(|dir| dir.is_dir());
             let (opened, index, sources) = std::thread::scope(|scope| {
@@ -102,7 +103,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 let reading = state_dir.as_deref().map(|dir| {
                     scope.spawn(move || {
                         let index = Store::source_index_in(dir).ok().flatten();
-                        index.map(LineIndex::from)
+                        index.map(|(index, which)| (LineIndex::from(index), which))
                     })
                 });
                 let sources = config::job_sources(path);
@@ -111,7 +112,14 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     Some(Err(panic)) => std::panic::resume_unwind(panic),
                     None => None,
                 };
-                let index = reading.and_then(|thread| thread.join().ok().flatten());
+                let index = reading
+                    .and_then(|thread| thread.join().ok().flatten())
+                    .filter(|(_, which)| {
+                        opened
+                            .as_ref()
+                            .is_some_and(|(store, _)| store.holds_source_index(*which))
+                    })
+                    .map(|(index, _)| index);
                 Ok::<_, AppError>((opened, index, sources))
             })?;
             crate::stage!("state opened, source index and job's files read");

@@ -68,6 +68,28 @@ const LOG_FILE: &str = "logs.jsonl";
 /// The file of [`Store::source_index`] in the state directory.
 const SOURCE_INDEX: &str = "source-index.bin";
 
+/// Which file a source index was read from (see [`Store::source_index_in`]): its device, inode,
+/// size and modification time (an inode number can be reused by the next file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexFile {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: (i64, i64),
+}
+
+impl IndexFile {
+    fn of(meta: &std::fs::Metadata) -> IndexFile {
+        use std::os::unix::fs::MetadataExt;
+        IndexFile {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+        }
+    }
+}
+
 /// The meta key of [`Store::source_digest`].
 const SOURCE_DIGEST: &str = "source_digest";
 
@@ -383,18 +405,37 @@ impl Store {
     /// has happened since that needs every line read; `None` too when the file is unreadable or
     /// torn (the next cycle then reads every line).
     pub fn source_index(&self) -> Result<Option<SourceIndex>, StoreError> {
-        Self::source_index_in(&self.path)
+        Ok(Self::source_index_in(&self.path)?.map(|(index, _)| index))
     }
 
     /// [`Store::source_index`] of the state directory `dir`, read without opening the state
-    /// (a plain file beside it: it can load while the state opens).
-    pub fn source_index_in(dir: &Path) -> Result<Option<SourceIndex>, StoreError> {
+    /// (a plain file beside it: it can load while the state opens), with which file it was.
+    /// Read that way it belongs to the state only if [`Store::holds_source_index`] says so
+    /// once the state is open: another cycle may have ended in between.
+    pub fn source_index_in(dir: &Path) -> Result<Option<(SourceIndex, IndexFile)>, StoreError> {
+        use std::io::Read;
         let path = dir.join(SOURCE_INDEX);
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(SourceIndex::decode(&bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(StoreError::Io { path, source }),
-        }
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        let meta = file.metadata().map_err(io)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let which = IndexFile::of(&meta);
+        Ok(SourceIndex::decode(&bytes).map(|index| (index, which)))
+    }
+
+    /// Whether the source index file is still the one read (each is written to a new file and
+    /// renamed into place, and removed as a cycle starts).
+    pub fn holds_source_index(&self, which: IndexFile) -> bool {
+        std::fs::metadata(self.path.join(SOURCE_INDEX))
+            .is_ok_and(|meta| IndexFile::of(&meta) == which)
     }
 
     /// Keeps the source index of a cycle that ended clean (`Directory::source_index` bytes),
@@ -533,6 +574,31 @@ mod tests {
             manager: None,
             members: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_source_index_read_beside_the_state_is_its_own_until_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        let store = Store::open(&path).unwrap();
+        assert!(Store::source_index_in(&path).unwrap().is_none());
+        let text = "{\"user\":{\"objectId\":\"u1\",\"userPrincipalName\":\"a@x.com\"}}\n";
+        let directory = crate::directory::Directory::parse("t.jsonl", text).unwrap();
+        let bytes = directory
+            .source_index("m", |_| 0, |_| None, &[])
+            .expect("every user from a line");
+        store.set_source_index(&bytes).unwrap();
+        let (index, which) = Store::source_index_in(&path).unwrap().expect("an index");
+        assert_eq!(index.users.len(), 1);
+        assert!(store.holds_source_index(which));
+        store.set_source_index(&bytes).unwrap();
+        assert!(
+            !store.holds_source_index(which),
+            "written again: another file"
+        );
+        let (_, again) = Store::source_index_in(&path).unwrap().expect("an index");
+        store.forget_source_digest().unwrap();
+        assert!(!store.holds_source_index(again), "removed");
     }
 
     #[test]
