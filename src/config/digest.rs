@@ -71,6 +71,7 @@ impl Preread {
     /// Reads a file whole; a large one in two halves on two threads (a 700 MB directory's copy
     /// and page faults use both cores), hashed the same way.
     pub fn read(path: PathBuf) -> std::io::Result<Preread> {
+        use std::io::Read;
         use std::os::unix::fs::FileExt;
         const HALVES_FROM: usize = 64 << 20;
         let file = std::fs::File::open(&path)?;
@@ -94,7 +95,8 @@ impl Preread {
             }
         };
         if bytes.is_empty() {
-            bytes = std::fs::read(&path)?;
+            // `read_at` leaves the cursor at the start.
+            (&file).read_to_end(&mut bytes)?;
         }
         let hash = hash::of_large(&bytes);
         Ok(Preread { path, bytes, hash })
