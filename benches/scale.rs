@@ -3,9 +3,10 @@
 //!
 //! 1. Initial cycle of a 100,000-user, 1,000-group tenant at concurrency 1 and 4/8/16/32:
 //!    objects/s, requests/s, peak RSS of the entra-sim process, the target's CPU share.
-//! 2. The same request sequence (recorded with `cycle --record-requests`) replayed by a bare
-//!    reqwest loop — same client settings, same concurrency, flows kept in order, phases kept
-//!    apart — against a fresh target: engine requests/s ÷ bare requests/s.
+//! 2. The same request sequence (recorded with `cycle --record-requests` by one more, untimed
+//!    cycle) replayed by a bare reqwest loop — same client settings, runtime (one thread) and
+//!    allocator, same concurrency, flows kept in order, phases kept apart — against a fresh
+//!    target: engine requests/s ÷ bare requests/s.
 //! 3. Incremental cycle over a 1,000,000-user tenant with 1,000 changes (`directory mutate`),
 //!    after an initial cycle at the best concurrency of step 1.
 //! 4. A no-change incremental cycle over the same tenant.
@@ -36,6 +37,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_entra-sim");
 const TOKEN: &str = "scale-bench-token";
 
 type Result<T> = std::result::Result<T, String>;
+
+/// The binary's allocator, so that the bare replay pays what the engine pays per allocation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -360,7 +365,8 @@ fn replay(
     concurrency: usize,
     target: &Target,
 ) -> Result<Replay> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // As the engine runs: one thread drives every flow and polls its connections.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
@@ -540,10 +546,31 @@ fn bench() -> Result<()> {
     for &c in &concurrencies {
         let mut engine = Vec::new();
         let mut bare = Vec::new();
+        // The sequence the bare loop replays comes from one more cycle, untimed: recording
+        // every request costs the engine a JSON line per request, which the timed runs skip.
+        let recording = t.dir.join(format!("requests-c{c}.jsonl"));
+        {
+            let state = t.dir.join(format!("state-c{c}-recording"));
+            let _ = std::fs::remove_dir_all(&state);
+            let target = Target::start()?;
+            let job = write_job(
+                &t,
+                &format!("job-c{c}"),
+                &t.directory,
+                &target.url,
+                c,
+                &state,
+            )?;
+            let r = cycle(&job, &target, Some(&recording), no_timeout)?;
+            let _ = std::fs::remove_dir_all(&state);
+            eprintln!(
+                "recording c={c}: {:.2} s (untimed), {} requests",
+                r.wall, r.requests
+            );
+        }
         for i in 0..runs {
             let state = t.dir.join(format!("state-c{c}-{i}"));
             let _ = std::fs::remove_dir_all(&state);
-            let recording = t.dir.join(format!("requests-c{c}.jsonl"));
             let r = {
                 let target = Target::start()?;
                 let job = write_job(
@@ -554,7 +581,7 @@ fn bench() -> Result<()> {
                     c,
                     &state,
                 )?;
-                cycle(&job, &target, Some(&recording), no_timeout)?
+                cycle(&job, &target, None, no_timeout)?
             };
             let _ = std::fs::remove_dir_all(&state);
             eprintln!(

@@ -1,7 +1,14 @@
 //! The `entra-sim` binary: parse the command line, run the command, map errors to exit codes.
 
 use clap::Parser;
-use entra_sim::{cli::Cli, commands};
+use entra_sim::cli::{Cli, Command, TargetCommand};
+use entra_sim::commands;
+
+/// mimalloc instead of the system allocator: a cycle allocates and frees small buffers for every
+/// request, reply and log record, and glibc's malloc took a fifth of the engine's CPU there
+/// (BENCHMARKS.md, fifth session).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -16,10 +23,14 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("ENTRA_SIM_LOG"))
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // The engine drives every flow from one task, so its HTTP connections are best polled on
+    // that same thread: a multi-threaded runtime only adds a cross-thread wake-up per reply. The
+    // built-in target serves many connections at once and keeps the multi-threaded runtime.
+    let mut builder = match &cli.command {
+        Command::Target(TargetCommand::Serve(_)) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
