@@ -79,6 +79,28 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
+/// This process's own clock ticks and those of its children that were waited for, from
+/// /proc/self/stat (utime + stime, cutime + cstime).
+fn own_and_children_ticks() -> (u64, u64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (0, 0);
+    };
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return (0, 0);
+    };
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    let at = |i: usize| f.get(i).copied().unwrap_or(0);
+    (at(11) + at(12), at(13) + at(14))
+}
+
+/// Microseconds of CPU per request, from clock ticks (100 per second).
+fn us_per_request(ticks: u64, requests: u64) -> f64 {
+    ticks as f64 * 10_000.0 / requests.max(1) as f64
+}
+
 fn rss_bytes(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -217,6 +239,8 @@ struct CycleRun {
     failed: u64,
     peak_rss: u64,
     target_cpu: f64,
+    /// The entra-sim process's CPU (user + system), µs per request sent.
+    cpu_per_request: f64,
 }
 
 fn cycle(
@@ -235,6 +259,7 @@ fn cycle(
         cmd.arg("--record-requests").arg(file);
     }
     let ticks = target.ticks();
+    let (_, waited) = own_and_children_ticks();
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("cycle: {e}"))?;
     let pid = child.id();
@@ -243,6 +268,7 @@ fn cycle(
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             let wall = start.elapsed().as_secs_f64();
             let target_cpu = (target.ticks() - ticks) as f64 / 100.0 / wall;
+            let used = own_and_children_ticks().1 - waited;
             let out = child.wait_with_output().map_err(|e| e.to_string())?;
             let text = String::from_utf8_lossy(&out.stdout);
             let v: Value = serde_json::from_str(&text).map_err(|e| {
@@ -262,6 +288,7 @@ fn cycle(
                 failed: n("failed"),
                 peak_rss: v["process"]["peakRssBytes"].as_u64().unwrap_or(peak),
                 target_cpu,
+                cpu_per_request: us_per_request(used, c["requests"].as_u64().unwrap_or(0)),
             });
         }
         peak = peak.max(rss_bytes(pid).unwrap_or(0));
@@ -354,6 +381,8 @@ struct Replay {
     requests: u64,
     errors: u64,
     target_cpu: f64,
+    /// This process's CPU while it replayed, µs per request.
+    cpu_per_request: f64,
 }
 
 /// Sends the recorded flows with `concurrency` flows in flight; a flow's requests in order, each
@@ -380,6 +409,7 @@ fn replay(
     let auth = format!("Bearer {TOKEN}");
     let base = url.trim_end_matches('/').to_string();
     let ticks = target.ticks();
+    let (own, _) = own_and_children_ticks();
     let start = Instant::now();
     let (requests, errors) = rt.block_on(async {
         let mut requests = 0u64;
@@ -457,6 +487,7 @@ fn replay(
         requests,
         errors,
         target_cpu: (target.ticks() - ticks) as f64 / 100.0 / wall,
+        cpu_per_request: us_per_request(own_and_children_ticks().0 - own, requests),
     })
 }
 
@@ -471,18 +502,20 @@ struct Row {
     requests_per_s: f64,
     peak_rss: Option<u64>,
     target_cpu: f64,
+    /// The client's CPU (entra-sim, or the bare loop), µs per request.
+    cpu_per_request: f64,
     note: String,
 }
 
 fn print_table(rows: &[Row]) {
     println!();
     println!(
-        "| Scenario | Runs | Wall s (median) | Objects/s | Requests | Requests/s | Peak RSS MiB | Target CPU (cores) | Note |"
+        "| Scenario | Runs | Wall s (median) | Objects/s | Requests | Requests/s | Peak RSS MiB | Target CPU (cores) | Client CPU µs/request | Note |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!(
-            "| {} | {} | {:.2} | {} | {} | {:.0} | {} | {:.2} | {} |",
+            "| {} | {} | {:.2} | {} | {} | {:.0} | {} | {:.2} | {:.0} | {} |",
             r.scenario,
             r.runs,
             r.wall,
@@ -492,6 +525,7 @@ fn print_table(rows: &[Row]) {
             r.peak_rss
                 .map_or("–".into(), |x| format!("{}", x / (1024 * 1024))),
             r.target_cpu,
+            r.cpu_per_request,
             r.note
         );
     }
@@ -509,6 +543,7 @@ fn row_of(scenario: String, runs: &[CycleRun], objects: Option<u64>, note: Strin
         requests_per_s: median(runs.iter().map(|r| r.requests as f64 / r.wall).collect()),
         peak_rss: Some(runs.iter().map(|r| r.peak_rss).max().unwrap_or(0)),
         target_cpu: median(runs.iter().map(|r| r.target_cpu).collect()),
+        cpu_per_request: median(runs.iter().map(|r| r.cpu_per_request).collect()),
         note,
     }
 }
@@ -585,20 +620,21 @@ fn bench() -> Result<()> {
             };
             let _ = std::fs::remove_dir_all(&state);
             eprintln!(
-                "initial c={c} run {i}: {:.2} s, {} created, {} requests, {} failed, {} MiB, target {:.2} cores",
+                "initial c={c} run {i}: {:.2} s, {} created, {} requests, {} failed, {} MiB, target {:.2} cores, entra-sim {:.0} µs CPU/request",
                 r.wall,
                 r.created,
                 r.requests,
                 r.failed,
                 r.peak_rss >> 20,
-                r.target_cpu
+                r.target_cpu,
+                r.cpu_per_request
             );
             let phases = load_recording(&recording)?;
             let target = Target::start()?;
             let b = replay(phases, &target.url, c, &target)?;
             eprintln!(
-                "  bare replay: {:.2} s, {} requests, {} errors, target {:.2} cores",
-                b.wall, b.requests, b.errors, b.target_cpu
+                "  bare replay: {:.2} s, {} requests, {} errors, target {:.2} cores, client {:.0} µs CPU/request",
+                b.wall, b.requests, b.errors, b.target_cpu, b.cpu_per_request
             );
             engine.push(r);
             bare.push(b);
@@ -627,6 +663,7 @@ fn bench() -> Result<()> {
             requests_per_s: bare_rps,
             peak_rss: None,
             target_cpu: median(bare.iter().map(|b| b.target_cpu).collect()),
+            cpu_per_request: median(bare.iter().map(|b| b.cpu_per_request).collect()),
             note: format!(
                 "engine/bare = {:.2}; {} non-2xx",
                 engine_rps / bare_rps,
