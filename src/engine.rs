@@ -847,11 +847,16 @@ pub async fn run_cycle(
                 .get(&ObjectKey::user(id))
                 .map(|a| a.target_id.as_str())
         };
-        if let Some(index) =
-            directory.source_index(&env.compiled.fingerprint, digest, target, &orphans)
-        {
-            crate::stage!("source index encoded");
-            store.set_source_index(&index)?;
+        if directory.has_lines() {
+            store.set_source_index(|out| {
+                directory.write_source_index(
+                    &env.compiled.fingerprint,
+                    digest,
+                    target,
+                    &orphans,
+                    out,
+                )
+            })?;
             crate::stage!("source index written");
         }
     }

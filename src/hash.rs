@@ -67,6 +67,46 @@ pub fn of(bytes: &[u8]) -> u128 {
     lanes.finish()
 }
 
+/// [`of`] of bytes that arrive in pieces of any size: the same hash as of their concatenation.
+#[derive(Debug, Clone, Default)]
+pub struct Running {
+    lanes: Lanes,
+    carry: Vec<u8>,
+    total: u64,
+}
+
+impl Running {
+    /// Adds the next bytes.
+    pub fn update(&mut self, mut bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        if !self.carry.is_empty() {
+            let take = (8 - self.carry.len()).min(bytes.len());
+            self.carry.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.carry.len() < 8 {
+                return;
+            }
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&self.carry);
+            self.lanes.word(u64::from_le_bytes(word));
+            self.carry.clear();
+        }
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in chunks.by_ref() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.lanes.word(u64::from_le_bytes(word));
+        }
+        self.carry.extend_from_slice(chunks.remainder());
+    }
+
+    /// The hash of everything added.
+    pub fn finish(mut self) -> u128 {
+        self.lanes.tail(&self.carry, self.total);
+        self.lanes.finish()
+    }
+}
+
 /// Keys that are hashes already: used as they are.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Prehashed(u64);
@@ -154,6 +194,21 @@ pub fn of_large(bytes: &[u8]) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_running_hash_is_the_hash_of_the_whole_however_it_is_cut() {
+        let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 999, 1000] {
+            let whole = of(&bytes[..len]);
+            for piece in [1, 3, 5, 8, 13, 64, 1000] {
+                let mut running = Running::default();
+                for chunk in bytes[..len].chunks(piece) {
+                    running.update(chunk);
+                }
+                assert_eq!(running.finish(), whole, "length {len} in pieces of {piece}");
+            }
+        }
+    }
 
     #[test]
     fn parts_do_not_shift_into_each_other_and_values_are_stable() {

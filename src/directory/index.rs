@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::io::{self, Write};
 
 use crate::expr::AppRole;
 use crate::hash;
@@ -316,7 +317,7 @@ pub(super) enum Manager<'a> {
     Indexed(u32),
 }
 
-/// The bytes of an index of `rows` (sorted here into file order) — what
+/// Writes the bytes of an index of `rows` (sorted here into file order) to `to` — what
 /// [`SourceIndex::decode`] reads; a checksum at the end, so a torn write is never read as an
 /// index. `last` is the index the unread users' rows come from.
 pub(super) fn encode_rows<'a>(
@@ -325,7 +326,8 @@ pub(super) fn encode_rows<'a>(
     groups: impl ExactSizeIterator<Item = &'a str>,
     orphans: &[MemberRef],
     last: Option<&Ghosts>,
-) -> Vec<u8> {
+    to: &mut dyn Write,
+) -> io::Result<()> {
     // Read users and unread ones each come in file order: a stable sort merges the two runs.
     rows.sort_by_key(|r| r.number);
     // Managers by position: an unread user's through where its row moved, a read user's by the
@@ -363,43 +365,83 @@ pub(super) fn encode_rows<'a>(
             .filter(|&p| p != u32::MAX)
             .or_else(|| position_of(last?.id(old))),
     };
-    let mut out = Vec::with_capacity(64 + rows.len() * 140);
-    out.extend_from_slice(MAGIC);
-    put_str(&mut out, mapping);
-    put_len(&mut out, rows.len());
+    // Written in pieces as it is encoded (a million users make ~150 MB), the checksum computed
+    // as they go.
+    let mut out = Pieces {
+        buf: Vec::with_capacity(Pieces::SIZE + 4096),
+        sum: hash::Running::default(),
+        to,
+    };
+    out.buf.extend_from_slice(MAGIC);
+    put_str(&mut out.buf, mapping);
+    put_len(&mut out.buf, rows.len());
     for row in rows.iter() {
-        out.extend_from_slice(&row.line.to_le_bytes());
-        put_str(&mut out, row.object_id);
-        put_str(&mut out, row.upn);
+        let buf = &mut out.buf;
+        buf.extend_from_slice(&row.line.to_le_bytes());
+        put_str(buf, row.object_id);
+        put_str(buf, row.upn);
         let manager = row.manager.and_then(manager_of);
-        out.extend_from_slice(&manager.unwrap_or(u32::MAX).to_le_bytes());
-        out.extend_from_slice(&row.assignment.to_le_bytes());
-        out.extend_from_slice(&row.keys.0.to_le_bytes());
-        out.extend_from_slice(&row.keys.1.to_le_bytes());
-        out.push(u8::from(row.reread));
+        buf.extend_from_slice(&manager.unwrap_or(u32::MAX).to_le_bytes());
+        buf.extend_from_slice(&row.assignment.to_le_bytes());
+        buf.extend_from_slice(&row.keys.0.to_le_bytes());
+        buf.extend_from_slice(&row.keys.1.to_le_bytes());
+        buf.push(u8::from(row.reread));
         match row.target {
             Some(target) => {
-                out.push(1);
-                put_str(&mut out, target);
+                buf.push(1);
+                put_str(buf, target);
             }
-            None => out.push(0),
+            None => buf.push(0),
         }
+        out.flush_full()?;
     }
-    put_len(&mut out, groups.len());
+    put_len(&mut out.buf, groups.len());
     for group in groups {
-        put_str(&mut out, group);
+        put_str(&mut out.buf, group);
+        out.flush_full()?;
     }
-    put_len(&mut out, orphans.len());
+    put_len(&mut out.buf, orphans.len());
     for orphan in orphans {
-        out.push(match orphan.kind {
+        out.buf.push(match orphan.kind {
             MemberKind::User => 0,
             MemberKind::Group => 1,
         });
-        put_str(&mut out, &orphan.object_id);
+        put_str(&mut out.buf, &orphan.object_id);
+        out.flush_full()?;
     }
-    let sum = hash::of(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
+    out.finish()
+}
+
+/// The encoder's output: a buffer handed on in pieces of about [`Pieces::SIZE`] bytes, and the
+/// running checksum of everything handed on.
+struct Pieces<'w> {
+    buf: Vec<u8>,
+    sum: hash::Running,
+    to: &'w mut dyn Write,
+}
+
+impl Pieces<'_> {
+    const SIZE: usize = 1 << 20;
+
+    fn flush_full(&mut self) -> io::Result<()> {
+        if self.buf.len() < Self::SIZE {
+            return Ok(());
+        }
+        self.hand_on()
+    }
+
+    fn hand_on(&mut self) -> io::Result<()> {
+        self.sum.update(&self.buf);
+        self.to.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Hands on the rest, then the checksum of it all.
+    fn finish(mut self) -> io::Result<()> {
+        self.hand_on()?;
+        self.to.write_all(&self.sum.finish().to_le_bytes())
+    }
 }
 
 impl SourceIndex {
@@ -535,13 +577,17 @@ mod tests {
                 ghost: None,
             })
             .collect();
+        let mut out = Vec::new();
         encode_rows(
             &index.mapping,
             &mut rows,
             index.groups.iter().map(String::as_str),
             &index.orphans,
             None,
+            &mut out,
         )
+        .expect("a Vec takes every write");
+        out
     }
 
     fn sample() -> SourceIndex {
@@ -588,6 +634,31 @@ mod tests {
         let mut flipped = bytes.clone();
         flipped[MAGIC.len() + 3] ^= 1;
         assert_eq!(SourceIndex::decode(&flipped), None);
+    }
+
+    #[test]
+    fn an_index_written_in_many_pieces_round_trips() {
+        // ~20,000 users encode to ~2.4 MB: the encoder hands it on in 1 MiB pieces and
+        // checksums it as it goes.
+        let users: Vec<IndexedUser> = (0..20_000u32)
+            .map(|i| {
+                let (id, upn) = (format!("user-{i:08}"), format!("user{i}@contoso.com"));
+                IndexedUser {
+                    line: u128::from(i) << 64 | u128::from(i),
+                    keys: keys_of(&id, &upn),
+                    object_id: id,
+                    upn,
+                    manager: i.checked_sub(1),
+                    assignment: u64::from(i % 5),
+                    reread: i % 7 == 0,
+                    target: (i % 3 != 0).then(|| format!("t{i}")),
+                }
+            })
+            .collect();
+        let index = SourceIndex { users, ..sample() };
+        let bytes = encode(&index);
+        assert!(bytes.len() > 2 * Pieces::SIZE, "{} bytes", bytes.len());
+        assert_eq!(SourceIndex::decode(&bytes), Some(index));
     }
 
     #[test]

@@ -302,10 +302,15 @@ impl Directory {
         Some(ghosts.target(i))
     }
 
-    /// The index of this source for the next cycle, as the bytes [`SourceIndex::decode`] reads: `None`
-    /// unless every user came from a line of a JSON-lines file. `assignment` gives a read user's
-    /// [`index::assignment_digest`] and `target` its connection's target id (unread users keep
-    /// theirs); `orphans` are the connected objects not in the source.
+    /// Whether every user came from a line of a JSON-lines file: only such a source has an
+    /// index ([`Directory::write_source_index`]).
+    pub fn has_lines(&self) -> bool {
+        self.lines.len() == self.users.len()
+    }
+
+    /// The index of this source for the next cycle, as the bytes [`SourceIndex::decode`] reads
+    /// (tests; a cycle writes it with [`Directory::write_source_index`]).
+    #[cfg(test)]
     pub fn source_index<'a>(
         &'a self,
         mapping: &str,
@@ -313,8 +318,30 @@ impl Directory {
         target: impl Fn(&str) -> Option<&'a str>,
         orphans: &[MemberRef],
     ) -> Option<Vec<u8>> {
-        if self.lines.len() != self.users.len() {
-            return None;
+        let mut out = Vec::new();
+        self.write_source_index(mapping, assignment, target, orphans, &mut out)
+            .ok()?;
+        Some(out)
+    }
+
+    /// Writes the index of this source for the next cycle to `to`, as the bytes
+    /// [`SourceIndex::decode`] reads, in pieces as it is encoded. An error unless the source
+    /// [`Directory::has_lines`]. `assignment` gives a read user's [`index::assignment_digest`]
+    /// and `target` its connection's target id (unread users keep theirs); `orphans` are the
+    /// connected objects not in the source.
+    pub fn write_source_index<'a>(
+        &'a self,
+        mapping: &str,
+        assignment: impl Fn(&str) -> u64,
+        target: impl Fn(&str) -> Option<&'a str>,
+        orphans: &[MemberRef],
+        to: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        if !self.has_lines() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the directory was not read from JSON lines: it has no source index",
+            ));
         }
         let mut rows: Vec<index::Row<'_>> = self
             .users
@@ -351,13 +378,14 @@ impl Directory {
                 }
             }));
         }
-        Some(index::encode_rows(
+        index::encode_rows(
             mapping,
             &mut rows,
             self.groups.iter().map(|g| g.object_id.as_str()),
             orphans,
             self.ghosts.as_deref(),
-        ))
+            to,
+        )
     }
 }
 

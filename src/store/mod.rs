@@ -12,6 +12,7 @@
 mod logfile;
 mod writer;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -438,16 +439,23 @@ impl Store {
             .is_ok_and(|meta| IndexFile::of(&meta) == which)
     }
 
-    /// Keeps the source index of a cycle that ended clean (`Directory::source_index` bytes),
-    /// written whole or not at all; call it once the cycle's state is durable.
-    pub fn set_source_index(&self, encoded: &[u8]) -> Result<(), StoreError> {
+    /// Keeps the source index of a cycle that ended clean: `write` writes its bytes
+    /// (`Directory::write_source_index`) to a partial file that replaces the index only once
+    /// written whole; call it once the cycle's state is durable.
+    pub fn set_source_index(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
         let path = self.path.join(SOURCE_INDEX);
         let partial = self.path.join(format!("{SOURCE_INDEX}.partial"));
         let io = |source| StoreError::Io {
             path: path.clone(),
             source,
         };
-        std::fs::write(&partial, encoded).map_err(io)?;
+        let file = std::fs::File::create(&partial).map_err(io)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out).and_then(|()| out.flush()).map_err(io)?;
+        drop(out);
         std::fs::rename(&partial, &path).map_err(io)
     }
 
@@ -587,11 +595,11 @@ mod tests {
         let bytes = directory
             .source_index("m", |_| 0, |_| None, &[])
             .expect("every user from a line");
-        store.set_source_index(&bytes).unwrap();
+        store.set_source_index(|out| out.write_all(&bytes)).unwrap();
         let (index, which) = Store::source_index_in(&path).unwrap().expect("an index");
         assert_eq!(index.users.len(), 1);
         assert!(store.holds_source_index(which));
-        store.set_source_index(&bytes).unwrap();
+        store.set_source_index(|out| out.write_all(&bytes)).unwrap();
         assert!(
             !store.holds_source_index(which),
             "written again: another file"
