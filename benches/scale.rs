@@ -502,8 +502,9 @@ struct Row {
     requests_per_s: f64,
     peak_rss: Option<u64>,
     target_cpu: f64,
-    /// The client's CPU (entra-sim, or the bare loop), µs per request.
-    cpu_per_request: f64,
+    /// The client's CPU (entra-sim, or the bare loop), µs per request (initial cycles and
+    /// replays: an incremental cycle's CPU is mostly reading the tenant, not requests).
+    cpu_per_request: Option<f64>,
     note: String,
 }
 
@@ -515,7 +516,7 @@ fn print_table(rows: &[Row]) {
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!(
-            "| {} | {} | {:.2} | {} | {} | {:.0} | {} | {:.2} | {:.0} | {} |",
+            "| {} | {} | {:.2} | {} | {} | {:.0} | {} | {:.2} | {} | {} |",
             r.scenario,
             r.runs,
             r.wall,
@@ -525,7 +526,7 @@ fn print_table(rows: &[Row]) {
             r.peak_rss
                 .map_or("–".into(), |x| format!("{}", x / (1024 * 1024))),
             r.target_cpu,
-            r.cpu_per_request,
+            r.cpu_per_request.map_or("–".into(), |x| format!("{x:.0}")),
             r.note
         );
     }
@@ -543,7 +544,7 @@ fn row_of(scenario: String, runs: &[CycleRun], objects: Option<u64>, note: Strin
         requests_per_s: median(runs.iter().map(|r| r.requests as f64 / r.wall).collect()),
         peak_rss: Some(runs.iter().map(|r| r.peak_rss).max().unwrap_or(0)),
         target_cpu: median(runs.iter().map(|r| r.target_cpu).collect()),
-        cpu_per_request: median(runs.iter().map(|r| r.cpu_per_request).collect()),
+        cpu_per_request: objects.map(|_| median(runs.iter().map(|r| r.cpu_per_request).collect())),
         note,
     }
 }
@@ -663,7 +664,7 @@ fn bench() -> Result<()> {
             requests_per_s: bare_rps,
             peak_rss: None,
             target_cpu: median(bare.iter().map(|b| b.target_cpu).collect()),
-            cpu_per_request: median(bare.iter().map(|b| b.cpu_per_request).collect()),
+            cpu_per_request: Some(median(bare.iter().map(|b| b.cpu_per_request).collect())),
             note: format!(
                 "engine/bare = {:.2}; {} non-2xx",
                 engine_rps / bare_rps,
