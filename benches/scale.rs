@@ -1,7 +1,7 @@
 //! The scale benchmark (issue "Scale"): real `entra-sim` processes against a separate built-in
 //! target (`target serve --max-recorded 0`) over loopback, one table printed at the end.
 //!
-//! 1. Initial cycle of a 100,000-user, 1,000-group tenant at concurrency 1 and 4/8/16/32:
+//! 1. Initial cycle of a 100,000-user, 1,000-group tenant at concurrency 1 and 4/8/16/32/64:
 //!    objects/s, requests/s, peak RSS of the entra-sim process, the target's CPU share.
 //! 2. The same request sequence (recorded with `cycle --record-requests` by one more, untimed
 //!    cycle) replayed by a bare reqwest loop — same client settings, runtime (one thread) and
@@ -11,7 +11,7 @@
 //!    after an initial cycle at the best concurrency of step 1.
 //! 4. A no-change incremental cycle over the same tenant.
 //!
-//! Knobs (environment): `SCALE_RUNS` (3), `SCALE_CONCURRENCY` ("1,4,8,16,32"; empty skips steps
+//! Knobs (environment): `SCALE_RUNS` (3), `SCALE_CONCURRENCY` ("1,4,8,16,32,64"; empty skips steps
 //! 1–2), `SCALE_USERS` (100000), `SCALE_GROUPS` (1000), `SCALE_LARGE_USERS` (1000000; 0 skips
 //! steps 3–4), `SCALE_LARGE_RUNS` (1; each repeat of step 3 applies 1,000 new changes, seeds
 //! 2, 3, …, to the previous run's directory, and each repeat of step 4 is one more no-change
@@ -564,7 +564,7 @@ fn bench() -> Result<()> {
     let large_runs: usize = env_or("SCALE_LARGE_RUNS", 1).max(1);
     let large_timeout = Duration::from_secs(env_or("SCALE_LARGE_TIMEOUT", 1200));
     let concurrencies: Vec<usize> = std::env::var("SCALE_CONCURRENCY")
-        .unwrap_or_else(|_| "1,4,8,16,32".into())
+        .unwrap_or_else(|_| "1,4,8,16,32,64".into())
         .split(',')
         .filter_map(|c| c.trim().parse().ok())
         .collect();

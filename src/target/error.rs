@@ -88,7 +88,9 @@ impl IntoResponse for ScimError {
 
 /// A JSON response with the SCIM media type (Entra expects it, pitfall 9).
 pub fn scim_json(status: StatusCode, body: &Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+    // `to_vec` writes the same compact JSON as `to_string`, without going through `fmt`.
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut resp = (status, bytes).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
     resp

@@ -140,7 +140,7 @@ async fn list(s: Arc<Shared>, kind: Kind, q: Option<String>) -> Answer {
             .iter()
             .skip(skip)
             .take(count)
-            .map(|r| render(kind, r, &proj, &s.base_url))
+            .map(|r| render(kind, (*r).clone(), &proj, &s.base_url))
             .collect();
         (found.len(), page)
     };
@@ -164,17 +164,17 @@ fn resource_response(
     status: StatusCode,
     kind: Kind,
     s: &Shared,
-    res: &Map<String, Value>,
+    res: Map<String, Value>,
 ) -> Response {
-    let mut resp = scim_json(
-        status,
-        &render(kind, res, &Projection::default(), &s.base_url),
-    );
     let location = res
         .get("meta")
         .and_then(|m| m.get("location"))
         .and_then(Value::as_str)
         .and_then(|l| HeaderValue::from_str(l).ok());
+    let mut resp = scim_json(
+        status,
+        &render(kind, res, &Projection::default(), &s.base_url),
+    );
     if let (StatusCode::CREATED, Some(l)) = (status, location) {
         resp.headers_mut().insert(header::LOCATION, l);
     }
@@ -187,7 +187,7 @@ async fn get_one(s: Arc<Shared>, kind: Kind, id: String, q: Option<String>) -> A
     let res = store.get(&id).ok_or_else(|| not_found(kind, &id))?;
     Ok(scim_json(
         StatusCode::OK,
-        &render(kind, res, &proj, &s.base_url),
+        &render(kind, res.clone(), &proj, &s.base_url),
     ))
 }
 
@@ -228,7 +228,7 @@ async fn create(s: Arc<Shared>, kind: Kind, headers: HeaderMap, body: Bytes) -> 
     let now = s.now();
     let id = s.next_id();
     let stored = write(s.store(kind)).create(id, content, &now, &s.base_url)?;
-    Ok(resource_response(StatusCode::CREATED, kind, &s, &stored))
+    Ok(resource_response(StatusCode::CREATED, kind, &s, stored))
 }
 
 async fn replace(
@@ -242,7 +242,7 @@ async fn replace(
     check_members(&s, &member_ids(&content))?;
     let now = s.now();
     let stored = write(s.store(kind)).update(&id, content, &now)?;
-    Ok(resource_response(StatusCode::OK, kind, &s, &stored))
+    Ok(resource_response(StatusCode::OK, kind, &s, stored))
 }
 
 async fn patch_one(
@@ -276,7 +276,7 @@ async fn patch_one(
     };
     Ok(match (mode, stored) {
         (PatchResponse::Resource, Some(stored)) => {
-            resource_response(StatusCode::OK, kind, &s, &stored)
+            resource_response(StatusCode::OK, kind, &s, stored)
         }
         _ => StatusCode::NO_CONTENT.into_response(),
     })

@@ -190,8 +190,7 @@ fn always_returned(attr: &str) -> bool {
 }
 
 /// The response form of a stored resource.
-pub fn render(kind: Kind, res: &Map<String, Value>, proj: &Projection, base_url: &str) -> Value {
-    let mut out = res.clone();
+pub fn render(kind: Kind, mut out: Map<String, Value>, proj: &Projection, base_url: &str) -> Value {
     add_manager_ref(&mut out, base_url);
     if !proj.include.is_empty() {
         let mut picked = Map::new();
@@ -374,13 +373,13 @@ mod tests {
         .cloned()
         .unwrap();
         let p = Projection::parse(Some("name.givenName,emails.value"), None).unwrap();
-        let out = render(Kind::User, &res, &p, "b");
+        let out = render(Kind::User, res.clone(), &p, "b");
         assert_eq!(
             out,
             json!({"id": "1", "schemas": [], "name": {"givenName": "g"}, "emails": [{"value": "v"}]})
         );
         let p = Projection::parse(None, Some("members,id")).unwrap();
-        let out = render(Kind::Group, &res, &p, "b");
+        let out = render(Kind::Group, res.clone(), &p, "b");
         assert!(out.get("members").is_none() && out.get("id").is_some());
     }
 }

@@ -167,7 +167,7 @@ impl Shared {
         store
             .query(None)
             .into_iter()
-            .map(|r| render(kind, r, &Projection::default(), &self.base_url))
+            .map(|r| render(kind, r.clone(), &Projection::default(), &self.base_url))
             .collect()
     }
 }
