@@ -585,8 +585,9 @@ fn bench() -> Result<()> {
         // The sequence the bare loop replays comes from one more cycle, untimed: recording
         // every request costs the engine a JSON line per request, which the timed runs skip.
         let recording = t.dir.join(format!("requests-c{c}.jsonl"));
-        {
-            let state = t.dir.join(format!("state-c{c}-recording"));
+        // One initial cycle of the tenant into a fresh target, from an empty state directory.
+        let initial = |name: &str, record: Option<&Path>| -> Result<CycleRun> {
+            let state = t.dir.join(format!("state-c{c}-{name}"));
             let _ = std::fs::remove_dir_all(&state);
             let target = Target::start()?;
             let job = write_job(
@@ -597,29 +598,17 @@ fn bench() -> Result<()> {
                 c,
                 &state,
             )?;
-            let r = cycle(&job, &target, Some(&recording), no_timeout)?;
+            let run = cycle(&job, &target, record, no_timeout);
             let _ = std::fs::remove_dir_all(&state);
-            eprintln!(
-                "recording c={c}: {:.2} s (untimed), {} requests",
-                r.wall, r.requests
-            );
-        }
+            run
+        };
+        let r = initial("recording", Some(&recording))?;
+        eprintln!(
+            "recording c={c}: {:.2} s (untimed), {} requests",
+            r.wall, r.requests
+        );
         for i in 0..runs {
-            let state = t.dir.join(format!("state-c{c}-{i}"));
-            let _ = std::fs::remove_dir_all(&state);
-            let r = {
-                let target = Target::start()?;
-                let job = write_job(
-                    &t,
-                    &format!("job-c{c}"),
-                    &t.directory,
-                    &target.url,
-                    c,
-                    &state,
-                )?;
-                cycle(&job, &target, None, no_timeout)?
-            };
-            let _ = std::fs::remove_dir_all(&state);
+            let r = initial(&i.to_string(), None)?;
             eprintln!(
                 "initial c={c} run {i}: {:.2} s, {} created, {} requests, {} failed, {} MiB, target {:.2} cores, entra-sim {:.0} µs CPU/request",
                 r.wall,
