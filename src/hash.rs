@@ -22,13 +22,19 @@ impl Default for Lanes {
 impl Lanes {
     /// Adds one part (its length too, so parts cannot shift into each other).
     pub fn part(&mut self, bytes: &[u8]) {
+        let rest = self.words(bytes);
+        self.tail(rest, bytes.len() as u64);
+    }
+
+    /// Adds every whole little-endian word of `bytes`; returns the bytes after the last one.
+    fn words<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in chunks.by_ref() {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             self.word(u64::from_le_bytes(word));
         }
-        self.tail(chunks.remainder(), bytes.len() as u64);
+        chunks.remainder()
     }
 
     /// Ends a part whose whole words were fed with [`Lanes::word`]: the `rest` (< 8 bytes) and
@@ -86,18 +92,11 @@ impl Running {
             if self.carry.len() < 8 {
                 return;
             }
-            let mut word = [0u8; 8];
-            word.copy_from_slice(&self.carry);
-            self.lanes.word(u64::from_le_bytes(word));
+            self.lanes.words(&self.carry);
             self.carry.clear();
         }
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in chunks.by_ref() {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.lanes.word(u64::from_le_bytes(word));
-        }
-        self.carry.extend_from_slice(chunks.remainder());
+        let rest = self.lanes.words(bytes);
+        self.carry.extend_from_slice(rest);
     }
 
     /// The hash of everything added.

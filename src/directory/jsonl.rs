@@ -372,8 +372,8 @@ mod tests {
     }
 
     fn next_index(dir: &Directory) -> SourceIndex {
-        let bytes = dir
-            .source_index("m", |_| 0, |_| None, &[])
+        let mut bytes = Vec::new();
+        dir.write_source_index("m", |_| 0, |_| None, &[], &mut bytes)
             .expect("an index");
         SourceIndex::decode(&bytes).expect("decodes")
     }

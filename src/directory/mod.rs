@@ -308,22 +308,6 @@ impl Directory {
         self.lines.len() == self.users.len()
     }
 
-    /// The index of this source for the next cycle, as the bytes [`SourceIndex::decode`] reads
-    /// (tests; a cycle writes it with [`Directory::write_source_index`]).
-    #[cfg(test)]
-    pub fn source_index<'a>(
-        &'a self,
-        mapping: &str,
-        assignment: impl Fn(&str) -> u64,
-        target: impl Fn(&str) -> Option<&'a str>,
-        orphans: &[MemberRef],
-    ) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        self.write_source_index(mapping, assignment, target, orphans, &mut out)
-            .ok()?;
-        Some(out)
-    }
-
     /// Writes the index of this source for the next cycle to `to`, as the bytes
     /// [`SourceIndex::decode`] reads, in pieces as it is encoded. An error unless the source
     /// [`Directory::has_lines`]. `assignment` gives a read user's [`index::assignment_digest`]

@@ -592,14 +592,13 @@ mod tests {
         assert!(Store::source_index_in(&path).unwrap().is_none());
         let text = "{\"user\":{\"objectId\":\"u1\",\"userPrincipalName\":\"a@x.com\"}}\n";
         let directory = crate::directory::Directory::parse("t.jsonl", text).unwrap();
-        let bytes = directory
-            .source_index("m", |_| 0, |_| None, &[])
-            .expect("every user from a line");
-        store.set_source_index(|out| out.write_all(&bytes)).unwrap();
+        let write =
+            |out: &mut dyn Write| directory.write_source_index("m", |_| 0, |_| None, &[], out);
+        store.set_source_index(write).unwrap();
         let (index, which) = Store::source_index_in(&path).unwrap().expect("an index");
         assert_eq!(index.users.len(), 1);
         assert!(store.holds_source_index(which));
-        store.set_source_index(|out| out.write_all(&bytes)).unwrap();
+        store.set_source_index(write).unwrap();
         assert!(
             !store.holds_source_index(which),
             "written again: another file"
