@@ -109,7 +109,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
                 report("unreadable", format!("{}: {}", f.code, f.reason));
                 continue;
             }
-            Answer::Empty => {
+            Answer::Done(_) => {
                 report(
                     "unreadable",
                     "the target answered with an empty body".into(),

@@ -45,7 +45,7 @@ async fn send(
 ) -> Result<Option<Json>, String> {
     match wire::interpret(op, client.send(&Request { method, path, body }).await) {
         Answer::Resource(_, r) => Ok(Some(r)),
-        Answer::Empty => Ok(None),
+        Answer::Done(_) => Ok(None),
         Answer::Failed(f) => Err(format!("{}: {}", f.code, f.reason)),
     }
 }

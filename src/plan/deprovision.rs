@@ -76,7 +76,7 @@ impl Flow for DisableFlow {
                     let draft = self.take();
                     skipped(&ctx, draft, "RedundantExport", "The state of the user in both the source and target systems already match.".into(), release)
                 }
-                Answer::Resource(..) | Answer::Empty => {
+                Answer::Resource(..) | Answer::Done(_) => {
                     if let Some(d) = self.draft.as_mut() {
                         d.props = wire::disable_properties();
                     }
@@ -94,28 +94,30 @@ impl Flow for DisableFlow {
                     )
                 }
             },
-            (DisableState::Patching, Some(reply)) => match wire::interpret(OpKind::Update, reply) {
-                Answer::Resource(..) | Answer::Empty => {
-                    let mut draft = self.take();
-                    draft.step(
-                        "EntryExportUpdateSoftDelete",
-                        StepType::Export,
-                        Status::Success,
-                        format!("User '{name}' was disabled in {}", ctx.target_name),
-                    );
-                    done(draft.finish(&ctx, Status::Success, None), release)
+            (DisableState::Patching, Some(reply)) => {
+                match wire::interpret_write(OpKind::Update, reply) {
+                    Answer::Resource(..) | Answer::Done(_) => {
+                        let mut draft = self.take();
+                        draft.step(
+                            "EntryExportUpdateSoftDelete",
+                            StepType::Export,
+                            Status::Success,
+                            format!("User '{name}' was disabled in {}", ctx.target_name),
+                        );
+                        done(draft.finish(&ctx, Status::Success, None), release)
+                    }
+                    Answer::Failed(failure) => {
+                        let draft = self.take();
+                        failed(
+                            &ctx,
+                            draft,
+                            "EntryExportUpdateSoftDelete",
+                            format!("Failed to disable User '{name}' in {}", ctx.target_name),
+                            failure,
+                        )
+                    }
                 }
-                Answer::Failed(failure) => {
-                    let draft = self.take();
-                    failed(
-                        &ctx,
-                        draft,
-                        "EntryExportUpdateSoftDelete",
-                        format!("Failed to disable User '{name}' in {}", ctx.target_name),
-                        failure,
-                    )
-                }
-            },
+            }
             (DisableState::Finished, _) | (_, None) => {
                 let draft = self.take();
                 failed(
@@ -184,8 +186,8 @@ impl Flow for DeleteFlow {
                 Failure::local("InternalError", "the flow was driven out of order".into()),
             );
         };
-        match wire::interpret(OpKind::Delete, reply) {
-            Answer::Resource(..) | Answer::Empty => {
+        match wire::interpret_write(OpKind::Delete, reply) {
+            Answer::Resource(..) | Answer::Done(_) => {
                 draft.step(
                     "EntryExportDelete",
                     StepType::Export,

@@ -554,7 +554,7 @@ impl Flow for UserFlow {
                     );
                     self.reconcile(&resource, false)
                 }
-                Answer::Empty => {
+                Answer::Done(_) => {
                     let draft = self.take_draft();
                     failed(
                         &ctx,
@@ -583,8 +583,8 @@ impl Flow for UserFlow {
                 }
             },
             (State::Creating, Some(reply)) => {
-                match wire::interpret(OpKind::Create, reply) {
-                    Answer::Resource(Some(id), _) => {
+                match wire::interpret_write(OpKind::Create, reply) {
+                    Answer::Resource(Some(id), _) | Answer::Done(Some(id)) => {
                         let mut draft = self.take_draft();
                         draft.target_id = id.clone();
                         draft.step(
@@ -606,7 +606,7 @@ impl Flow for UserFlow {
                         changes.extend(known);
                         done(draft.finish(&ctx, Status::Success, None), changes)
                     }
-                    Answer::Resource(None, _) | Answer::Empty => {
+                    Answer::Resource(None, _) | Answer::Done(None) => {
                         let draft = self.take_draft();
                         failed(&ctx, draft, "EntryExportAdd", format!("Failed to create {} '{name}' in {}", kind.as_str(), ctx.target_name), Failure::local("SystemForCrossDomainIdentityManagementServiceIncompatible", "The SCIM endpoint did not return the created resource with its id.".into()))
                     }
@@ -627,8 +627,8 @@ impl Flow for UserFlow {
                 }
             }
             (State::Patching { connected_now }, Some(reply)) => {
-                match wire::interpret(OpKind::Update, reply) {
-                    Answer::Resource(..) | Answer::Empty => {
+                match wire::interpret_write(OpKind::Update, reply) {
+                    Answer::Resource(..) | Answer::Done(_) => {
                         let mut draft = self.take_draft();
                         draft.step(
                             "EntryExportUpdate",

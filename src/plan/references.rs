@@ -81,8 +81,8 @@ impl Flow for ManagerFlow {
                 Failure::local("InternalError", "the flow was driven out of order".into()),
             );
         };
-        match wire::interpret(OpKind::Update, reply) {
-            Answer::Resource(..) | Answer::Empty => {
+        match wire::interpret_write(OpKind::Update, reply) {
+            Answer::Resource(..) | Answer::Done(_) => {
                 draft.step(
                     "EntryExportUpdate",
                     StepType::Export,
@@ -226,8 +226,8 @@ impl Flow for MembersFlow {
     fn step(&mut self, reply: Option<Reply>) -> Next {
         let ctx = self.ctx.clone();
         if let (Some((added, removed)), Some(reply)) = (self.in_flight.take(), reply) {
-            match wire::interpret(OpKind::Update, reply) {
-                Answer::Resource(..) | Answer::Empty => {
+            match wire::interpret_write(OpKind::Update, reply) {
+                Answer::Resource(..) | Answer::Done(_) => {
                     self.removed.extend(removed);
                     self.added.extend(added);
                 }

@@ -76,8 +76,9 @@ impl Failure {
 pub enum Answer {
     /// Success with a resource body: its `id` (if any) and the resource.
     Resource(Option<String>, Json),
-    /// Success without a body.
-    Empty,
+    /// Success with no resource to read: a write's reply (the `id` it named, if any: see
+    /// [`interpret_write`]) or an empty body.
+    Done(Option<String>),
     /// Failure.
     Failed(Failure),
 }
@@ -91,12 +92,20 @@ fn kind(kind: ObjectKind) -> ResourceKind {
 
 /// Classifies any reply (an HTTP response or a transport failure) into Entra's outcome.
 pub fn outcome(op: OpKind, reply: Reply) -> Outcome {
+    outcome_as(op, reply, scim::classify)
+}
+
+fn outcome_as(
+    op: OpKind,
+    reply: Reply,
+    by: fn(OpKind, u16, Option<&str>, &[u8]) -> Outcome,
+) -> Outcome {
     match reply {
         Reply::Http {
             status,
             retry_after,
             body,
-        } => scim::classify(op, status, retry_after.as_deref(), &body),
+        } => by(op, status, retry_after.as_deref(), &body),
         Reply::Transport {
             timeout, message, ..
         } => Outcome::transport(
@@ -111,20 +120,35 @@ pub fn outcome(op: OpKind, reply: Reply) -> Outcome {
 }
 
 /// Classifies a reply; a Tenant URL that cannot be reached at all fails the job, not just the entry.
-fn classify(op: OpKind, reply: Reply) -> (Outcome, bool) {
+fn classify(
+    op: OpKind,
+    reply: Reply,
+    by: fn(OpKind, u16, Option<&str>, &[u8]) -> Outcome,
+) -> (Outcome, bool) {
     let unreachable = matches!(reply, Reply::Transport { connect: true, .. });
-    (outcome(op, reply), unreachable)
+    (outcome_as(op, reply, by), unreachable)
 }
 
 /// Reads the reply to a create, read, update or delete.
 pub fn interpret(op: OpKind, reply: Reply) -> Answer {
-    let (outcome, unreachable) = classify(op, reply);
+    answer(classify(op, reply, scim::classify))
+}
+
+/// Reads the reply to a create, update or delete as a flow needs it: success is
+/// [`Answer::Done`] with the `id` the reply named — the resource is checked as [`interpret`]
+/// would, but not built (the engine sends tens of thousands of writes a second).
+pub fn interpret_write(op: OpKind, reply: Reply) -> Answer {
+    answer(classify(op, reply, scim::classify_write))
+}
+
+fn answer((outcome, unreachable): (Outcome, bool)) -> Answer {
     match outcome {
         Outcome::Success {
             id,
             resource: Some(resource),
         } => Answer::Resource(id, resource),
-        Outcome::Success { resource: None, .. } | Outcome::NoMatch => Answer::Empty,
+        Outcome::Success { id, resource: None } => Answer::Done(id),
+        Outcome::NoMatch => Answer::Done(None),
         Outcome::Match { id, resource } => Answer::Resource(Some(id), resource),
         Outcome::Failure(failure) => Answer::Failed(Failure::from_scim(failure, unreachable)),
     }
@@ -132,7 +156,7 @@ pub fn interpret(op: OpKind, reply: Reply) -> Answer {
 
 /// Reads the reply to a matching query: no match, one match (`id`, resource), or a failure.
 pub fn interpret_query(reply: Reply) -> Result<Option<(String, Json)>, Failure> {
-    let (outcome, unreachable) = classify(OpKind::Query, reply);
+    let (outcome, unreachable) = classify(OpKind::Query, reply, scim::classify);
     match outcome {
         Outcome::Match { id, resource } => Ok(Some((id, resource))),
         Outcome::NoMatch => Ok(None),

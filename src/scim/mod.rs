@@ -34,6 +34,7 @@ pub use path::{PathError, TargetPath, ValueFilter, filter_literal};
 pub use query::{ResourceKind, get_by_id_path, match_query, resource_path, test_connection_probes};
 pub use response::{
     Failure, OpKind, Outcome, RetryAfter, RetryClass, ScimError, TransportKind, classify,
+    classify_write,
 };
 pub use schema::{AttrShape, AttrType};
 pub use url::{ScimMode, UrlError, split_tenant_url};

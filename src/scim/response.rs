@@ -159,32 +159,55 @@ impl Outcome {
 
 /// Classifies one HTTP response to an operation of kind `op`.
 pub fn classify(op: OpKind, status: u16, retry_after: Option<&str>, body: &[u8]) -> Outcome {
+    classify_as(op, status, retry_after, body, true)
+}
+
+/// As [`classify`], but the resource a create or update answered with is only checked (a JSON
+/// object, with an `id` after a create) and its `id` taken, never built: `resource` is `None`.
+/// For the engine's writes, which need no more of the reply.
+pub fn classify_write(op: OpKind, status: u16, retry_after: Option<&str>, body: &[u8]) -> Outcome {
+    classify_as(op, status, retry_after, body, false)
+}
+
+fn classify_as(
+    op: OpKind,
+    status: u16,
+    retry_after: Option<&str>,
+    body: &[u8],
+    keep: bool,
+) -> Outcome {
     if (200..300).contains(&status) {
-        success(op, status, body)
+        success(op, status, body, keep)
     } else {
         Outcome::Failure(failure(op, status, retry_after, body))
     }
 }
 
-fn success(op: OpKind, status: u16, body: &[u8]) -> Outcome {
-    let blank = body.iter().all(u8::is_ascii_whitespace);
-    let parsed = serde_json::from_slice::<Json>(body)
-        .ok()
-        .filter(Json::is_object);
+fn success(op: OpKind, status: u16, body: &[u8], keep: bool) -> Outcome {
+    let object = || {
+        serde_json::from_slice::<Json>(body)
+            .ok()
+            .filter(Json::is_object)
+    };
     match op {
         OpKind::Delete => Outcome::Success {
             id: None,
             resource: None,
         },
-        OpKind::Update if blank => Outcome::Success {
+        OpKind::Update if body.iter().all(u8::is_ascii_whitespace) => Outcome::Success {
             id: None,
             resource: None,
         },
-        OpKind::TestConnection | OpKind::Query => match parsed {
+        OpKind::TestConnection | OpKind::Query => match object() {
             Some(list) => list_outcome(status, list, body),
             None => incompatible(status, body),
         },
-        OpKind::Create | OpKind::GetById | OpKind::Update => match parsed {
+        OpKind::Create | OpKind::Update if !keep => match written_id(body) {
+            Some(None) if op == OpKind::Create => incompatible(status, body),
+            Some(id) => Outcome::Success { id, resource: None },
+            None => incompatible(status, body),
+        },
+        OpKind::Create | OpKind::GetById | OpKind::Update => match object() {
             Some(resource) => match (op, resource_id(&resource)) {
                 (OpKind::Create, None) => incompatible(status, body),
                 (_, id) => Outcome::Success {
@@ -195,6 +218,106 @@ fn success(op: OpKind, status: u16, body: &[u8]) -> Outcome {
             None => incompatible(status, body),
         },
     }
+}
+
+/// The `id` of the resource in `body`, as [`resource_id`] reads it from the parsed body, without
+/// building the rest of it: `None` if `body` is not a JSON object or would not parse as one. Only
+/// the members named `id` in some case are kept, in a map that orders and replaces them as the
+/// parsed body's does; every other value is checked as parsing it would be (UTF-8, escapes,
+/// number range, depth) and dropped.
+fn written_id(body: &[u8]) -> Option<Option<String>> {
+    use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    struct Ids(Json);
+    /// A member name: kept only if it is `id` in some case.
+    struct Name(Option<String>);
+    /// Any JSON value, checked and dropped.
+    struct Checked;
+
+    impl<'de> Deserialize<'de> for Name {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Name, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Name;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a member name")
+                }
+                fn visit_str<E: Error>(self, name: &str) -> Result<Name, E> {
+                    Ok(Name(
+                        name.eq_ignore_ascii_case("id").then(|| name.to_owned()),
+                    ))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+    impl<'de> Deserialize<'de> for Checked {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Checked, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Checked;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON value")
+                }
+                fn visit_bool<E: Error>(self, _: bool) -> Result<Checked, E> {
+                    Ok(Checked)
+                }
+                fn visit_i64<E: Error>(self, _: i64) -> Result<Checked, E> {
+                    Ok(Checked)
+                }
+                fn visit_u64<E: Error>(self, _: u64) -> Result<Checked, E> {
+                    Ok(Checked)
+                }
+                fn visit_f64<E: Error>(self, _: f64) -> Result<Checked, E> {
+                    Ok(Checked)
+                }
+                fn visit_str<E: Error>(self, _: &str) -> Result<Checked, E> {
+                    Ok(Checked)
+                }
+                fn visit_unit<E: Error>(self) -> Result<Checked, E> {
+                    Ok(Checked)
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+                    while seq.next_element::<Checked>()?.is_some() {}
+                    Ok(Checked)
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+                    while map.next_entry::<Checked, Checked>()?.is_some() {}
+                    Ok(Checked)
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    impl<'de> Deserialize<'de> for Ids {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Ids, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Ids;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ids, A::Error> {
+                    let mut ids = serde_json::Map::new();
+                    while let Some(Name(name)) = map.next_key()? {
+                        match name {
+                            Some(name) => {
+                                ids.insert(name, map.next_value()?);
+                            }
+                            None => {
+                                map.next_value::<Checked>()?;
+                            }
+                        }
+                    }
+                    Ok(Ids(Json::Object(ids)))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    let Ids(ids) = serde_json::from_slice(body).ok()?;
+    Some(resource_id(&ids))
 }
 
 fn list_outcome(status: u16, list: Json, body: &[u8]) -> Outcome {
@@ -397,6 +520,98 @@ mod tests {
 
     fn bytes(json: &Json) -> Vec<u8> {
         json.to_string().into_bytes()
+    }
+
+    #[test]
+    fn written_id_reads_the_id_as_the_parsed_body_does() {
+        let bodies: [&[u8]; 24] = [
+            br#"{"id":"5d48","userName":"u","emails":[{"value":"a@b","primary":true}]}"#,
+            br#"{"userName":"u","ID":"upper"}"#,
+            br#"{"Id":"first","iD":"second"}"#,
+            br#"{"id":"one","ID":"two","id":"three"}"#,
+            br#"{"ID":"ci","id":null}"#,
+            br#"{"id":null,"ID":"ci"}"#,
+            br#"{"id":""}"#,
+            br#"{"id":42,"n":-1.5e3}"#,
+            br#"{"id":{"value":"x"}}"#,
+            br#"{"\u0069d":"escaped name","x":"\"quoted\" \u00e9"}"#,
+            br#"{}"#,
+            br#"  {"id":"padded"}  "#,
+            br#"[{"id":"x"}]"#,
+            br#""id""#,
+            br#"null"#,
+            b"",
+            br#"{"id":"x"} trailing"#,
+            br#"{"id":"x","big":1e400}"#,
+            br#"{"id":"x","s":"\ud800"}"#,
+            b"{\"id\":\"x\",\"s\":\"\xff\"}",
+            br#"{"id":"x","s":"\q"}"#,
+            br#"{"id":"x","o":{"a":[1,{"b":true}],"c":null}}"#,
+            br#"{"id":"x","o":{"a":[1,}}"#,
+            br#"{"id":"x",}"#,
+        ];
+        let deep = format!(r#"{{"id":"x","d":{}{}}}"#, "[".repeat(200), "]".repeat(200));
+        for body in bodies.iter().copied().chain([deep.as_bytes()]) {
+            let parsed = serde_json::from_slice::<Json>(body)
+                .ok()
+                .filter(Json::is_object)
+                .map(|resource| resource_id(&resource));
+            assert_eq!(
+                written_id(body),
+                parsed,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // Rows where a careless reading would part from the parsed body's.
+        assert_eq!(
+            written_id(br#"{"Id":"first","iD":"second"}"#),
+            Some(Some("first".into()))
+        );
+        assert_eq!(written_id(br#"{"ID":"ci","id":null}"#), Some(None));
+        assert_eq!(written_id(br#"{"id":42}"#), Some(Some("42".into())));
+        assert_eq!(written_id(br#"{"id":"x","big":1e400}"#), None);
+        assert_eq!(written_id(deep.as_bytes()), None);
+    }
+
+    #[test]
+    fn a_write_keeps_the_id_not_the_resource() {
+        let created = json!({"id": "5d48", "userName": "u"});
+        for op in [OpKind::Create, OpKind::Update] {
+            assert_eq!(
+                classify_write(op, 201, None, &bytes(&created)),
+                Outcome::Success {
+                    id: Some("5d48".into()),
+                    resource: None
+                }
+            );
+            assert_eq!(
+                classify_write(op, 200, None, b"<html>ok</html>"),
+                classify(op, 200, None, b"<html>ok</html>")
+            );
+        }
+        let no_id = json!({"userName": "u"});
+        assert_eq!(
+            classify_write(OpKind::Create, 201, None, &bytes(&no_id)),
+            classify(OpKind::Create, 201, None, &bytes(&no_id))
+        );
+        assert_eq!(
+            classify_write(OpKind::Update, 200, None, &bytes(&no_id)),
+            Outcome::Success {
+                id: None,
+                resource: None
+            }
+        );
+        for op in [OpKind::Query, OpKind::GetById, OpKind::Delete] {
+            assert_eq!(
+                classify_write(op, 200, None, &bytes(&created)),
+                classify(op, 200, None, &bytes(&created))
+            );
+        }
+        assert_eq!(
+            classify_write(OpKind::Create, 409, None, &bytes(&created)),
+            classify(OpKind::Create, 409, None, &bytes(&created))
+        );
     }
 
     #[test]
