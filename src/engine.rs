@@ -21,7 +21,7 @@ use crate::hash::Keyed;
 use crate::http::ScimClient;
 use crate::plan::desired::{self, CompiledMapping, Details, Sources};
 use crate::plan::{
-    Anchor, CycleInputs, CycleKind, CycleRules, DeleteFlow, DisableFlow, EntryContext,
+    Anchors, CycleInputs, CycleKind, CycleRules, DeleteFlow, DisableFlow, EntryContext,
     EntryOutcome, Flow, GroupFlow, JobFailure, ManagerFlow, MembersFlow, ObjectKey, ObjectKind,
     SkipFlow, SourceObject, StateChange, UserFlow, Work, classify_objects, evaluation_failure,
 };
@@ -152,7 +152,7 @@ pub fn entry_context(
 
 /// Applies an entry's connection changes to an in-memory anchor map (after the store has them);
 /// they are taken out of the outcome (a large group's anchor is not copied).
-pub fn apply_changes(anchors: &mut BTreeMap<ObjectKey, Anchor>, outcome: &mut EntryOutcome) {
+pub fn apply_changes(anchors: &mut Anchors, outcome: &mut EntryOutcome) {
     for change in outcome.changes.drain(..) {
         match change {
             StateChange::PutAnchor(k, a) => {
@@ -193,7 +193,7 @@ struct Cycle<'a, 'b> {
     rng: &'b mut dyn RngCore,
     sink: &'b mut dyn EntrySink,
     cycle_id: String,
-    anchors: BTreeMap<ObjectKey, Anchor>,
+    anchors: Anchors,
     counts: Counts,
     failed: BTreeSet<ObjectKey>,
     job_failure: Option<JobFailure>,
@@ -612,12 +612,12 @@ pub async fn run_cycle(
         }
         let gone: Vec<ObjectKey> = directory.gone().iter().map(object_key).collect();
         let keys = || objects.iter().map(|o| &o.key).chain(&gone);
-        let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors_of(keys())?.into_iter().collect();
+        let anchors: Anchors = store.anchors_of(keys())?.into_iter().collect();
         let watermarks: BTreeMap<ObjectKey, String> =
             store.watermarks_of(keys())?.into_iter().collect();
         (anchors, watermarks)
     } else {
-        let anchors: BTreeMap<ObjectKey, Anchor> = store.anchors()?.into_iter().collect();
+        let anchors: Anchors = store.anchors()?.into_iter().collect();
         let watermarks: BTreeMap<ObjectKey, String> = store.watermarks()?.into_iter().collect();
         (anchors, watermarks)
     };
@@ -834,12 +834,13 @@ pub async fn run_cycle(
     // The index for the next cycle's line-level deltas, once everything it vouches for is
     // durable: the connections still held for objects the source no longer has are its orphans.
     if clean && env.job.settings.line_deltas {
-        let orphans: Vec<MemberRef> = cycle
+        let mut orphans: Vec<MemberRef> = cycle
             .anchors
             .keys()
             .map(member_ref)
             .filter(|r| !directory.contains(r))
             .collect();
+        orphans.sort();
         let digest = |id: &str| assignment_digest(assignments.user_parts(id, env.job.scope));
         let anchors = &cycle.anchors;
         let target = |id: &str| {

@@ -3,8 +3,6 @@
 //! only when it fails, import, scope, match, action). On-demand provisioning always uses the default
 //! wire shapes: Entra does not honour `aadOptscim062020` here.
 
-use std::collections::BTreeMap;
-
 use rand::SeedableRng;
 use serde_json::json;
 
@@ -18,7 +16,7 @@ use crate::hash::Keyed;
 use crate::http::ScimClient;
 use crate::plan::desired::{self, Sources};
 use crate::plan::{
-    Anchor, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
+    Anchors, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
     ObjectKey, SkipFlow, SourceObject, UserFlow, evaluation_failure,
 };
 use crate::provlog::{LogEntry, Status};
@@ -34,7 +32,7 @@ struct Session<'a> {
     store: &'a Store,
     rng: rand::rngs::StdRng,
     cycle_id: String,
-    anchors: BTreeMap<ObjectKey, Anchor>,
+    anchors: Anchors,
     logs: Vec<LogEntry>,
 }
 

@@ -3,10 +3,10 @@
 //! to disable, delete or log as skipped — only changed ones in an incremental cycle — and, once
 //! users and groups have their target ids, which references to export.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::flows::ObjectSpec;
-use super::{Anchor, ObjectKey, ObjectKind};
+use super::{Anchor, Anchors, ObjectKey, ObjectKind};
 use crate::provlog::Step;
 
 /// Initial (everything evaluated) or incremental (only changes since the watermark).
@@ -77,7 +77,7 @@ pub struct CycleInputs<'a> {
     /// Every source object, users first.
     pub objects: &'a [SourceObject],
     /// Connections.
-    pub anchors: &'a BTreeMap<ObjectKey, Anchor>,
+    pub anchors: &'a Anchors,
     /// Fingerprints as of each object's last completed change.
     pub watermarks: &'a BTreeMap<ObjectKey, String>,
     /// The rules.
@@ -98,9 +98,9 @@ pub struct CyclePlan {
 /// Decides what each object needs this cycle.
 pub fn classify_objects(inputs: &CycleInputs<'_>) -> CyclePlan {
     let mut plan = CyclePlan::default();
-    let mut seen = BTreeSet::new();
+    let mut seen = HashSet::with_capacity(inputs.objects.len());
     for object in inputs.objects {
-        seen.insert(object.key.clone());
+        seen.insert(&object.key);
         let changed = inputs.kind == CycleKind::Initial
             || inputs.watermarks.get(&object.key) != Some(&object.fingerprint);
         if !changed {
@@ -196,7 +196,7 @@ mod tests {
             (ObjectKey::user("a"), "1".to_string()),
             (ObjectKey::user("b"), "old".to_string()),
         ]);
-        let anchors = BTreeMap::new();
+        let anchors = Anchors::new();
         let plan = classify_objects(&CycleInputs {
             kind: CycleKind::Incremental,
             objects: &objects,
@@ -222,7 +222,7 @@ mod tests {
             ..Anchor::default()
         };
         let objects = vec![user("a", false, "2")];
-        let anchors = BTreeMap::from([
+        let anchors = Anchors::from([
             (ObjectKey::user("a"), anchor.clone()),
             (ObjectKey::user("gone"), anchor.clone()),
         ]);

@@ -109,6 +109,10 @@ pub struct Anchor {
     pub members: Vec<String>,
 }
 
+/// The connections a cycle knows, by object (looked up once or more per object, never walked in
+/// an order that matters: whoever walks them sorts).
+pub type Anchors = std::collections::HashMap<ObjectKey, Anchor>;
+
 /// HTTP methods Entra uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Method {
