@@ -749,14 +749,17 @@ pub async fn run_cycle(
     // change again; an object whose escrow expired is given up on until it changes.
     if cycle.job_failure.is_none() {
         let staged_keys: BTreeSet<&ObjectKey> = staged.iter().map(work_key).collect();
-        for work in plan
+        // In key order: sled takes a run of neighbouring keys far faster than scattered ones.
+        let mut keys: Vec<&ObjectKey> = plan
             .users
             .iter()
             .chain(plan.groups.iter())
             .chain(plan.deprovision.iter())
             .chain(staged.iter())
-        {
-            let key = work_key(work);
+            .map(work_key)
+            .collect();
+        keys.sort();
+        for key in keys {
             if (cycle.failed.contains(key) && !cycle.expired.contains(key))
                 || staged_keys.contains(key)
             {
@@ -830,10 +833,13 @@ pub async fn run_cycle(
     if clean && let Some(digest) = &env.job.source_digest {
         store.set_source_digest(digest)?;
     }
-    store.commit()?;
-    // The index for the next cycle's line-level deltas, once everything it vouches for is
-    // durable: the connections still held for objects the source no longer has are its orphans.
-    if clean && env.job.settings.line_deltas {
+    // The index for the next cycle's line-level deltas (the connections still held for objects
+    // the source no longer has are its orphans) is written while the writer makes the cycle's
+    // state durable, and put in place only once everything it vouches for is.
+    let index = store.commit_while(|| {
+        if !(clean && env.job.settings.line_deltas && directory.has_lines()) {
+            return Ok(None);
+        }
         let mut orphans: Vec<MemberRef> = cycle
             .anchors
             .keys()
@@ -848,8 +854,8 @@ pub async fn run_cycle(
                 .get(&ObjectKey::user(id))
                 .map(|a| a.target_id.as_str())
         };
-        if directory.has_lines() {
-            store.set_source_index(|out| {
+        store
+            .write_source_index(|out| {
                 directory.write_source_index(
                     &env.compiled.fingerprint,
                     digest,
@@ -857,9 +863,13 @@ pub async fn run_cycle(
                     &orphans,
                     out,
                 )
-            })?;
-            crate::stage!("source index written");
-        }
+            })
+            .map(Some)
+    })??;
+    crate::stage!("state durable");
+    if let Some(index) = index {
+        store.keep_source_index(index)?;
+        crate::stage!("source index written");
     }
     Ok(report)
 }

@@ -69,6 +69,11 @@ const LOG_FILE: &str = "logs.jsonl";
 /// The file of [`Store::source_index`] in the state directory.
 const SOURCE_INDEX: &str = "source-index.bin";
 
+/// A source index written whole beside the state but not yet in use
+/// ([`Store::write_source_index`]).
+#[must_use]
+pub struct PartialIndex(PathBuf);
+
 /// Which file a source index was read from (see [`Store::source_index_in`]): its device, inode,
 /// size and modification time (an inode number can be reused by the next file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,13 +288,20 @@ impl Store {
 
     /// Makes every write so far durable, and waits for it.
     pub fn commit(&self) -> Result<(), StoreError> {
+        self.commit_while(|| ())
+    }
+
+    /// As [`Store::commit`], doing `work` while the writer makes the writes durable. Writes that
+    /// `work` makes are not part of this commit.
+    pub fn commit_while<T>(&self, work: impl FnOnce() -> T) -> Result<T, StoreError> {
         self.writer.wait()?;
         let batch = self.take_pending();
-        if batch.is_empty() {
-            return Ok(());
+        if !batch.is_empty() {
+            self.writer.submit(batch)?;
         }
-        self.writer.submit(batch)?;
-        self.writer.wait()
+        let done = work();
+        self.writer.wait()?;
+        Ok(done)
     }
 
     /// Hands every write so far to the writer without waiting for it, unless the previous commit
@@ -439,24 +451,29 @@ impl Store {
             .is_ok_and(|meta| IndexFile::of(&meta) == which)
     }
 
-    /// Keeps the source index of a cycle that ended clean: `write` writes its bytes
-    /// (`Directory::write_source_index`) to a partial file that replaces the index only once
-    /// written whole; call it once the cycle's state is durable.
-    pub fn set_source_index(
+    /// Writes the source index of a cycle that ended clean — `write` writes its bytes
+    /// (`Directory::write_source_index`) — to a partial file, not yet in use: once the cycle's
+    /// state is durable, [`Store::keep_source_index`] puts it in place.
+    pub fn write_source_index(
         &self,
         write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-    ) -> Result<(), StoreError> {
-        let path = self.path.join(SOURCE_INDEX);
+    ) -> Result<PartialIndex, StoreError> {
         let partial = self.path.join(format!("{SOURCE_INDEX}.partial"));
         let io = |source| StoreError::Io {
-            path: path.clone(),
+            path: partial.clone(),
             source,
         };
         let file = std::fs::File::create(&partial).map_err(io)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut out).and_then(|()| out.flush()).map_err(io)?;
         drop(out);
-        std::fs::rename(&partial, &path).map_err(io)
+        Ok(PartialIndex(partial))
+    }
+
+    /// Puts a source index written whole in place of the last one.
+    pub fn keep_source_index(&self, index: PartialIndex) -> Result<(), StoreError> {
+        let path = self.path.join(SOURCE_INDEX);
+        std::fs::rename(&index.0, &path).map_err(|source| StoreError::Io { path, source })
     }
 
     /// Records what the target holds for an object, as far as Entra knows.
@@ -594,11 +611,17 @@ mod tests {
         let directory = crate::directory::Directory::parse("t.jsonl", text).unwrap();
         let write =
             |out: &mut dyn Write| directory.write_source_index("m", |_| 0, |_| None, &[], out);
-        store.set_source_index(write).unwrap();
+        let index = store.write_source_index(write).unwrap();
+        assert!(
+            Store::source_index_in(&path).unwrap().is_none(),
+            "not yet kept"
+        );
+        store.keep_source_index(index).unwrap();
         let (index, which) = Store::source_index_in(&path).unwrap().expect("an index");
         assert_eq!(index.users.len(), 1);
         assert!(store.holds_source_index(which));
-        store.set_source_index(write).unwrap();
+        let index = store.write_source_index(write).unwrap();
+        store.keep_source_index(index).unwrap();
         assert!(
             !store.holds_source_index(which),
             "written again: another file"
