@@ -5,6 +5,7 @@
 //! is retried next cycle).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
@@ -128,15 +129,15 @@ pub fn entry_context(
 ) -> EntryContext {
     let settings = &job.settings;
     EntryContext {
-        job_id: format!("scim.entrasim.{}", job.name),
-        cycle_id: cycle_id.to_string(),
+        job_id: format!("scim.entrasim.{}", job.name).into(),
+        cycle_id: cycle_id.into(),
         change_id,
         now,
         mode,
-        target_name: job.name.clone(),
+        target_name: job.name.as_str().into(),
         delete_not_found_is_success: settings.delete_not_found_is_success,
         member_batch_size: settings.member_batch_size as usize,
-        create_settings: CreateSettings {
+        create_settings: Arc::new(CreateSettings {
             primary_types: settings
                 .primary_email_types
                 .iter()
@@ -146,7 +147,7 @@ pub fn entry_context(
                 })
                 .collect(),
             empty_roles: settings.send_empty_roles,
-        },
+        }),
     }
 }
 
@@ -192,7 +193,8 @@ struct Cycle<'a, 'b> {
     began: chrono::DateTime<chrono::Utc>,
     rng: &'b mut dyn RngCore,
     sink: &'b mut dyn EntrySink,
-    cycle_id: String,
+    /// What every entry shares; each gets its own change id and time.
+    entries: EntryContext,
     anchors: Anchors,
     counts: Counts,
     failed: BTreeSet<ObjectKey>,
@@ -229,14 +231,11 @@ impl Cycle<'_, '_> {
     }
 
     fn context(&mut self) -> EntryContext {
-        let change_id = guid(self.rng);
-        entry_context(
-            self.env.job,
-            self.env.mode,
-            &self.cycle_id,
-            change_id,
-            self.env.clock.now(),
-        )
+        EntryContext {
+            change_id: guid(self.rng),
+            now: self.env.clock.now(),
+            ..self.entries.clone()
+        }
     }
 
     /// Records an outcome: escrow bookkeeping (§9), then persists it, updates the in-memory anchors
@@ -673,13 +672,14 @@ pub async fn run_cycle(
     let by_key: HashMap<ObjectKey, &SourceObject> =
         objects.iter().map(|o| (o.key.clone(), o)).collect();
     let cycle_id = guid(rng);
+    let entries = entry_context(env.job, env.mode, &cycle_id, String::new(), began);
     let mut cycle = Cycle {
         env,
         sources: &sources,
         began,
         rng,
         sink,
-        cycle_id: cycle_id.clone(),
+        entries,
         anchors,
         counts: Counts::default(),
         failed: BTreeSet::new(),

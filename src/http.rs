@@ -13,6 +13,7 @@ pub struct ScimClient {
     client: reqwest::Client,
     base: String,
     token: String,
+    authorization: reqwest::header::HeaderValue,
     dry_run: Option<DryRun>,
     request_log: Option<RequestLog>,
 }
@@ -52,10 +53,16 @@ impl std::fmt::Debug for ScimClient {
     }
 }
 
-/// Why the client could not be built.
+/// Why the client could not be built (the token itself is never shown).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the HTTP client: {0}")]
-pub struct ClientError(String);
+pub enum ClientError {
+    /// reqwest refused the settings.
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+    /// The token cannot go in a header.
+    #[error("the bearer token holds a character an HTTP header cannot carry (a control character)")]
+    Token,
+}
 
 impl ScimClient {
     /// A client for `base` (the Tenant URL without feature flags) sending `Authorization: Bearer token`.
@@ -65,11 +72,16 @@ impl ScimClient {
             .pool_max_idle_per_host(64)
             .user_agent(concat!("entra-sim/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ClientError(e.to_string()))?;
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        // Built once; marked sensitive so that no debug output of a request shows it.
+        let mut authorization = reqwest::header::HeaderValue::try_from(format!("Bearer {token}"))
+            .map_err(|_| ClientError::Token)?;
+        authorization.set_sensitive(true);
         Ok(Self {
             client,
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            authorization,
             dry_run: None,
             request_log: None,
         })
@@ -235,11 +247,11 @@ impl ScimClient {
         let mut builder = self
             .client
             .request(method, &url)
-            .header("Authorization", format!("Bearer {}", self.token));
+            .header(reqwest::header::AUTHORIZATION, self.authorization.clone());
         if let Some(body) = &request.body {
             builder = builder
                 .header("Content-Type", "application/scim+json; charset=utf-8")
-                .body(body.to_string());
+                .body(serde_json::to_vec(body).unwrap_or_else(|_| body.to_string().into_bytes()));
         }
         match builder.send().await {
             Ok(response) => {

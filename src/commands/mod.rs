@@ -117,7 +117,12 @@ impl Loaded {
             token.expose(),
             Duration::from_secs(self.job.settings.request_timeout_secs),
         )
-        .map_err(|e| AppError::Local(e.to_string()))
+        .map_err(|e| match e {
+            crate::http::ClientError::Token => {
+                AppError::Input(format!("{}: target: {e}", self.job.file.display()))
+            }
+            crate::http::ClientError::Build(_) => AppError::Local(e.to_string()),
+        })
     }
 
     /// The job's state.

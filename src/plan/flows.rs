@@ -2,6 +2,8 @@
 //! it leaves scope; deleted when it is hard-deleted; and the reference exports (manager, members)
 //! that follow once every object has its target id (spec §1.2–§1.3, §2.3–§2.4, §4.2–§4.3).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::wire::{self, Answer, Failure};
@@ -17,9 +19,9 @@ use crate::scim::{CreateSettings, OpKind, RoleFunction, ScimMode, TargetPath};
 #[derive(Debug, Clone)]
 pub struct EntryContext {
     /// The job id (`scim.<tenant>.<app>`-like).
-    pub job_id: String,
+    pub job_id: Arc<str>,
     /// The cycle's id.
-    pub cycle_id: String,
+    pub cycle_id: Arc<str>,
     /// This change's id.
     pub change_id: String,
     /// When the entry started.
@@ -27,13 +29,13 @@ pub struct EntryContext {
     /// Default or `aadOptscim062020` wire shapes.
     pub mode: ScimMode,
     /// The target system's display name in logs.
-    pub target_name: String,
+    pub target_name: Arc<str>,
     /// Whether a 404 answering a DELETE counts as success (UNCONFIRMED in the spec; a setting).
     pub delete_not_found_is_success: bool,
     /// How many member changes go in one PATCH.
     pub member_batch_size: usize,
     /// How create bodies are shaped (primary types, empty roles).
-    pub create_settings: CreateSettings,
+    pub create_settings: Arc<CreateSettings>,
 }
 
 /// Accumulates one provisioning-log record.
@@ -77,8 +79,8 @@ impl Draft {
         LogEntry {
             id: format!("{}-{}", ctx.change_id, self.steps.len()),
             activity_date_time: ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            job_id: ctx.job_id.clone(),
-            cycle_id: ctx.cycle_id.clone(),
+            job_id: ctx.job_id.to_string(),
+            cycle_id: ctx.cycle_id.to_string(),
             change_id: ctx.change_id.clone(),
             provisioning_action: self.action,
             duration_in_milliseconds: 0,
@@ -94,7 +96,7 @@ impl Draft {
             },
             target_system: System {
                 id: String::new(),
-                display_name: ctx.target_name.clone(),
+                display_name: ctx.target_name.to_string(),
                 details: serde_json::Map::new(),
             },
             source_identity: Identity {

@@ -305,7 +305,7 @@ mod tests {
             target_name: "Target".into(),
             delete_not_found_is_success: true,
             member_batch_size: batch,
-            create_settings: CreateSettings::default(),
+            create_settings: CreateSettings::default().into(),
         }
     }
 

@@ -147,6 +147,38 @@ async fn bad_input_names_file_line_and_field_and_exits_3() {
 }
 
 #[tokio::test]
+async fn a_token_no_header_can_carry_is_bad_input_and_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "token", "secret-\u{1}-part\n");
+    write(
+        d,
+        "directory.yaml",
+        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+    );
+    write(
+        d,
+        "job.yaml",
+        &format!(
+            "directory: directory.yaml\nmapping: {}\ntarget:\n  url: http://127.0.0.1:9/scim/v2\n  token_file: token\nscope: all\n",
+            here().join("mappings/uni-tel.yaml").display()
+        ),
+    );
+    for command in ["cycle", "test-connection"] {
+        let out = run(&[command, "--job", "job.yaml"], d).await;
+        assert_eq!(out.code, 3, "{command}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr
+                .contains("job.yaml: target: the bearer token holds a character"),
+            "{command}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("secret-"), "{}", out.stderr);
+        assert!(!out.stdout.contains("secret-"), "{}", out.stdout);
+    }
+}
+
+#[tokio::test]
 async fn unreachable_target_is_a_job_failure() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
