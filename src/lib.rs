@@ -28,6 +28,7 @@ pub mod portal_csv;
 pub mod provlog;
 pub mod report;
 pub mod runner;
+pub mod sched;
 pub mod scim;
 pub mod scope;
 pub mod store;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use entra_sim::cli::{Cli, Command, TargetCommand};
-use entra_sim::commands;
+use entra_sim::{commands, sched};
 
 /// mimalloc instead of the system allocator: a cycle allocates and frees small buffers for every
 /// request, reply and log record, and glibc's malloc took a fifth of the engine's CPU there
@@ -33,7 +33,13 @@ fn main() {
     // that same thread: a multi-threaded runtime only adds a cross-thread wake-up per reply. The
     // built-in target serves many connections at once and keeps the multi-threaded runtime.
     let mut builder = match &cli.command {
-        Command::Target(TargetCommand::Serve(_)) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Target(TargetCommand::Serve(_)) => {
+            // The target steps aside for its clients (the engine, a benchmark loop).
+            sched::step_aside_on_wakeup();
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.on_thread_start(sched::step_aside_on_wakeup);
+            builder
+        }
         _ => tokio::runtime::Builder::new_current_thread(),
     };
     let runtime = match builder.enable_all().build() {

@@ -87,6 +87,8 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("state-writer".into())
             .spawn(move || {
+                // Durability in the background: never at the request loop's expense.
+                crate::sched::step_aside_on_wakeup();
                 for batch in inbox {
                     let result = write(&state, &log_path, &trees, &logs, batch);
                     if done.send(result).is_err() {
