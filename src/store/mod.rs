@@ -108,6 +108,27 @@ pub struct Store {
     writer: Writer,
 }
 
+/// Opens sled from a thread that steps aside on wake-up: the threads sled starts (its log
+/// flusher, its IO pool) take that policy from it, and do not preempt the engine's request loop.
+fn open_sled(path: &Path) -> sled::Result<sled::Db> {
+    // sled's page cache defaults to 1 GiB; the state is read once per cycle, so a small cache
+    // keeps a large tenant's process lean.
+    let open = || {
+        crate::sched::step_aside_on_wakeup();
+        sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(open).join().unwrap_or_else(|_| {
+            Err(sled::Error::ReportableBug(
+                "sled panicked while opening the state".into(),
+            ))
+        })
+    })
+}
+
 impl Store {
     /// Opens (creating if needed) the state directory.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -120,13 +141,7 @@ impl Store {
         // another one that is ending — is retried for up to two seconds.
         let mut attempts = 0;
         let db = loop {
-            // sled's page cache defaults to 1 GiB; the state is read once per cycle, so a small
-            // cache keeps a large tenant's process lean.
-            match sled::Config::new()
-                .path(path)
-                .cache_capacity(CACHE_BYTES)
-                .open()
-            {
+            match open_sled(path) {
                 Err(sled::Error::Io(e))
                     if attempts < 100 && e.to_string().contains("could not acquire lock") =>
                 {
