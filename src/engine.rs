@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::config::Job;
 use crate::directory::index::assignment_digest;
-use crate::directory::{MemberKind, MemberRef};
+use crate::directory::{Directory, MemberKind, MemberRef};
 use crate::error::AppError;
 use crate::expr::{EvalContext, NoTarget};
 use crate::hash::Keyed;
@@ -402,12 +402,7 @@ impl Cycle<'_, '_> {
     /// read (not processed since the last clean cycle, so without an anchor read this cycle),
     /// the one the source index kept; otherwise the cycle's.
     fn target_of(&self, key: &ObjectKey) -> Option<Keyed<'_>> {
-        if key.kind == ObjectKind::User
-            && let Some(ghost) = self.env.job.directory.ghost_target(&key.object_id)
-        {
-            return ghost;
-        }
-        self.anchors.get(key).map(|a| Keyed::new(&a.target_id))
+        target_in(&self.env.job.directory, &self.anchors, key)
     }
 
     /// The manager or member export of a reconciled object, when its references changed.
@@ -456,7 +451,13 @@ impl Cycle<'_, '_> {
             }
             ObjectKind::Group => {
                 let ctx = self.context();
-                let desired = obj.members.iter().filter_map(|m| self.target_of(m));
+                // Each lookup is a few cache misses in tables of every user; a large group's
+                // members are looked up on both cores.
+                let (directory, anchors) = (&self.env.job.directory, &self.anchors);
+                let members: Vec<&ObjectKey> = obj.members.iter().collect();
+                let desired =
+                    crate::directory::par::map(members, |m| target_in(directory, anchors, m));
+                let desired = desired.into_iter().flatten();
                 let flow = MembersFlow::new(ctx, key.clone(), &obj.name, anchor, desired);
                 if flow.is_noop() {
                     return Prepared::Nothing;
@@ -530,6 +531,21 @@ impl Cycle<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// The target id of an object's connection, with its hash ([`Cycle::target_of`]): for an unread
+/// user, the one the source index kept; otherwise the cycle's.
+fn target_in<'c>(
+    directory: &'c Directory,
+    anchors: &'c Anchors,
+    key: &ObjectKey,
+) -> Option<Keyed<'c>> {
+    if key.kind == ObjectKind::User
+        && let Some(ghost) = directory.ghost_target(&key.object_id)
+    {
+        return ghost;
+    }
+    anchors.get(key).map(|a| Keyed::new(&a.target_id))
 }
 
 /// One unit of a phase.

@@ -13,7 +13,7 @@ pub mod index;
 mod jsonl;
 mod load;
 pub mod mutate;
-mod par;
+pub(crate) mod par;
 mod raw;
 mod write;
 
