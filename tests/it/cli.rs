@@ -146,11 +146,9 @@ async fn bad_input_names_file_line_and_field_and_exits_3() {
     }
 }
 
-#[tokio::test]
-async fn a_token_no_header_can_carry_is_bad_input_and_never_shown() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    write(d, "token", "secret-\u{1}-part\n");
+/// A one-user job in `d` whose target (port 9) is unreachable, with `token` in its token file.
+fn one_user_job(d: &Path, token: &str) {
+    write(d, "token", token);
     write(
         d,
         "directory.yaml",
@@ -164,6 +162,13 @@ async fn a_token_no_header_can_carry_is_bad_input_and_never_shown() {
             here().join("mappings/uni-tel.yaml").display()
         ),
     );
+}
+
+#[tokio::test]
+async fn a_token_no_header_can_carry_is_bad_input_and_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    one_user_job(d, "secret-\u{1}-part\n");
     for command in ["cycle", "test-connection"] {
         let out = run(&[command, "--job", "job.yaml"], d).await;
         assert_eq!(out.code, 3, "{command}: {}{}", out.stdout, out.stderr);
@@ -182,20 +187,7 @@ async fn a_token_no_header_can_carry_is_bad_input_and_never_shown() {
 async fn unreachable_target_is_a_job_failure() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "token", TOKEN);
-    write(
-        d,
-        "directory.yaml",
-        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
-    );
-    write(
-        d,
-        "job.yaml",
-        &format!(
-            "directory: directory.yaml\nmapping: {}\ntarget:\n  url: http://127.0.0.1:9/scim/v2\n  token_file: token\nscope: all\n",
-            here().join("mappings/uni-tel.yaml").display()
-        ),
-    );
+    one_user_job(d, TOKEN);
     let out = run(&["cycle", "--job", "job.yaml"], d).await;
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(
