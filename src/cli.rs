@@ -338,6 +338,21 @@ pub struct ServeArgs {
     /// 0 records nothing (for benchmarks: no copies, no body parsing, no memory growth).
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub max_recorded: usize,
+    /// How the target's threads are scheduled (Linux): `batch` (default) lets a client sharing
+    /// the cores (entra-sim's engine) run without being preempted each time a request wakes the
+    /// target; `normal` is the system's default, for other clients (a one-connection load tool
+    /// waits longer on a batch target).
+    #[arg(long, value_enum, default_value_t = Scheduling::Batch)]
+    pub scheduling: Scheduling,
+}
+
+/// The scheduling policy of `target serve`'s threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scheduling {
+    /// `SCHED_BATCH`: a woken thread does not preempt the running one.
+    Batch,
+    /// The system's default policy.
+    Normal,
 }
 
 /// `directory` subcommands.

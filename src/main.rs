@@ -1,7 +1,7 @@
 //! The `entra-sim` binary: parse the command line, run the command, map errors to exit codes.
 
 use clap::Parser;
-use entra_sim::cli::{Cli, Command, TargetCommand};
+use entra_sim::cli::{Cli, Command, Scheduling, TargetCommand};
 use entra_sim::{commands, sched};
 
 /// mimalloc instead of the system allocator: a cycle allocates and frees small buffers for every
@@ -33,11 +33,13 @@ fn main() {
     // that same thread: a multi-threaded runtime only adds a cross-thread wake-up per reply. The
     // built-in target serves many connections at once and keeps the multi-threaded runtime.
     let mut builder = match &cli.command {
-        Command::Target(TargetCommand::Serve(_)) => {
-            // The target steps aside for its clients (the engine, a benchmark loop).
-            sched::step_aside_on_wakeup();
+        Command::Target(TargetCommand::Serve(args)) => {
             let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.on_thread_start(sched::step_aside_on_wakeup);
+            if args.scheduling == Scheduling::Batch {
+                // The target steps aside for its clients (the engine, a benchmark loop).
+                sched::step_aside_on_wakeup();
+                builder.on_thread_start(sched::step_aside_on_wakeup);
+            }
             builder
         }
         _ => tokio::runtime::Builder::new_current_thread(),

@@ -425,3 +425,57 @@ async fn record_requests_writes_every_request_sent_for_the_scale_bench() {
             .all(|p| p["created"].is_string() && p["body"].is_object())
     );
 }
+
+/// The scheduling policy of each thread of a process (field 41 of `/proc/PID/task/TID/stat`).
+#[cfg(target_os = "linux")]
+fn thread_policies(pid: u32) -> Vec<u32> {
+    let mut policies = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let stat = std::fs::read_to_string(task.unwrap().path().join("stat")).unwrap();
+        // Fields after the command name, which ends at the last ')': state is field 3.
+        let after = &stat[stat.rfind(')').unwrap() + 1..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        policies.push(fields[41 - 3].parse().unwrap());
+    }
+    policies
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn target_serve_threads_are_batch_unless_asked_to_be_normal() {
+    const SCHED_OTHER: u32 = 0;
+    const SCHED_BATCH: u32 = 3;
+    for (flag, want) in [(None, SCHED_BATCH), (Some("normal"), SCHED_OTHER)] {
+        let mut args = vec!["target", "serve", "--port", "0", "--token", "t"];
+        args.extend(flag.iter().flat_map(|f| ["--scheduling", f]));
+        let mut target = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(target.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert!(line.contains("listening"), "{line}");
+        // A worker thread sets its policy as it starts: give a slow machine a moment.
+        let mut policies = thread_policies(target.id());
+        for _ in 0..100 {
+            if policies.iter().all(|p| *p == want) {
+                break;
+            }
+            entra_sim::clock::pause(std::time::Duration::from_millis(20));
+            policies = thread_policies(target.id());
+        }
+        let _ = target.kill();
+        let _ = target.wait();
+        assert!(policies.len() >= 2, "{flag:?}: {policies:?}");
+        assert!(
+            policies.iter().all(|p| *p == want),
+            "{flag:?}: {policies:?}"
+        );
+    }
+}
