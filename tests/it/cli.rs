@@ -446,21 +446,8 @@ fn target_serve_threads_are_batch_unless_asked_to_be_normal() {
     const SCHED_OTHER: u32 = 0;
     const SCHED_BATCH: u32 = 3;
     for (flag, want) in [(None, SCHED_BATCH), (Some("normal"), SCHED_OTHER)] {
-        let mut args = vec!["target", "serve", "--port", "0", "--token", "t"];
-        args.extend(flag.iter().flat_map(|f| ["--scheduling", f]));
-        let mut target = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(target.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert!(line.contains("listening"), "{line}");
+        let extra: Vec<&str> = flag.iter().flat_map(|f| ["--scheduling", f]).collect();
+        let (mut target, _) = crate::support::serve_target("t", &extra);
         // A worker thread sets its policy as it starts: give a slow machine a moment.
         let mut policies = thread_policies(target.id());
         for _ in 0..100 {

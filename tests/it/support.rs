@@ -32,6 +32,30 @@ pub fn run_bin(args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// `entra-sim target serve --port 0` with `extra` arguments, as a separate process: the child
+/// and the Tenant URL from the line it prints once listening.
+pub fn serve_target(token: &str, extra: &[&str]) -> (std::process::Child, String) {
+    let mut target = std::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        .args(["target", "serve", "--port", "0", "--token", token])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    (target, url)
+}
+
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }

@@ -120,23 +120,7 @@ fn the_cycle_command_skips_an_unchanged_tenant_without_loading_it() {
     // A clean cycle of the quickstart's job shape against a target served by the binary.
     let dir = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_entra-sim");
-    let mut target = std::process::Command::new(bin)
-        .args(["target", "serve", "--port", "0", "--token", "t0k3n"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(target.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_string();
+    let (mut target, url) = crate::support::serve_target("t0k3n", &[]);
     std::fs::write(dir.path().join("dir.yaml"), tenant(&users(2), &[])).unwrap();
     std::fs::write(
         dir.path().join("job.yaml"),
