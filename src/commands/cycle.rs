@@ -7,7 +7,7 @@ use rand::SeedableRng;
 
 use crate::cli::CycleArgs;
 use crate::clock::SystemClock;
-use crate::config;
+use crate::config::{self, JobSettings, Settings};
 use crate::directory::LineIndex;
 use crate::engine::{self, CycleEnv, CycleReport, EntrySink};
 use crate::error::AppError;
@@ -200,12 +200,19 @@ async fn cycle(
 /// the sample's own), which also keeps the in-process target's data.
 pub(super) fn sample_loaded() -> Result<Loaded, AppError> {
     let mut loaded = super::load(&sample_job())?;
-    loaded.job.settings.state_dir = loaded
-        .job
-        .settings
-        .state_dir
-        .with_file_name("sample-builtin");
+    quickstart_state(&mut loaded.job.settings);
     Ok(loaded)
+}
+
+/// The bundled sample job's settings, with the quickstart's state directory ([`sample_loaded`]).
+pub(super) fn sample_settings() -> Result<JobSettings, AppError> {
+    let mut job = super::load_settings(&sample_job())?;
+    quickstart_state(&mut job.settings);
+    Ok(job)
+}
+
+fn quickstart_state(settings: &mut Settings) {
+    settings.state_dir = settings.state_dir.with_file_name("sample-builtin");
 }
 
 /// The quickstart: the sample job against an in-process built-in target.

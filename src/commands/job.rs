@@ -1,22 +1,21 @@
 //! Job control: `status` (Graph's job status, §11.2), `restart --scope …` (§1.4), `pause` and
-//! `start`. Each reads and writes only the job's state directory.
+//! `start`. Each reads and writes only the job's state directory, and reads of the job only its
+//! file: a million-user directory is not loaded to show a status.
 
 use crate::cli::{JobArgs, RestartArgs};
 use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
 use crate::engine::status_name;
 use crate::error::AppError;
 use crate::policy::{self, ResetScope, StatusView};
 use crate::store::Store;
 
-use super::Loaded;
-
 /// What the status shows beyond the job state.
 pub(super) fn view(
-    loaded: &Loaded,
+    settings: &Settings,
     store: &Store,
     state: &policy::JobState,
 ) -> Result<StatusView, AppError> {
-    let settings = &loaded.job.settings;
     Ok(StatusView {
         escrow_count: store.escrows()?.len(),
         next_cycle: policy::next_cycle(state, &settings.policy.schedule, SystemClock.now()),
@@ -27,10 +26,10 @@ pub(super) fn view(
 
 /// `entra-sim status`.
 pub fn status(args: JobArgs) -> Result<i32, AppError> {
-    let loaded = super::load(&args.job)?;
-    let store = loaded.store()?;
+    let job = super::load_settings(&args.job)?;
+    let store = Store::open(&job.settings.state_dir)?;
     let state = store.job_state()?;
-    let view = view(&loaded, &store, &state)?;
+    let view = view(&job.settings, &store, &state)?;
     if args.json {
         let json = policy::status_json(&state, &view);
         println!(
@@ -39,7 +38,7 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
         );
         return Ok(0);
     }
-    println!("job {}: {}", loaded.job.name, status_name(state.code));
+    println!("job {}: {}", job.name, status_name(state.code));
     if let Some(q) = &state.quarantine {
         println!(
             "quarantine: {} since {} (series began {}, {} re-evaluations); next attempt {}",
@@ -84,8 +83,8 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
 pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
     let scope = ResetScope::parse(args.scope.as_deref())
         .map_err(|e| AppError::Input(format!("--scope: {e}")))?;
-    let loaded = super::load(&args.job)?;
-    let store = loaded.store()?;
+    let job = super::load_settings(&args.job)?;
+    let store = Store::open(&job.settings.state_dir)?;
     let (state, plan) = policy::restart(&store.job_state()?, &scope);
     store.forget_source_digest()?;
     if plan.clear_watermarks {
@@ -108,7 +107,7 @@ pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
     store.commit()?;
     println!(
         "job {} restarted ({}): {}",
-        loaded.job.name,
+        job.name,
         args.scope
             .as_deref()
             .unwrap_or("Watermark,Escrows,QuarantineState"),
@@ -119,8 +118,8 @@ pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
 
 /// `entra-sim pause` / `entra-sim start`.
 pub fn set_running(args: JobArgs, running: bool) -> Result<i32, AppError> {
-    let loaded = super::load(&args.job)?;
-    let store = loaded.store()?;
+    let job = super::load_settings(&args.job)?;
+    let store = Store::open(&job.settings.state_dir)?;
     let current = store.job_state()?;
     let state = if running {
         policy::start(&current)
@@ -129,7 +128,7 @@ pub fn set_running(args: JobArgs, running: bool) -> Result<i32, AppError> {
     };
     store.set_job_state(&state)?;
     store.commit()?;
-    println!("job {}: {}", loaded.job.name, status_name(state.code));
+    println!("job {}: {}", job.name, status_name(state.code));
     Ok(0)
 }
 

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
-use crate::config::{self, Job, Preread, Secret};
+use crate::config::{self, Job, JobSettings, Preread, Secret};
 use crate::directory::LineIndex;
 use crate::error::AppError;
 use crate::http::ScimClient;
@@ -98,6 +98,12 @@ pub fn load_with(
         base_url,
         mode,
     })
+}
+
+/// A job's file, name and settings alone ([`config::load_job_settings`]): for the commands that
+/// only read or change its state.
+pub fn load_settings(path: &Path) -> Result<JobSettings, AppError> {
+    config::load_job_settings(path).map_err(|e| AppError::Input(e.to_string()))
 }
 
 impl Loaded {

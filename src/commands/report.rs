@@ -11,15 +11,16 @@ use crate::engine::{self, CycleReport};
 use crate::error::AppError;
 use crate::policy::{self, EscrowEntry};
 use crate::report::{self, ReportInput};
+use crate::store::Store;
 
 pub fn run(args: ReportArgs) -> Result<i32, AppError> {
-    let loaded = match &args.job {
-        Some(path) => super::load(path)?,
-        None => super::cycle::sample_loaded()?,
+    let job = match &args.job {
+        Some(path) => super::load_settings(path)?,
+        None => super::cycle::sample_settings()?,
     };
-    let store = loaded.store()?;
+    let store = Store::open(&job.settings.state_dir)?;
     let state = store.job_state()?;
-    let view = super::job::view(&loaded, &store, &state)?;
+    let view = super::job::view(&job.settings, &store, &state)?;
     let status = policy::status_json(&state, &view);
     let logs = store.logs()?;
     let escrows: Vec<EscrowEntry> = store.escrows()?.iter().cloned().collect();
@@ -27,7 +28,7 @@ pub fn run(args: ReportArgs) -> Result<i32, AppError> {
     // A fresh nonce per page: the Content-Security-Policy runs only the script carrying it.
     let nonce = engine::guid(&mut rand::rngs::StdRng::from_os_rng()).replace('-', "");
     let page = report::render(&ReportInput {
-        job_name: &loaded.job.name,
+        job_name: &job.name,
         generated: SystemClock.now(),
         status: &status,
         logs: &logs,

@@ -6,7 +6,9 @@ use chrono::Duration;
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::{ConfigError, Digest, Job, JobCheck, Preread, Secret, Settings, Target, TokenSource};
+use super::{
+    ConfigError, Digest, Job, JobCheck, JobSettings, Preread, Secret, Settings, Target, TokenSource,
+};
 use crate::directory::index::assignment_digest;
 use crate::directory::{Directory, DirectoryFormat, LineIndex};
 use crate::expr::AppRole;
@@ -120,6 +122,44 @@ pub fn load_job(path: &Path) -> Result<Job, ConfigError> {
         Some((job, _)) if check.problems.0.is_empty() => Ok(job),
         _ => Err(ConfigError::Invalid(check.problems)),
     }
+}
+
+/// A job's name and settings from its job file alone, checked as [`check_job`] checks them: what
+/// the commands that only read or change the job's state need (`status`, `pause`, `start`,
+/// `restart`, `report`). The directory and mapping files are neither read nor checked, so these
+/// answer at once on a million-user tenant, and still answer when those files no longer load.
+pub fn load_job_settings(path: &Path) -> Result<JobSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file = path.display().to_string();
+    let raw: JobFile =
+        yaml::parse(&file, &text).map_err(|p| ConfigError::Invalid(Problems(vec![p])))?;
+    let name = job_name(path);
+    let mut pending = Vec::new();
+    let settings = settings(
+        raw.settings,
+        path.parent().unwrap_or(Path::new("")),
+        &name,
+        &mut pending,
+    );
+    let problems = yaml::place(&file, &text, pending);
+    if !problems.0.is_empty() {
+        return Err(ConfigError::Invalid(problems));
+    }
+    Ok(JobSettings {
+        file: path.to_owned(),
+        name,
+        settings,
+    })
+}
+
+/// A job's name: its file's stem.
+fn job_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "job".to_owned())
 }
 
 /// Reads and checks `path` and the directory and mapping files it names, going as far as each
@@ -265,10 +305,7 @@ pub fn check_job_with(
     if let (ScopeMode::All, Some((mapping, _))) = (raw.scope, &mapping.value) {
         check_sync_all(mapping, &mut pending);
     }
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "job".to_owned());
+    let name = job_name(path);
     let settings = settings(raw.settings, base, &name, &mut pending);
 
     let mut problems = yaml::place_with(&file, &locator, pending).0;

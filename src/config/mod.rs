@@ -10,7 +10,7 @@ mod secret;
 use std::path::PathBuf;
 
 pub use digest::{Digest, JobSources, Preread, job_sources, state_dir_of};
-pub use load::{check_job, check_job_with, load_job};
+pub use load::{check_job, check_job_with, load_job, load_job_settings};
 pub use secret::{Secret, TokenError, TokenSource};
 
 use crate::directory::Directory;
@@ -60,6 +60,17 @@ impl Job {
     pub fn assignment_index(&self) -> &AssignmentIndex {
         &self.assignment_index
     }
+}
+
+/// A job's file, name and settings, without its directory and mapping ([`load_job_settings`]).
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// The job file as given.
+    pub file: PathBuf,
+    /// The job's name: the job file's stem.
+    pub name: String,
+    /// Typed settings with defaults filled in.
+    pub settings: Settings,
 }
 
 /// What checking a job found: every problem of the job, directory and mapping files, and the

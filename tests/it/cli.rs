@@ -466,3 +466,52 @@ fn target_serve_threads_are_batch_unless_asked_to_be_normal() {
         );
     }
 }
+
+#[tokio::test]
+async fn state_commands_read_only_the_job_file_and_its_settings() {
+    let h = Harness::new(
+        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+        "mappings/uni-tel.yaml",
+        "scope: all\n",
+        "",
+    )
+    .await;
+    let d = h.dir.path();
+    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
+    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    // A directory that no longer loads (or a million users) is not read to show or change the
+    // job's state; the cycle, which needs it, still says what is wrong with it.
+    h.set_directory("users: [\n");
+    let status = run(&["status", "--job", "job.yaml", "--json"], d).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(json["status"]["lastExecution"]["state"], "Succeeded");
+    for (args, says) in [
+        (&["pause", "--job", "job.yaml"][..], "job job: Paused"),
+        (&["start", "--job", "job.yaml"][..], "job job: Active"),
+        (&["restart", "--job", "job.yaml"][..], "job job restarted"),
+        (
+            &["report", "--job", "job.yaml", "--out", "report.html"][..],
+            "report of 1 log entries",
+        ),
+    ] {
+        let out = run(args, d).await;
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(out.stdout.contains(says), "{args:?}: {}", out.stdout);
+    }
+    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
+    assert_eq!(cycle.code, 3);
+    assert!(cycle.stderr.contains("directory.yaml:"), "{}", cycle.stderr);
+    // The job file's own settings are still checked, and located.
+    h.set_job_extra("scope: all\nsettings:\n  concurrency: 0\n", "");
+    for command in ["status", "pause", "start", "restart", "report"] {
+        let out = run(&[command, "--job", "job.yaml"], d).await;
+        assert_eq!(out.code, 3, "{command}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr
+                .contains("job.yaml:8:16: settings.concurrency: must be at least 1"),
+            "{command}: {}",
+            out.stderr
+        );
+    }
+}
