@@ -1,6 +1,7 @@
 //! `entra-sim report`: reads the job's state directory (logs, job state, escrows, the last
 //! cycle) and writes the self-contained HTML page that `crate::report` renders.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rand::SeedableRng;
@@ -22,24 +23,40 @@ pub fn run(args: ReportArgs) -> Result<i32, AppError> {
     let state = store.job_state()?;
     let view = super::job::view(&job.settings, &store, &state)?;
     let status = policy::status_json(&state, &view);
-    let logs = store.logs()?;
+    // Two passes over the logs, which may be gigabytes: one summarizes them, the other keeps the
+    // few entries the drill-down shows.
+    let mut summarizer = report::Summarizer::default();
+    store.for_each_log(|log| {
+        summarizer.add(&log);
+        Ok::<(), AppError>(())
+    })?;
+    let summary = summarizer.finish();
+    let wanted = summary.drill_entries();
+    let mut shown = BTreeMap::new();
+    store.for_each_log_where(
+        |i| wanted.contains(&i),
+        |i, log| {
+            shown.insert(i, log);
+            Ok::<(), AppError>(())
+        },
+    )?;
     let escrows: Vec<EscrowEntry> = store.escrows()?.iter().cloned().collect();
     let last_cycle: Option<CycleReport> = store.meta("last_cycle")?;
     // A fresh nonce per page: the Content-Security-Policy runs only the script carrying it.
     let nonce = engine::guid(&mut rand::rngs::StdRng::from_os_rng()).replace('-', "");
-    let page = report::render(&ReportInput {
+    let input = ReportInput {
         job_name: &job.name,
         generated: SystemClock.now(),
         status: &status,
-        logs: &logs,
         escrows: &escrows,
         last_cycle: last_cycle.as_ref(),
         nonce: &nonce,
-    });
+    };
+    let page = report::render_summary(&input, &summary, &shown);
     write(&args.out, &page)?;
     println!(
         "report of {} log entries ({} escrowed objects): {}",
-        logs.len(),
+        summary.entries,
         escrows.len(),
         args.out.display()
     );

@@ -3,14 +3,14 @@
 //! and server answers render as text, never as markup. The Content-Security-Policy lets only the
 //! page's own (nonce-carrying) script run and forbids every fetch.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use serde_json::{Value, json};
 
 use super::{
-    MAX_CYCLES, MAX_DRILL_ENTRIES, MAX_ENTRIES_PER_OBJECT, MAX_ESCROWS, MAX_OBJECTS, ObjectSummary,
-    ReportInput, Summary,
+    MAX_CYCLES, MAX_DRILL_ENTRIES, MAX_ENTRIES_PER_OBJECT, MAX_ESCROWS, ObjectSummary, ReportInput,
+    Summary,
 };
 use crate::plan::CycleKind;
 use crate::provlog::{LogEntry, ProvisioningAction};
@@ -113,8 +113,12 @@ impl Html {
 }
 
 /// The whole page.
-pub(super) fn page(input: &ReportInput<'_>, summary: &Summary) -> String {
-    let mut h = Html(String::with_capacity(64 * 1024 + input.logs.len() * 256));
+pub(super) fn page(
+    input: &ReportInput<'_>,
+    summary: &Summary,
+    shown: &BTreeMap<usize, LogEntry>,
+) -> String {
+    let mut h = Html(String::with_capacity(64 * 1024 + shown.len() * 4096));
     let generated = input
         .generated
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -137,10 +141,10 @@ pub(super) fn page(input: &ReportInput<'_>, summary: &Summary) -> String {
     timeline(&mut h, summary);
     failures(&mut h, summary);
     escrows(&mut h, input, summary);
-    objects(&mut h, input.logs, summary);
+    objects(&mut h, shown, summary);
     let data = json!({
         "job": input.job_name,
-        "entries": input.logs.len(),
+        "entries": summary.entries,
         "cycles": summary.cycles.len(),
         "totals": summary.totals,
         "actions": summary.actions,
@@ -463,28 +467,22 @@ fn escrows(h: &mut Html, input: &ReportInput<'_>, summary: &Summary) {
     h.raw("</section>\n");
 }
 
-fn objects(h: &mut Html, logs: &[LogEntry], summary: &Summary) {
+fn objects(h: &mut Html, shown: &BTreeMap<usize, LogEntry>, summary: &Summary) {
     h.raw("<section id=\"objects\"><h2>Objects</h2><div class=\"controls\"><input id=\"filter\" type=\"search\" placeholder=\"Filter by name or id\" aria-label=\"Filter objects\"><select id=\"status-filter\" aria-label=\"Latest status\"><option value=\"\">any latest status</option><option value=\"failure\">failure</option><option value=\"success\">success</option><option value=\"skipped\">skipped</option><option value=\"warning\">warning</option></select><button type=\"button\" id=\"expand\">Expand all</button><button type=\"button\" id=\"collapse\">Collapse all</button><span class=\"muted\" id=\"shown\"></span></div>");
-    let mut budget = MAX_DRILL_ENTRIES;
-    let mut shown = 0;
-    for object in summary.objects.iter().take(MAX_OBJECTS) {
-        if budget == 0 {
-            break;
-        }
-        let take = object.entries.len().min(MAX_ENTRIES_PER_OBJECT).min(budget);
-        budget -= take;
-        shown += 1;
-        drill_down(h, logs, object, take);
+    let drill = summary.drill_down();
+    let shown_objects = drill.len();
+    for (object, take) in drill {
+        drill_down(h, shown, object, take);
     }
     let total = summary.objects.len();
-    if shown < total
+    if shown_objects < total
         || summary
             .objects
             .iter()
             .any(|o| o.entries.len() > MAX_ENTRIES_PER_OBJECT)
     {
         h.raw("<p class=\"note\" id=\"drill-note\">Showing ")
-            .num(shown)
+            .num(shown_objects)
             .raw(" of ")
             .num(total)
             .raw(" objects (latest failing first, then most recently changed), each with its newest entries, at most ")
@@ -494,7 +492,12 @@ fn objects(h: &mut Html, logs: &[LogEntry], summary: &Summary) {
     h.raw("</section>\n");
 }
 
-fn drill_down(h: &mut Html, logs: &[LogEntry], object: &ObjectSummary, take: usize) {
+fn drill_down(
+    h: &mut Html,
+    shown: &BTreeMap<usize, LogEntry>,
+    object: &ObjectSummary,
+    take: usize,
+) {
     let status = object.last_status.as_str();
     let name = if object.name.is_empty() {
         &object.id
@@ -526,7 +529,7 @@ fn drill_down(h: &mut Html, logs: &[LogEntry], object: &ObjectSummary, take: usi
         })
         .raw("</span></summary><div class=\"entries\">");
     for &i in object.entries.iter().rev().take(take) {
-        if let Some(log) = logs.get(i) {
+        if let Some(log) = shown.get(&i) {
             entry(h, log);
         }
     }

@@ -2,11 +2,13 @@
 //! state — status and quarantine, a timeline of cycles, failures grouped by error code with the
 //! server's answers, escrowed objects, and a per-object drill-down of steps and modified
 //! properties. Pure: the `report` command reads the store and passes everything in; this module
-//! aggregates in one pass over the logs and renders a `String`.
+//! aggregates the logs one entry at a time ([`Summarizer`]), so the command streams them twice
+//! (once to summarize, once to keep the few entries the drill-down shows) instead of holding a
+//! million-user job's gigabytes of logs, and renders a `String`.
 
 mod html;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -40,8 +42,6 @@ pub struct ReportInput<'a> {
     pub generated: DateTime<Utc>,
     /// The job status in Graph's shape ([`crate::policy::status_json`]).
     pub status: &'a serde_json::Value,
-    /// Every provisioning-log record, oldest first.
-    pub logs: &'a [LogEntry],
     /// The escrowed objects.
     pub escrows: &'a [EscrowEntry],
     /// The store's `last_cycle`.
@@ -137,6 +137,8 @@ pub struct ObjectSummary {
 /// The logs, aggregated.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
+    /// How many entries there are.
+    pub entries: usize,
     /// Over every entry.
     pub totals: Counts,
     /// Per action, over every entry.
@@ -196,61 +198,75 @@ pub fn server_answer(reason: &str) -> &str {
         .map_or(answer, |_| &answer[..answer.len() - 1])
 }
 
-struct FailureAcc<'a> {
+struct FailureAcc {
     entries: usize,
-    objects: HashSet<(&'a str, &'a str)>,
+    objects: HashSet<(String, String)>,
     answers: HashMap<String, usize>,
     names: Vec<String>,
     first: usize,
 }
 
-/// Aggregates the logs in one pass (plus sorts), so 100,000 entries take well under a second.
-pub fn summarize(logs: &[LogEntry]) -> Summary {
-    let mut summary = Summary::default();
-    let mut cycle_index: HashMap<&str, usize> = HashMap::new();
-    let mut failures: HashMap<&str, FailureAcc> = HashMap::new();
-    let mut object_index: HashMap<(&str, &str), usize> = HashMap::new();
-    for (i, log) in logs.iter().enumerate() {
+/// Aggregates the logs in one pass over them (plus sorts), one entry at a time, so a log of
+/// millions of entries is summarized without being held: 100,000 entries take well under a
+/// second.
+#[derive(Default)]
+pub struct Summarizer {
+    summary: Summary,
+    cycle_index: HashMap<String, usize>,
+    failures: HashMap<String, FailureAcc>,
+    object_index: HashMap<(String, String), usize>,
+}
+
+impl Summarizer {
+    /// Adds the next entry (entries come oldest first).
+    pub fn add(&mut self, log: &LogEntry) {
+        let summary = &mut self.summary;
+        let i = summary.entries;
+        summary.entries += 1;
         let status = log.provisioning_status_info.status;
         summary.totals.add(log);
         summary.actions.add(log.provisioning_action);
         summary.statuses.add(status);
-        let c = *cycle_index.entry(&log.cycle_id).or_insert_with(|| {
-            summary.cycles.push(CycleSummary {
-                cycle_id: log.cycle_id.clone(),
-                began: log.activity_date_time.clone(),
-                ended: log.activity_date_time.clone(),
-                entries: 0,
-                counts: Counts::default(),
-                actions: ActionCounts::default(),
-                statuses: StatusCounts::default(),
-            });
-            summary.cycles.len() - 1
-        });
+        let c = match self.cycle_index.get(log.cycle_id.as_str()) {
+            Some(&c) => c,
+            None => {
+                summary.cycles.push(CycleSummary {
+                    cycle_id: log.cycle_id.clone(),
+                    began: log.activity_date_time.clone(),
+                    ended: log.activity_date_time.clone(),
+                    entries: 0,
+                    counts: Counts::default(),
+                    actions: ActionCounts::default(),
+                    statuses: StatusCounts::default(),
+                });
+                self.cycle_index
+                    .insert(log.cycle_id.clone(), summary.cycles.len() - 1);
+                summary.cycles.len() - 1
+            }
+        };
         let cycle = &mut summary.cycles[c];
         cycle.entries += 1;
         cycle.counts.add(log);
         cycle.actions.add(log.provisioning_action);
         cycle.statuses.add(status);
         if log.activity_date_time < cycle.began {
-            cycle.began = log.activity_date_time.clone();
+            cycle.began.clone_from(&log.activity_date_time);
         }
         if log.activity_date_time > cycle.ended {
-            cycle.ended = log.activity_date_time.clone();
+            cycle.ended.clone_from(&log.activity_date_time);
         }
         let source = &log.source_identity;
-        let o = *object_index
-            .entry((&source.identity_type, &source.id))
-            .or_insert_with(|| {
-                summary.objects.push(ObjectSummary {
-                    kind: source.identity_type.clone(),
-                    id: source.id.clone(),
-                    name: String::new(),
-                    entries: Vec::new(),
-                    last_status: status,
-                });
-                summary.objects.len() - 1
+        let key = (source.identity_type.clone(), source.id.clone());
+        let o = *self.object_index.entry(key).or_insert_with(|| {
+            summary.objects.push(ObjectSummary {
+                kind: source.identity_type.clone(),
+                id: source.id.clone(),
+                name: String::new(),
+                entries: Vec::new(),
+                last_status: status,
             });
+            summary.objects.len() - 1
+        });
         let object = &mut summary.objects[o];
         object.entries.push(i);
         object.last_status = status;
@@ -258,7 +274,7 @@ pub fn summarize(logs: &[LogEntry]) -> Summary {
             object.name.clone_from(&source.display_name);
         }
         if status != Status::Failure {
-            continue;
+            return;
         }
         let (code, reason) = log
             .provisioning_status_info
@@ -267,15 +283,18 @@ pub fn summarize(logs: &[LogEntry]) -> Summary {
             .map_or(("Unknown", ""), |e| {
                 (e.error_code.as_str(), e.reason.as_str())
             });
-        let acc = failures.entry(code).or_insert_with(|| FailureAcc {
-            entries: 0,
-            objects: HashSet::new(),
-            answers: HashMap::new(),
-            names: Vec::new(),
-            first: i,
-        });
+        let acc = self
+            .failures
+            .entry(code.to_owned())
+            .or_insert_with(|| FailureAcc {
+                entries: 0,
+                objects: HashSet::new(),
+                answers: HashMap::new(),
+                names: Vec::new(),
+                first: i,
+            });
         acc.entries += 1;
-        let key = (source.identity_type.as_str(), source.id.as_str());
+        let key = (source.identity_type.clone(), source.id.clone());
         if acc.objects.insert(key) && acc.names.len() < MAX_FAILED_NAMES {
             acc.names.push(if source.display_name.is_empty() {
                 source.id.clone()
@@ -287,41 +306,98 @@ pub fn summarize(logs: &[LogEntry]) -> Summary {
             .entry(server_answer(reason).to_string())
             .or_default() += 1;
     }
-    // Logs are appended in time order; a stable sort by first time keeps that order for ties.
-    summary.cycles.sort_by(|a, b| a.began.cmp(&b.began));
-    let mut groups: Vec<(usize, FailureGroup)> = failures
-        .into_iter()
-        .map(|(code, acc)| {
-            let distinct_answers = acc.answers.len();
-            let mut answers: Vec<(String, usize)> = acc.answers.into_iter().collect();
-            answers.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            answers.truncate(MAX_ANSWERS);
-            let group = FailureGroup {
-                code: code.to_string(),
-                entries: acc.entries,
-                objects: acc.objects.len(),
-                answers,
-                distinct_answers,
-                names: acc.names,
-            };
-            (acc.first, group)
-        })
-        .collect();
-    groups.sort_by(|a, b| b.1.entries.cmp(&a.1.entries).then(a.0.cmp(&b.0)));
-    summary.failures = groups.into_iter().map(|(_, g)| g).collect();
-    summary.objects.sort_by_key(|o| {
-        (
-            o.last_status != Status::Failure,
-            std::cmp::Reverse(o.entries.last().copied().unwrap_or_default()),
-        )
-    });
-    summary
+
+    /// The summary of every entry added.
+    pub fn finish(self) -> Summary {
+        let mut summary = self.summary;
+        // Logs are appended in time order; a stable sort by first time keeps that order for ties.
+        summary.cycles.sort_by(|a, b| a.began.cmp(&b.began));
+        let mut groups: Vec<(usize, FailureGroup)> = self
+            .failures
+            .into_iter()
+            .map(|(code, acc)| {
+                let distinct_answers = acc.answers.len();
+                let mut answers: Vec<(String, usize)> = acc.answers.into_iter().collect();
+                answers.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                answers.truncate(MAX_ANSWERS);
+                let group = FailureGroup {
+                    code,
+                    entries: acc.entries,
+                    objects: acc.objects.len(),
+                    answers,
+                    distinct_answers,
+                    names: acc.names,
+                };
+                (acc.first, group)
+            })
+            .collect();
+        groups.sort_by(|a, b| b.1.entries.cmp(&a.1.entries).then(a.0.cmp(&b.0)));
+        summary.failures = groups.into_iter().map(|(_, g)| g).collect();
+        summary.objects.sort_by_key(|o| {
+            (
+                o.last_status != Status::Failure,
+                std::cmp::Reverse(o.entries.last().copied().unwrap_or_default()),
+            )
+        });
+        summary
+    }
 }
 
-/// The report page.
-pub fn render(input: &ReportInput<'_>) -> String {
-    let summary = summarize(input.logs);
-    html::page(input, &summary)
+/// [`Summarizer`] over logs in memory.
+pub fn summarize(logs: &[LogEntry]) -> Summary {
+    let mut summarizer = Summarizer::default();
+    for log in logs {
+        summarizer.add(log);
+    }
+    summarizer.finish()
+}
+
+impl Summary {
+    /// The objects the drill-down expands, each with how many of its newest entries it shows:
+    /// latest failing first, then most recently changed, within [`MAX_OBJECTS`],
+    /// [`MAX_ENTRIES_PER_OBJECT`] and [`MAX_DRILL_ENTRIES`].
+    pub fn drill_down(&self) -> Vec<(&ObjectSummary, usize)> {
+        let mut budget = MAX_DRILL_ENTRIES;
+        let mut out = Vec::new();
+        for object in self.objects.iter().take(MAX_OBJECTS) {
+            if budget == 0 {
+                break;
+            }
+            let take = object.entries.len().min(MAX_ENTRIES_PER_OBJECT).min(budget);
+            budget -= take;
+            out.push((object, take));
+        }
+        out
+    }
+
+    /// The indices of the entries the drill-down shows (what a second pass over the logs keeps).
+    pub fn drill_entries(&self) -> BTreeSet<usize> {
+        self.drill_down()
+            .into_iter()
+            .flat_map(|(object, take)| object.entries.iter().rev().take(take).copied())
+            .collect()
+    }
+}
+
+/// The report page of logs in memory.
+pub fn render(input: &ReportInput<'_>, logs: &[LogEntry]) -> String {
+    let summary = summarize(logs);
+    let shown = summary
+        .drill_entries()
+        .into_iter()
+        .filter_map(|i| Some((i, logs.get(i)?.clone())))
+        .collect();
+    render_summary(input, &summary, &shown)
+}
+
+/// The report page from the logs' summary and the entries its drill-down shows, by index
+/// ([`Summary::drill_entries`]).
+pub fn render_summary(
+    input: &ReportInput<'_>,
+    summary: &Summary,
+    shown: &BTreeMap<usize, LogEntry>,
+) -> String {
+    html::page(input, summary, shown)
 }
 
 #[cfg(test)]

@@ -88,12 +88,11 @@ fn failed(cycle: &str, time: &str, name: &str, code: &str, reason: &str) -> LogE
     entry
 }
 
-fn input<'a>(logs: &'a [LogEntry], status: &'a serde_json::Value) -> ReportInput<'a> {
+fn input(status: &serde_json::Value) -> ReportInput<'_> {
     ReportInput {
         job_name: "test",
         generated: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
         status,
-        logs,
         escrows: &[],
         last_cycle: None,
         nonce: "n0nce",
@@ -243,9 +242,9 @@ fn markup_in_names_and_server_answers_is_rendered_inert() {
         .insert("x".into(), json!("\"><script>alert(2)</script>"));
     let logs = vec![entry];
     let status = json!({"status": {"code": "Active", "quarantine": {"reason": "X", "error": {"code": "C", "message": evil}}}});
-    let mut inp = input(&logs, &status);
+    let mut inp = input(&status);
     inp.job_name = "</script><script>alert(3)</script>";
-    let page = render(&inp);
+    let page = render(&inp, &logs);
     // Only the page's own two script elements: the JSON data and the nonce-carrying code.
     assert_eq!(page.matches("<script").count(), 2, "{page}");
     assert!(!page.contains("<img"));
@@ -265,7 +264,7 @@ fn counts_are_embedded_for_the_page_script_to_fill_in() {
         log("c1", "t2", "b", ProvisioningAction::Create, Status::Success),
     ];
     let status = json!({"status": {"code": "Active"}});
-    let page = render(&input(&logs, &status));
+    let page = render(&input(&status), &logs);
     assert!(page.contains("id=\"count-created\">–<"));
     let data = page
         .split("id=\"report-data\">")
@@ -303,10 +302,51 @@ fn a_hundred_thousand_entries_render_with_a_capped_drill_down() {
         })
         .collect();
     let status = json!({"status": {"code": "Active"}});
-    let page = render(&input(&logs, &status));
+    let page = render(&input(&status), &logs);
     assert_eq!(page.matches("<details class=\"obj\"").count(), MAX_OBJECTS);
     assert!(page.contains("Showing 2000 of 100000 objects"));
     assert_eq!(page.matches("<tr><td class=\"time\"").count(), 5);
     assert!(page.contains("and 20 more distinct answers"));
     assert!(page.len() < 20_000_000, "{} bytes", page.len());
+}
+
+#[test]
+fn the_page_needs_only_the_entries_its_drill_down_shows() {
+    // 1,200 objects with 1 to 15 entries each, some failing last: each cap of the drill-down is
+    // reached (entries per object, then entries in all).
+    let mut logs = Vec::new();
+    for round in 0..15 {
+        for o in 0..1_200 {
+            if o % 15 < round {
+                continue;
+            }
+            let (cycle, time, name) =
+                (format!("c{round}"), format!("t{round:02}"), format!("u{o}"));
+            logs.push(if round == 14 && o % 7 == 0 {
+                failed(&cycle, &time, &name, "EntryConflict", &format!("{WEB}{{}}"))
+            } else {
+                log(
+                    &cycle,
+                    &time,
+                    &name,
+                    ProvisioningAction::Update,
+                    Status::Success,
+                )
+            });
+        }
+    }
+    let summary = summarize(&logs);
+    let wanted = summary.drill_entries();
+    assert_eq!(wanted.len(), MAX_DRILL_ENTRIES);
+    assert!(
+        summary
+            .drill_down()
+            .iter()
+            .all(|(_, take)| *take <= MAX_ENTRIES_PER_OBJECT)
+    );
+    let status = json!({"status": {"code": "Active"}});
+    let every: BTreeMap<usize, LogEntry> = logs.iter().cloned().enumerate().collect();
+    let page = render(&input(&status), &logs);
+    assert_eq!(page, render_summary(&input(&status), &summary, &every));
+    assert!(page.contains("Showing "), "the drill-down is capped");
 }

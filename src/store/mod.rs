@@ -575,14 +575,30 @@ impl Store {
         &self,
         mut f: impl FnMut(LogEntry) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.for_each_log_where(|_| true, |_, entry| f(entry))
+    }
+
+    /// Feeds the provisioning-log records whose position (0 for the oldest) `wanted` accepts to
+    /// `f`, with their position, oldest first; the others are counted, not parsed.
+    pub fn for_each_log_where<E: From<StoreError>>(
+        &self,
+        mut wanted: impl FnMut(usize) -> bool,
+        mut f: impl FnMut(usize, LogEntry) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.commit()?;
         let reader = self
             .log_file()
             .reader()
             .map_err(|source| self.log_err(source))?;
+        let mut position = 0;
         for (i, line) in std::io::BufRead::lines(reader).enumerate() {
             let text = line.map_err(|source| self.log_err(source))?;
             if text.is_empty() {
+                continue;
+            }
+            let at = position;
+            position += 1;
+            if !wanted(at) {
                 continue;
             }
             let entry = serde_json::from_str(&text).map_err(|source| StoreError::Corrupt {
@@ -590,7 +606,7 @@ impl Store {
                 key: format!("line {}", i + 1),
                 source,
             })?;
-            f(entry)?;
+            f(at, entry)?;
         }
         Ok(())
     }
@@ -716,5 +732,20 @@ mod tests {
         let ids: Vec<String> = store.logs().unwrap().into_iter().map(|l| l.id).collect();
         let want: Vec<String> = (0..30).map(|n| format!("e{n}")).collect();
         assert_eq!(ids, want);
+        // Some records, by position: the others are skipped unparsed.
+        let mut some = Vec::new();
+        store
+            .for_each_log_where(
+                |i| i % 10 == 3,
+                |i, log| {
+                    some.push((i, log.id));
+                    Ok::<(), StoreError>(())
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            some,
+            [(3, "e3".into()), (13, "e13".into()), (23, "e23".into())]
+        );
     }
 }
