@@ -3,7 +3,10 @@
 //! back-off decides; a disabled or paused job stops the daemon. With `--virtual-time` the clock is
 //! simulated — real requests at simulated times — so four weeks of quarantine take seconds.
 //! SIGINT/SIGTERM let the current cycle finish; everything is persisted after every entry anyway.
+//! Before every cycle after the first, the job's files are read again when they changed
+//! ([`before`]): an edited directory is what the next cycle provisions.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,12 +17,17 @@ use tokio::sync::Notify;
 
 use crate::cli::RunArgs;
 use crate::clock::{Clock, FakeClock, SystemClock};
-use crate::engine::{self, CycleEnv};
+use crate::config;
+use crate::directory::LineIndex;
+use crate::engine::{self, CycleEnv, CycleReport};
 use crate::error::AppError;
+use crate::http::ScimClient;
 use crate::output;
 use crate::plan::CycleKind;
 use crate::policy::{self, JobCode};
+use crate::store::Store;
 
+use super::Loaded;
 use super::progress::Progress;
 
 /// Parses `90s`, `40m`, `12h`, `30d` and sums like `1h30m`.
@@ -110,8 +118,8 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
     };
     let started = clock.now();
     let deadline = until.map(|d| started + d);
-    let token = loaded.token()?;
-    let client = loaded.client(&loaded.base_url, &token)?;
+    let mut loaded = loaded;
+    let mut client = loaded.client(&loaded.base_url, &loaded.token()?)?;
     let store = loaded.store()?;
     let stop = Arc::new(Stop {
         flag: AtomicBool::new(false),
@@ -120,6 +128,7 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
     watch_signals(stop.clone());
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let mut code = 0;
+    let mut first = true;
     loop {
         let state = store.job_state()?;
         match state.code {
@@ -139,45 +148,51 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
             }
             _ => {}
         }
-        let env = CycleEnv {
-            job: &loaded.job,
-            compiled: &loaded.compiled,
-            store: &store,
-            client: &client,
-            mode: loaded.mode,
-            clock: clock.as_ref(),
-            dry_run: false,
-        };
-        let mut progress = Progress::new(false);
-        let report = engine::run_cycle(&env, &mut rng, &mut progress).await?;
-        progress.finish();
-        let state = store.job_state()?;
-        let kind = if report.kind == CycleKind::Initial {
-            "initial"
+        // Every cycle after the first sees the job's files as they are now.
+        let before = if first {
+            Before::Keep
         } else {
-            "incremental"
+            before(&args.job, &loaded, &store, clock.as_ref(), &mut rng)?
         };
-        let quarantine = report
-            .quarantine
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
-        println!(
-            "{} {kind} cycle: {}; job {}{quarantine}",
-            stamp(clock.now()),
-            output::counts_line(&report.counts),
-            report.job_status
-        );
-        code = if report.job_failure.is_some() {
-            2
-        } else if report.counts.failed > 0 {
-            1
-        } else {
-            0
+        first = false;
+        let report = match before {
+            Before::Unchanged(report) => Some(report),
+            Before::Broken(problem) => {
+                println!(
+                    "{} the job's files do not load, so no cycle runs until they do:\n{problem}",
+                    stamp(clock.now())
+                );
+                None
+            }
+            Before::Keep | Before::Reloaded(_) => {
+                if let Before::Reloaded(job) = before {
+                    (loaded, client) = *job;
+                }
+                let env = CycleEnv {
+                    job: &loaded.job,
+                    compiled: &loaded.compiled,
+                    store: &store,
+                    client: &client,
+                    mode: loaded.mode,
+                    clock: clock.as_ref(),
+                    dry_run: false,
+                };
+                let mut progress = Progress::new(false);
+                let report = engine::run_cycle(&env, &mut rng, &mut progress).await?;
+                progress.finish();
+                Some(report)
+            }
         };
-        if args.once || stop.flag.load(Ordering::SeqCst) {
+        if let Some(report) = report {
+            code = print_cycle(&report, clock.as_ref());
+            if args.once {
+                return Ok(code);
+            }
+        }
+        if stop.flag.load(Ordering::SeqCst) {
             return Ok(code);
         }
+        let state = store.job_state()?;
         let now = clock.now();
         let next = match (&cron, state.code) {
             (Some(cron), JobCode::Active | JobCode::NotRun) => cron.after(&now).next(),
@@ -199,6 +214,97 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
             _ = stop.notify.notified() => return Ok(code),
         }
     }
+}
+
+/// Prints a cycle's line; the exit code it stands for (2 for a job failure, 1 for failed
+/// entries).
+fn print_cycle(report: &CycleReport, clock: &dyn Clock) -> i32 {
+    let kind = if report.kind == CycleKind::Initial {
+        "initial"
+    } else {
+        "incremental"
+    };
+    let quarantine = report
+        .quarantine
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    println!(
+        "{} {kind} cycle: {}; job {}{quarantine}",
+        stamp(clock.now()),
+        output::counts_line(&report.counts),
+        report.job_status
+    );
+    if report.job_failure.is_some() {
+        2
+    } else if report.counts.failed > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+/// What the job's files, as they are now, decide before a cycle after the daemon's first.
+enum Before {
+    /// They have not changed by a byte since the last clean cycle: that cycle is recorded
+    /// without reading the tenant, as `cycle` records it.
+    Unchanged(CycleReport),
+    /// They are as loaded: the cycle runs with the job in memory.
+    Keep,
+    /// They changed and were loaded again: the cycle runs with this job and a client for its
+    /// target and token, as they are now.
+    Reloaded(Box<(Loaded, ScimClient)>),
+    /// They changed and no longer load: why (file, line and field).
+    Broken(AppError),
+}
+
+/// Reads the job's files again before a cycle, so that a directory (or mapping, or job file)
+/// edited while the daemon runs is what its next cycle provisions. A JSON-lines directory is read
+/// by line deltas against the last clean cycle's source index, as `cycle` reads it; a job read
+/// that way is never kept for a later cycle, whose index may differ.
+fn before(
+    path: &Path,
+    loaded: &Loaded,
+    store: &Store,
+    clock: &dyn Clock,
+    rng: &mut rand::rngs::StdRng,
+) -> Result<Before, AppError> {
+    let sources = config::job_sources(path);
+    if let Some(sources) = &sources {
+        if let Some(report) = engine::unchanged_cycle(store, &sources.digest, clock, rng)? {
+            return Ok(Before::Unchanged(report));
+        }
+        if loaded.job.source_digest.as_ref() == Some(&sources.digest)
+            && !loaded.job.directory.is_partial()
+        {
+            return Ok(Before::Keep);
+        }
+    }
+    let state_dir = &loaded.job.settings.state_dir;
+    let index = Store::source_index_in(state_dir)
+        .ok()
+        .flatten()
+        .filter(|(_, which)| store.holds_source_index(*which))
+        .map(|(index, _)| LineIndex::from(index));
+    let job = match super::load_with(path, || index, sources.map(|s| s.directory)) {
+        Ok(job) => job,
+        Err(problem) => return Ok(Before::Broken(problem)),
+    };
+    if job.job.settings.state_dir != *state_dir {
+        return Ok(Before::Broken(AppError::Input(format!(
+            "{}: settings.state_dir: changed while `run` holds the job's state in {}; stop `run` and start it again",
+            path.display(),
+            state_dir.display()
+        ))));
+    }
+    let client = match job
+        .token()
+        .and_then(|token| job.client(&job.base_url, &token))
+    {
+        Ok(client) => client,
+        Err(problem) => return Ok(Before::Broken(problem)),
+    };
+    Ok(Before::Reloaded(Box::new((job, client))))
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
