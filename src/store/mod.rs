@@ -60,8 +60,14 @@ pub enum StoreError {
     },
 }
 
-/// sled's page cache for a job's state.
+/// sled's page cache for a job's state (its default is 1 GiB). A cycle reads the state once, so a
+/// small cache keeps a large tenant's incremental cycle lean …
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// … but a new state's first cycle is an initial one, which writes a connection and a known
+/// state for every object: with a cache that holds them, sled stops reading back pages it
+/// evicted (100k users at concurrency 64, medians of six interleaved pairs: 14.49 → 14.14 s,
+/// CPU −0.7 s, peak +50 MiB).
+const NEW_STATE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The provisioning log's file in the state directory.
 const LOG_FILE: &str = "logs.jsonl";
@@ -111,14 +117,14 @@ pub struct Store {
 /// Opens sled from a thread that steps aside on wake-up: the threads sled starts (its log
 /// flusher, its IO pool) take that policy from it, and do not preempt the engine's request loop.
 fn open_sled(path: &Path) -> sled::Result<sled::Db> {
-    // sled's page cache defaults to 1 GiB; the state is read once per cycle, so a small cache
-    // keeps a large tenant's process lean.
+    let cache = if path.join("db").exists() {
+        CACHE_BYTES
+    } else {
+        NEW_STATE_CACHE_BYTES
+    };
     let open = || {
         crate::sched::step_aside_on_wakeup();
-        sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
+        sled::Config::new().path(path).cache_capacity(cache).open()
     };
     std::thread::scope(|scope| {
         scope.spawn(open).join().unwrap_or_else(|_| {
