@@ -106,29 +106,49 @@ pub fn load_settings(path: &Path) -> Result<JobSettings, AppError> {
     config::load_job_settings(path).map_err(|e| AppError::Input(e.to_string()))
 }
 
+/// [`config::load_job_mapping`]: a job's own fields and its compiled mapping, not its
+/// directory.
+pub fn load_mapping(path: &Path) -> Result<(JobSettings, CompiledMapping), AppError> {
+    config::load_job_mapping(path).map_err(|e| AppError::Input(e.to_string()))
+}
+
+/// The bearer token of the job in `file`, from its token source.
+pub fn token_of(file: &Path, target: &config::Target) -> Result<Secret, AppError> {
+    target
+        .token
+        .resolve(|name| std::env::var(name).ok())
+        .map_err(|e| AppError::Input(format!("{}: target: {e}", file.display())))
+}
+
+/// An HTTP client for the Tenant URL of the job in `file`.
+pub fn client_of(
+    file: &Path,
+    settings: &config::Settings,
+    base_url: &str,
+    token: &Secret,
+) -> Result<ScimClient, AppError> {
+    ScimClient::new(
+        base_url,
+        token.expose(),
+        Duration::from_secs(settings.request_timeout_secs),
+    )
+    .map_err(|e| match e {
+        crate::http::ClientError::Token => {
+            AppError::Input(format!("{}: target: {e}", file.display()))
+        }
+        crate::http::ClientError::Build(_) => AppError::Local(e.to_string()),
+    })
+}
+
 impl Loaded {
     /// The bearer token, from the job's token source.
     pub fn token(&self) -> Result<Secret, AppError> {
-        self.job
-            .target
-            .token
-            .resolve(|name| std::env::var(name).ok())
-            .map_err(|e| AppError::Input(format!("{}: target: {e}", self.job.file.display())))
+        token_of(&self.job.file, &self.job.target)
     }
 
     /// An HTTP client for the Tenant URL.
     pub fn client(&self, base_url: &str, token: &Secret) -> Result<ScimClient, AppError> {
-        ScimClient::new(
-            base_url,
-            token.expose(),
-            Duration::from_secs(self.job.settings.request_timeout_secs),
-        )
-        .map_err(|e| match e {
-            crate::http::ClientError::Token => {
-                AppError::Input(format!("{}: target: {e}", self.job.file.display()))
-            }
-            crate::http::ClientError::Build(_) => AppError::Local(e.to_string()),
-        })
+        client_of(&self.job.file, &self.job.settings, base_url, token)
     }
 
     /// The job's state.

@@ -31,16 +31,22 @@ fn matching_path(compiled: &crate::plan::desired::CompiledObject) -> Option<Targ
 }
 
 pub async fn run(args: JobArgs) -> Result<i32, AppError> {
-    let loaded = super::load(&args.job)?;
-    let token = loaded.token()?;
-    let client = loaded.client(&loaded.base_url, &token)?;
-    let user_match = matching_path(&loaded.compiled.users).ok_or_else(|| {
+    // The job file and its mapping: a test of the connection does not read the directory.
+    let (job, compiled) = super::load_mapping(&args.job)?;
+    for warning in &job.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let (base_url, _, _) = scim::split_tenant_url(&job.target.url)
+        .map_err(|e| AppError::Input(format!("{}: target.url: {e}", job.file.display())))?;
+    let token = super::token_of(&job.file, &job.target)?;
+    let client = super::client_of(&job.file, &job.settings, &base_url, &token)?;
+    let user_match = matching_path(&compiled.users).ok_or_else(|| {
         AppError::Input(format!(
             "{}: users: no matching attribute",
-            loaded.job.mapping_path.display()
+            job.mapping_path.display()
         ))
     })?;
-    let group_match = loaded.compiled.groups.as_ref().and_then(matching_path);
+    let group_match = compiled.groups.as_ref().and_then(matching_path);
     let id = guid(&mut rand::rngs::StdRng::from_os_rng());
     let mut probes = Vec::new();
     for path in scim::test_connection_probes(&user_match, group_match.as_ref(), &id) {
@@ -70,8 +76,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     }
     let ok = probes.iter().all(|p| p.succeeded);
     if args.json {
-        let out =
-            serde_json::json!({ "succeeded": ok, "tenantUrl": loaded.base_url, "probes": probes });
+        let out = serde_json::json!({ "succeeded": ok, "tenantUrl": base_url, "probes": probes });
         println!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
@@ -81,7 +86,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
             let status = p
                 .status
                 .map_or("no response".to_string(), |s| s.to_string());
-            println!("GET {}{} → {status}", loaded.base_url, p.path);
+            println!("GET {base_url}{} → {status}", p.path);
             if let (Some(code), Some(message)) = (&p.error_code, &p.message) {
                 println!("  {code}: {message}");
             }

@@ -124,35 +124,72 @@ pub fn load_job(path: &Path) -> Result<Job, ConfigError> {
     }
 }
 
-/// A job's name and settings from its job file alone, checked as [`check_job`] checks them: what
-/// the commands that only read or change the job's state need (`status`, `pause`, `start`,
-/// `restart`, `report`). The directory and mapping files are neither read nor checked, so these
-/// answer at once on a million-user tenant, and still answer when those files no longer load.
+/// A job's name, settings and target from its job file alone, checked as [`check_job`] checks
+/// them: what the commands that only read or change the job's state need (`status`, `pause`,
+/// `start`, `restart`, `report`). The directory and mapping files are neither read nor checked,
+/// so these answer at once on a million-user tenant, and still answer when those files no
+/// longer load.
 pub fn load_job_settings(path: &Path) -> Result<JobSettings, ConfigError> {
+    match load_job_head(path, false)? {
+        (Some(job), _, problems) if problems.0.is_empty() => Ok(job),
+        (_, _, problems) => Err(ConfigError::Invalid(problems)),
+    }
+}
+
+/// [`load_job_settings`] and the job's mapping, compiled, still without the directory: what
+/// `test-connection` needs (the matching attributes it probes).
+pub fn load_job_mapping(path: &Path) -> Result<(JobSettings, CompiledMapping), ConfigError> {
+    match load_job_head(path, true)? {
+        (Some(job), Some(compiled), problems) if problems.0.is_empty() => Ok((job, compiled)),
+        (_, _, problems) => Err(ConfigError::Invalid(problems)),
+    }
+}
+
+/// The job file's own fields (and the mapping it names, if asked), as far as they go, with
+/// every problem found.
+fn load_job_head(
+    path: &Path,
+    with_mapping: bool,
+) -> Result<(Option<JobSettings>, Option<CompiledMapping>, Problems), ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
     })?;
     let file = path.display().to_string();
-    let raw: JobFile =
-        yaml::parse(&file, &text).map_err(|p| ConfigError::Invalid(Problems(vec![p])))?;
+    let raw: JobFile = match yaml::parse(&file, &text) {
+        Ok(raw) => raw,
+        Err(problem) => return Ok((None, None, Problems(vec![problem]))),
+    };
+    let base = path.parent().unwrap_or(Path::new(""));
+    let locator = Locator::new(&text);
     let name = job_name(path);
     let mut pending = Vec::new();
-    let settings = settings(
-        raw.settings,
-        path.parent().unwrap_or(Path::new("")),
-        &name,
-        &mut pending,
-    );
-    let problems = yaml::place(&file, &text, pending);
-    if !problems.0.is_empty() {
-        return Err(ConfigError::Invalid(problems));
-    }
-    Ok(JobSettings {
+    let (target, warnings) = target(&file, raw.target, base, &locator, &mut pending);
+    let settings = settings(raw.settings, base, &name, &mut pending);
+    let mapping_path = normalize(&base.join(&raw.mapping));
+    let mapping = with_mapping.then(|| {
+        load_input(
+            &mapping_path,
+            "mapping",
+            &mut pending,
+            &mut Digest::default(),
+            check_mapping,
+        )
+    });
+    let mut problems = yaml::place_with(&file, &locator, pending);
+    let compiled = mapping.and_then(|mapping| {
+        problems.0.extend(mapping.problems.0);
+        mapping.value.and_then(|(_, compiled)| compiled)
+    });
+    let job = target.map(|target| JobSettings {
         file: path.to_owned(),
         name,
         settings,
-    })
+        target,
+        mapping_path,
+        warnings,
+    });
+    Ok((job, compiled, problems))
 }
 
 /// A job's name: its file's stem.

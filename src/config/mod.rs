@@ -10,7 +10,7 @@ mod secret;
 use std::path::PathBuf;
 
 pub use digest::{Digest, JobSources, Preread, job_sources, state_dir_of};
-pub use load::{check_job, check_job_with, load_job, load_job_settings};
+pub use load::{check_job, check_job_with, load_job, load_job_mapping, load_job_settings};
 pub use secret::{Secret, TokenError, TokenSource};
 
 use crate::directory::Directory;
@@ -62,7 +62,8 @@ impl Job {
     }
 }
 
-/// A job's file, name and settings, without its directory and mapping ([`load_job_settings`]).
+/// What a job file says by itself — name, settings, target — without its directory and mapping
+/// ([`load_job_settings`]).
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     /// The job file as given.
@@ -71,6 +72,12 @@ pub struct JobSettings {
     pub name: String,
     /// Typed settings with defaults filled in.
     pub settings: Settings,
+    /// The SCIM endpoint.
+    pub target: Target,
+    /// The mapping file, resolved relative to the job file.
+    pub mapping_path: PathBuf,
+    /// Located warnings (e.g. an inline token); not problems.
+    pub warnings: Vec<Problem>,
 }
 
 /// What checking a job found: every problem of the job, directory and mapping files, and the

@@ -468,7 +468,7 @@ fn target_serve_threads_are_batch_unless_asked_to_be_normal() {
 }
 
 #[tokio::test]
-async fn state_commands_read_only_the_job_file_and_its_settings() {
+async fn state_commands_and_test_connection_do_not_read_the_directory() {
     let h = Harness::new(
         &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
         "mappings/uni-tel.yaml",
@@ -494,6 +494,11 @@ async fn state_commands_read_only_the_job_file_and_its_settings() {
             &["report", "--job", "job.yaml", "--out", "report.html"][..],
             "report of 1 log entries",
         ),
+        // Entra's test of the connection reads the job and its mapping, not the tenant.
+        (
+            &["test-connection", "--job", "job.yaml"][..],
+            "The supplied credentials are authorized",
+        ),
     ] {
         let out = run(args, d).await;
         assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
@@ -504,7 +509,14 @@ async fn state_commands_read_only_the_job_file_and_its_settings() {
     assert!(cycle.stderr.contains("directory.yaml:"), "{}", cycle.stderr);
     // The job file's own settings are still checked, and located.
     h.set_job_extra("scope: all\nsettings:\n  concurrency: 0\n", "");
-    for command in ["status", "pause", "start", "restart", "report"] {
+    for command in [
+        "status",
+        "pause",
+        "start",
+        "restart",
+        "report",
+        "test-connection",
+    ] {
         let out = run(&[command, "--job", "job.yaml"], d).await;
         assert_eq!(out.code, 3, "{command}: {}{}", out.stdout, out.stderr);
         assert!(
@@ -514,4 +526,23 @@ async fn state_commands_read_only_the_job_file_and_its_settings() {
             out.stderr
         );
     }
+    // test-connection reads the mapping (its matching attributes), so a mapping that does not
+    // load is named; the state commands do not read it.
+    let job = std::fs::read_to_string(d.join("job.yaml")).unwrap();
+    let mapping = job.lines().nth(1).unwrap().trim_start_matches("mapping: ");
+    std::fs::write(
+        d.join("job.yaml"),
+        job.replace(mapping, "missing.yaml")
+            .replace("settings:\n  concurrency: 0\n", ""),
+    )
+    .unwrap();
+    let out = run(&["test-connection", "--job", "job.yaml"], d).await;
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("job.yaml:2:10: mapping: cannot read missing.yaml"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["status", "--job", "job.yaml"], d).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }
