@@ -539,7 +539,8 @@ async fn state_commands_and_test_connection_do_not_read_the_directory() {
     let out = run(&["test-connection", "--job", "job.yaml"], d).await;
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("job.yaml:2:10: mapping: cannot read missing.yaml"),
+        out.stderr
+            .contains("job.yaml:2:10: mapping: cannot read missing.yaml"),
         "{}",
         out.stderr
     );
