@@ -155,7 +155,7 @@ impl Shared {
                         "a snapshot resource is not an object",
                     ));
                 };
-                store.restore(map.clone())?;
+                store.restore(map.clone(), &self.base_url)?;
             }
         }
         self.id_counter.store(snapshot.next_id, Ordering::Relaxed);

@@ -202,13 +202,31 @@ impl Store {
         Ok(content)
     }
 
-    /// Puts back a resource taken from a [`Snapshot`](super::Snapshot), keeping its `id` and `meta`.
-    pub fn restore(&mut self, content: Map<String, Value>) -> Result<(), ScimError> {
+    /// Puts back a resource taken from a [`Snapshot`](super::Snapshot), keeping its `id` and `meta`
+    /// (and counting versions on from `meta.version`), except that `meta.location` names this
+    /// target's `base_url`: a snapshot outlives the port it was served on.
+    pub fn restore(
+        &mut self,
+        mut content: Map<String, Value>,
+        base_url: &str,
+    ) -> Result<(), ScimError> {
         let id = content
             .get("id")
             .and_then(Value::as_str)
             .map(str::to_string)
             .ok_or_else(|| ScimError::new(400, None, "a snapshot resource has no id"))?;
+        let mut version = 1;
+        if let Some(Value::Object(meta)) = content.get_mut("meta") {
+            if meta.contains_key("location") {
+                let location = format!("{base_url}/{}/{id}", self.kind.endpoint());
+                meta.insert("location".into(), Value::String(location));
+            }
+            version = meta
+                .get("version")
+                .and_then(Value::as_str)
+                .and_then(|v| v.strip_prefix("W/\"")?.strip_suffix('"')?.parse().ok())
+                .unwrap_or(1);
+        }
         let terms = index_terms(self.kind, &content);
         self.check_unique(&terms, None)?;
         let seq = self.next_seq;
@@ -219,7 +237,7 @@ impl Store {
             id,
             Entry {
                 seq,
-                version: 1,
+                version,
                 resource: content,
                 terms,
                 members: None,
@@ -609,5 +627,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A restored resource keeps its id, times and version, and is located at the target that
+    /// restored it.
+    #[test]
+    fn a_restored_resource_names_its_new_port_and_counts_versions_on() {
+        let mut old = Store::new(Kind::User);
+        old.create(
+            "a".into(),
+            obj(json!({"userName": "ann"})),
+            "t0",
+            "http://127.0.0.1:1111/scim/v2",
+        )
+        .unwrap();
+        old.update("a", obj(json!({"userName": "ann", "active": true})), "t1")
+            .unwrap();
+        let saved = old.get("a").unwrap().clone();
+        assert_eq!(saved["meta"]["version"], "W/\"2\"");
+        let mut new = Store::new(Kind::User);
+        new.restore(saved, "http://127.0.0.1:2222/scim/v2").unwrap();
+        let restored = new.get("a").unwrap();
+        assert_eq!(
+            restored["meta"]["location"],
+            "http://127.0.0.1:2222/scim/v2/Users/a"
+        );
+        assert_eq!(restored["meta"]["created"], "t0");
+        new.update("a", obj(json!({"userName": "ann", "active": false})), "t2")
+            .unwrap();
+        assert_eq!(new.get("a").unwrap()["meta"]["version"], "W/\"3\"");
     }
 }
