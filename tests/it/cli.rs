@@ -469,13 +469,7 @@ fn target_serve_threads_are_batch_unless_asked_to_be_normal() {
 
 #[tokio::test]
 async fn state_commands_and_test_connection_do_not_read_the_directory() {
-    let h = Harness::new(
-        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
-    .await;
+    let h = Harness::alice().await;
     let d = h.dir.path();
     let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
     assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);

@@ -9,17 +9,11 @@ use std::process::{Command, Stdio};
 use entra_sim::target::{self, TargetConfig};
 
 use crate::cli::run;
-use crate::support::{Harness, TOKEN, repo, run_bin, tenant, user};
+use crate::support::{Harness, TOKEN, repo, run_bin};
 
 #[tokio::test]
 async fn a_cron_schedule_decides_when_healthy_cycles_run() {
-    let h = Harness::new(
-        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
-    .await;
+    let h = Harness::alice().await;
     let out = run(
         &[
             "run",
@@ -60,13 +54,7 @@ async fn a_cron_schedule_decides_when_healthy_cycles_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_daemon_after_its_cycle() {
-    let h = Harness::new(
-        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
-    .await;
+    let h = Harness::alice().await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
         .args(["run", "--job", "job.yaml", "--interval", "1h"])
         .current_dir(h.dir.path())

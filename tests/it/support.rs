@@ -119,6 +119,17 @@ impl Harness {
         harness
     }
 
+    /// One user, Alice, under Uni-tel's mapping with `scope: all`.
+    pub async fn alice() -> Harness {
+        Harness::new(
+            &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+            "mappings/uni-tel.yaml",
+            "scope: all\n",
+            "",
+        )
+        .await
+    }
+
     pub fn job_path(&self) -> PathBuf {
         self.dir.path().join("job.yaml")
     }
