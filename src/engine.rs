@@ -595,6 +595,9 @@ pub async fn run_cycle(
         }
         // Until this cycle ends clean, the next one reads the whole source again.
         store.forget_source_digest()?;
+        // Entra keeps provisioning logs for a retention period (spec §11.1).
+        let retention = chrono::Duration::days(i64::from(env.job.settings.log_retention_days));
+        store.prune_logs(began - retention, chrono::Duration::days(1))?;
     }
     let previous: Option<String> = store.meta("mapping_fingerprint")?;
     let kind = if previous.as_deref() == Some(env.compiled.fingerprint.as_str()) {

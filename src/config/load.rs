@@ -74,6 +74,7 @@ struct RawSettings {
     send_empty_roles: Option<bool>,
     delete_not_found_is_success: Option<bool>,
     line_deltas: Option<bool>,
+    log_retention_days: Option<u32>,
     state_dir: Option<String>,
     interval_minutes: Option<u32>,
     escrow_retry_hours: Option<Vec<u32>>,
@@ -663,6 +664,8 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
     if let Some(threshold) = raw.deletion_threshold {
         at_least_one("deletion_threshold", u64::from(threshold));
     }
+    let log_retention_days = raw.log_retention_days.unwrap_or(30);
+    at_least_one("log_retention_days", u64::from(log_retention_days));
     let policy = policy_settings(&raw, pending);
     let primary_email_types = raw
         .primary_email_types
@@ -686,6 +689,7 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
         send_empty_roles: raw.send_empty_roles.unwrap_or(true),
         delete_not_found_is_success: raw.delete_not_found_is_success.unwrap_or(true),
         line_deltas: raw.line_deltas.unwrap_or(true),
+        log_retention_days,
         state_dir,
         policy,
     }

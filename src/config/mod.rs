@@ -127,6 +127,9 @@ pub struct Settings {
     /// that changed are parsed (default true; false reads every line every cycle — the same
     /// result, slower; for comparing).
     pub line_deltas: bool,
+    /// Days a provisioning-log record is kept (default 30, Entra's retention with P1/P2; 7 is
+    /// Entra Free's). Older records are dropped when a cycle starts, at most about daily.
+    pub log_retention_days: u32,
     /// Escrow ladder, 429 policy, escrow thresholds and schedule (spec §8, §9; mostly UNCONFIRMED
     /// timings, hence settings).
     pub policy: crate::policy::PolicySettings,

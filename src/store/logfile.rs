@@ -49,6 +49,28 @@ impl LogFile {
         self.writer.get_ref().sync_data()
     }
 
+    /// Drops the records before byte `offset` (the start of a line): the rest is copied to a
+    /// new file, made durable, and put in place of this one by a rename, so a crash leaves
+    /// either the old log or the new one, whole.
+    pub fn keep_from(&mut self, offset: u64) -> io::Result<()> {
+        self.writer.flush()?;
+        let next = self.path.with_extension("jsonl.next");
+        {
+            let mut from = File::open(&self.path)?;
+            from.seek(SeekFrom::Start(offset))?;
+            let mut to = File::create(&next)?;
+            io::copy(&mut from, &mut to)?;
+            to.sync_all()?;
+        }
+        std::fs::rename(&next, &self.path)?;
+        #[cfg(unix)]
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir)?.sync_all()?;
+        }
+        *self = Self::open(&self.path)?;
+        Ok(())
+    }
+
     /// A reader over every record written so far (buffered ones included), oldest first, one
     /// per line.
     pub fn reader(&mut self) -> io::Result<BufReader<File>> {

@@ -565,6 +565,53 @@ impl Store {
         Ok(())
     }
 
+    /// Drops the provisioning-log records older than `cutoff` (Entra keeps them for a retention
+    /// period, spec §11.1) once the oldest is older than `cutoff - slack`, so the file is
+    /// rewritten about once per `slack`, not at every cycle. Records are appended in time order:
+    /// the first one at or after `cutoff` (or whose time does not read) and all that follow are
+    /// kept, copied as bytes. Returns how many were dropped.
+    pub fn prune_logs(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        slack: chrono::Duration,
+    ) -> Result<usize, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Stamp {
+            #[serde(rename = "activityDateTime")]
+            at: String,
+        }
+        let time = |line: &[u8]| {
+            let stamp: Stamp = serde_json::from_slice(line).ok()?;
+            let at = chrono::DateTime::parse_from_rfc3339(&stamp.at).ok()?;
+            Some(at.with_timezone(&chrono::Utc))
+        };
+        self.commit()?;
+        let mut log = self.log_file();
+        let mut reader = log.reader().map_err(|source| self.log_err(source))?;
+        let (mut offset, mut dropped) = (0u64, 0usize);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = std::io::BufRead::read_until(&mut reader, b'\n', &mut line)
+                .map_err(|source| self.log_err(source))?;
+            match time(&line) {
+                Some(at) if read > 0 && at < cutoff => {
+                    if dropped == 0 && at >= cutoff - slack {
+                        return Ok(0);
+                    }
+                    dropped += 1;
+                    offset += read as u64;
+                }
+                _ => break,
+            }
+        }
+        if dropped > 0 {
+            log.keep_from(offset)
+                .map_err(|source| self.log_err(source))?;
+        }
+        Ok(dropped)
+    }
+
     /// Every provisioning-log record, oldest first.
     pub fn logs(&self) -> Result<Vec<LogEntry>, StoreError> {
         let mut out = Vec::new();
@@ -753,5 +800,55 @@ mod tests {
             some,
             [(3, "e3".into()), (13, "e13".into()), (23, "e23".into())]
         );
+    }
+
+    #[test]
+    fn log_records_past_their_retention_are_dropped_about_daily() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-01T08:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let record = |id: &str, days_ago: f64| -> LogEntry {
+            let at = now - chrono::Duration::seconds((days_ago * 86_400.0) as i64);
+            serde_json::from_value(serde_json::json!({
+                "id": id,
+                "activityDateTime": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "jobId": "j", "cycleId": "c", "changeId": "x", "provisioningAction": "create",
+                "durationInMilliseconds": 1,
+                "initiatedBy": {"initiatingType": "system", "id": "", "displayName": ""},
+                "sourceSystem": {"id": "", "displayName": "", "details": {}},
+                "targetSystem": {"id": "", "displayName": "", "details": {}},
+                "sourceIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
+                "targetIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
+                "provisioningStatusInfo": {"status": "success", "errorInformation": null},
+                "modifiedProperties": [], "provisioningSteps": []
+            }))
+            .unwrap()
+        };
+        let ids = |store: &Store| -> Vec<String> {
+            store.logs().unwrap().into_iter().map(|l| l.id).collect()
+        };
+        let (cutoff, day) = (now - chrono::Duration::days(30), chrono::Duration::days(1));
+        // The oldest is past the cutoff by less than a day: nothing is rewritten yet.
+        for (id, days_ago) in [("a", 30.5), ("b", 10.0)] {
+            store.append_log(&record(id, days_ago)).unwrap();
+        }
+        assert_eq!(store.prune_logs(cutoff, day).unwrap(), 0);
+        assert_eq!(ids(&store), ["a", "b"]);
+        // Later, every record past the cutoff goes, in one rewrite.
+        for (id, days_ago) in [("c", 5.0), ("d", 1.0)] {
+            store.append_log(&record(id, days_ago)).unwrap();
+        }
+        let later = cutoff + chrono::Duration::days(21);
+        assert_eq!(store.prune_logs(later, day).unwrap(), 2);
+        assert_eq!(ids(&store), ["c", "d"]);
+        // Appends go on after the rewrite, and the state reopens with them.
+        store.append_log(&record("e", 0.0)).unwrap();
+        store.commit().unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(ids(&store), ["c", "d", "e"]);
+        assert_eq!(store.prune_logs(later, day).unwrap(), 0);
     }
 }

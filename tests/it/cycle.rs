@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, tenant, user, users};
 
 const ASSIGNED: &str = "assignments:\n  - principal: Team\n  - principal: carol@contoso.com\n";
 
@@ -243,5 +243,38 @@ async fn default_mapping_lifecycle_sends_exactly_what_entra_sends() {
             "carol@contoso.com active=false",
             "dave@contoso.com active=true"
         ]
+    );
+}
+
+/// Entra keeps provisioning logs for a retention period (30 days by default): a cycle that reads
+/// the tenant 32 days after the first one drops the first one's records, and keeps its own.
+#[tokio::test]
+async fn log_records_older_than_the_retention_are_dropped_when_a_cycle_starts() {
+    let mut h = Harness::new(
+        &tenant(&users(2), &[]),
+        "mappings/uni-tel.yaml",
+        "scope: all\n",
+        "",
+    )
+    .await;
+    let (_, first) = h.cycle().await;
+    assert_eq!(first.len(), 2);
+    h.clock.advance(chrono::Duration::days(32));
+    h.set_directory(&tenant(&users(3), &[]));
+    let (_, second) = h.cycle().await;
+    h.close_store();
+    let kept: Vec<String> = h
+        .loaded()
+        .store()
+        .unwrap()
+        .logs()
+        .unwrap()
+        .into_iter()
+        .map(|l| l.cycle_id)
+        .collect();
+    assert!(!kept.is_empty());
+    assert!(
+        kept.iter().all(|c| *c == second[0].cycle_id),
+        "only the second cycle's records: {kept:?}"
     );
 }
