@@ -40,7 +40,7 @@ struct Entry {
 struct MemberIndex {
     at: HashMap<String, usize>,
     /// Every member has a distinct string `value`, so a removal moves the last member into the
-    /// gap instead of shifting the list: members are unordered in SCIM (RFC 7643 §2.4), and a
+    /// gap instead of shifting the list: SCIM promises no order of a group's members, and a
     /// mass delete from a 400k-member group stays linear. Otherwise removals filter the list.
     exact: bool,
 }
@@ -494,8 +494,8 @@ mod tests {
             .unwrap();
     }
 
-    /// A group's members as a set: the in-place path may reorder them (members are unordered
-    /// in SCIM), the general one does not.
+    /// A group's members as a set: the in-place path may reorder them (SCIM promises no
+    /// order of members), the general one does not.
     fn member_set(members: &Value) -> Vec<String> {
         let mut out: Vec<String> = members
             .as_array()
