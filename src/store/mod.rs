@@ -755,27 +755,28 @@ mod tests {
         );
     }
 
+    /// A provisioning-log record with `id` at `at` (RFC 3339), the rest empty.
+    fn log_record(id: &str, at: &str) -> LogEntry {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "activityDateTime": at,
+            "jobId": "j", "cycleId": "c", "changeId": "x", "provisioningAction": "create",
+            "durationInMilliseconds": 0,
+            "initiatedBy": {"initiatingType": "system", "id": "", "displayName": ""},
+            "sourceSystem": {"id": "", "displayName": "", "details": {}},
+            "targetSystem": {"id": "", "displayName": "", "details": {}},
+            "sourceIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
+            "targetIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
+            "provisioningStatusInfo": {"status": "success", "errorInformation": null},
+            "modifiedProperties": [], "provisioningSteps": []
+        }))
+        .unwrap()
+    }
+
     #[test]
     fn log_records_keep_their_order_across_commits() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("state")).unwrap();
-        let record = |n: usize| {
-            let mut log: LogEntry = serde_json::from_value(serde_json::json!({
-                "id": format!("e{n}"), "activityDateTime": "2026-11-25T00:00:00Z",
-                "jobId": "j", "cycleId": "c", "changeId": "x", "provisioningAction": "create",
-                "durationInMilliseconds": 0,
-                "initiatedBy": {"initiatingType": "system", "id": "", "displayName": ""},
-                "sourceSystem": {"id": "", "displayName": "", "details": {}},
-                "targetSystem": {"id": "", "displayName": "", "details": {}},
-                "sourceIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
-                "targetIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
-                "provisioningStatusInfo": {"status": "success", "errorInformation": null},
-                "modifiedProperties": [], "provisioningSteps": []
-            }))
-            .unwrap();
-            log.id = format!("e{n}");
-            log
-        };
+        let record = |n: usize| log_record(&format!("e{n}"), "2026-11-25T00:00:00Z");
         for n in 0..30 {
             store.append_log(&record(n)).unwrap();
             if n % 7 == 0 {
@@ -809,22 +810,9 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-03-01T08:00:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        let record = |id: &str, days_ago: f64| -> LogEntry {
+        let record = |id: &str, days_ago: f64| {
             let at = now - chrono::Duration::seconds((days_ago * 86_400.0) as i64);
-            serde_json::from_value(serde_json::json!({
-                "id": id,
-                "activityDateTime": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "jobId": "j", "cycleId": "c", "changeId": "x", "provisioningAction": "create",
-                "durationInMilliseconds": 1,
-                "initiatedBy": {"initiatingType": "system", "id": "", "displayName": ""},
-                "sourceSystem": {"id": "", "displayName": "", "details": {}},
-                "targetSystem": {"id": "", "displayName": "", "details": {}},
-                "sourceIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
-                "targetIdentity": {"identityType": "User", "id": "", "displayName": "", "details": {}},
-                "provisioningStatusInfo": {"status": "success", "errorInformation": null},
-                "modifiedProperties": [], "provisioningSteps": []
-            }))
-            .unwrap()
+            log_record(id, &at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         };
         let ids = |store: &Store| -> Vec<String> {
             store.logs().unwrap().into_iter().map(|l| l.id).collect()

@@ -250,13 +250,7 @@ async fn default_mapping_lifecycle_sends_exactly_what_entra_sends() {
 /// the tenant 32 days after the first one drops the first one's records, and keeps its own.
 #[tokio::test]
 async fn log_records_older_than_the_retention_are_dropped_when_a_cycle_starts() {
-    let mut h = Harness::new(
-        &tenant(&users(2), &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
-    .await;
+    let mut h = Harness::users(2).await;
     let (_, first) = h.cycle().await;
     assert_eq!(first.len(), 2);
     h.clock.advance(chrono::Duration::days(32));

@@ -15,13 +15,7 @@ fn state(h: &mut Harness) -> entra_sim::policy::JobState {
 
 #[tokio::test]
 async fn bad_credentials_quarantine_and_a_good_cycle_lifts_it() {
-    let mut h = Harness::new(
-        &tenant(&users(2), &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
-    .await;
+    let mut h = Harness::users(2).await;
     h.target.set_faults(parse_spec("* *=unauthorized").unwrap());
     let (report, _) = h.cycle().await;
     assert_eq!(report.job_status, "Quarantine");
@@ -41,13 +35,7 @@ async fn bad_credentials_quarantine_and_a_good_cycle_lifts_it() {
 
 #[tokio::test]
 async fn not_found_instead_of_an_empty_list_quarantines() {
-    let mut h = Harness::new(
-        &tenant(&users(1), &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
-    .await;
+    let mut h = Harness::users(1).await;
     h.target.set_faults(parse_spec("GET /Users=404").unwrap());
     let (report, _) = h.cycle().await;
     assert_eq!(report.job_status, "Quarantine");
@@ -63,13 +51,7 @@ async fn not_found_instead_of_an_empty_list_quarantines() {
 
 #[tokio::test]
 async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_weeks() {
-    let h = Harness::new(
-        &tenant(&users(1), &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
-    .await;
+    let h = Harness::users(1).await;
     h.target.set_faults(parse_spec("* *=unauthorized").unwrap());
     let out = run(
         &[
@@ -215,13 +197,7 @@ async fn the_deletion_guard_stages_deletes_until_force_deletes() {
 
 #[tokio::test]
 async fn restart_scopes_clear_what_they_name() {
-    let mut h = Harness::new(
-        &tenant(&users(2), &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
-    .await;
+    let mut h = Harness::users(2).await;
     h.cycle().await;
     h.close_store();
     let bad = run(

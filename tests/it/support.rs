@@ -119,6 +119,17 @@ impl Harness {
         harness
     }
 
+    /// `n` generated users under Uni-tel's mapping with `scope: all`.
+    pub async fn users(n: usize) -> Harness {
+        Harness::new(
+            &tenant(&users(n), &[]),
+            "mappings/uni-tel.yaml",
+            "scope: all\n",
+            "",
+        )
+        .await
+    }
+
     /// One user, Alice, under Uni-tel's mapping with `scope: all`.
     pub async fn alice() -> Harness {
         Harness::new(
