@@ -420,7 +420,13 @@ impl Cycle<'_, '_> {
         match key.kind {
             ObjectKind::User => {
                 let Some(manager) = &obj.manager else {
-                    return Prepared::Nothing;
+                    // No manager in the source: clear the one the target holds (the only
+                    // reference Entra clears; other attributes never flow nulls).
+                    if !self.env.compiled.users.links_manager || anchor.manager.is_none() {
+                        return Prepared::Nothing;
+                    }
+                    let flow = ManagerFlow::remove(self.context(), key.clone(), &obj.name, anchor);
+                    return Prepared::Flow(key.clone(), Box::new(flow));
                 };
                 let manager_key = ObjectKey::user(manager);
                 let Some(Keyed {

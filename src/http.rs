@@ -66,11 +66,28 @@ pub enum ClientError {
 
 impl ScimClient {
     /// A client for `base` (the Tenant URL without feature flags) sending `Authorization: Bearer token`.
-    pub fn new(base: &str, token: &str, timeout: Duration) -> Result<Self, ClientError> {
-        let client = reqwest::Client::builder()
+    ///
+    /// Headers, as far as real traffic shows them (the README's UNCONFIRMED table):
+    /// - no `User-Agent` unless `user_agent` is given: Entra sends none (kortix-ai/suna PR 7297: a
+    ///   firewall rule requiring one rejected Entra's Test Connection), as .NET's `HttpClient`
+    ///   sends none unless told to;
+    /// - `Accept: */*` (reqwest's default, which it always adds): no capture shows Entra's, and
+    ///   azure-docs#94189 (a Rails server treated Entra's Test Connection as a request for HTML
+    ///   and answered 406) shows it does not ask for JSON — `*/*` and no header read alike there;
+    /// - `Content-Type: application/scim+json; charset=utf-8` on bodies (azure-docs#12728).
+    pub fn new(
+        base: &str,
+        token: &str,
+        timeout: Duration,
+        user_agent: Option<&str>,
+    ) -> Result<Self, ClientError> {
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
-            .pool_max_idle_per_host(64)
-            .user_agent(concat!("entra-sim/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(64);
+        if let Some(agent) = user_agent {
+            builder = builder.user_agent(agent);
+        }
+        let client = builder
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
         // Built once; marked sensitive so that no debug output of a request shows it.

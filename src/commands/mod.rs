@@ -131,6 +131,7 @@ pub fn client_of(
         base_url,
         token.expose(),
         Duration::from_secs(settings.request_timeout_secs),
+        settings.user_agent.as_deref(),
     )
     .map_err(|e| match e {
         crate::http::ClientError::Token => {

@@ -72,6 +72,7 @@ struct RawSettings {
     request_timeout_secs: Option<u64>,
     primary_email_types: Option<Vec<String>>,
     send_empty_roles: Option<bool>,
+    user_agent: Option<String>,
     delete_not_found_is_success: Option<bool>,
     line_deltas: Option<bool>,
     log_retention_days: Option<u32>,
@@ -678,6 +679,14 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
             ));
         }
     }
+    if let Some(agent) = &raw.user_agent
+        && (agent.trim().is_empty() || agent.chars().any(char::is_control))
+    {
+        pending.push(Pending::value(
+            "settings.user_agent",
+            "must be a non-empty header value without control characters",
+        ));
+    }
     let state_dir = state_dir(base, name, raw.state_dir.as_deref());
     Settings {
         skip_out_of_scope_deletions: raw.skip_out_of_scope_deletions.unwrap_or(false),
@@ -687,6 +696,7 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
         request_timeout_secs,
         primary_email_types,
         send_empty_roles: raw.send_empty_roles.unwrap_or(true),
+        user_agent: raw.user_agent,
         delete_not_found_is_success: raw.delete_not_found_is_success.unwrap_or(true),
         line_deltas: raw.line_deltas.unwrap_or(true),
         log_retention_days,

@@ -120,6 +120,8 @@ pub struct Settings {
     pub primary_email_types: Vec<String>,
     /// Send `roles: []` for users without roles (default true, as in the DOC POST sample).
     pub send_empty_roles: bool,
+    /// A `User-Agent` header to send (default none: Entra sends none — see `http`).
+    pub user_agent: Option<String>,
     /// A 404 answering a DELETE counts as success: the object is gone either way (default true;
     /// Entra's handling is UNCONFIRMED).
     pub delete_not_found_is_success: bool,

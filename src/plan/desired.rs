@@ -293,7 +293,11 @@ fn evaluate_spec(
     let mut matching = Vec::new();
     for attr in &compiled.attributes {
         let (value, redacted, ignore, roles) = match &attr.source {
-            Source::Manager | Source::Members => continue,
+            Source::Manager => {
+                spec.manager = Some(attr.target.clone());
+                continue;
+            }
+            Source::Members => continue,
             Source::Direct(name) => (
                 expr::lookup(attrs, name).cloned().unwrap_or(Value::Null),
                 false,

@@ -214,6 +214,9 @@ pub struct ObjectSpec {
     pub roles: RoleFunction,
     /// Paths whose values are logged as `[Redact]`.
     pub redacted: Vec<TargetPath>,
+    /// Where the manager goes, when a manager is mapped (users). A read of the object notes the
+    /// manager the target holds, so the reference export compares it like any mapped attribute.
+    pub manager: Option<TargetPath>,
 }
 
 #[derive(Debug)]
@@ -222,7 +225,11 @@ enum State {
     Matching(usize),
     Reading,
     Creating,
-    Patching { connected_now: bool },
+    /// `put_anchor`: the connection is new or its manager was read anew; kept once the PATCH
+    /// succeeds.
+    Patching {
+        put_anchor: bool,
+    },
     Finished,
 }
 
@@ -409,7 +416,7 @@ impl UserFlow {
         let ctx = self.ctx.clone();
         let name = self.name();
         let kind = self.key.kind;
-        let Some(anchor) = self.anchor.clone() else {
+        let Some(mut anchor) = self.anchor.clone() else {
             let draft = self.take_draft();
             return failed(
                 &ctx,
@@ -441,7 +448,24 @@ impl UserFlow {
                 );
             }
         };
-        let mut connect = if connected_now {
+        // The manager the target holds, when a manager is mapped: what the reference export
+        // compares the desired manager with (azure-docs#11784: Entra re-sends a manager whenever
+        // the read-back `manager.value` differs from the one it wants).
+        let manager_read = match &self.spec.manager {
+            Some(path) => {
+                let held = match path.read(resource) {
+                    Value::Str(id) if !id.is_empty() => Some(id),
+                    _ => None,
+                };
+                let changed = held != anchor.manager;
+                anchor.manager = held;
+                self.anchor = Some(anchor.clone());
+                changed
+            }
+            None => false,
+        };
+        let put_anchor = connected_now || manager_read;
+        let mut connect = if put_anchor {
             vec![StateChange::PutAnchor(self.key.clone(), anchor.clone())]
         } else {
             Vec::new()
@@ -482,7 +506,7 @@ impl UserFlow {
             ProvisioningAction::Update
         };
         draft.props = wire::change_properties(&changes, &redacted);
-        self.state = State::Patching { connected_now };
+        self.state = State::Patching { put_anchor };
         Next::Send(request)
     }
 }
@@ -628,7 +652,7 @@ impl Flow for UserFlow {
                     }
                 }
             }
-            (State::Patching { connected_now }, Some(reply)) => {
+            (State::Patching { put_anchor }, Some(reply)) => {
                 match wire::interpret_write(OpKind::Update, reply) {
                     Answer::Resource(..) | Answer::Done(_) => {
                         let mut draft = self.take_draft();
@@ -642,7 +666,7 @@ impl Flow for UserFlow {
                                 ctx.target_name
                             ),
                         );
-                        let mut changes = match (&self.anchor, connected_now) {
+                        let mut changes = match (&self.anchor, put_anchor) {
                             (Some(anchor), true) => {
                                 vec![StateChange::PutAnchor(self.key.clone(), anchor.clone())]
                             }

@@ -12,13 +12,15 @@ use crate::hash::{KeySet, Keyed};
 use crate::provlog::{ModifiedProperty, ProvisioningAction, Status, StepType};
 use crate::scim::OpKind;
 
-/// Links a user to its manager: PATCH `urn:…:enterprise:2.0:User:manager` with the manager's id.
+/// Links a user to its manager (PATCH `urn:…:enterprise:2.0:User:manager` with the manager's
+/// id), or clears the manager the target holds when the source user has none.
 #[derive(Debug)]
 pub struct ManagerFlow {
     ctx: EntryContext,
     key: ObjectKey,
     anchor: Anchor,
-    manager_target_id: String,
+    /// The manager's target id; `None` clears the one in `anchor.manager`.
+    manager_target_id: Option<String>,
     sent: bool,
     draft: Option<Draft>,
 }
@@ -33,17 +35,40 @@ impl ManagerFlow {
         manager_target_id: String,
         manager_name: &str,
     ) -> Self {
+        let text = format!(
+            "Resolved the manager of User '{name}' to '{manager_name}' (id {manager_target_id} in {})",
+            ctx.target_name
+        );
+        Self::with(ctx, key, name, anchor, Some(manager_target_id), text)
+    }
+
+    /// A flow clearing `key`'s manager (the one `anchor.manager` names): the source user has
+    /// none. Logged as an update whose `manager` is newly empty, which is what Microsoft's
+    /// validation (`User_Update_Manager_Test`, "remove manager") waits for.
+    pub fn remove(ctx: EntryContext, key: ObjectKey, name: &str, anchor: Anchor) -> Self {
+        let text = format!("User '{name}' has no manager in Azure Active Directory");
+        Self::with(ctx, key, name, anchor, None, text)
+    }
+
+    fn with(
+        ctx: EntryContext,
+        key: ObjectKey,
+        name: &str,
+        anchor: Anchor,
+        manager_target_id: Option<String>,
+        resolution: String,
+    ) -> Self {
         let mut draft = Draft::new(&key, name, &anchor.target_id, Vec::new());
         draft.step(
             "EntryReferenceResolution",
             StepType::ReferenceResolution,
             Status::Success,
-            format!("Resolved the manager of User '{name}' to '{manager_name}' (id {manager_target_id} in {})", ctx.target_name),
+            resolution,
         );
         draft.props = vec![ModifiedProperty {
             display_name: wire::MANAGER_PATH.into(),
             old_value: anchor.manager.clone(),
-            new_value: Some(manager_target_id.clone()),
+            new_value: manager_target_id.clone(),
         }];
         Self {
             ctx,
@@ -62,7 +87,8 @@ impl Flow for ManagerFlow {
             self.sent = true;
             return Next::Send(wire::manager_request(
                 &self.anchor.target_id,
-                &self.manager_target_id,
+                self.manager_target_id.as_deref(),
+                self.anchor.manager.as_deref(),
                 self.ctx.mode,
             ));
         }
@@ -93,7 +119,7 @@ impl Flow for ManagerFlow {
                     ),
                 );
                 let anchor = Anchor {
-                    manager: Some(self.manager_target_id.clone()),
+                    manager: self.manager_target_id.clone(),
                     ..self.anchor.clone()
                 };
                 done(

@@ -276,12 +276,16 @@ pub fn disable_request(id: &str, mode: ScimMode) -> Request {
     }
 }
 
-/// `PATCH /Users/{id}` linking the manager.
-pub fn manager_request(id: &str, manager_id: &str, mode: ScimMode) -> Request {
+/// `PATCH /Users/{id}` linking the manager (`Some(new id)`), or clearing the one last linked.
+pub fn manager_request(id: &str, link: Option<&str>, old: Option<&str>, mode: ScimMode) -> Request {
+    let body = match (link, old) {
+        (Some(manager_id), _) => scim::manager_body(manager_id, mode),
+        (None, old) => scim::manager_removal_body(old.unwrap_or_default(), mode),
+    };
     Request {
         method: Method::Patch,
         path: scim::resource_path(ResourceKind::User, id),
-        body: Some(scim::manager_body(manager_id, mode)),
+        body: Some(body),
     }
 }
 

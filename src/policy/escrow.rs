@@ -332,7 +332,11 @@ mod tests {
         let mut now = start;
         let mut retry_times = Vec::new();
         loop {
-            match book.record_failure(failure("EntryConflict"), &ladder, now) {
+            match book.record_failure(
+                failure("SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"),
+                &ladder,
+                now,
+            ) {
                 EscrowRecord::Escrowed(e) => {
                     assert!(!e.is_due(now));
                     assert!(!book.may_process("user:u1", now));
@@ -372,21 +376,29 @@ mod tests {
         let later = now + Duration::days(3);
         let second = record_failure(
             Some(first.entry()),
-            failure("EntryConflict"),
+            failure("SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"),
             &ladder,
             later,
         );
         assert_eq!(second.entry().attempts, 2);
         assert_eq!(second.entry().first_failure, now);
         assert_eq!(second.entry().next_retry, now + Duration::days(4));
-        assert_eq!(second.entry().error_code, "EntryConflict");
+        assert_eq!(
+            second.entry().error_code,
+            "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"
+        );
     }
 
     #[test]
     fn reason_suffix_in_entras_format() {
         let ladder = EscrowLadder::default();
         let now = t("2023-03-02T01:43:56.6507375Z");
-        let e = record_failure(None, failure("EntryConflict"), &ladder, now);
+        let e = record_failure(
+            None,
+            failure("SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"),
+            &ladder,
+            now,
+        );
         assert_eq!(
             e.entry().reason_suffix(),
             "This operation was retried 0 times. It will be retried again after this date: 2023-03-02T07:43:56.6507375Z UTC"
@@ -397,7 +409,7 @@ mod tests {
         );
         let again = record_failure(
             Some(e.entry()),
-            failure("EntryConflict"),
+            failure("SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"),
             &ladder,
             e.entry().next_retry,
         );
@@ -415,8 +427,12 @@ mod tests {
         let ladder = EscrowLadder::default();
         let now = t("2026-03-01T10:00:00Z");
         let mut book = Escrows::new();
-        book.record_failure(failure("EntryConflict"), &ladder, now);
-        let mut r = failure("EntryConflict");
+        book.record_failure(
+            failure("SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"),
+            &ladder,
+            now,
+        );
+        let mut r = failure("SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering");
         r.object = "group:g1".into();
         r.operation = EscrowOperation::Reference;
         r.reference = true;
@@ -433,7 +449,11 @@ mod tests {
         let ladder = EscrowLadder::default();
         let now = t("2026-03-01T10:00:00Z");
         let mut book = Escrows::new();
-        book.record_failure(failure("EntryConflict"), &ladder, now);
+        book.record_failure(
+            failure("SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"),
+            &ladder,
+            now,
+        );
         assert!(
             book.prune_expired(&ladder, now + Duration::days(28))
                 .is_empty()

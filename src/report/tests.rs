@@ -206,7 +206,13 @@ fn failures_are_grouped_by_code_with_distinct_answers() {
             "InternalServerError",
             &format!("{WEB}{{\"detail\":\"y\"}}{suffix}"),
         ),
-        failed("c1", "t4", "d", "EntryConflict", &format!("{WEB}{{}}")),
+        failed(
+            "c1",
+            "t4",
+            "d",
+            "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering",
+            &format!("{WEB}{{}}"),
+        ),
     ];
     let s = summarize(&logs);
     assert_eq!(s.failures.len(), 2);
@@ -223,7 +229,10 @@ fn failures_are_grouped_by_code_with_distinct_answers() {
         ]
     );
     assert_eq!(g.names, ["a", "b"]);
-    assert_eq!(s.failures[1].code, "EntryConflict");
+    assert_eq!(
+        s.failures[1].code,
+        "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"
+    );
 }
 
 #[test]
@@ -323,7 +332,13 @@ fn the_page_needs_only_the_entries_its_drill_down_shows() {
             let (cycle, time, name) =
                 (format!("c{round}"), format!("t{round:02}"), format!("u{o}"));
             logs.push(if round == 14 && o % 7 == 0 {
-                failed(&cycle, &time, &name, "EntryConflict", &format!("{WEB}{{}}"))
+                failed(
+                    &cycle,
+                    &time,
+                    &name,
+                    "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering",
+                    &format!("{WEB}{{}}"),
+                )
             } else {
                 log(
                     &cycle,

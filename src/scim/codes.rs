@@ -19,8 +19,11 @@ pub enum ErrorCode {
     InsufficientRights,
     /// 405.
     MethodNotAllowed,
-    /// 409 (uniqueness conflict).
-    EntryConflict,
+    /// 409 (a uniqueness conflict), whatever the request. The spec's table says `EntryConflict`,
+    /// but real logs name this code for a 409: on a create (the Airtable sample log in
+    /// SumoLogic/sumologic-documentation's Graph provisioning-log integration page; Microsoft Q&A
+    /// 5828857) and on a disabling PATCH (Microsoft Q&A 1185756, "User must be Active.").
+    SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering,
     /// 422.
     UnprocessableEntity,
     /// 429.
@@ -54,7 +57,9 @@ impl ErrorCode {
             Self::Unauthorized => "Unauthorized",
             Self::InsufficientRights => "InsufficientRights",
             Self::MethodNotAllowed => "MethodNotAllowed",
-            Self::EntryConflict => "EntryConflict",
+            Self::SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering => {
+                "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"
+            }
             Self::UnprocessableEntity => "UnprocessableEntity",
             Self::TooManyRequests => "TooManyRequests",
             Self::InternalServerError => "InternalServerError",

@@ -29,7 +29,9 @@ pub use codes::ErrorCode;
 pub use create::{CreateSettings, PrimaryType, create_group_body, create_user_body};
 pub use diff::{AttrChange, PatchOp, RoleFunction, diff};
 pub use http_status::dotnet_status_name;
-pub use patch::{disable_body, enable_body, manager_body, member_bodies, patch_body};
+pub use patch::{
+    disable_body, enable_body, manager_body, manager_removal_body, member_bodies, patch_body,
+};
 pub use path::{PathError, TargetPath, ValueFilter, filter_literal};
 pub use query::{ResourceKind, get_by_id_path, match_query, resource_path, test_connection_probes};
 pub use response::{

@@ -81,6 +81,33 @@ pub fn manager_body(manager_target_id: &str, mode: ScimMode) -> Json {
     })])
 }
 
+/// Clears the manager of a user whose manager was removed in the source; `old_manager_id` is the
+/// target id last linked. Real traffic decides the flag dialect and inference the default one
+/// (the README's UNCONFIRMED table):
+/// - `aadOptscim062020`: `remove` with the path `manager[value eq "<old id>"]` and no value, as a
+///   server author captured it from Entra (thomaspoignant/scim-patch#453) — a value filter on a
+///   single-valued attribute, which RFC-strict PATCH libraries refuse;
+/// - default: `Remove` with the enterprise path and the old id in `value` as `[{"value": id}]`,
+///   the default dialect's documented form for removing a reference (members, §2.5): no capture
+///   of it was found.
+///
+/// Microsoft's own validation only asserts the outcome (an `Update` logged with `manager` newly
+/// empty, and no manager in the read-back), not the request.
+pub fn manager_removal_body(old_manager_id: &str, mode: ScimMode) -> Json {
+    let op = op_name(PatchOp::Remove, mode);
+    patch_request(vec![match mode {
+        ScimMode::Default => json!({
+            "op": op,
+            "path": format!("{ENTERPRISE_USER_SCHEMA}:manager"),
+            "value": [{ "value": old_manager_id }],
+        }),
+        ScimMode::Aad062020 => json!({
+            "op": op,
+            "path": format!("manager[value eq {}]", filter_literal(old_manager_id)),
+        }),
+    }])
+}
+
 /// Group membership PATCH bodies: adds first, then removes, at most `batch_size` members per
 /// request (the batch size is UNCONFIRMED in the spec; 0 is treated as 1). Member ids are the
 /// members' target ids.

@@ -378,7 +378,11 @@ fn failure(op: OpKind, status: u16, retry_after: Option<&str>, body: &[u8]) -> F
         401 => (ErrorCode::Unauthorized, RetryClass::Escrow, true),
         403 => (ErrorCode::InsufficientRights, RetryClass::Escrow, true),
         405 => (ErrorCode::MethodNotAllowed, RetryClass::Escrow, false),
-        409 => (ErrorCode::EntryConflict, RetryClass::Escrow, false),
+        409 => (
+            ErrorCode::SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering,
+            RetryClass::Escrow,
+            false,
+        ),
         422 => (ErrorCode::UnprocessableEntity, RetryClass::Escrow, false),
         429 => (
             ErrorCode::TooManyRequests,
@@ -813,7 +817,21 @@ mod tests {
             (
                 OpKind::Create,
                 409,
-                ErrorCode::EntryConflict,
+                ErrorCode::SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering,
+                RetryClass::Escrow,
+                false,
+            ),
+            (
+                OpKind::Update,
+                409,
+                ErrorCode::SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering,
+                RetryClass::Escrow,
+                false,
+            ),
+            (
+                OpKind::Delete,
+                409,
+                ErrorCode::SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering,
                 RetryClass::Escrow,
                 false,
             ),

@@ -6,7 +6,8 @@ use serde_json::{Value as Json, json};
 use crate::expr::{AppRole, Value};
 use crate::scim::{
     AttrChange, CreateSettings, PatchOp, PrimaryType, ScimMode, TargetPath, create_group_body,
-    create_user_body, disable_body, enable_body, manager_body, member_bodies, patch_body,
+    create_user_body, disable_body, enable_body, manager_body, manager_removal_body, member_bodies,
+    patch_body,
 };
 
 const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -460,6 +461,26 @@ fn manager_link_both_modes() {
         patch(
             json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": id}])
         )
+    );
+}
+
+#[test]
+fn manager_removal_both_modes() {
+    let old = "2c2f6fb8-254f-492e-b7fe-c09c5a61c8a2";
+    assert_eq!(
+        manager_removal_body(old, ScimMode::Default),
+        patch(
+            json!([{"op": "Remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": [{"value": old}]}])
+        )
+    );
+    assert_eq!(
+        manager_removal_body(old, ScimMode::Aad062020),
+        patch(json!([{"op": "remove", "path": format!("manager[value eq \"{old}\"]")}]))
+    );
+    assert_eq!(
+        manager_removal_body("a\"b", ScimMode::Aad062020)["Operations"][0]["path"],
+        json!("manager[value eq \"a\\\"b\"]"),
+        "the id is quoted as a filter literal"
     );
 }
 

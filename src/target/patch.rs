@@ -1,7 +1,8 @@
 //! PATCH (RFC 7644 §3.5.2) as a server that works with Entra must apply it: ops case-insensitive,
 //! path-less ops whose value keys are attribute paths (`name.givenName`, full-URN keys), value
-//! paths that create the element they filter for, `manager` given as a plain id, and member removal
-//! by a value list that removes only the listed members. Applied to a copy: all ops or none.
+//! paths that create the element they filter for, `manager` given as a plain id or removed as
+//! `manager[value eq "…"]`, and member removal by a value list that removes only the listed
+//! members. Applied to a copy: all ops or none.
 
 use std::collections::HashSet;
 
@@ -222,6 +223,20 @@ fn apply_path(
     path: &Path,
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
+    // Entra's flag dialect clears a manager as `remove` of `manager[value eq "<id>"]`, without
+    // the enterprise URN (thomaspoignant/scim-patch#453); `manager` is no core User attribute.
+    if kind == Kind::User && path.urn.is_none() && path.attr.eq_ignore_ascii_case("manager") {
+        return match (&path.filter, op, &path.sub) {
+            (Some(f), OpKind::Remove, None) => remove_manager_where(res, f),
+            _ => {
+                let qualified = Path {
+                    urn: Some(schema::ENTERPRISE_URN.to_string()),
+                    ..path.clone()
+                };
+                apply_path(kind, res, op, &qualified, value)
+            }
+        };
+    }
     let core = path
         .urn
         .as_deref()
@@ -301,6 +316,38 @@ fn apply_manager(
         }
     }
     Ok(())
+}
+
+/// Removes the enterprise manager when `f` matches it (`value eq "<id>"`); no match is `noTarget`,
+/// as for any value filter that selects nothing.
+fn remove_manager_where(res: &mut Map<String, Value>, f: &Filter) -> Result<(), ScimError> {
+    let extension = key_of(res, schema::ENTERPRISE_URN)
+        .cloned()
+        .and_then(|k| res.get_mut(&k))
+        .and_then(Value::as_object_mut);
+    let Some(extension) = extension else {
+        return Err(ScimError::bad(
+            ScimType::NoTarget,
+            "the user has no manager",
+        ));
+    };
+    let key = key_of(extension, "manager").cloned();
+    let matched = key.as_ref().is_some_and(|k| {
+        extension
+            .get(k)
+            .and_then(Value::as_object)
+            .is_some_and(|m| eval::matches(f, m, "", Some("manager")))
+    });
+    match key {
+        Some(k) if matched => {
+            extension.remove(&k);
+            Ok(())
+        }
+        _ => Err(ScimError::bad(
+            ScimType::NoTarget,
+            "no manager matches the filter",
+        )),
+    }
 }
 
 /// The element a value filter describes (`type eq "work"` → `{"type":"work"}`), when the filter
@@ -566,6 +613,18 @@ mod tests {
                 json!({}),
             ),
             (
+                json!([{"op": "Add", "path": format!("{ENT}:manager"), "value": "m1"},
+                    {"op": "Remove", "path": format!("{ENT}:manager"), "value": [{"value": "m1"}]}]),
+                &format!("/{ENT}"),
+                json!({}),
+            ),
+            (
+                json!([{"op": "Add", "path": format!("{ENT}:manager"), "value": "m1"},
+                    {"op": "remove", "path": "manager[value eq \"m1\"]"}]),
+                &format!("/{ENT}"),
+                json!({}),
+            ),
+            (
                 json!([{"op": "Add", "path": "roles", "value": [{"value": "{\"id\":\"r\"}"}]}]),
                 "/roles/0/value",
                 json!("{\"id\":\"r\"}"),
@@ -670,6 +729,15 @@ mod tests {
             ),
             (json!([]), ScimType::InvalidSyntax),
             (json!([{"op": "Add", "value": "x"}]), ScimType::InvalidValue),
+            (
+                json!([{"op": "remove", "path": "manager[value eq \"m1\"]"}]),
+                ScimType::NoTarget,
+            ),
+            (
+                json!([{"op": "Add", "path": format!("{ENT}:manager"), "value": "m1"},
+                    {"op": "remove", "path": "manager[value eq \"m2\"]"}]),
+                ScimType::NoTarget,
+            ),
         ];
         for (ops, want) in cases {
             let e = run(Kind::User, base.clone(), ops.clone()).unwrap_err();

@@ -16,6 +16,7 @@ mod daemon;
 mod directory_cli;
 mod drift;
 mod failure;
+mod fidelity;
 mod fixture;
 mod flag_mode;
 mod help;

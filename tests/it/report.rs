@@ -115,7 +115,11 @@ async fn the_report_shows_cycles_failures_quarantine_and_keeps_server_answers_in
         rows[0]
     );
     // Failures by code, with what the server answered.
-    for code in ["InternalServerError", "EntryConflict", "Unauthorized"] {
+    for code in [
+        "InternalServerError",
+        "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering",
+        "Unauthorized",
+    ] {
         assert!(
             page.contains(&format!("<code class=\"code\">{code}</code>")),
             "{code}"

@@ -47,7 +47,10 @@ async fn conflict_on_create_is_logged_and_retried_next_cycle() {
     let failed = failures(&logs);
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].0, "alice@contoso.com");
-    assert_eq!(failed[0].1, "EntryConflict");
+    assert_eq!(
+        failed[0].1,
+        "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering"
+    );
     assert!(
         failed[0].2.starts_with(
             "StatusCode: Conflict Message: Processing of the HTTP request resulted in an exception."
