@@ -8,9 +8,21 @@ use std::time::Duration;
 
 use crate::plan::{Method, Reply, Request};
 
+/// How a client talks to the server: the job's settings that shape each request.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// A `User-Agent` to send (none by default, as Entra).
+    pub user_agent: Option<String>,
+    /// The largest response body read; a larger one fails the request unread.
+    pub max_response_bytes: u64,
+}
+
 /// Sends requests to one SCIM endpoint with one bearer token.
 pub struct ScimClient {
     client: reqwest::Client,
+    max_response_bytes: u64,
     base: String,
     token: String,
     authorization: reqwest::header::HeaderValue,
@@ -75,16 +87,19 @@ impl ScimClient {
     ///   azure-docs#94189 (a Rails server treated Entra's Test Connection as a request for HTML
     ///   and answered 406) shows it does not ask for JSON — `*/*` and no header read alike there;
     /// - `Content-Type: application/scim+json; charset=utf-8` on bodies (azure-docs#12728).
-    pub fn new(
-        base: &str,
-        token: &str,
-        timeout: Duration,
-        user_agent: Option<&str>,
-    ) -> Result<Self, ClientError> {
+    ///
+    /// Redirects are never followed and no `Referer` is sent: a redirect could carry every
+    /// request body (personal data) to another host, and what Entra does with one is not
+    /// documented (.NET's `HttpClient`, which follows by default, drops the `Authorization`
+    /// header when it does, so a redirected request would not be authorized anyway). A 3xx
+    /// answer fails the request, naming its `Location`.
+    pub fn new(base: &str, token: &str, options: &ClientOptions) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
+            .timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .pool_max_idle_per_host(64);
-        if let Some(agent) = user_agent {
+        if let Some(agent) = &options.user_agent {
             builder = builder.user_agent(agent);
         }
         let client = builder
@@ -96,6 +111,7 @@ impl ScimClient {
         authorization.set_sensitive(true);
         Ok(Self {
             client,
+            max_response_bytes: options.max_response_bytes,
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             authorization,
@@ -271,31 +287,71 @@ impl ScimClient {
                 .body(serde_json::to_vec(body).unwrap_or_else(|_| body.to_string().into_bytes()));
         }
         match builder.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string);
-                match response.bytes().await {
-                    Ok(body) => Reply::Http {
-                        status,
-                        retry_after,
-                        body: body.to_vec(),
-                    },
-                    Err(e) => Reply::Transport {
-                        timeout: e.is_timeout(),
-                        connect: false,
-                        message: self.scrub(&e),
-                    },
-                }
-            }
+            Ok(response) => self.receive(response).await,
             Err(e) => Reply::Transport {
                 timeout: e.is_timeout(),
                 connect: e.is_connect(),
                 message: self.scrub(&e),
             },
+        }
+    }
+
+    /// A response as a [`Reply`]: a redirect is a failure naming where it pointed, and a body is
+    /// read only up to `max_response_bytes`.
+    async fn receive(&self, mut response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        if status.is_redirection() {
+            let location = header("location").unwrap_or_else(|| "(no Location header)".into());
+            return Reply::Transport {
+                timeout: false,
+                connect: false,
+                message: format!(
+                    "the server answered {status} redirecting to {location}; redirects are not followed (the request was not sent there)"
+                ),
+            };
+        }
+        let retry_after = header("retry-after");
+        let limit = self.max_response_bytes;
+        let too_large = || Reply::Transport {
+            timeout: false,
+            connect: false,
+            message: format!(
+                "the server answered {status} with a body larger than settings.max_response_bytes ({limit} bytes); it was not read"
+            ),
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return too_large();
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > limit {
+                        return too_large();
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Reply::Transport {
+                        timeout: e.is_timeout(),
+                        connect: false,
+                        message: self.scrub(&e),
+                    };
+                }
+            }
+        }
+        Reply::Http {
+            status: status.as_u16(),
+            retry_after,
+            body,
         }
     }
 

@@ -127,13 +127,12 @@ pub fn client_of(
     base_url: &str,
     token: &Secret,
 ) -> Result<ScimClient, AppError> {
-    ScimClient::new(
-        base_url,
-        token.expose(),
-        Duration::from_secs(settings.request_timeout_secs),
-        settings.user_agent.as_deref(),
-    )
-    .map_err(|e| match e {
+    let options = crate::http::ClientOptions {
+        timeout: Duration::from_secs(settings.request_timeout_secs),
+        user_agent: settings.user_agent.clone(),
+        max_response_bytes: settings.max_response_bytes,
+    };
+    ScimClient::new(base_url, token.expose(), &options).map_err(|e| match e {
         crate::http::ClientError::Token => {
             AppError::Input(format!("{}: target: {e}", file.display()))
         }

@@ -73,6 +73,7 @@ struct RawSettings {
     primary_email_types: Option<Vec<String>>,
     send_empty_roles: Option<bool>,
     user_agent: Option<String>,
+    max_response_bytes: Option<u64>,
     delete_not_found_is_success: Option<bool>,
     line_deltas: Option<bool>,
     log_retention_days: Option<u32>,
@@ -662,6 +663,8 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
     at_least_one("member_batch_size", u64::from(member_batch_size));
     at_least_one("concurrency", u64::from(concurrency));
     at_least_one("request_timeout_secs", request_timeout_secs);
+    let max_response_bytes = raw.max_response_bytes.unwrap_or(16 * 1024 * 1024);
+    at_least_one("max_response_bytes", max_response_bytes);
     if let Some(threshold) = raw.deletion_threshold {
         at_least_one("deletion_threshold", u64::from(threshold));
     }
@@ -697,6 +700,7 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
         primary_email_types,
         send_empty_roles: raw.send_empty_roles.unwrap_or(true),
         user_agent: raw.user_agent,
+        max_response_bytes,
         delete_not_found_is_success: raw.delete_not_found_is_success.unwrap_or(true),
         line_deltas: raw.line_deltas.unwrap_or(true),
         log_retention_days,

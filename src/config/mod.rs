@@ -122,6 +122,8 @@ pub struct Settings {
     pub send_empty_roles: bool,
     /// A `User-Agent` header to send (default none: Entra sends none — see `http`).
     pub user_agent: Option<String>,
+    /// The largest response body read (default 16 MiB); a larger one fails its entry unread.
+    pub max_response_bytes: u64,
     /// A 404 answering a DELETE counts as success: the object is gone either way (default true;
     /// Entra's handling is UNCONFIRMED).
     pub delete_not_found_is_success: bool,

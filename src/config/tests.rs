@@ -60,6 +60,7 @@ fn sample_job_defaults_and_scope() {
             primary_email_types: vec!["work".to_owned()],
             send_empty_roles: true,
             user_agent: None,
+            max_response_bytes: 16 * 1024 * 1024,
             delete_not_found_is_success: true,
             line_deltas: true,
             log_retention_days: 30,
@@ -207,7 +208,7 @@ fn bad_jobs_are_located() {
         (
             "unknown settings key",
             format!("{JOB_HEAD}{target}settings:\n  concurrenc: 2\n"),
-            vec!["job.yaml:7:3: settings: unknown field `concurrenc`, expected one of `skip_out_of_scope_deletions`, `deletion_threshold`, `member_batch_size`, `concurrency`, `request_timeout_secs`, `primary_email_types`, `send_empty_roles`, `user_agent`, `delete_not_found_is_success`, `line_deltas`, `log_retention_days`, `state_dir`, `interval_minutes`, `escrow_retry_hours`, `escrow_max_age_days`, `quarantine_retry_hours`, `escrow_thresholds`, `retry_after`".to_owned()],
+            vec!["job.yaml:7:3: settings: unknown field `concurrenc`, expected one of `skip_out_of_scope_deletions`, `deletion_threshold`, `member_batch_size`, `concurrency`, `request_timeout_secs`, `primary_email_types`, `send_empty_roles`, `user_agent`, `max_response_bytes`, `delete_not_found_is_success`, `line_deltas`, `log_retention_days`, `state_dir`, `interval_minutes`, `escrow_retry_hours`, `escrow_max_age_days`, `quarantine_retry_hours`, `escrow_thresholds`, `retry_after`".to_owned()],
         ),
         (
             "sync all with role functions",

@@ -20,6 +20,7 @@ mod fidelity;
 mod fixture;
 mod flag_mode;
 mod help;
+mod hostile;
 mod lifecycle;
 mod line_deltas;
 mod logs_csv;

@@ -1,0 +1,153 @@
+//! Issue 18 (the wire): servers that misbehave — one that redirects elsewhere, one that floods a
+//! reply. Each is a few lines of raw HTTP on loopback, so the misbehaviour is exactly what the
+//! test says.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::cli::run;
+use crate::support::{TOKEN, repo, tenant, user};
+
+/// A server on `ip`:0 answering every request with `head` and then `body_len` bytes of `x`
+/// (written in 64 KiB pieces); its Tenant URL and the number of requests it received.
+async fn raw_server(ip: &str, head: String, body_len: usize) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind(format!("{ip}:0")).await.unwrap();
+    let url = format!("http://{}/scim/v2", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let head = head.clone();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                seen.fetch_add(1, Ordering::SeqCst);
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let piece = vec![b'x'; 64 * 1024];
+                let mut left = body_len;
+                while left > 0 {
+                    let n = left.min(piece.len());
+                    if socket.write_all(&piece[..n]).await.is_err() {
+                        return;
+                    }
+                    left -= n;
+                }
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, count)
+}
+
+/// A job with one user (scope: all) against `url`, in `dir`.
+fn job(dir: &Path, url: &str, settings: &str) {
+    std::fs::write(dir.join("token"), TOKEN).unwrap();
+    std::fs::write(
+        dir.join("directory.yaml"),
+        tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("job.yaml"),
+        format!(
+            "directory: directory.yaml\nmapping: {}\ntarget:\n  url: {url}\n  token_file: token\nscope: all\n{settings}",
+            repo("mappings/uni-tel.yaml").display()
+        ),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_followed() {
+    let (elsewhere, reached) = raw_server(
+        "127.0.0.2",
+        "HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".into(),
+        0,
+    )
+    .await;
+    let location = format!("{elsewhere}/Users");
+    let (url, asked) = raw_server(
+        "127.0.0.1",
+        format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        0,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    job(dir.path(), &url, "");
+
+    let test = run(&["test-connection", "--job", "job.yaml"], dir.path()).await;
+    assert_eq!(test.code, 2, "{}{}", test.stdout, test.stderr);
+    assert!(!test.stdout.contains("authorized"), "{}", test.stdout);
+    assert!(test.stdout.contains(&location), "{}", test.stdout);
+
+    let cycle = run(&["cycle", "--job", "job.yaml", "--verbose"], dir.path()).await;
+    assert_ne!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    let logs = run(&["logs", "--job", "job.yaml", "--json"], dir.path()).await;
+    assert!(
+        logs.stdout.contains(&format!("redirecting to {location}")),
+        "{}",
+        logs.stdout
+    );
+    assert!(
+        asked.load(Ordering::SeqCst) >= 2,
+        "the probe and the match were sent"
+    );
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "nothing reached the other host"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_larger_than_the_limit_fails_unread() {
+    // Chunked: no length announced, so the client stops reading at the limit.
+    let chunked_head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\nConnection: close\r\n\r\n";
+    let (url, _) = raw_server("127.0.0.1", chunked_head.into(), 4 * 1024 * 1024).await;
+    let dir = tempfile::tempdir().unwrap();
+    job(
+        dir.path(),
+        &url,
+        "settings:\n  max_response_bytes: 1048576\n",
+    );
+    let test = run(&["test-connection", "--job", "job.yaml"], dir.path()).await;
+    assert_eq!(test.code, 2, "{}{}", test.stdout, test.stderr);
+    assert!(
+        test.stdout
+            .contains("a body larger than settings.max_response_bytes (1048576 bytes)"),
+        "{}",
+        test.stdout
+    );
+
+    // A declared length over the limit is refused before any of the body is read.
+    let declared = "HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n";
+    let (url, _) = raw_server("127.0.0.1", declared.into(), 1024).await;
+    job(
+        dir.path(),
+        &url,
+        "settings:\n  max_response_bytes: 1048576\n",
+    );
+    let cycle = run(&["cycle", "--job", "job.yaml"], dir.path()).await;
+    assert_ne!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    let logs = run(&["logs", "--job", "job.yaml", "--json"], dir.path()).await;
+    assert!(
+        logs.stdout
+            .contains("settings.max_response_bytes (1048576 bytes)"),
+        "{}",
+        logs.stdout
+    );
+}
