@@ -30,4 +30,5 @@ mod scope;
 mod support;
 mod tidy;
 mod unchanged;
+mod unique;
 mod validate;
