@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
-use entra_sim::expr::{EvalContext, NoTarget, Value, parse};
+use entra_sim::expr::{EvalContext, Value, parse};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -75,11 +75,7 @@ fn main() {
         .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or_default();
-    let mut ctx = EvalContext {
-        now,
-        rng: &mut rng,
-        uniqueness: &NoTarget,
-    };
+    let mut ctx = EvalContext { now, rng: &mut rng };
 
     let mut per_kind: Vec<(&str, f64)> = Vec::new();
     for (src, e) in MAPPING.iter().zip(&exprs) {

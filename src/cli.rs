@@ -63,8 +63,9 @@ pub enum Command {
     /// the reason. Nothing is stored. The next `cycle` sends exactly these writes.
     ///
     /// With --offline nothing is sent at all: connected objects are read from their last known
-    /// state (what entra-sim last exported or confirmed), and objects with no connection are
-    /// assumed to have no match in the target.
+    /// state (what entra-sim last exported or confirmed), objects with no connection are
+    /// assumed to have no match in the target, and the first candidate of a SelectUniqueValue
+    /// is assumed free.
     ///
     /// Example: entra-sim plan --job jobs/sample.yaml
     Plan(PlanArgs),

@@ -17,7 +17,7 @@ use crate::config::Job;
 use crate::directory::index::assignment_digest;
 use crate::directory::{Directory, MemberKind, MemberRef};
 use crate::error::AppError;
-use crate::expr::{EvalContext, NoTarget};
+use crate::expr::EvalContext;
 use crate::hash::Keyed;
 use crate::http::ScimClient;
 use crate::plan::desired::{self, CompiledMapping, Details, Sources};
@@ -209,11 +209,9 @@ struct Cycle<'a, 'b> {
 impl Cycle<'_, '_> {
     /// An object's log steps and mapped state, computed as its flow starts.
     fn details(&mut self, object: &SourceObject) -> Details {
-        let uniqueness = NoTarget;
         let mut ctx = EvalContext {
             now: self.began,
             rng: &mut *self.rng,
-            uniqueness: &uniqueness,
         };
         desired::details(object, self.env.compiled, self.sources, &mut ctx)
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::JobArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::error::AppError;
-use crate::expr::{EvalContext, NoTarget};
+use crate::expr::EvalContext;
 use crate::plan::desired::{self, Sources};
 use crate::plan::wire::{self, Answer};
 use crate::plan::{Method, ObjectKey, ObjectKind, Request, SourceObject};
@@ -53,11 +53,9 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     };
     let objects = {
         let mut rng = rand::rngs::StdRng::from_os_rng();
-        let uniqueness = NoTarget;
         let mut ctx = EvalContext {
             now: SystemClock.now(),
             rng: &mut rng,
-            uniqueness: &uniqueness,
         };
         desired::detailed_objects(&loaded.compiled, &sources, &mut ctx)
     };

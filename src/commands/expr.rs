@@ -9,7 +9,7 @@ use crate::cli::ExprArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::directory::Directory;
 use crate::error::AppError;
-use crate::expr::{self, EvalContext, NoTarget, Value};
+use crate::expr::{self, EvalContext, Value};
 use crate::scope;
 
 fn attributes(args: &ExprArgs) -> Result<BTreeMap<String, Value>, AppError> {
@@ -51,11 +51,9 @@ pub fn run(args: ExprArgs) -> Result<i32, AppError> {
     let attrs = attributes(&args)?;
     let clock = SystemClock;
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let uniqueness = NoTarget;
     let mut ctx = EvalContext {
         now: clock.now(),
         rng: &mut rng,
-        uniqueness: &uniqueness,
     };
     if args.json {
         let report = expr::parse_expression_report(&args.expression, &attrs, &mut ctx);

@@ -11,7 +11,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::directory::{MemberKind, User};
 use crate::engine::{apply_changes, entry_context, guid};
 use crate::error::AppError;
-use crate::expr::{EvalContext, NoTarget};
+use crate::expr::EvalContext;
 use crate::hash::Keyed;
 use crate::http::ScimClient;
 use crate::plan::desired::{self, Sources};
@@ -227,11 +227,9 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
         anchors,
         logs: Vec::new(),
     };
-    let uniqueness = NoTarget;
     let mut ctx = EvalContext {
         now: SystemClock.now(),
         rng: &mut rng,
-        uniqueness: &uniqueness,
     };
     let find_user = |who: &str| -> Result<&User, AppError> {
         directory

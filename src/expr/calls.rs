@@ -11,6 +11,7 @@ use super::eval::{Evaluator, R, null, owned, string, text, type_error};
 use super::functions::Function;
 use super::random;
 use super::replace;
+use super::unique::UniqueCandidates;
 use super::value::Value;
 
 impl<'s> Evaluator<'s, '_, '_> {
@@ -344,28 +345,20 @@ impl<'s> Evaluator<'s, '_, '_> {
         }
     }
 
+    /// Evaluates every candidate (the planner asks the target about them, see `UniqueCandidates`)
+    /// and returns the first: the choice when the target holds none.
     fn select_unique_value(&mut self, call: &'s Call, span: Span) -> R<Cow<'s, Value>> {
-        let mut tried = Vec::new();
+        let mut candidates = Vec::new();
         for i in 0..call.args.len() {
-            let Some(candidate) = self.text_arg(call, i, span)? else {
-                continue;
-            };
-            if candidate.is_empty() {
-                continue;
+            match self.text_arg(call, i, span) {
+                Ok(Some(candidate)) if !candidate.is_empty() => candidates.push(Ok(candidate)),
+                Ok(_) => {}
+                Err(e) => candidates.push(Err(e)),
             }
-            let taken = self
-                .ctx
-                .uniqueness
-                .is_taken(&candidate)
-                .map_err(|m| ExprError::new(ErrorKind::UniquenessCheck(m), span))?;
-            if !taken {
-                return string(candidate);
-            }
-            tried.push(candidate);
         }
-        Err(ExprError::new(
-            ErrorKind::NoUniqueValue { candidates: tried },
-            span,
-        ))
+        let unique = UniqueCandidates::new(candidates, span);
+        let first = unique.candidate(0)?.to_owned();
+        self.unique = Some(unique);
+        string(first)
     }
 }

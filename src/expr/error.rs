@@ -129,9 +129,6 @@ pub enum ErrorKind {
         /// The candidates tried, in order.
         candidates: Vec<String>,
     },
-    /// The uniqueness check itself failed (e.g. the target could not be queried).
-    #[error("SelectUniqueValue: uniqueness check failed: {0}")]
-    UniquenessCheck(String),
 }
 
 fn suggestion_text(suggestion: Option<&str>) -> String {

@@ -11,6 +11,7 @@ use super::builtins as b;
 use super::error::{ErrorKind, ExprError, Span};
 use super::functions::Function;
 use super::lexer::CmpOp;
+use super::unique::UniqueCandidates;
 use super::value::Value;
 use super::{Attributes, EvalContext, Outcome, lookup};
 
@@ -26,6 +27,7 @@ pub(crate) fn evaluate(
         ctx,
         redacted: false,
         ignore_flow: false,
+        unique: None,
     };
     let value = ev.eval(expr)?.into_owned();
     Ok(Outcome {
@@ -33,6 +35,7 @@ pub(crate) fn evaluate(
         redacted: ev.redacted,
         ignore_flow: ev.ignore_flow,
         role_function: expr.role_function(),
+        unique: ev.unique,
     })
 }
 
@@ -41,6 +44,8 @@ pub(crate) struct Evaluator<'s, 'c, 'r> {
     pub(crate) ctx: &'c mut EvalContext<'r>,
     pub(crate) redacted: bool,
     pub(crate) ignore_flow: bool,
+    /// The candidates of the `SelectUniqueValue` evaluated (the whole expression, if any).
+    pub(crate) unique: Option<UniqueCandidates>,
 }
 
 /// An argument-shape error at `span`.

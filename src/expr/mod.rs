@@ -1,6 +1,7 @@
 //! Entra's attribute-mapping expression language (spec §7): parse once into an `Expr`, evaluate many
-//! times against a user's source attributes. Pure: the clock, randomness and the "does this value
-//! exist in the target?" question all come in through `EvalContext`.
+//! times against a user's source attributes. Pure: the clock and randomness come in through
+//! `EvalContext`; the "does this value exist in the target?" question of `SelectUniqueValue` is
+//! left to the planner (`UniqueCandidates`).
 //!
 //! Attribute names: an exact match is tried first; if that finds nothing and the name is not a
 //! directory extension (`extension_<appId>_<name>`, case-sensitive in Entra), a case-insensitive
@@ -23,6 +24,7 @@ mod replace;
 mod report;
 #[cfg(test)]
 mod tests;
+mod unique;
 mod value;
 
 use std::collections::{BTreeMap, HashMap};
@@ -34,6 +36,7 @@ pub use lexer::CmpOp;
 pub use parser::{MAX_DEPTH, MAX_LENGTH, parse};
 pub use random::guid;
 pub use report::{attribute_mapping_source, parse_expression_report};
+pub use unique::UniqueCandidates;
 pub use value::{AppRole, Value};
 
 /// The result of evaluating an expression for one object.
@@ -47,6 +50,9 @@ pub struct Outcome {
     pub ignore_flow: bool,
     /// The expression is a role function, so the value is `Value::Roles` to be rendered per §6.6.
     pub role_function: Option<RoleFunction>,
+    /// The expression is a `SelectUniqueValue`: its candidates, for the planner to check in the
+    /// target. `value` is the first candidate, the one chosen when the target holds none of them.
+    pub unique: Option<UniqueCandidates>,
 }
 
 /// How the engine renders roles (§6.6).
@@ -109,30 +115,12 @@ pub fn lookup<'a>(attrs: &'a dyn Attributes, name: &str) -> Option<&'a Value> {
     })
 }
 
-/// Answers "does this value already exist in the target?" for `SelectUniqueValue`.
-pub trait UniquenessCheck {
-    /// `Ok(true)` if `candidate` is taken; `Err` with a reason if the target cannot be asked.
-    fn is_taken(&self, candidate: &str) -> Result<bool, String>;
-}
-
-/// A target where nothing is taken (no target to ask).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoTarget;
-
-impl UniquenessCheck for NoTarget {
-    fn is_taken(&self, _candidate: &str) -> Result<bool, String> {
-        Ok(false)
-    }
-}
-
 /// Everything evaluation needs besides the attributes.
 pub struct EvalContext<'a> {
     /// The current time, for `Now()`.
     pub now: chrono::DateTime<chrono::Utc>,
     /// Randomness for `Guid()` and `RandomString`.
     pub rng: &'a mut dyn rand::RngCore,
-    /// The target, for `SelectUniqueValue`.
-    pub uniqueness: &'a dyn UniquenessCheck,
 }
 
 impl Expr {

@@ -1,7 +1,6 @@
 //! The spec's vectors (§7.1–§7.3) as one table checked by `check`, plus error, report and
 //! property tests.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{TimeZone, Utc};
@@ -32,17 +31,12 @@ fn multi(v: &[&str]) -> Value {
     Value::Multi(v.iter().map(|x| (*x).to_owned()).collect())
 }
 
-fn eval_with(
-    src: &str,
-    a: &BTreeMap<String, Value>,
-    taken: &dyn UniquenessCheck,
-) -> Result<Outcome, String> {
+fn eval_with(src: &str, a: &BTreeMap<String, Value>) -> Result<Outcome, String> {
     let expr = parse(src).map_err(|e| e.render(src))?;
     let mut rng = StdRng::seed_from_u64(42);
     let mut ctx = EvalContext {
         now: fixed_now(),
         rng: &mut rng,
-        uniqueness: taken,
     };
     expr.evaluate(a, &mut ctx).map_err(|e| e.render(src))
 }
@@ -50,11 +44,12 @@ fn eval_with(
 /// Parses and evaluates `src` and compares the result; also checks Display re-parses to the same tree.
 fn check(src: &str, a: &[(&str, Value)], expected: Value) {
     let map = attrs(a);
-    let outcome = eval_with(src, &map, &NoTarget).unwrap_or_else(|e| Outcome {
+    let outcome = eval_with(src, &map).unwrap_or_else(|e| Outcome {
         value: Value::Str(format!("ERROR {e}")),
         redacted: false,
         ignore_flow: false,
         role_function: None,
+        unique: None,
     });
     assert_eq!(outcome.value, expected, "{src}");
     let parsed = parse(src).ok();
@@ -568,7 +563,7 @@ fn outcome_flags_and_roles() {
         },
     ]);
     let a = attrs(&[("appRoleAssignments", roles.clone()), ("upn", s("u@x"))]);
-    let run = |src: &str| eval_with(src, &a, &NoTarget);
+    let run = |src: &str| eval_with(src, &a);
     let o = run("AssertiveAppRoleAssignmentsComplex([appRoleAssignments])");
     assert_eq!(
         o.as_ref().map(|o| (&o.value, o.role_function)),
@@ -591,65 +586,106 @@ fn outcome_flags_and_roles() {
     assert_eq!(o.map(|o| o.ignore_flow), Ok(false));
 }
 
-struct Taken(Vec<&'static str>, RefCell<Vec<String>>);
-
-impl UniquenessCheck for Taken {
-    fn is_taken(&self, candidate: &str) -> Result<bool, String> {
-        self.1.borrow_mut().push(candidate.to_owned());
-        if candidate == "fail" {
-            return Err("target unreachable".to_owned());
+/// The target's answers, fed to the candidates in order until one is free; the candidate sent and
+/// every candidate asked about.
+fn pick(candidates: &UniqueCandidates, taken: &[&str]) -> (Result<String, String>, Vec<String>) {
+    let mut asked = Vec::new();
+    let mut n = 0;
+    loop {
+        match candidates.candidate(n) {
+            Ok(c) if taken.contains(&c) => {
+                asked.push(c.to_owned());
+                n += 1;
+            }
+            Ok(c) => {
+                asked.push(c.to_owned());
+                return (Ok(c.to_owned()), asked);
+            }
+            Err(e) => return (Err(e.to_string()), asked),
         }
-        Ok(self.0.contains(&candidate))
     }
 }
 
 #[test]
-fn select_unique_value_asks_the_target_in_order() {
+fn select_unique_value_lists_its_candidates_and_the_first_free_one_wins() {
     let a = attrs(&[
         ("PreferredFirstName", s("John")),
         ("PreferredLastName", s("Smith")),
     ]);
     let src = r#"SelectUniqueValue(
         Join("@", Join(".", [PreferredFirstName], [PreferredLastName]), "contoso.com"),
+        [missing],
         Join("@", Join(".", Mid([PreferredFirstName], 1, 1), [PreferredLastName]), "contoso.com"),
         Join("@", Join(".", Mid([PreferredFirstName], 1, 2), [PreferredLastName]), "contoso.com"))"#;
-    let taken = Taken(vec!["John.Smith@contoso.com"], RefCell::default());
+    let outcome = eval_with(src, &a).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        eval_with(src, &a, &taken).map(|o| o.value),
-        Ok(s("J.Smith@contoso.com"))
+        outcome.value,
+        s("John.Smith@contoso.com"),
+        "with nothing taken, the first candidate"
     );
-    let taken = Taken(
-        vec!["John.Smith@contoso.com", "J.Smith@contoso.com"],
-        RefCell::default(),
+    let Some(candidates) = outcome.unique else {
+        panic!("SelectUniqueValue lists its candidates");
+    };
+    let (john, j, jo) = (
+        "John.Smith@contoso.com",
+        "J.Smith@contoso.com",
+        "Jo.Smith@contoso.com",
+    );
+    assert_eq!(pick(&candidates, &[]), (Ok(john.into()), vec![john.into()]));
+    assert_eq!(
+        pick(&candidates, &[john]),
+        (Ok(j.into()), vec![john.into(), j.into()]),
+        "a null candidate is not asked about"
     );
     assert_eq!(
-        eval_with(src, &a, &taken).map(|o| o.value),
-        Ok(s("Jo.Smith@contoso.com"))
+        pick(&candidates, &[john, j]),
+        (Ok(jo.into()), vec![john.into(), j.into(), jo.into()])
     );
-    let all = Taken(
-        vec![
-            "John.Smith@contoso.com",
-            "J.Smith@contoso.com",
-            "Jo.Smith@contoso.com",
-        ],
-        RefCell::default(),
+    let (all, asked) = pick(&candidates, &[john, j, jo]);
+    assert_eq!(asked.len(), 3);
+    assert_eq!(
+        all,
+        Err("SelectUniqueValue: every candidate already exists in the target: John.Smith@contoso.com, J.Smith@contoso.com, Jo.Smith@contoso.com".into())
     );
-    let err = eval_with(src, &a, &all).err().unwrap_or_default();
-    assert!(err.contains("every candidate already exists"), "{err}");
-    let failing = Taken(vec![], RefCell::default());
-    let err = eval_with(r#"SelectUniqueValue("fail", "b")"#, &a, &failing)
-        .err()
-        .unwrap_or_default();
-    assert!(err.contains("target unreachable"), "{err}");
+    assert_eq!(eval_with("ToLower([a])", &a).map(|o| o.unique), Ok(None));
+}
+
+#[test]
+fn a_select_unique_value_candidate_that_fails_fails_only_when_reached() {
+    let a = attrs(&[("a", s("x")), ("m", multi(&["1", "2"]))]);
+    let outcome = eval_with(r#"SelectUniqueValue([a], Item([m], 5))"#, &a);
+    let Ok(Outcome {
+        value,
+        unique: Some(candidates),
+        ..
+    }) = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(value, s("x"));
+    assert_eq!(pick(&candidates, &[]).0, Ok("x".into()));
+    let (reached, _) = pick(&candidates, &["x"]);
+    assert!(
+        reached.as_ref().is_err_and(|e| e.contains("out of range")),
+        "{reached:?}"
+    );
+    let first = eval_with(r#"SelectUniqueValue(Item([m], 5), [a])"#, &a);
+    assert!(first.is_err(), "the first candidate is always reached");
+    let none = eval_with(r#"SelectUniqueValue([missing], "")"#, &a);
+    assert!(
+        none.as_ref()
+            .is_err_and(|e| e.contains("every candidate already exists in the target")),
+        "{none:?}"
+    );
 }
 
 #[test]
 fn random_functions_use_the_context_rng() {
     let a = attrs(&[]);
-    let one = eval_with("Guid()", &a, &NoTarget).map(|o| o.value);
-    let two = eval_with("Guid()", &a, &NoTarget).map(|o| o.value);
+    let one = eval_with("Guid()", &a).map(|o| o.value);
+    let two = eval_with("Guid()", &a).map(|o| o.value);
     assert_eq!(one, two, "same seed, same GUID");
-    let r = eval_with(r#"Redact(RandomString(10,2,2,2,1,"?,"))"#, &a, &NoTarget);
+    let r = eval_with(r#"Redact(RandomString(10,2,2,2,1,"?,"))"#, &a);
     assert!(
         matches!(r, Ok(Outcome { value: Value::Str(ref v), redacted: true, .. }) if v.chars().count() == 10)
     );
@@ -664,7 +700,6 @@ fn hash_map_attributes_work_too() {
     let mut ctx = EvalContext {
         now: fixed_now(),
         rng: &mut rng,
-        uniqueness: &NoTarget,
     };
     let v = expr.and_then(|e| e.evaluate(&m, &mut ctx)).map(|o| o.value);
     assert_eq!(v, Ok(s("A@B")));
@@ -847,7 +882,7 @@ fn evaluation_errors_name_the_problem() {
             a.insert("pattern".into(), s("(bad"));
             a
         };
-        let err = eval_with(src, &a, &NoTarget).err().unwrap_or_default();
+        let err = eval_with(src, &a).err().unwrap_or_default();
         assert!(
             err.contains(message),
             "{src}: got '{err}', want '{message}'"
@@ -871,7 +906,6 @@ fn parse_expression_report_matches_graph_shape() {
     let mut ctx = EvalContext {
         now: fixed_now(),
         rng: &mut rng,
-        uniqueness: &NoTarget,
     };
     let report = parse_expression_report(
         r#"Replace([preferredLanguage], "-", , , "_", , )"#,
@@ -1087,7 +1121,7 @@ mod properties {
             let expr = parse(&src);
             if let Ok(expr) = expr {
                 let mut rng = StdRng::seed_from_u64(seed);
-                let mut ctx = EvalContext { now: fixed_now(), rng: &mut rng, uniqueness: &NoTarget };
+                let mut ctx = EvalContext { now: fixed_now(), rng: &mut rng };
                 let _ = expr.evaluate(&a, &mut ctx).map_err(|e| e.render(&src));
                 let _ = parse_expression_report(&src, &a, &mut ctx);
             }
@@ -1102,7 +1136,7 @@ mod properties {
             let src = format!("{f}({})", (0..args.len()).map(|i| format!("[a{i}]")).collect::<Vec<_>>().join(", "));
             if let Ok(expr) = parse(&src) {
                 let mut rng = StdRng::seed_from_u64(1);
-                let mut ctx = EvalContext { now: fixed_now(), rng: &mut rng, uniqueness: &NoTarget };
+                let mut ctx = EvalContext { now: fixed_now(), rng: &mut rng };
                 let _ = expr.evaluate(&a, &mut ctx);
             }
         }

@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::cycle::SourceObject;
-use super::flows::ObjectSpec;
+use super::flows::{ObjectSpec, UniqueValue};
 use super::{ObjectKey, ObjectKind};
 use crate::directory::{Directory, Group, MemberKind, User};
-use crate::expr::{self, EvalContext, Expr, ExprKind, Value};
+use crate::expr::{self, EvalContext, Expr, ExprKind, Function, Value};
 use crate::mapping::{
     AttributeMapping, ExprSource, FlowType, Mapping, MappingSource, ObjectMapping, TargetActions,
 };
@@ -169,6 +169,19 @@ fn compile_object(
                             ));
                         }
                     });
+                    if let (ExprKind::Call(call), Some(precedence)) = (&parsed.kind, attr.matching)
+                        && call.function == Function::SelectUniqueValue
+                    {
+                        // Microsoft's function reference: SelectUniqueValue "cannot be applied to
+                        // attributes that have a matching precedence".
+                        problems.push(problem(
+                            attr.location,
+                            format!("{}.matching", attr.field),
+                            format!(
+                                "SelectUniqueValue cannot be used on a matching attribute (matching: {precedence}); match on another attribute"
+                            ),
+                        ));
+                    }
                     Source::Expression(Box::new(parsed))
                 }
                 Err(e) => {
@@ -292,7 +305,7 @@ fn evaluate_spec(
     };
     let mut matching = Vec::new();
     for attr in &compiled.attributes {
-        let (value, redacted, ignore, roles) = match &attr.source {
+        let (value, redacted, ignore, roles, unique) = match &attr.source {
             Source::Manager => {
                 spec.manager = Some(attr.target.clone());
                 continue;
@@ -303,9 +316,10 @@ fn evaluate_spec(
                 false,
                 false,
                 None,
+                None,
             ),
-            Source::Constant(value) => (Value::Str(value.clone()), false, false, None),
-            Source::None => (Value::Null, false, false, None),
+            Source::Constant(value) => (Value::Str(value.clone()), false, false, None, None),
+            Source::None => (Value::Null, false, false, None, None),
             Source::Expression(parsed) => {
                 let outcome = parsed
                     .evaluate(attrs, ctx)
@@ -315,6 +329,7 @@ fn evaluate_spec(
                     outcome.redacted,
                     outcome.ignore_flow,
                     outcome.role_function,
+                    outcome.unique,
                 )
             }
         };
@@ -341,10 +356,20 @@ fn evaluate_spec(
             (Value::Null, Some(default)) => Value::Str(default.clone()),
             _ => value.clone(),
         };
+        // SelectUniqueValue is for creation only (Microsoft's function reference: "only meant to
+        // be used for entry creations"): its value is picked once, against the target, and a
+        // connected object's update never evaluates it again, whatever `apply` says.
+        let create_only = attr.on_create_only || unique.is_some();
         if created != Value::Null {
+            if let Some(candidates) = unique {
+                spec.unique.push(UniqueValue {
+                    index: spec.create.len(),
+                    candidates,
+                });
+            }
             spec.create.push((attr.target.clone(), created, redacted));
         }
-        if !attr.on_create_only && value != Value::Null && !matches!(attr.source, Source::None) {
+        if !create_only && value != Value::Null && !matches!(attr.source, Source::None) {
             spec.update.push((attr.target.clone(), value, redacted));
         }
     }

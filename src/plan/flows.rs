@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::wire::{self, Answer, Failure};
 use super::{Anchor, EntryOutcome, Flow, Next, ObjectKey, Reply, StateChange};
-use crate::expr::Value;
+use crate::expr::{UniqueCandidates, Value};
 use crate::provlog::{
     ErrorInformation, Identity, Initiator, LogEntry, ModifiedProperty, ProvisioningAction, Status,
     StatusInfo, Step, StepType, System,
@@ -217,12 +217,29 @@ pub struct ObjectSpec {
     /// Where the manager goes, when a manager is mapped (users). A read of the object notes the
     /// manager the target holds, so the reference export compares it like any mapped attribute.
     pub manager: Option<TargetPath>,
+    /// `SelectUniqueValue` mappings: picked against the target just before a create.
+    pub unique: Vec<UniqueValue>,
+}
+
+/// A create attribute whose value `SelectUniqueValue` picks: `create[index]` holds the first
+/// candidate until the target has been asked.
+#[derive(Debug, Clone)]
+pub struct UniqueValue {
+    /// The attribute's position in [`ObjectSpec::create`].
+    pub index: usize,
+    /// The candidates, in order.
+    pub candidates: UniqueCandidates,
 }
 
 #[derive(Debug)]
 enum State {
     Start,
     Matching(usize),
+    /// Asking whether candidate `taken` of `spec.unique[unique]` is held (the ones before it are).
+    Checking {
+        unique: usize,
+        taken: usize,
+    },
     Reading,
     Creating,
     /// `put_anchor`: the connection is new or its manager was read anew; kept once the PATCH
@@ -380,9 +397,88 @@ impl UserFlow {
                 Vec::new(),
             );
         }
+        self.draft().action = ProvisioningAction::Create;
+        self.check_unique(0, 0)
+    }
+
+    /// Asks the target about the next `SelectUniqueValue` candidate (spec §7.2): one query per
+    /// candidate, in order, until one is free; once every such attribute has its value, creates.
+    fn check_unique(&mut self, unique: usize, taken: usize) -> Next {
+        let Some(u) = self.spec.unique.get(unique) else {
+            return self.post();
+        };
+        let path = match self.spec.create.get(u.index) {
+            Some((path, _, _)) => path.clone(),
+            None => return self.post(),
+        };
+        match u.candidates.candidate(taken) {
+            Ok(candidate) => {
+                let request = wire::uniqueness_request(self.key.kind, &path, candidate);
+                self.state = State::Checking { unique, taken };
+                Next::Send(request)
+            }
+            Err(e) => {
+                let ctx = self.ctx.clone();
+                let name = self.name();
+                let kind = self.key.kind;
+                let draft = self.take_draft();
+                failed(
+                    &ctx,
+                    draft,
+                    "EntrySynchronizationError",
+                    format!(
+                        "Failed to evaluate the attribute mappings of {} '{name}'",
+                        kind.as_str()
+                    ),
+                    Failure::local(EVALUATION_FAILED, format!("{path}: {e}")),
+                )
+            }
+        }
+    }
+
+    /// Takes the target's answer about the candidate asked for in [`State::Checking`].
+    fn checked(&mut self, unique: usize, taken: usize, reply: Reply) -> Next {
+        match wire::interpret_uniqueness(reply) {
+            Ok(true) => self.check_unique(unique, taken + 1),
+            Ok(false) => {
+                let chosen = self.spec.unique.get(unique).and_then(|u| {
+                    let candidate = u.candidates.candidate(taken).ok()?;
+                    Some((u.index, candidate.to_string()))
+                });
+                if let Some((index, candidate)) = chosen
+                    && let Some(attr) = self.spec.create.get_mut(index)
+                {
+                    attr.1 = Value::Str(candidate);
+                }
+                self.check_unique(unique + 1, 0)
+            }
+            Err(failure) => {
+                let ctx = self.ctx.clone();
+                let name = self.name();
+                let kind = self.key.kind;
+                let draft = self.take_draft();
+                failed(
+                    &ctx,
+                    draft,
+                    "EntrySynchronizationError",
+                    format!(
+                        "Failed to check in {} whether the values of {} '{name}' are unique",
+                        ctx.target_name,
+                        kind.as_str()
+                    ),
+                    failure,
+                )
+            }
+        }
+    }
+
+    /// Sends the create.
+    fn post(&mut self) -> Next {
+        let ctx = self.ctx.clone();
+        let name = self.name();
+        let kind = self.key.kind;
         let create = self.spec.create.clone();
         let draft = self.draft();
-        draft.action = ProvisioningAction::Create;
         draft.step(
             "EntrySynchronizationAdd",
             StepType::Matching,
@@ -565,6 +661,7 @@ impl Flow for UserFlow {
                     )
                 }
             },
+            (State::Checking { unique, taken }, Some(reply)) => self.checked(unique, taken, reply),
             (State::Reading, Some(reply)) => match wire::interpret(OpKind::GetById, reply) {
                 Answer::Resource(_, resource) => {
                     let id = self
@@ -707,6 +804,9 @@ impl Flow for UserFlow {
     }
 }
 
+/// The error code of an entry whose mappings could not be evaluated.
+const EVALUATION_FAILED: &str = "ExpressionEvaluationFailed";
+
 /// The failed entry of an object whose mappings could not be evaluated (an expression failed).
 pub fn evaluation_failure(
     ctx: &EntryContext,
@@ -716,7 +816,7 @@ pub fn evaluation_failure(
     reason: String,
 ) -> EntryOutcome {
     let draft = Draft::new(key, name, "", steps);
-    let failure = Failure::local("ExpressionEvaluationFailed", reason);
+    let failure = Failure::local(EVALUATION_FAILED, reason);
     match failed(
         ctx,
         draft,
@@ -731,3 +831,6 @@ pub fn evaluation_failure(
         Next::Send(_) => EntryOutcome::default(),
     }
 }
+
+#[cfg(test)]
+mod tests;

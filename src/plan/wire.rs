@@ -178,6 +178,45 @@ pub fn match_request(object: ObjectKind, path: &TargetPath, value: &str) -> Requ
     }
 }
 
+/// The `SelectUniqueValue` check of one candidate: is `value` held by any object at `path`? No
+/// capture of Entra's request was found; Microsoft's function reference says each candidate is
+/// checked in the target, and the one query a SCIM target answers for that is the matching
+/// query's filter, so it is the same request as [`match_request`].
+pub fn uniqueness_request(object: ObjectKind, path: &TargetPath, value: &str) -> Request {
+    match_request(object, path, value)
+}
+
+/// Reads the reply to a uniqueness check: `Ok(true)` when some object holds the value (any
+/// resource listed, or a `totalResults` above 0 with none listed), `Ok(false)` when none does, or
+/// the failure of the query, classified as a matching query's.
+pub fn interpret_uniqueness(reply: Reply) -> Result<bool, Failure> {
+    let counted = match &reply {
+        Reply::Http { status, body, .. } if (200..300).contains(status) => {
+            serde_json::from_slice::<Json>(body)
+                .ok()
+                .and_then(|list| {
+                    scim::path::get_ci(&list, "totalResults").and_then(scim::path::scalar_text)
+                })
+                .and_then(|total| total.parse::<u64>().ok())
+                .is_some_and(|total| total > 0)
+        }
+        _ => false,
+    };
+    let (outcome, unreachable) = classify(OpKind::Query, reply, scim::classify);
+    match outcome {
+        Outcome::NoMatch | Outcome::Success { resource: None, .. } => Ok(counted),
+        Outcome::Match { .. } | Outcome::Success { .. } => Ok(true),
+        // Several holders answer "taken" as well as one does.
+        Outcome::Failure(failure)
+            if failure.code
+                == ErrorCode::SystemForCrossDomainIdentityManagementMultipleEntriesInResponse =>
+        {
+            Ok(true)
+        }
+        Outcome::Failure(failure) => Err(Failure::from_scim(failure, unreachable)),
+    }
+}
+
 /// `GET /Users/{id}` / `GET /Groups/{id}?excludedAttributes=members`.
 pub fn get_request(object: ObjectKind, id: &str) -> Request {
     Request {

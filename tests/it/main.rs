@@ -32,4 +32,5 @@ mod scope;
 mod support;
 mod tidy;
 mod unchanged;
+mod unique;
 mod validate;

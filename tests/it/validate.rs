@@ -350,6 +350,22 @@ fn missing_matching_attribute() {
 }
 
 #[test]
+fn select_unique_value_on_a_matching_attribute() {
+    // Microsoft's function reference: it "cannot be applied to attributes that have a matching
+    // precedence" (a new object is matched before its unique value is picked).
+    assert_problems(
+        &[(
+            "map.yaml",
+            "      source: userPrincipalName\n",
+            "      expression: SelectUniqueValue([mail], [userPrincipalName])\n",
+        )],
+        &[
+            "map.yaml:6:7: users.attributes[0].matching: SelectUniqueValue cannot be used on a matching attribute (matching: 1); match on another attribute",
+        ],
+    );
+}
+
+#[test]
 fn two_mappings_to_the_same_target() {
     assert_problems(
         &[(
