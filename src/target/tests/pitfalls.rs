@@ -1,5 +1,5 @@
-//! One test per pitfall (spec `pitfalls.md` 1–10, 12, 13): what Entra sends, and what a correct
-//! server answers.
+//! One test per pitfall (docs/entra-behaviour.md, "Pitfalls a SCIM server meets", 1–10, 12, 13):
+//! what Entra sends, and what a correct server answers.
 
 use serde_json::{Value, json};
 
