@@ -33,7 +33,7 @@ pub fn entry_line(log: &LogEntry) -> String {
         (None, _) if !log.target_identity.id.is_empty() => format!("id {}", log.target_identity.id),
         (None, _) => String::new(),
     };
-    format!(
+    let mut line = format!(
         "{:<8} {:<8} {:<5} {:<45} {}",
         action,
         log.provisioning_status_info.status.as_str(),
@@ -42,7 +42,14 @@ pub fn entry_line(log: &LogEntry) -> String {
         detail
     )
     .trim_end()
-    .to_string()
+    .to_string();
+    for step in &log.provisioning_steps {
+        if step.status == Status::Warning {
+            line.push_str("\n  warning: ");
+            line.push_str(first_line(&step.description));
+        }
+    }
+    line
 }
 
 fn is_reference(log: &LogEntry) -> bool {

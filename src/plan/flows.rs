@@ -325,6 +325,15 @@ impl UserFlow {
             .unwrap_or_default()
     }
 
+    /// The `i`th matching attribute's path, for the log.
+    fn matching_path(&self, i: usize) -> String {
+        self.spec
+            .matching
+            .get(i)
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default()
+    }
+
     fn next_match(&mut self, from: usize) -> Next {
         let kind = self.key.kind;
         let candidate = self
@@ -622,18 +631,27 @@ impl Flow for UserFlow {
                 None => self.next_match(0),
             },
             (State::Matching(i), Some(reply)) => match wire::interpret_query(reply) {
-                Ok(None) => self.next_match(i + 1),
-                Ok(Some((id, resource))) => {
+                Ok(wire::Found::Nothing { claimed }) => {
+                    if claimed > 0 {
+                        let path = self.matching_path(i);
+                        self.draft().step(
+                            "EntrySynchronizationWarning",
+                            StepType::Matching,
+                            Status::Warning,
+                            format!(
+                                "The query on {path} for {} '{name}' answered totalResults {claimed} but listed no resource; treated as no match",
+                                kind.as_str()
+                            ),
+                        );
+                    }
+                    self.next_match(i + 1)
+                }
+                Ok(wire::Found::One(id, resource)) => {
                     self.anchor = Some(Anchor {
                         target_id: id.clone(),
                         ..Anchor::default()
                     });
-                    let path = self
-                        .spec
-                        .matching
-                        .get(i)
-                        .map(|(p, _)| p.to_string())
-                        .unwrap_or_default();
+                    let path = self.matching_path(i);
                     let draft = self.draft();
                     draft.target_id = id.clone();
                     draft.step(

@@ -148,23 +148,35 @@ fn answer((outcome, unreachable): (Outcome, bool)) -> Answer {
             resource: Some(resource),
         } => Answer::Resource(id, resource),
         Outcome::Success { id, resource: None } => Answer::Done(id),
-        Outcome::NoMatch => Answer::Done(None),
+        Outcome::NoMatch { .. } => Answer::Done(None),
         Outcome::Match { id, resource } => Answer::Resource(Some(id), resource),
         Outcome::Failure(failure) => Answer::Failed(Failure::from_scim(failure, unreachable)),
     }
 }
 
-/// Reads the reply to a matching query: no match, one match (`id`, resource), or a failure.
-pub fn interpret_query(reply: Reply) -> Result<Option<(String, Json)>, Failure> {
+/// What a matching query found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// No resource listed; `claimed` is the `totalResults` the server stated with the empty list.
+    Nothing {
+        /// Above 0, the reply contradicts itself.
+        claimed: u64,
+    },
+    /// One resource: its `id` and the resource.
+    One(String, Json),
+}
+
+/// Reads the reply to a matching query: no match, one match, or a failure.
+pub fn interpret_query(reply: Reply) -> Result<Found, Failure> {
     let (outcome, unreachable) = classify(OpKind::Query, reply, scim::classify);
     match outcome {
-        Outcome::Match { id, resource } => Ok(Some((id, resource))),
-        Outcome::NoMatch => Ok(None),
+        Outcome::Match { id, resource } => Ok(Found::One(id, resource)),
+        Outcome::NoMatch { claimed } => Ok(Found::Nothing { claimed }),
         Outcome::Success {
             id: Some(id),
             resource: Some(resource),
-        } => Ok(Some((id, resource))),
-        Outcome::Success { .. } => Ok(None),
+        } => Ok(Found::One(id, resource)),
+        Outcome::Success { .. } => Ok(Found::Nothing { claimed: 0 }),
         Outcome::Failure(failure) => Err(Failure::from_scim(failure, unreachable)),
     }
 }
@@ -190,21 +202,10 @@ pub fn uniqueness_request(object: ObjectKind, path: &TargetPath, value: &str) ->
 /// resource listed, or a `totalResults` above 0 with none listed), `Ok(false)` when none does, or
 /// the failure of the query, classified as a matching query's.
 pub fn interpret_uniqueness(reply: Reply) -> Result<bool, Failure> {
-    let counted = match &reply {
-        Reply::Http { status, body, .. } if (200..300).contains(status) => {
-            serde_json::from_slice::<Json>(body)
-                .ok()
-                .and_then(|list| {
-                    scim::path::get_ci(&list, "totalResults").and_then(scim::path::scalar_text)
-                })
-                .and_then(|total| total.parse::<u64>().ok())
-                .is_some_and(|total| total > 0)
-        }
-        _ => false,
-    };
     let (outcome, unreachable) = classify(OpKind::Query, reply, scim::classify);
     match outcome {
-        Outcome::NoMatch | Outcome::Success { resource: None, .. } => Ok(counted),
+        Outcome::NoMatch { claimed } => Ok(claimed > 0),
+        Outcome::Success { resource: None, .. } => Ok(false),
         Outcome::Match { .. } | Outcome::Success { .. } => Ok(true),
         // Several holders answer "taken" as well as one does.
         Outcome::Failure(failure)

@@ -106,8 +106,12 @@ pub enum Outcome {
         /// The resource the server returned.
         resource: Option<Json>,
     },
-    /// A query found nothing (empty ListResponse).
-    NoMatch,
+    /// A query found nothing (empty ListResponse); `claimed` is the `totalResults` the server
+    /// stated with it (0 when absent) — above 0 is an inconsistency worth a warning.
+    NoMatch {
+        /// The stated `totalResults`.
+        claimed: u64,
+    },
     /// A query found exactly one resource.
     Match {
         /// Its `id`: the anchor.
@@ -331,7 +335,9 @@ fn list_outcome(status: u16, list: Json, body: &[u8]) -> Outcome {
         None => return incompatible(status, body),
     };
     match resources {
-        [] => Outcome::NoMatch,
+        [] => Outcome::NoMatch {
+            claimed: total.unwrap_or(0),
+        },
         [resource] => match resource_id(resource) {
             Some(id) => Outcome::Match {
                 id,
@@ -677,11 +683,14 @@ mod tests {
     fn query_rows() {
         let empty = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[],"startIndex":1,"itemsPerPage":20});
         for op in [OpKind::Query, OpKind::TestConnection] {
-            assert_eq!(classify(op, 200, None, &bytes(&empty)), Outcome::NoMatch);
+            assert_eq!(
+                classify(op, 200, None, &bytes(&empty)),
+                Outcome::NoMatch { claimed: 0 }
+            );
         }
         assert_eq!(
             classify(OpKind::Query, 200, None, br#"{"totalResults":0}"#),
-            Outcome::NoMatch
+            Outcome::NoMatch { claimed: 0 }
         );
         assert_eq!(
             classify(
@@ -690,7 +699,17 @@ mod tests {
                 None,
                 br#"{"totalResults":"0","resources":[]}"#
             ),
-            Outcome::NoMatch
+            Outcome::NoMatch { claimed: 0 }
+        );
+        assert_eq!(
+            classify(
+                OpKind::Query,
+                200,
+                None,
+                br#"{"totalResults":1,"Resources":[]}"#
+            ),
+            Outcome::NoMatch { claimed: 1 },
+            "a count with nothing listed is kept, for the warning"
         );
         let user = json!({"id": "2819c223", "userName": "bjensen"});
         let one = json!({"totalResults": 1, "Resources": [user]});

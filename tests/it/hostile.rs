@@ -15,13 +15,23 @@ use crate::support::{TOKEN, repo, tenant, user};
 /// A server on `ip`:0 answering every request with `head` and then `body_len` bytes of `x`
 /// (written in 64 KiB pieces); its Tenant URL and the number of requests it received.
 async fn raw_server(ip: &str, head: String, body_len: usize) -> (String, Arc<AtomicUsize>) {
+    raw_server_with(ip, move |_| (head.clone(), body_len)).await
+}
+
+/// [`raw_server`] answering each request by what `answer` makes of its head (request line and
+/// headers).
+async fn raw_server_with(
+    ip: &str,
+    answer: impl Fn(&str) -> (String, usize) + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    let answer = Arc::new(answer);
     let listener = TcpListener::bind(format!("{ip}:0")).await.unwrap();
     let url = format!("http://{}/scim/v2", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));
     let seen = count.clone();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let head = head.clone();
+            let answer = answer.clone();
             let seen = seen.clone();
             tokio::spawn(async move {
                 let mut request = Vec::new();
@@ -33,6 +43,7 @@ async fn raw_server(ip: &str, head: String, body_len: usize) -> (String, Arc<Ato
                     }
                 }
                 seen.fetch_add(1, Ordering::SeqCst);
+                let (head, body_len) = answer(&String::from_utf8_lossy(&request));
                 if socket.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
@@ -150,4 +161,45 @@ async fn a_reply_larger_than_the_limit_fails_unread() {
         "{}",
         logs.stdout
     );
+}
+
+#[tokio::test]
+async fn a_count_without_resources_is_logged_as_a_warning() {
+    fn json(status: &str, body: &str) -> (String, usize) {
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        (head, 0)
+    }
+    let (url, _) = raw_server_with("127.0.0.1", |head| {
+        if head.starts_with("GET ") {
+            json("200 OK", r#"{"totalResults":1,"Resources":[]}"#)
+        } else {
+            json(
+                "201 Created",
+                r#"{"id":"u-1","userName":"alice@contoso.com"}"#,
+            )
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    job(dir.path(), &url, "");
+    let cycle = run(&["cycle", "--job", "job.yaml"], dir.path()).await;
+    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    assert!(
+        cycle.stdout.contains(
+            "warning: The query on userName for User 'alice@contoso.com' answered totalResults 1 but listed no resource; treated as no match"
+        ),
+        "{}",
+        cycle.stdout
+    );
+    let logs = run(&["logs", "--job", "job.yaml", "--json"], dir.path()).await;
+    let entries: serde_json::Value = serde_json::from_str(&logs.stdout).unwrap();
+    let steps = entries[0]["provisioningSteps"].as_array().unwrap();
+    let warning = steps
+        .iter()
+        .find(|s| s["status"] == "warning")
+        .unwrap_or_else(|| panic!("{steps:?}"));
+    assert_eq!(warning["provisioningStepType"], "matching");
 }
