@@ -129,12 +129,13 @@ pub fn entry_context(
 ) -> EntryContext {
     let settings = &job.settings;
     EntryContext {
-        job_id: format!("scim.entrasim.{}", job.name).into(),
+        job_id: job.app.job_id.as_str().into(),
         cycle_id: cycle_id.into(),
         change_id,
         now,
         mode,
-        target_name: job.name.as_str().into(),
+        target_name: job.app.display_name.as_str().into(),
+        app: Arc::new(job.app.clone()),
         delete_not_found_is_success: settings.delete_not_found_is_success,
         member_batch_size: settings.member_batch_size as usize,
         create_settings: Arc::new(CreateSettings {

@@ -18,6 +18,7 @@ mod drift;
 mod failure;
 mod fixture;
 mod flag_mode;
+mod graph_shapes;
 mod help;
 mod lifecycle;
 mod line_deltas;
