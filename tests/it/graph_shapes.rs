@@ -312,3 +312,99 @@ async fn json_outputs_write_http_methods_as_http_does() {
         }
     }
 }
+
+/// Graph `synchronization-synchronizationjob-get.md` / `-synchronizationstatus.md` /
+/// `-synchronizationtaskexecution.md`: the job's `id`, `templateId`, the execution counters,
+/// `lastSuccessfulExecutionWithExports`, `progress`, `synchronizedEntryCountByType`,
+/// `troubleshootingUrl`, and times with seven fractional digits.
+#[tokio::test]
+async fn status_json_is_graphs_synchronization_job() {
+    let mut h = alice_and_bob().await;
+    let (first, _) = h.cycle().await;
+    h.cycle().await;
+    h.close_store();
+    let out = run(&["status", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let job: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(job["id"], "scim.entrasim.job");
+    assert_eq!(job["templateId"], "scim");
+    let status = &job["status"];
+    assert_eq!(
+        keys(status),
+        [
+            "code",
+            "countSuccessiveCompleteFailures",
+            "escrowsPruned",
+            "lastExecution",
+            "lastSuccessfulExecution",
+            "lastSuccessfulExecutionWithExports",
+            "progress",
+            "quarantine",
+            "steadyStateFirstAchievedTime",
+            "steadyStateLastAchievedTime",
+            "synchronizedEntryCountByType",
+            "troubleshootingUrl",
+        ]
+    );
+    let with_exports = &status["lastSuccessfulExecutionWithExports"];
+    assert_eq!(
+        keys(with_exports),
+        [
+            "activityIdentifier",
+            "countEntitled",
+            "countEntitledForProvisioning",
+            "countEscrowed",
+            "countEscrowedRaw",
+            "countExported",
+            "countExports",
+            "countImported",
+            "countImportedDeltas",
+            "countImportedReferenceDeltas",
+            "error",
+            "state",
+            "timeBegan",
+            "timeEnded",
+        ]
+    );
+    // The second cycle exported nothing: the one with exports is still the first.
+    assert_eq!(with_exports["activityIdentifier"], first.cycle_id.as_str());
+    assert_ne!(
+        status["lastExecution"]["activityIdentifier"],
+        first.cycle_id.as_str()
+    );
+    // Alice, Bob and the group Team read, assigned and in scope; three created, Bob's manager
+    // and Team's members exported as reference entries.
+    assert_eq!(with_exports["countImported"], 3);
+    assert_eq!(with_exports["countEntitled"], 3);
+    assert_eq!(with_exports["countEntitledForProvisioning"], 3);
+    assert_eq!(with_exports["countImportedDeltas"], 3);
+    assert_eq!(with_exports["countImportedReferenceDeltas"], 2);
+    assert_eq!(with_exports["countExported"], 5);
+    assert_eq!(with_exports["countExports"], 5);
+    assert!(is_graph_time(&with_exports["timeBegan"]), "{with_exports}");
+    assert!(is_graph_time(&with_exports["timeEnded"]), "{with_exports}");
+    assert!(
+        is_graph_time(&status["steadyStateLastAchievedTime"]),
+        "{status}"
+    );
+    let progress = status["progress"].as_array().unwrap();
+    assert_eq!(progress.len(), 1);
+    assert_eq!(
+        keys(&progress[0]),
+        [
+            "completedUnits",
+            "progressObservationDateTime",
+            "totalUnits",
+            "units"
+        ]
+    );
+    assert!(is_graph_time(&progress[0]["progressObservationDateTime"]));
+    assert_eq!(
+        status["synchronizedEntryCountByType"],
+        serde_json::json!([
+            {"key": "user to User", "value": 2},
+            {"key": "group to Group", "value": 1},
+        ])
+    );
+    assert_eq!(status["troubleshootingUrl"], "");
+}
