@@ -178,6 +178,15 @@ async fn provision_on_demand_json_is_graphs_provision_on_demand_answer() {
     assert_eq!(steps[1]["details"]["id"], target_id);
     assert_eq!(steps[1]["details"]["userName"], "alice@contoso.com");
     assert_eq!(steps[1]["details"]["active"], "True");
+    assert_eq!(steps[1]["details"]["name.givenName"], "Alice");
+    assert_eq!(
+        steps[1]["details"]["emails[type eq \"work\"].value"],
+        "alice@contoso.com"
+    );
+    assert_eq!(
+        steps[3]["description"],
+        "The state of the user in both the source and target systems already match. No change to the User 'alice@contoso.com' currently needs to be made."
+    );
     assert_eq!(
         steps[2]["description"],
         "Determine if User in scope by evaluating against each scoping filter"

@@ -80,17 +80,46 @@ fn action(log: &LogEntry) -> &'static str {
 }
 
 /// The target's attributes, flat and sorted as the docs' matching step shows them (`active`,
-/// `displayName`, `externalId`, `id`, `userName`): scalars as strings, complex values as JSON.
+/// `displayName`, `externalId`, `id`, `userName`), named by the attribute paths mappings use
+/// (`name.givenName`, `emails[type eq "work"].value`, `urn:…:User:department`); scalars as
+/// strings, lists without a `type` as JSON.
 fn target_details(resource: &Value) -> Map<String, Value> {
-    let mut pairs: Vec<(String, Value)> = resource
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !matches!(k.as_str(), "schemas" | "meta"))
-        .map(|(k, v)| (k.clone(), text(v)))
-        .collect();
+    let mut pairs = Vec::new();
+    for (k, v) in resource.as_object().into_iter().flatten() {
+        if !matches!(k.as_str(), "schemas" | "meta") {
+            flatten(k, v, &mut pairs);
+        }
+    }
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     pairs.into_iter().collect()
+}
+
+fn flatten(path: &str, v: &Value, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(fields) => {
+            // A schema extension's attributes are `urn:…:User:attr`; a complex one's `a.b`.
+            let sep = if path.starts_with("urn:") { ':' } else { '.' };
+            for (k, child) in fields {
+                flatten(&format!("{path}{sep}{k}"), child, out);
+            }
+        }
+        Value::Array(items)
+            if !items.is_empty()
+                && items
+                    .iter()
+                    .all(|i| i.get("type").is_some_and(Value::is_string)) =>
+        {
+            for item in items {
+                let kind = item.get("type").and_then(Value::as_str).unwrap_or_default();
+                for (k, child) in item.as_object().into_iter().flatten() {
+                    if k != "type" {
+                        flatten(&format!("{path}[type eq \"{kind}\"].{k}"), child, out);
+                    }
+                }
+            }
+        }
+        other => out.push((path.to_string(), text(other))),
+    }
 }
 
 fn rank(kind: StepType) -> u8 {
@@ -178,6 +207,19 @@ fn step(shown: &Shown, s: &Step) -> Value {
             (
                 s.name.clone(),
                 format!("Determine if {kind} in scope by evaluating against each scoping filter"),
+                shown.ended,
+            )
+        }
+        // The docs' skip adds what this means for the object.
+        StepType::Export
+            if s.details.get("SkipReason").and_then(Value::as_str) == Some("RedundantExport") =>
+        {
+            (
+                s.name.clone(),
+                format!(
+                    "{} No change to the {kind} '{name}' currently needs to be made.",
+                    s.description
+                ),
                 shown.ended,
             )
         }
