@@ -329,3 +329,63 @@ impl Step {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_times_have_seven_fractional_digits() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            graph_time(t("2020-06-26T13:58:24.549497123Z")),
+            "2020-06-26T13:58:24.5494971Z"
+        );
+        assert_eq!(
+            graph_time(t("2026-02-01T09:00:00Z")),
+            "2026-02-01T09:00:00.0000000Z"
+        );
+        assert_eq!(
+            graph_time(t("2026-02-01T10:00:00.5+01:00")),
+            "2026-02-01T09:00:00.5000000Z"
+        );
+    }
+
+    #[test]
+    fn stable_guids_are_guids_and_a_function_of_their_input() {
+        let a = stable_guid("entra-sim tenant", "sample");
+        assert_eq!(a, stable_guid("entra-sim tenant", "sample"));
+        assert_ne!(a, stable_guid("entra-sim tenant", "sample2"));
+        assert_ne!(a, stable_guid("entra-sim service principal", "sample"));
+        let groups: Vec<&str> = a.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(groups[2].starts_with('8'), "version 8: {a}");
+        assert!(
+            matches!(&groups[3][..1], "8" | "9" | "a" | "b"),
+            "variant: {a}"
+        );
+    }
+
+    /// Records written before `tenantId` and `servicePrincipal` existed still load.
+    #[test]
+    fn old_records_load() {
+        let old = serde_json::json!({
+            "id": "c-3", "activityDateTime": "2026-02-01T09:00:00.000Z", "jobId": "scim.entrasim.job",
+            "cycleId": "c", "changeId": "c", "provisioningAction": "create",
+            "durationInMilliseconds": 0,
+            "initiatedBy": {"initiatingType": "system", "id": "", "displayName": "Azure AD Provisioning Service"},
+            "sourceSystem": {"id": "", "displayName": "Azure Active Directory", "details": {}},
+            "targetSystem": {"id": "", "displayName": "job", "details": {}},
+            "sourceIdentity": {"identityType": "User", "id": "a1", "displayName": "a", "details": {}},
+            "targetIdentity": {"identityType": "User", "id": "", "displayName": "a", "details": {}},
+            "provisioningStatusInfo": {"status": "success", "errorInformation": null},
+            "modifiedProperties": [], "provisioningSteps": [],
+        });
+        let entry: LogEntry = serde_json::from_value(old).unwrap();
+        assert_eq!(entry.tenant_id, "");
+        assert_eq!(entry.service_principal, ServicePrincipal::default());
+    }
+}

@@ -417,3 +417,109 @@ async fn status_json_is_graphs_synchronization_job() {
     );
     assert_eq!(status["troubleshootingUrl"], "");
 }
+
+/// With a scoping filter, `ScopeEvaluationResult` holds each clause's verdict (a JSON object in a
+/// string); an object the filter leaves out is not in provisioning scope. A failed export answers
+/// `Failure` with the error in the key and in `statusInfo`.
+#[tokio::test]
+async fn provision_on_demand_json_shows_scoping_verdicts_and_failures() {
+    let a = user(
+        "a1",
+        "alice",
+        "Alice",
+        "CEO",
+        None,
+        "    department: Sales\n",
+    );
+    let b = user(
+        "b2",
+        "bob",
+        "Bob",
+        "Engineer",
+        None,
+        "    department: Engineering\n",
+    );
+    let mut h = Harness::new(
+        &tenant(&[a, b], &[]),
+        "mappings/uni-tel.yaml",
+        "scope: all\n",
+        "",
+    )
+    .await;
+    let base = std::fs::read_to_string(crate::support::repo("mappings/uni-tel.yaml")).unwrap();
+    let path = h.dir.path().join("mapping.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "{base}  scoping:\n    - name: Sales only\n      clauses:\n        - {{ attribute: department, operator: EQUALS, value: Sales }}\n"
+        ),
+    )
+    .unwrap();
+    h.set_mapping(&path);
+    h.set_job_extra("scope: all\n", "");
+
+    let out = on_demand(&h, &["--user", "bob@contoso.com"]).await;
+    let (key, value) = &out[0];
+    assert_eq!(key["result"], "Skipped");
+    let scoping = value["provisioningSteps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["type"] == "Scoping")
+        .unwrap();
+    assert_eq!(scoping["status"], "Skipped");
+    assert_eq!(scoping["details"]["Assigned"], "True");
+    assert_eq!(
+        scoping["details"]["IsInProvisioningScopeDisplayName"],
+        "False"
+    );
+    let verdicts: Value = serde_json::from_str(
+        scoping["details"]["ScopeEvaluationResult"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let verdicts = verdicts.as_object().unwrap();
+    assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+    assert!(verdicts.values().all(|v| v == "False"), "{verdicts:?}");
+
+    h.target
+        .set_faults(entra_sim::target::parse_spec("POST /Users=400:times=1").unwrap());
+    let failed = run(
+        &[
+            "provision-on-demand",
+            "--job",
+            "job.yaml",
+            "--json",
+            "--user",
+            "alice@contoso.com",
+        ],
+        h.dir.path(),
+    )
+    .await;
+    assert_eq!(failed.code, 1, "{}{}", failed.stdout, failed.stderr);
+    let pairs: Vec<Value> = serde_json::from_str(&failed.stdout).unwrap();
+    let key: Value = serde_json::from_str(pairs[0]["key"].as_str().unwrap()).unwrap();
+    let value: Value = serde_json::from_str(pairs[0]["value"].as_str().unwrap()).unwrap();
+    assert_eq!(key["result"], "Failure");
+    let code = key["details"]["errorCode"].as_str().unwrap();
+    assert_eq!(value["statusInfo"]["status"], "Failure");
+    assert_eq!(value["statusInfo"]["errorCode"], code);
+    assert!(value["statusInfo"]["reason"].is_string());
+    assert_eq!(value["action"], "Create");
+    let last = value["provisioningSteps"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            last["name"].as_str(),
+            last["type"].as_str(),
+            last["status"].as_str()
+        ),
+        (Some("EntryExportAdd"), Some("Export"), Some("Failure"))
+    );
+    assert_eq!(value["targetIdentity"]["id"], "");
+}
