@@ -28,8 +28,8 @@ use crate::plan::{
 };
 use crate::policy::{
     CycleCounts, CycleResult, DeletionDecision, EscrowFailure, EscrowOperation, EscrowRecord,
-    Escrows, JobCode, JobFailure as PolicyJobFailure, PendingDeletes, after_cycle, deletion_guard,
-    escrow_threshold,
+    Escrows, ImportCounts, JobCode, JobFailure as PolicyJobFailure, PendingDeletes, after_cycle,
+    deletion_guard, escrow_threshold,
 };
 use crate::provlog::{LogEntry, ProvisioningAction, Status};
 use crate::runner::{self, Observer};
@@ -129,12 +129,13 @@ pub fn entry_context(
 ) -> EntryContext {
     let settings = &job.settings;
     EntryContext {
-        job_id: format!("scim.entrasim.{}", job.name).into(),
+        job_id: job.app.job_id.as_str().into(),
         cycle_id: cycle_id.into(),
         change_id,
         now,
         mode,
-        target_name: job.name.as_str().into(),
+        target_name: job.app.display_name.as_str().into(),
+        app: Arc::new(job.app.clone()),
         delete_not_found_is_success: settings.delete_not_found_is_success,
         member_batch_size: settings.member_batch_size as usize,
         create_settings: Arc::new(CreateSettings {
@@ -202,6 +203,8 @@ struct Cycle<'a, 'b> {
     escrows: Escrows,
     successes: u64,
     requests: u64,
+    /// Manager and member entries (`countImportedReferenceDeltas`).
+    reference_entries: u64,
     /// Objects whose escrow expired this cycle: Entra gives up until they change again.
     expired: BTreeSet<ObjectKey>,
 }
@@ -248,6 +251,11 @@ impl Cycle<'_, '_> {
             self.counts.add(log);
             if log.provisioning_status_info.status == crate::provlog::Status::Success {
                 self.successes += 1;
+            }
+            if log.provisioning_steps.first().is_some_and(|s| {
+                s.provisioning_step_type == crate::provlog::StepType::ReferenceResolution
+            }) {
+                self.reference_entries += 1;
             }
             self.sink.entry(log);
         }
@@ -710,6 +718,7 @@ pub async fn run_cycle(
         escrows,
         successes: 0,
         requests: 0,
+        reference_entries: 0,
         expired: BTreeSet::new(),
     };
 
@@ -798,10 +807,25 @@ pub async fn run_cycle(
     }
     // Escrow thresholds during an initial cycle prune escrows instead of quarantining (§8).
     let (failures, reference_failures) = cycle.escrows.threshold_counts();
+    let c = &cycle.counts;
     let counts = CycleCounts {
         successes: cycle.successes,
         failures,
         reference_failures,
+        imports: ImportCounts {
+            count_entitled: objects
+                .iter()
+                .filter(|o| o.out_of_scope_reason != Some("NotEffectivelyEntitled"))
+                .count() as u64,
+            count_entitled_for_provisioning: objects.iter().filter(|o| o.in_scope).count() as u64,
+            count_exports: (c.created + c.updated + c.disabled + c.deleted + c.failed) as u64,
+            count_imported: objects.len() as u64,
+            count_imported_deltas: (plan.users.len()
+                + plan.groups.len()
+                + plan.deprovision.len()
+                + staged.len()) as u64,
+            count_imported_reference_deltas: cycle.reference_entries,
+        },
     };
     let mut escrows_pruned = false;
     if kind == CycleKind::Initial

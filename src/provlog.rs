@@ -2,7 +2,107 @@
 //! object change per cycle, with its steps and modified properties. Pure data; the store persists
 //! them and `logs` prints them.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// A time as Graph writes it in provisioning payloads: UTC, exactly seven fractional digits
+/// (.NET ticks), e.g. `2020-06-26T13:58:24.5494971Z` (Graph docs,
+/// `synchronization-synchronizationjob-provisionondemand.md` and
+/// `resources/provisioningobjectsummary.md`). Every `--json` output uses this one helper.
+pub fn graph_time(t: DateTime<Utc>) -> String {
+    let ticks = t.timestamp_subsec_nanos() / 100;
+    format!("{}.{ticks:07}Z", t.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// A GUID that is a pure function of `namespace` and `name` (an RFC 9562 version-8, i.e.
+/// vendor-defined, UUID over a stable hash), so the ids entra-sim makes up for a job (tenant,
+/// service principal, application) stay the same across runs and machines.
+pub fn stable_guid(namespace: &str, name: &str) -> String {
+    let mut lanes = crate::hash::Lanes::default();
+    lanes.part(namespace.as_bytes());
+    lanes.part(name.as_bytes());
+    let mut b = lanes.finish().to_be_bytes();
+    if let Some(v) = b.get_mut(6) {
+        *v = (*v & 0x0f) | 0x80;
+    }
+    if let Some(v) = b.get_mut(8) {
+        *v = (*v & 0x3f) | 0x80;
+    }
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        hex.get(0..8).unwrap_or_default(),
+        hex.get(8..12).unwrap_or_default(),
+        hex.get(12..16).unwrap_or_default(),
+        hex.get(16..20).unwrap_or_default(),
+        hex.get(20..32).unwrap_or_default()
+    )
+}
+
+/// The enterprise app a job provisions, as Graph names it in records (`tenantId`,
+/// `servicePrincipal`, `targetSystem.details`) and in the job's status (`id`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct App {
+    /// The synchronization job's id (`jobId`).
+    pub job_id: String,
+    /// The tenant's id (`tenantId`): the job file's `tenant_id`, or a GUID derived from the
+    /// job's name.
+    pub tenant_id: String,
+    /// The service principal's id: the job file's `service_principal.id`, or derived.
+    pub service_principal_id: String,
+    /// The app registration's id (`ApplicationId`), derived from the service principal's id.
+    pub application_id: String,
+    /// The app's name: the job file's `service_principal.display_name`, or the job's name.
+    pub display_name: String,
+}
+
+impl App {
+    /// The app of the job named `job_name`, with the ids the job file gives and stable
+    /// defaults for the others.
+    pub fn new(
+        job_name: &str,
+        tenant_id: Option<String>,
+        service_principal_id: Option<String>,
+        display_name: Option<String>,
+    ) -> Self {
+        let service_principal_id = service_principal_id
+            .unwrap_or_else(|| stable_guid("entra-sim service principal", job_name));
+        Self {
+            job_id: format!("scim.entrasim.{job_name}"),
+            tenant_id: tenant_id.unwrap_or_else(|| stable_guid("entra-sim tenant", job_name)),
+            application_id: stable_guid("entra-sim application", &service_principal_id),
+            service_principal_id,
+            display_name: display_name.unwrap_or_else(|| job_name.to_string()),
+        }
+    }
+
+    /// `servicePrincipal` of a record.
+    pub fn service_principal(&self) -> ServicePrincipal {
+        ServicePrincipal {
+            id: self.service_principal_id.clone(),
+            display_name: self.display_name.clone(),
+        }
+    }
+
+    /// `targetSystem` of a record: the app, with Graph's three detail keys.
+    pub fn target_system(&self) -> System {
+        let mut details = serde_json::Map::new();
+        details.insert("ApplicationId".into(), self.application_id.clone().into());
+        details.insert(
+            "ServicePrincipalId".into(),
+            self.service_principal_id.clone().into(),
+        );
+        details.insert(
+            "ServicePrincipalDisplayName".into(),
+            self.display_name.clone().into(),
+        );
+        System {
+            id: String::new(),
+            display_name: self.display_name.clone(),
+            details,
+        }
+    }
+}
 
 /// `provisioningAction`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +247,16 @@ pub struct System {
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 
+/// `servicePrincipal`: the enterprise app whose job wrote the record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePrincipal {
+    /// The service principal's id.
+    pub id: String,
+    /// The app's name.
+    pub display_name: String,
+}
+
 /// `initiatedBy`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -167,6 +277,9 @@ pub struct LogEntry {
     pub id: String,
     /// When the change was processed (UTC, ISO-8601).
     pub activity_date_time: String,
+    /// The tenant (empty in records written before entra-sim had it).
+    #[serde(default)]
+    pub tenant_id: String,
     /// The job id.
     pub job_id: String,
     /// The cycle ("Activity ID").
@@ -179,6 +292,9 @@ pub struct LogEntry {
     pub duration_in_milliseconds: i64,
     /// Who started it.
     pub initiated_by: Initiator,
+    /// The app (empty in records written before entra-sim had it).
+    #[serde(default)]
+    pub service_principal: ServicePrincipal,
     /// The source directory.
     pub source_system: System,
     /// The SCIM app.
@@ -211,5 +327,65 @@ impl Step {
     pub fn detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
         self.details.insert(key.to_string(), value.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_times_have_seven_fractional_digits() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            graph_time(t("2020-06-26T13:58:24.549497123Z")),
+            "2020-06-26T13:58:24.5494971Z"
+        );
+        assert_eq!(
+            graph_time(t("2026-02-01T09:00:00Z")),
+            "2026-02-01T09:00:00.0000000Z"
+        );
+        assert_eq!(
+            graph_time(t("2026-02-01T10:00:00.5+01:00")),
+            "2026-02-01T09:00:00.5000000Z"
+        );
+    }
+
+    #[test]
+    fn stable_guids_are_guids_and_a_function_of_their_input() {
+        let a = stable_guid("entra-sim tenant", "sample");
+        assert_eq!(a, stable_guid("entra-sim tenant", "sample"));
+        assert_ne!(a, stable_guid("entra-sim tenant", "sample2"));
+        assert_ne!(a, stable_guid("entra-sim service principal", "sample"));
+        let groups: Vec<&str> = a.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(groups[2].starts_with('8'), "version 8: {a}");
+        assert!(
+            matches!(&groups[3][..1], "8" | "9" | "a" | "b"),
+            "variant: {a}"
+        );
+    }
+
+    /// Records written before `tenantId` and `servicePrincipal` existed still load.
+    #[test]
+    fn old_records_load() {
+        let old = serde_json::json!({
+            "id": "c-3", "activityDateTime": "2026-02-01T09:00:00.000Z", "jobId": "scim.entrasim.job",
+            "cycleId": "c", "changeId": "c", "provisioningAction": "create",
+            "durationInMilliseconds": 0,
+            "initiatedBy": {"initiatingType": "system", "id": "", "displayName": "Azure AD Provisioning Service"},
+            "sourceSystem": {"id": "", "displayName": "Azure Active Directory", "details": {}},
+            "targetSystem": {"id": "", "displayName": "job", "details": {}},
+            "sourceIdentity": {"identityType": "User", "id": "a1", "displayName": "a", "details": {}},
+            "targetIdentity": {"identityType": "User", "id": "", "displayName": "a", "details": {}},
+            "provisioningStatusInfo": {"status": "success", "errorInformation": null},
+            "modifiedProperties": [], "provisioningSteps": [],
+        });
+        let entry: LogEntry = serde_json::from_value(old).unwrap();
+        assert_eq!(entry.tenant_id, "");
+        assert_eq!(entry.service_principal, ServicePrincipal::default());
     }
 }

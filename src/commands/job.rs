@@ -4,7 +4,7 @@
 
 use crate::cli::{JobArgs, RestartArgs};
 use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
+use crate::config::JobSettings;
 use crate::engine::status_name;
 use crate::error::AppError;
 use crate::policy::{self, ResetScope, StatusView};
@@ -12,11 +12,20 @@ use crate::store::Store;
 
 /// What the status shows beyond the job state.
 pub(super) fn view(
-    settings: &Settings,
+    job: &JobSettings,
     store: &Store,
     state: &policy::JobState,
 ) -> Result<StatusView, AppError> {
+    let settings = &job.settings;
+    let anchors = store.anchors()?;
+    let users = anchors
+        .iter()
+        .filter(|(k, _)| k.kind == crate::plan::ObjectKind::User)
+        .count() as u64;
     Ok(StatusView {
+        job_id: job.app.job_id.clone(),
+        synchronized_users: users,
+        synchronized_groups: anchors.len() as u64 - users,
         escrow_count: store.escrows()?.len(),
         next_cycle: policy::next_cycle(state, &settings.policy.schedule, SystemClock.now()),
         interval: settings.policy.schedule.interval,
@@ -29,7 +38,7 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
     let job = super::load_settings(&args.job)?;
     let store = Store::open(&job.settings.state_dir)?;
     let state = store.job_state()?;
-    let view = view(&job.settings, &store, &state)?;
+    let view = view(&job, &store, &state)?;
     if args.json {
         let json = policy::status_json(&state, &view);
         println!(

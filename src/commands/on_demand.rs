@@ -3,8 +3,9 @@
 //! only when it fails, import, scope, match, action). On-demand provisioning always uses the default
 //! wire shapes: Entra does not honour `aadOptscim062020` here.
 
+mod graph;
+
 use rand::SeedableRng;
-use serde_json::json;
 
 use crate::cli::OnDemandArgs;
 use crate::clock::{Clock, SystemClock};
@@ -15,11 +16,11 @@ use crate::expr::EvalContext;
 use crate::hash::Keyed;
 use crate::http::ScimClient;
 use crate::plan::desired::{self, Sources};
+use crate::plan::wire;
 use crate::plan::{
     Anchors, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
     ObjectKey, SkipFlow, SourceObject, UserFlow, evaluation_failure,
 };
-use crate::provlog::{LogEntry, Status};
 use crate::runner;
 use crate::scim::{self, OpKind, Outcome, ScimMode};
 use crate::store::Store;
@@ -33,7 +34,7 @@ struct Session<'a> {
     rng: rand::rngs::StdRng,
     cycle_id: String,
     anchors: Anchors,
-    logs: Vec<LogEntry>,
+    shown: Vec<graph::Shown>,
 }
 
 impl Session<'_> {
@@ -54,14 +55,36 @@ impl Session<'_> {
         object: &SourceObject,
         flow: &mut (dyn Flow + Send),
     ) -> Result<bool, AppError> {
-        let (outcome, _, _) = runner::drive(flow, self.client, false, None).await;
-        self.record(object, outcome)
+        let started = SystemClock.now();
+        let (outcome, exchanges, _) = runner::drive(flow, self.client, true, None).await;
+        // What the target holds, from the last read that found the object (the matching
+        // query or the read by id): the matching step shows it.
+        let target = exchanges
+            .into_iter()
+            .rev()
+            .filter(|(request, _)| request.method == crate::plan::Method::Get)
+            .find_map(|(request, reply)| {
+                if request.path.contains("filter=") {
+                    match wire::interpret_query(reply) {
+                        Ok(wire::Found::One(_, r)) => Some(r),
+                        _ => None,
+                    }
+                } else {
+                    match wire::interpret(OpKind::GetById, reply) {
+                        wire::Answer::Resource(_, r) => Some(r),
+                        _ => None,
+                    }
+                }
+            });
+        self.record(object, outcome, target, started)
     }
 
     fn record(
         &mut self,
         object: &SourceObject,
         mut outcome: EntryOutcome,
+        target: Option<serde_json::Value>,
+        started: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, AppError> {
         runner::persist(self.store, &outcome)?;
         self.store.commit()?;
@@ -70,7 +93,19 @@ impl Session<'_> {
             self.store.set_watermark(&object.key, &object.fingerprint)?;
             self.store.commit()?;
         }
-        self.logs.extend(outcome.log);
+        let scope = graph::Scope {
+            active: object.spec.active,
+            assigned: object.out_of_scope_reason != Some("NotEffectivelyEntitled"),
+            in_scope: object.in_scope,
+        };
+        self.shown.extend(outcome.log.map(|log| graph::Shown {
+            log,
+            kind: object.key.kind,
+            target,
+            scope,
+            started,
+            ended: SystemClock.now(),
+        }));
         Ok(!outcome.failed)
     }
 
@@ -86,7 +121,7 @@ impl Session<'_> {
                 object.steps.clone(),
                 error.clone(),
             );
-            return self.record(object, outcome);
+            return self.record(object, outcome, None, SystemClock.now());
         }
         match (object.in_scope, anchor) {
             (true, anchor) => {
@@ -178,7 +213,7 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
         path: scim::match_query(scim::ResourceKind::User, &path, &id),
         body: None,
     };
-    let outcome = crate::plan::wire::outcome(OpKind::TestConnection, client.send(&request).await);
+    let outcome = wire::outcome(OpKind::TestConnection, client.send(&request).await);
     match outcome {
         Outcome::Failure(f) => Err(AppError::Job(format!(
             "Step 1: Test connection — failed\n  {}: {}",
@@ -225,7 +260,7 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
         rng: rand::rngs::StdRng::from_os_rng(),
         cycle_id,
         anchors,
-        logs: Vec::new(),
+        shown: Vec::new(),
     };
     let mut ctx = EvalContext {
         now: SystemClock.now(),
@@ -318,57 +353,23 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
             "give --user, or --group with up to 5 --member".into(),
         ));
     }
-    print(&session.logs, args.json)?;
+    print(&session.shown, args.json)?;
     Ok(if ok { 0 } else { 1 })
 }
 
-fn graph_shape(log: &LogEntry) -> serde_json::Value {
-    let status = log.provisioning_status_info.status;
-    let result = match status {
-        Status::Success => "Success",
-        Status::Failure => "Failure",
-        Status::Skipped => "Skipped",
-        Status::Warning => "Warning",
-    };
-    let info = log.provisioning_status_info.error_information.as_ref();
-    let key = json!({
-        "result": result,
-        "details": { "errorCode": info.map(|i| i.error_code.clone()), "errorMessage": info.map(|i| i.reason.clone()) },
-    });
-    let value = json!({
-        "action": log.provisioning_action,
-        "changeId": log.change_id,
-        "startTime": log.activity_date_time,
-        "endTime": log.activity_date_time,
-        "modifiedProperties": log.modified_properties,
-        "provisioningSteps": log.provisioning_steps,
-        "reportableIdentifier": log.source_identity.display_name,
-        "statusInfo": {
-            "status": result,
-            "errorCode": info.map(|i| i.error_code.clone()),
-            "reason": info.map(|i| i.reason.clone()),
-            "additionalDetails": info.and_then(|i| i.additional_details.clone()),
-            "errorCategory": info.map(|i| i.error_category.clone()),
-            "recommendedAction": info.and_then(|i| i.recommended_action.clone()),
-        },
-        "sourceIdentity": log.source_identity,
-        "sourceSystem": { "id": "", "name": "Azure Active Directory", "details": {} },
-        "targetIdentity": log.target_identity,
-        "targetSystem": { "id": "", "name": "customappsso", "details": {} },
-    });
-    json!({ "key": key.to_string(), "value": value.to_string() })
-}
-
-fn print(logs: &[LogEntry], as_json: bool) -> Result<(), AppError> {
+/// The human form (Entra's steps, readable), or with `--json` one Graph `provisionOnDemand`
+/// answer per entry: a group provisioned with members prints its members' entries, its own,
+/// and its membership update, where Graph's single answer for a group shows only the group.
+fn print(shown: &[graph::Shown], as_json: bool) -> Result<(), AppError> {
     if as_json {
-        let out: Vec<_> = logs.iter().map(graph_shape).collect();
+        let out: Vec<_> = shown.iter().map(graph::pair).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
         );
         return Ok(());
     }
-    for log in logs {
+    for log in shown.iter().map(|s| &s.log) {
         println!(
             "{} {} '{}'",
             log.source_identity.identity_type,

@@ -21,7 +21,7 @@ pub fn run(args: ReportArgs) -> Result<i32, AppError> {
     };
     let store = Store::open(&job.settings.state_dir)?;
     let state = store.job_state()?;
-    let view = super::job::view(&job.settings, &store, &state)?;
+    let view = super::job::view(&job, &store, &state)?;
     let status = policy::status_json(&state, &view);
     // Two passes over the logs, which may be gigabytes: one summarizes them, the other keeps the
     // few entries the drill-down shows.

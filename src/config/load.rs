@@ -14,6 +14,7 @@ use crate::directory::{Directory, DirectoryFormat, LineIndex};
 use crate::expr::AppRole;
 use crate::mapping::{Mapping, MappingSource};
 use crate::plan::desired::{self, CompiledMapping};
+use crate::provlog::App;
 use crate::scim;
 use crate::scope::{AppAssignment, AssignmentIndex, ScopeMode};
 use crate::yaml::{self, Checked, Locator, Pending, Problem, Problems};
@@ -32,6 +33,21 @@ struct JobFile {
     assignments: Vec<RawAssignment>,
     #[serde(default)]
     settings: RawSettings,
+    #[serde(default)]
+    tenant_id: Option<String>,
+    #[serde(default)]
+    service_principal: Option<RawServicePrincipal>,
+}
+
+/// `service_principal`: the enterprise app's id and name, as Graph's provisioning records show
+/// them (`servicePrincipal {id, displayName}`, `resources/provisioningobjectsummary.md`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServicePrincipal {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -169,6 +185,7 @@ fn load_job_head(
     let mut pending = Vec::new();
     let (target, warnings) = target(&file, raw.target, base, &locator, &mut pending);
     let settings = settings(raw.settings, base, &name, &mut pending);
+    let app = app(&name, raw.tenant_id, raw.service_principal, &mut pending);
     let mapping_path = normalize(&base.join(&raw.mapping));
     let mapping = with_mapping.then(|| {
         load_input(
@@ -187,12 +204,51 @@ fn load_job_head(
     let job = target.map(|target| JobSettings {
         file: path.to_owned(),
         name,
+        app,
         settings,
         target,
         mapping_path,
         warnings,
     });
     Ok((job, compiled, problems))
+}
+
+/// The job's app from `tenant_id` and `service_principal` ([`App::new`] fills in stable ids
+/// for what they leave out); an id that is not a GUID is a problem at its field.
+fn app(
+    name: &str,
+    tenant_id: Option<String>,
+    service_principal: Option<RawServicePrincipal>,
+    pending: &mut Vec<Pending>,
+) -> App {
+    let (sp_id, sp_name) = service_principal.map_or((None, None), |sp| (sp.id, sp.display_name));
+    for (field, value) in [("tenant_id", &tenant_id), ("service_principal.id", &sp_id)] {
+        if let Some(v) = value
+            && !is_guid(v)
+        {
+            pending.push(Pending::value(
+                field,
+                format!("\"{v}\" is not a GUID (8-4-4-4-12 hex digits)"),
+            ));
+        }
+    }
+    if sp_name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        pending.push(Pending::value(
+            "service_principal.display_name",
+            "must not be empty",
+        ));
+    }
+    App::new(name, tenant_id, sp_id, sp_name)
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits of either case.
+fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// A job's name: its file's stem.
@@ -347,6 +403,7 @@ pub fn check_job_with(
     }
     let name = job_name(path);
     let settings = settings(raw.settings, base, &name, &mut pending);
+    let app = app(&name, raw.tenant_id, raw.service_principal, &mut pending);
 
     let mut problems = yaml::place_with(&file, &locator, pending).0;
     problems.extend(directory.problems.0);
@@ -359,6 +416,7 @@ pub fn check_job_with(
                     .then(|| digest.finish()),
                 file: path.to_owned(),
                 name,
+                app,
                 directory_path,
                 directory,
                 mapping_path,

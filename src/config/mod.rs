@@ -27,6 +27,9 @@ pub struct Job {
     pub file: PathBuf,
     /// The job's name: the job file's stem.
     pub name: String,
+    /// The enterprise app: its tenant, service principal and name (`tenant_id`,
+    /// `service_principal`, or stable defaults derived from `name`).
+    pub app: crate::provlog::App,
     /// The directory file, resolved relative to the job file.
     pub directory_path: PathBuf,
     /// The loaded directory.
@@ -70,6 +73,9 @@ pub struct JobSettings {
     pub file: PathBuf,
     /// The job's name: the job file's stem.
     pub name: String,
+    /// The enterprise app: its tenant, service principal and name (`tenant_id`,
+    /// `service_principal`, or stable defaults derived from `name`).
+    pub app: crate::provlog::App,
     /// Typed settings with defaults filled in.
     pub settings: Settings,
     /// The SCIM endpoint.

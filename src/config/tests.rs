@@ -188,6 +188,45 @@ fn inline_token_warns() {
     );
 }
 
+/// `tenant_id` and `service_principal` (issue 15): given ids are kept; missing ones are GUIDs
+/// derived from the job's name, the same on every load and different between jobs.
+#[test]
+fn app_ids_are_given_or_stable() {
+    let dir = Scratch::new("app");
+    dir.write("dir.yaml", DIRECTORY);
+    dir.write("map.yaml", MAPPING);
+    let target = "target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n";
+    let plain = format!("{JOB_HEAD}{target}");
+    let first = load_ok(&dir.write("job.yaml", &plain)).app;
+    let again = load_ok(&dir.write("job.yaml", &plain)).app;
+    let other = load_ok(&dir.write("other.yaml", &plain)).app;
+    assert_eq!(first, again, "defaults are stable");
+    assert_ne!(first.tenant_id, other.tenant_id);
+    assert_ne!(first.service_principal_id, other.service_principal_id);
+    for id in [
+        &first.tenant_id,
+        &first.service_principal_id,
+        &first.application_id,
+    ] {
+        assert_eq!(id.len(), 36, "{id}");
+        assert_eq!(id.as_bytes()[14], b'8', "version-8 GUID: {id}");
+    }
+    assert_eq!(first.display_name, "job");
+    assert_eq!(first.job_id, "scim.entrasim.job");
+    let given = load_ok(&dir.write(
+        "job.yaml",
+        &format!("{plain}tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47\nservice_principal:\n  id: 3e916d82-dd59-4944-824d-93092908fd8d\n  display_name: Contoso SCIM\n"),
+    ))
+    .app;
+    assert_eq!(given.tenant_id, "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    assert_eq!(
+        given.service_principal_id,
+        "3e916d82-dd59-4944-824d-93092908fd8d"
+    );
+    assert_eq!(given.display_name, "Contoso SCIM");
+    assert_eq!(given.job_id, "scim.entrasim.job");
+}
+
 #[test]
 fn bad_jobs_are_located() {
     let target = "target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n";
@@ -221,6 +260,15 @@ fn bad_jobs_are_located() {
             vec![
                 "job.yaml:1:12: directory: cannot read nowhere.yaml: No such file or directory (os error 2)".to_owned(),
                 "job.yaml:7:16: settings.concurrency: must be at least 1".to_owned(),
+            ],
+        ),
+        (
+            "ids that are not GUIDs and an empty app name",
+            format!("{JOB_HEAD}{target}tenant_id: contoso.onmicrosoft.com\nservice_principal:\n  id: 3e916d82\n  display_name: ''\n"),
+            vec![
+                "job.yaml:6:12: tenant_id: \"contoso.onmicrosoft.com\" is not a GUID (8-4-4-4-12 hex digits)".to_owned(),
+                "job.yaml:8:7: service_principal.id: \"3e916d82\" is not a GUID (8-4-4-4-12 hex digits)".to_owned(),
+                "job.yaml:9:17: service_principal.display_name: must not be empty".to_owned(),
             ],
         ),
         (

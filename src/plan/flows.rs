@@ -28,8 +28,10 @@ pub struct EntryContext {
     pub now: DateTime<Utc>,
     /// Default or `aadOptscim062020` wire shapes.
     pub mode: ScimMode,
-    /// The target system's display name in logs.
+    /// The target system's display name in logs: the app's name.
     pub target_name: Arc<str>,
+    /// The app: `tenantId`, `servicePrincipal` and `targetSystem` of every record.
+    pub app: Arc<crate::provlog::App>,
     /// Whether a 404 answering a DELETE counts as success (UNCONFIRMED in the spec; a setting).
     pub delete_not_found_is_success: bool,
     /// How many member changes go in one PATCH.
@@ -78,7 +80,8 @@ impl Draft {
         let identity_type = self.kind().to_string();
         LogEntry {
             id: format!("{}-{}", ctx.change_id, self.steps.len()),
-            activity_date_time: ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            activity_date_time: crate::provlog::graph_time(ctx.now),
+            tenant_id: ctx.app.tenant_id.clone(),
             job_id: ctx.job_id.to_string(),
             cycle_id: ctx.cycle_id.to_string(),
             change_id: ctx.change_id.clone(),
@@ -89,16 +92,13 @@ impl Draft {
                 id: String::new(),
                 display_name: "Azure AD Provisioning Service".into(),
             },
+            service_principal: ctx.app.service_principal(),
             source_system: System {
                 id: String::new(),
                 display_name: "Azure Active Directory".into(),
                 details: serde_json::Map::new(),
             },
-            target_system: System {
-                id: String::new(),
-                display_name: ctx.target_name.to_string(),
-                details: serde_json::Map::new(),
-            },
+            target_system: ctx.app.target_system(),
             source_identity: Identity {
                 identity_type: identity_type.clone(),
                 id: self.key.object_id.clone(),

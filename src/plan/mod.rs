@@ -113,8 +113,10 @@ pub struct Anchor {
 /// an order that matters: whoever walks them sorts).
 pub type Anchors = std::collections::HashMap<ObjectKey, Anchor>;
 
-/// HTTP methods Entra uses.
+/// HTTP methods Entra uses. Serialized as HTTP writes them (`"POST"`, not `"Post"`), so every
+/// `--json` output that shows a request reads like the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     /// GET
     Get,

@@ -329,6 +329,7 @@ mod tests {
             now: chrono::DateTime::UNIX_EPOCH,
             mode: ScimMode::Default,
             target_name: "Target".into(),
+            app: Default::default(),
             delete_not_found_is_success: true,
             member_batch_size: batch,
             create_settings: CreateSettings::default().into(),

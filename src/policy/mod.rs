@@ -23,8 +23,8 @@ pub use escrow::{
 };
 pub use ladder::RetryLadder;
 pub use quarantine::{
-    CycleCounts, CycleResult, Decision, EscrowThresholds, ExecutionState, JobCode, JobFailure,
-    JobState, QuarantineReason, QuarantineState, SyncError, TaskExecution, after_cycle,
+    CycleCounts, CycleResult, Decision, EscrowThresholds, ExecutionState, ImportCounts, JobCode,
+    JobFailure, JobState, QuarantineReason, QuarantineState, SyncError, TaskExecution, after_cycle,
     escrow_threshold, pause, quarantine_on_demand, start,
 };
 pub use reset::{ResetScope, ResetScopeError, RestartPlan, restart};

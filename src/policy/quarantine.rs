@@ -119,6 +119,10 @@ pub struct TaskExecution {
     pub count_escrowed: u64,
     /// All failures, reference failures included.
     pub count_escrowed_raw: u64,
+    /// What the cycle read and exported besides (absent, so zero, in state written before
+    /// entra-sim counted them).
+    #[serde(flatten, default)]
+    pub imports: ImportCounts,
     /// The job-level error, if the cycle failed.
     pub error: Option<SyncError>,
     /// How it ended.
@@ -145,6 +149,8 @@ pub struct JobState {
     pub last_execution: Option<TaskExecution>,
     /// The last cycle without a job-level failure.
     pub last_successful_execution: Option<TaskExecution>,
+    /// The last cycle without a job-level failure that exported something.
+    pub last_successful_execution_with_exports: Option<TaskExecution>,
     /// First time a cycle ended with every entry succeeded.
     pub steady_state_first_achieved_time: Option<DateTime<Utc>>,
     /// Last time a cycle ended with every entry succeeded.
@@ -177,6 +183,26 @@ impl JobFailure {
     }
 }
 
+/// The counters of Graph's `synchronizationTaskExecution` beyond exports and escrows
+/// (`synchronization-synchronizationtaskexecution.md`), as entra-sim reads them: an entry is one
+/// object of the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ImportCounts {
+    /// Objects read that are assigned to the app (or all objects, under "sync all").
+    pub count_entitled: u64,
+    /// Objects read that are assigned and pass the scoping filters.
+    pub count_entitled_for_provisioning: u64,
+    /// Entries that exported or tried to (created, updated, disabled, deleted, failed).
+    pub count_exports: u64,
+    /// Objects read from the source (none when the source was unchanged and not read).
+    pub count_imported: u64,
+    /// Objects whose change the cycle processed (every object in an initial cycle).
+    pub count_imported_deltas: u64,
+    /// Manager and member entries the cycle processed.
+    pub count_imported_reference_deltas: u64,
+}
+
 /// A cycle's counts, as the thresholds read them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CycleCounts {
@@ -187,6 +213,8 @@ pub struct CycleCounts {
     pub failures: u64,
     /// Reference (manager, member) failures standing at the end of the cycle.
     pub reference_failures: u64,
+    /// What the cycle read, for the status.
+    pub imports: ImportCounts,
 }
 
 /// What a finished cycle reports to the policy.
@@ -316,6 +344,7 @@ pub fn after_cycle(
         count_exported: c.successes,
         count_escrowed: c.failures,
         count_escrowed_raw: all_failures,
+        imports: c.imports,
         error: result.job_failure.as_ref().map(|f| f.error.clone()),
         state: exec_state,
         time_began: result.began,
@@ -330,6 +359,9 @@ pub fn after_cycle(
         0
     };
     if result.job_failure.is_none() {
+        if c.successes > 0 {
+            next.last_successful_execution_with_exports = Some(execution.clone());
+        }
         next.last_successful_execution = Some(execution);
         next.force_deletes = false;
     }

@@ -91,6 +91,7 @@ mod tests {
                 count_exported: 1,
                 count_escrowed: 0,
                 count_escrowed_raw: 0,
+                imports: Default::default(),
                 error: None,
                 state: ExecutionState::Succeeded,
                 time_began: t("2026-02-01T09:00:00Z"),

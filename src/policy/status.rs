@@ -1,9 +1,12 @@
-//! The job's status in Graph's `synchronizationJob` shape (§11.2): `schedule`, `status` (code,
-//! counters, executions, quarantine, steady-state times) and `synchronizationJobSettings`. What Graph
-//! does not show (the escrow count, the next cycle) goes under an `entraSim` key that Graph clients
+//! The job's status in Graph's `synchronizationJob` shape (§11.2; Graph docs
+//! `synchronization-synchronizationjob-get.md`, `synchronization-synchronizationstatus.md`,
+//! `-synchronizationtaskexecution.md`, `-synchronizationprogress.md`): `id`, `templateId`,
+//! `schedule`, `status` (code, counters, executions, progress, quarantine, steady-state times,
+//! entry counts by type, troubleshooting URL) and `synchronizationJobSettings`. What Graph does
+//! not show (the escrow count, the next cycle) goes under an `entraSim` key that Graph clients
 //! ignore.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::quarantine::{JobCode, JobState, QuarantineState, SyncError, TaskExecution};
@@ -16,6 +19,12 @@ const NEVER: &str = "0001-01-01T00:00:00Z";
 /// What the status shows beyond the job state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusView {
+    /// The job's id (`id`, the records' `jobId`).
+    pub job_id: String,
+    /// Users connected to a target object.
+    pub synchronized_users: u64,
+    /// Groups connected to a target object.
+    pub synchronized_groups: u64,
     /// Objects currently escrowed.
     pub escrow_count: usize,
     /// When the next cycle runs ([`super::next_cycle`]).
@@ -45,7 +54,23 @@ pub fn status_json(state: &JobState, view: &StatusView) -> Value {
         .map(|t| json!({"name": "QuarantineTooManyDeletesThreshold", "value": t.to_string()}))
         .into_iter()
         .collect();
+    // Entra reads the source as one page per cycle here: a finished cycle is 1 of 1 pages.
+    let progress: Vec<Value> = state
+        .last_execution
+        .iter()
+        .map(|e| {
+            json!({
+                "completedUnits": 1,
+                "progressObservationDateTime": time(e.time_ended),
+                "totalUnits": 1,
+                "units": "pages",
+            })
+        })
+        .collect();
     json!({
+        "id": view.job_id,
+        // The non-gallery SCIM app's template (spec §11.2).
+        "templateId": "scim",
         "schedule": {
             "expiration": null,
             "interval": interval,
@@ -57,9 +82,18 @@ pub fn status_json(state: &JobState, view: &StatusView) -> Value {
             "escrowsPruned": state.escrows_pruned,
             "lastExecution": state.last_execution.as_ref().map(execution),
             "lastSuccessfulExecution": state.last_successful_execution.as_ref().map(execution),
+            "lastSuccessfulExecutionWithExports": state.last_successful_execution_with_exports.as_ref().map(execution),
+            "progress": progress,
             "quarantine": state.quarantine.as_ref().map(quarantine),
             "steadyStateFirstAchievedTime": state.steady_state_first_achieved_time.map_or_else(|| NEVER.to_string(), time),
             "steadyStateLastAchievedTime": state.steady_state_last_achieved_time.map_or_else(|| NEVER.to_string(), time),
+            // Keys as in the only public example (a cloud-sync job: "user to User"); inferred for
+            // a SCIM app's user and group object mappings.
+            "synchronizedEntryCountByType": [
+                {"key": "user to User", "value": view.synchronized_users},
+                {"key": "group to Group", "value": view.synchronized_groups},
+            ],
+            "troubleshootingUrl": "",
         },
         "synchronizationJobSettings": settings,
         "entraSim": {
@@ -70,7 +104,7 @@ pub fn status_json(state: &JobState, view: &StatusView) -> Value {
 }
 
 fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    crate::provlog::graph_time(t)
 }
 
 fn error(e: &SyncError) -> Value {
@@ -80,9 +114,15 @@ fn error(e: &SyncError) -> Value {
 fn execution(e: &TaskExecution) -> Value {
     json!({
         "activityIdentifier": e.activity_identifier,
+        "countEntitled": e.imports.count_entitled,
+        "countEntitledForProvisioning": e.imports.count_entitled_for_provisioning,
         "countEscrowed": e.count_escrowed,
         "countEscrowedRaw": e.count_escrowed_raw,
         "countExported": e.count_exported,
+        "countExports": e.imports.count_exports,
+        "countImported": e.imports.count_imported,
+        "countImportedDeltas": e.imports.count_imported_deltas,
+        "countImportedReferenceDeltas": e.imports.count_imported_reference_deltas,
         "error": e.error.as_ref().map(error),
         "state": e.state,
         "timeBegan": time(e.time_began),
@@ -152,6 +192,9 @@ mod tests {
 
     fn view(state: &JobState, now: DateTime<Utc>) -> StatusView {
         StatusView {
+            job_id: "scim.entrasim.job".into(),
+            synchronized_users: 3,
+            synchronized_groups: 1,
             escrow_count: 2,
             next_cycle: next_cycle(state, &ScheduleSettings::default(), now),
             interval: Duration::minutes(40),
@@ -167,6 +210,8 @@ mod tests {
         assert_eq!(
             v,
             json!({
+                "id": "scim.entrasim.job",
+                "templateId": "scim",
                 "schedule": {"expiration": null, "interval": "PT40M", "state": "Active"},
                 "status": {
                     "code": "NotRun",
@@ -174,14 +219,21 @@ mod tests {
                     "escrowsPruned": false,
                     "lastExecution": null,
                     "lastSuccessfulExecution": null,
+                    "lastSuccessfulExecutionWithExports": null,
+                    "progress": [],
                     "quarantine": null,
                     "steadyStateFirstAchievedTime": "0001-01-01T00:00:00Z",
                     "steadyStateLastAchievedTime": "0001-01-01T00:00:00Z",
+                    "synchronizedEntryCountByType": [
+                        {"key": "user to User", "value": 3},
+                        {"key": "group to Group", "value": 1},
+                    ],
+                    "troubleshootingUrl": "",
                 },
                 "synchronizationJobSettings": [
                     {"name": "QuarantineTooManyDeletesThreshold", "value": "500"}
                 ],
-                "entraSim": {"escrowCount": 2, "nextCycle": "2026-02-01T09:00:00Z"},
+                "entraSim": {"escrowCount": 2, "nextCycle": "2026-02-01T09:00:00.0000000Z"},
             })
         );
     }
@@ -215,10 +267,10 @@ mod tests {
         assert_eq!(
             v["status"]["quarantine"],
             json!({
-                "currentBegan": "2026-02-01T09:00:02Z",
-                "nextAttempt": "2026-02-01T15:00:02Z",
+                "currentBegan": "2026-02-01T09:00:02.0000000Z",
+                "nextAttempt": "2026-02-01T15:00:02.0000000Z",
                 "reason": "EncounteredQuarantineException",
-                "seriesBegan": "2026-02-01T09:00:02Z",
+                "seriesBegan": "2026-02-01T09:00:02.0000000Z",
                 "seriesCount": 0,
                 "error": {
                     "code": "SystemForCrossDomainIdentityManagementCredentialValidationFailure",
@@ -230,11 +282,11 @@ mod tests {
         assert_eq!(v["status"]["lastExecution"]["state"], "Failed");
         assert_eq!(
             v["status"]["lastExecution"]["timeBegan"],
-            "2026-02-01T09:00:00Z"
+            "2026-02-01T09:00:00.0000000Z"
         );
         assert_eq!(v["status"]["lastSuccessfulExecution"], Value::Null);
         assert_eq!(v["status"]["countSuccessiveCompleteFailures"], 1);
-        assert_eq!(v["entraSim"]["nextCycle"], "2026-02-01T15:00:02Z");
+        assert_eq!(v["entraSim"]["nextCycle"], "2026-02-01T15:00:02.0000000Z");
 
         let disabled = JobState {
             code: JobCode::Disabled,

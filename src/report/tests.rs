@@ -35,6 +35,7 @@ fn log(
     LogEntry {
         id: format!("{cycle}-{name}"),
         activity_date_time: time.into(),
+        tenant_id: String::new(),
         job_id: "scim.entrasim.test".into(),
         cycle_id: cycle.into(),
         change_id: format!("change-{name}"),
@@ -45,6 +46,7 @@ fn log(
             id: String::new(),
             display_name: "Azure AD Provisioning Service".into(),
         },
+        service_principal: Default::default(),
         source_system: system("Azure Active Directory"),
         target_system: system("test"),
         source_identity: identity("User", &format!("id-{name}"), name),

@@ -32,6 +32,7 @@ fn entry(change: &str, action: ProvisioningAction, status: Status, name: &str) -
     LogEntry {
         id: format!("id-{change}"),
         activity_date_time: "2024-05-01T10:00:00Z".to_owned(),
+        tenant_id: String::new(),
         job_id: "scim.entrasim.job".to_owned(),
         cycle_id: "cycle-1".to_owned(),
         change_id: change.to_owned(),
@@ -42,6 +43,7 @@ fn entry(change: &str, action: ProvisioningAction, status: Status, name: &str) -
             id: String::new(),
             display_name: "Azure AD Provisioning Service".to_owned(),
         },
+        service_principal: Default::default(),
         source_system: system("Azure Active Directory"),
         target_system: system("job"),
         source_identity: identity("User", &format!("src-{change}"), name),

@@ -19,6 +19,7 @@ mod failure;
 mod fidelity;
 mod fixture;
 mod flag_mode;
+mod graph_shapes;
 mod help;
 mod hostile;
 mod lifecycle;

@@ -189,6 +189,10 @@ fn job_schema_keys_are_the_loaders_keys() {
             format!("directory: d\nmapping: m\n{target}settings: {{zz: 1}}\n"),
             "/properties/settings/properties",
         ),
+        (
+            format!("directory: d\nmapping: m\n{target}service_principal: {{zz: 1}}\n"),
+            "/properties/service_principal/properties",
+        ),
     ];
     for (text, pointer) in cases {
         let path = fixture.write("job.yaml", &text);
@@ -469,6 +473,14 @@ fn job_schema_and_loader_agree() {
             "{head}{target}settings: {{send_empty_roles: false, state_dir: x, skip_out_of_scope_deletions: true}}\n"
         ),
         format!("{head}{target}extra: 1\n"),
+        format!("{head}{target}tenant_id: 72F988BF-86f1-41af-91ab-2d7cd011db47\n"),
+        format!("{head}{target}tenant_id: contoso\n"),
+        format!("{head}{target}tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db4\n"),
+        format!(
+            "{head}{target}service_principal: {{id: 3e916d82-dd59-4944-824d-93092908fd8d, display_name: Contoso SCIM}}\n"
+        ),
+        format!("{head}{target}service_principal: {{id: 3e916d82}}\n"),
+        format!("{head}{target}service_principal: {{display_name: ' '}}\n"),
         target.to_owned(),
     ];
     for text in cases {

@@ -190,7 +190,7 @@ fn unknown_job_key_still_checks_the_directory_and_mapping() {
             ("map.yaml", "[surname]", "[surnam]"),
         ],
         &[
-            "job.yaml:6:1: unknown field `asignments`, expected one of `directory`, `mapping`, `target`, `scope`, `app_roles`, `assignments`, `settings`",
+            "job.yaml:6:1: unknown field `asignments`, expected one of `directory`, `mapping`, `target`, `scope`, `app_roles`, `assignments`, `settings`, `tenant_id`, `service_principal`",
             "dir.yaml:8:14: users[1].manager: dangling manager reference: no user or group with objectId, userPrincipalName or displayName \"nobody@contoso.com\"",
             "map.yaml:12:42: users.attributes[2].expression: unknown source attribute \"surnam\" (did you mean \"surname\"?)",
         ],

@@ -17,6 +17,7 @@ fn ctx() -> EntryContext {
         delete_not_found_is_success: true,
         member_batch_size: 1,
         create_settings: CreateSettings::default().into(),
+        app: Default::default(),
     }
 }
 

@@ -16,6 +16,7 @@ fn counts(successes: u64, failures: u64, reference_failures: u64) -> CycleCounts
         successes,
         failures,
         reference_failures,
+        ..CycleCounts::default()
     }
 }
 

@@ -1,0 +1,291 @@
+//! `provision-on-demand --json`: each entry as Graph's `provisionOnDemand` answers, a
+//! `stringKeyStringValuePair` whose `key` and `value` are JSON documents in strings (Graph docs,
+//! microsoftgraph/microsoft-graph-docs-contrib `api-reference/v1.0/api/
+//! synchronization-synchronizationjob-provisionondemand.md`, example 1). The record a cycle logs
+//! is re-dressed here: steps in Entra's on-demand order (Import → Matching → Scoping → Export)
+//! with a `timestamp` each, the matching step holding the target's attribute values, the scoping
+//! step with Entra's detail names, statuses capitalised, and identities with a `type`.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::plan::ObjectKind;
+use crate::provlog::{LogEntry, ProvisioningAction, Status, Step, StepType, graph_time};
+
+/// The target system's name in on-demand answers: the non-gallery SCIM connector.
+const TARGET_SYSTEM: &str = "customappsso";
+
+/// The scoping facts of the object an entry is about (from its source object).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    /// Not soft-deleted (`IsActive`).
+    pub active: bool,
+    /// Assigned to the app, or the job syncs all (`Assigned`).
+    pub assigned: bool,
+    /// Assigned and passing every scoping filter.
+    pub in_scope: bool,
+}
+
+/// One entry as provisioned on demand.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    /// Its provisioning-log record.
+    pub log: LogEntry,
+    /// The object's kind.
+    pub kind: ObjectKind,
+    /// The target's copy of the object, when it was read (matched or read by id).
+    pub target: Option<Value>,
+    /// The object's scoping facts.
+    pub scope: Scope,
+    /// When its flow started.
+    pub started: DateTime<Utc>,
+    /// When its flow ended.
+    pub ended: DateTime<Utc>,
+}
+
+fn status(s: Status) -> &'static str {
+    match s {
+        Status::Success => "Success",
+        Status::Warning => "Warning",
+        Status::Failure => "Failure",
+        Status::Skipped => "Skipped",
+    }
+}
+
+fn true_false(b: bool) -> Value {
+    Value::String(if b { "True" } else { "False" }.into())
+}
+
+/// A detail value as Entra shows it: a string (booleans `True`/`False`).
+fn text(v: &Value) -> Value {
+    match v {
+        Value::String(_) | Value::Null => v.clone(),
+        Value::Bool(b) => true_false(*b),
+        other => Value::String(other.to_string()),
+    }
+}
+
+/// The docs' example answers a skip with action `Other`; the others carry their name.
+fn action(log: &LogEntry) -> &'static str {
+    if log.provisioning_status_info.status == Status::Skipped {
+        return "Other";
+    }
+    match log.provisioning_action {
+        ProvisioningAction::Create => "Create",
+        ProvisioningAction::Update => "Update",
+        ProvisioningAction::Delete => "Delete",
+        ProvisioningAction::Disable => "Disable",
+        ProvisioningAction::StagedDelete | ProvisioningAction::Other => "Other",
+    }
+}
+
+/// The target's attributes, flat and sorted as the docs' matching step shows them (`active`,
+/// `displayName`, `externalId`, `id`, `userName`), named by the attribute paths mappings use
+/// (`name.givenName`, `emails[type eq "work"].value`, `urn:…:User:department`); scalars as
+/// strings, lists without a `type` as JSON.
+fn target_details(resource: &Value) -> Map<String, Value> {
+    let mut pairs = Vec::new();
+    for (k, v) in resource.as_object().into_iter().flatten() {
+        if !matches!(k.as_str(), "schemas" | "meta") {
+            flatten(k, v, &mut pairs);
+        }
+    }
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs.into_iter().collect()
+}
+
+fn flatten(path: &str, v: &Value, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(fields) => {
+            // A schema extension's attributes are `urn:…:User:attr`; a complex one's `a.b`.
+            let sep = if path.starts_with("urn:") { ':' } else { '.' };
+            for (k, child) in fields {
+                flatten(&format!("{path}{sep}{k}"), child, out);
+            }
+        }
+        Value::Array(items)
+            if !items.is_empty()
+                && items
+                    .iter()
+                    .all(|i| i.get("type").is_some_and(Value::is_string)) =>
+        {
+            for item in items {
+                let kind = item.get("type").and_then(Value::as_str).unwrap_or_default();
+                for (k, child) in item.as_object().into_iter().flatten() {
+                    if k != "type" {
+                        flatten(&format!("{path}[type eq \"{kind}\"].{k}"), child, out);
+                    }
+                }
+            }
+        }
+        other => out.push((path.to_string(), text(other))),
+    }
+}
+
+fn rank(kind: StepType) -> u8 {
+    match kind {
+        StepType::Import => 0,
+        StepType::Matching => 1,
+        StepType::Scoping => 2,
+        StepType::Processing | StepType::ReferenceResolution => 3,
+        StepType::Export => 4,
+    }
+}
+
+fn step_type(kind: StepType) -> &'static str {
+    match kind {
+        StepType::Import => "Import",
+        StepType::Matching => "Matching",
+        StepType::Scoping => "Scoping",
+        StepType::Processing => "Processing",
+        StepType::ReferenceResolution => "ReferenceResolution",
+        StepType::Export => "Export",
+    }
+}
+
+fn step(shown: &Shown, s: &Step) -> Value {
+    let kind = shown.log.source_identity.identity_type.as_str();
+    let name = &shown.log.source_identity.display_name;
+    let mut details: Map<String, Value> = s
+        .details
+        .iter()
+        .map(|(k, v)| (k.clone(), text(v)))
+        .collect();
+    let (step_name, description, at) = match s.provisioning_step_type {
+        StepType::Import => {
+            details
+                .entry("IsSoftDeleted")
+                .or_insert_with(|| true_false(!shown.scope.active));
+            (
+                "EntryImport".to_string(),
+                s.description.clone(),
+                shown.started,
+            )
+        }
+        // The docs write two spaces after "Retrieved" (no object type between them).
+        StepType::Matching => match &shown.target {
+            Some(resource) => {
+                details = target_details(resource);
+                (
+                    "EntryImport".to_string(),
+                    format!("Retrieved  '{name}' from {TARGET_SYSTEM}"),
+                    shown.ended,
+                )
+            }
+            None => (s.name.clone(), s.description.clone(), shown.ended),
+        },
+        StepType::Scoping => {
+            // The clauses each filter evaluated, as the portal names them; "{}" without filters.
+            let clauses: Map<String, Value> = s
+                .details
+                .iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "Assigned to application" | "ScopeEvaluationResult"
+                    )
+                })
+                .map(|(k, v)| (k.clone(), text(v)))
+                .collect();
+            let scope = shown.scope;
+            let mut d = Map::new();
+            d.insert("IsActive".into(), true_false(scope.active));
+            d.insert("Assigned".into(), true_false(scope.assigned));
+            d.insert(
+                "IsEffectivelyEntitledForProvisioning".into(),
+                true_false(scope.assigned),
+            );
+            d.insert(
+                "IsInProvisioningScopeDisplayName".into(),
+                true_false(scope.in_scope),
+            );
+            d.insert(
+                "ScopeEvaluationResult".into(),
+                Value::String(Value::Object(clauses).to_string()),
+            );
+            details = d;
+            (
+                s.name.clone(),
+                format!("Determine if {kind} in scope by evaluating against each scoping filter"),
+                shown.ended,
+            )
+        }
+        // The docs' skip adds what this means for the object.
+        StepType::Export
+            if s.details.get("SkipReason").and_then(Value::as_str) == Some("RedundantExport") =>
+        {
+            (
+                s.name.clone(),
+                format!(
+                    "{} No change to the {kind} '{name}' currently needs to be made.",
+                    s.description
+                ),
+                shown.ended,
+            )
+        }
+        _ => (s.name.clone(), s.description.clone(), shown.ended),
+    };
+    json!({
+        "name": step_name,
+        "type": step_type(s.provisioning_step_type),
+        "status": status(s.status),
+        "description": description,
+        "timestamp": graph_time(at),
+        "details": details,
+    })
+}
+
+/// The entry as Graph's `provisionOnDemand` answers: `{key, value}`, both JSON in strings.
+pub fn pair(shown: &Shown) -> Value {
+    let log = &shown.log;
+    let result = status(log.provisioning_status_info.status);
+    let info = log.provisioning_status_info.error_information.as_ref();
+    let key = match (log.provisioning_status_info.status, info) {
+        (Status::Success, _) | (_, None) => json!({ "result": result, "details": {} }),
+        (_, Some(i)) => json!({
+            "result": result,
+            "details": { "errorCode": i.error_code, "errorMessage": i.reason },
+        }),
+    };
+    // The docs' skip example leaves statusInfo's error fields null (the key carries them).
+    let failure = info.filter(|_| log.provisioning_status_info.status == Status::Failure);
+    let mut steps: Vec<&Step> = log.provisioning_steps.iter().collect();
+    steps.sort_by_key(|s| rank(s.provisioning_step_type));
+    let target_type = match shown.kind {
+        ObjectKind::User => "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        // Inferred: the docs show only a user; a group's SCIM schema is core Group.
+        ObjectKind::Group => "urn:ietf:params:scim:schemas:core:2.0:Group",
+    };
+    let value = json!({
+        "action": action(log),
+        "changeId": log.change_id,
+        "endTime": graph_time(shown.ended),
+        "modifiedProperties": log.modified_properties,
+        "provisioningSteps": steps.into_iter().map(|s| step(shown, s)).collect::<Vec<_>>(),
+        "reportableIdentifier": log.source_identity.display_name,
+        "startTime": graph_time(shown.started),
+        "statusInfo": {
+            "status": result,
+            "errorCode": failure.map(|i| i.error_code.clone()),
+            "reason": failure.map(|i| i.reason.clone()),
+            "additionalDetails": failure.and_then(|i| i.additional_details.clone()),
+            "errorCategory": failure.map(|i| i.error_category.clone()),
+            "recommendedAction": failure.and_then(|i| i.recommended_action.clone()),
+        },
+        "sourceIdentity": {
+            "id": log.source_identity.id,
+            "type": log.source_identity.identity_type,
+            "displayName": null,
+            "details": null,
+        },
+        "sourceSystem": { "id": null, "name": "Azure Active Directory", "details": null },
+        "targetIdentity": {
+            "id": log.target_identity.id,
+            "type": target_type,
+            "displayName": null,
+            "details": null,
+        },
+        "targetSystem": { "id": null, "name": TARGET_SYSTEM, "details": null },
+    });
+    json!({ "key": key.to_string(), "value": value.to_string() })
+}
