@@ -184,3 +184,51 @@ fn without_users(text: &str, upns: &[&str]) -> String {
     flush(&mut entry);
     out
 }
+
+/// `run` prints a deleted object's warnings once per load of the files, not once per cycle, and
+/// goes on.
+#[tokio::test]
+async fn run_prints_the_warnings_of_a_load_once() {
+    let alice = user("a1", "alice", "Alice", "CEO", None, "");
+    let bob = user("b1", "bob", "Bob", "CFO", Some("a1"), "");
+    let mut h = Harness::new(
+        &tenant(&[alice, bob.clone()], &["a1", "b1"]),
+        "mappings/scim-default.yaml",
+        "assignments:\n  - principal: Team\n",
+        "",
+    )
+    .await;
+    h.cycle().await;
+    h.set_directory(&tenant(&[bob], &["a1", "b1"]));
+    h.close_store();
+    let run = crate::cli::run(
+        &[
+            "run",
+            "--job",
+            "job.yaml",
+            "--virtual-time",
+            "--until",
+            "3h",
+        ],
+        h.dir.path(),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: directory.yaml:10:14: users[0].manager: \"a1\" names no user or group; treated as deleted",
+            "warning: directory.yaml:15:9: groups[0].members[0]: \"a1\" names no user or group; treated as deleted",
+        ],
+        "{}",
+        run.stderr
+    );
+    let cycles = run.stdout.matches("incremental cycle:").count();
+    assert!(cycles >= 4, "{}", run.stdout);
+    assert!(h.user("alice@contoso.com").is_none());
+}
