@@ -123,8 +123,8 @@ impl Directory {
     /// names no user or group: in Entra, deleting an object removes its memberships, manager
     /// links and app role assignments, so the reference is dropped and the object treated as
     /// deleted. When a name is close to it (a likely typo), the warning names that instead. Each
-    /// lookup walks every user, so only the first [`SUGGESTIONS`] dropped references (`nth`
-    /// counts them from 0) get one.
+    /// lookup walks every user, so only the first 20 dropped references of a load (`nth` counts
+    /// them from 0) get one.
     pub fn dropped_reference(&self, reference: &str, nth: usize) -> String {
         match (nth < SUGGESTIONS)
             .then(|| self.closest_name(reference))
