@@ -36,7 +36,8 @@ pub const DEFAULT_ROLE: &str = "User";
 /// - "Default Access" (`00000000-…`): the role the portal shows for an app that defines none
 ///   (MicrosoftDocs/entra-docs, assign-user-or-group-access-portal.md).
 ///
-/// A role the job declares with the same value takes precedence.
+/// The spec (§1.5) has "Default Access" assignments evaluated like any other role. A role the
+/// job declares with the same value takes precedence.
 pub fn built_in_roles() -> [AppRole; 3] {
     let role = |id: &str, name: &str| AppRole {
         id: id.to_owned(),
