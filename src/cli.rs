@@ -110,10 +110,11 @@ pub enum Command {
     #[command(subcommand)]
     Target(TargetCommand),
     /// Check a job, its directory and its mapping without touching the network, reporting every
-    /// problem as file:line:column: field: message (exit code 3 when there are problems).
+    /// problem as file:line:column: field: message (exit code 3 when there are problems; warnings,
+    /// such as a reference to a deleted user, do not fail it unless --strict).
     ///
     /// Example: entra-sim validate --job jobs/sample.yaml --json
-    Validate(JobArgs),
+    Validate(ValidateArgs),
     /// Print a shell completion script.
     ///
     /// Example: entra-sim completions bash > ~/.local/share/bash-completion/completions/entra-sim
@@ -134,6 +135,21 @@ pub struct JobArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The job file (jobs/*.yaml).
+    #[arg(long)]
+    pub job: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Treat warnings as errors (exit code 3), e.g. to catch a misspelt reference that would
+    /// otherwise be taken for a deleted user.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Arguments of `plan`.

@@ -1,14 +1,16 @@
 //! `entra-sim validate`: checks a job file and the directory and mapping files it names without
 //! touching the network, and reports every problem of every file at once as
-//! `file:line:column: field: message` (or as JSON), exit code 3 when there is any.
+//! `file:line:column: field: message` (or as JSON), exit code 3 when there is any. Warnings (an
+//! inline token, a reference naming no object — a deleted one) are printed and do not fail the
+//! job, unless `--strict` makes them errors.
 
-use crate::cli::JobArgs;
+use crate::cli::ValidateArgs;
 use crate::config::{self, ConfigError, JobCheck};
 use crate::error::AppError;
 use crate::yaml::{Location, Problem, Problems};
 
-pub fn run(args: JobArgs) -> Result<i32, AppError> {
-    let check = match config::check_job(&args.job) {
+pub fn run(args: ValidateArgs) -> Result<i32, AppError> {
+    let mut check = match config::check_job(&args.job) {
         Ok(check) => check,
         // The job file has no referrer to point at, so its own first position stands for it.
         Err(err @ ConfigError::Read { .. }) => JobCheck {
@@ -20,31 +22,40 @@ pub fn run(args: JobArgs) -> Result<i32, AppError> {
                 message: err.to_string(),
             }]),
             warnings: Vec::new(),
+            files: Vec::new(),
         },
         Err(err) => return Err(AppError::Input(err.to_string())),
     };
-    for warning in &check.warnings {
-        eprintln!("warning: {warning}");
+    if args.strict {
+        check.warnings_as_problems();
     }
     let problems = &check.problems.0;
     if args.json {
+        let entry = |p: &Problem, severity: &str| {
+            serde_json::json!({
+                "file": p.file,
+                "line": p.location.line,
+                "column": p.location.column,
+                "field": p.field,
+                "message": p.message,
+                "severity": severity,
+            })
+        };
         let list: Vec<serde_json::Value> = problems
             .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "file": p.file,
-                    "line": p.location.line,
-                    "column": p.location.column,
-                    "field": p.field,
-                    "message": p.message,
-                })
-            })
+            .map(|p| entry(p, "error"))
+            .chain(check.warnings.iter().map(|w| entry(w, "warning")))
             .collect();
         let text =
             serde_json::to_string_pretty(&list).map_err(|e| AppError::Local(e.to_string()))?;
         println!("{text}");
-    } else if !problems.is_empty() {
-        println!("{}", check.problems);
+    } else {
+        for warning in &check.warnings {
+            eprintln!("warning: {warning}");
+        }
+        if !problems.is_empty() {
+            println!("{}", check.problems);
+        }
     }
     match (&check.loaded, problems.len()) {
         (Some((job, compiled)), 0) => {

@@ -10,13 +10,13 @@ use super::{
     ConfigError, Digest, Job, JobCheck, JobSettings, Preread, Secret, Settings, Target, TokenSource,
 };
 use crate::directory::index::assignment_digest;
-use crate::directory::{Directory, DirectoryFormat, LineIndex};
+use crate::directory::{Directory, DirectoryFormat, LineIndex, ResolveError};
 use crate::expr::AppRole;
 use crate::mapping::{Mapping, MappingSource};
 use crate::plan::desired::{self, CompiledMapping};
 use crate::provlog::App;
 use crate::scim;
-use crate::scope::{AppAssignment, AssignmentIndex, ScopeMode};
+use crate::scope::{AppAssignment, AssignmentIndex, DEFAULT_ROLE, ScopeMode, built_in_roles};
 use crate::yaml::{self, Checked, Locator, Pending, Problem, Problems};
 
 #[derive(Debug, serde::Deserialize)]
@@ -287,11 +287,14 @@ pub fn check_job_with(
         Ok(raw) => raw,
         Err(problem) => {
             let mut problems = vec![problem];
+            let mut warnings = Vec::new();
+            let mut files = vec![file.clone()];
             if let Ok(inputs) = yaml::parse::<JobInputs>(&file, &text) {
                 let mut pending = Vec::new();
                 let mut others = Vec::new();
                 if let Some(name) = inputs.directory {
                     let input = normalize(&base.join(name));
+                    files.push(input.display().to_string());
                     let directory = load_input(
                         &input,
                         "directory",
@@ -300,12 +303,19 @@ pub fn check_job_with(
                         Directory::check,
                     );
                     others.extend(directory.problems.0);
+                    if let Some(dir) = &directory.value {
+                        warnings.extend(dir.warnings().iter().cloned());
+                    }
                 }
                 if let Some(name) = inputs.mapping {
                     let input = normalize(&base.join(name));
+                    files.push(input.display().to_string());
                     let mapping =
                         load_input(&input, "mapping", &mut pending, &mut digest, check_mapping);
                     others.extend(mapping.problems.0);
+                    if let Some((mapping, _)) = &mapping.value {
+                        warnings.extend(mapping.warnings());
+                    }
                 }
                 problems.extend(yaml::place(&file, &text, pending).0);
                 problems.extend(others);
@@ -313,7 +323,8 @@ pub fn check_job_with(
             return Ok(JobCheck {
                 loaded: None,
                 problems: Problems(problems),
-                warnings: Vec::new(),
+                warnings,
+                files,
             });
         }
     };
@@ -370,14 +381,12 @@ pub fn check_job_with(
     };
 
     let (target, mut warnings) = target(&file, raw.target, base, &locator, &mut pending);
-    if let Some((mapping, _)) = &mapping.value {
-        warnings.extend(mapping.warnings());
-    }
     let app_roles = app_roles(raw.app_roles, &mut pending);
+    let mut dropped = Vec::new();
     let assignments = directory
         .value
         .as_ref()
-        .map(|dir| assignments(raw.assignments, dir, &app_roles, &mut pending))
+        .map(|dir| assignments(raw.assignments, dir, &app_roles, &mut pending, &mut dropped))
         .unwrap_or_default();
     let assignment_index = directory
         .value
@@ -406,6 +415,21 @@ pub fn check_job_with(
     let app = app(&name, raw.tenant_id, raw.service_principal, &mut pending);
 
     let mut problems = yaml::place_with(&file, &locator, pending).0;
+    // References naming no object are deleted objects' (dropped): warnings, in the order of
+    // the problems (the job file's, the directory's, the mapping's).
+    warnings.extend(yaml::place_with(&file, &locator, dropped).0);
+    warnings.sort_by_key(|w| w.location);
+    if let Some(dir) = &directory.value {
+        warnings.extend(dir.warnings().iter().cloned());
+    }
+    if let Some((mapping, _)) = &mapping.value {
+        warnings.extend(mapping.warnings());
+    }
+    let files = vec![
+        file.clone(),
+        directory_path.display().to_string(),
+        mapping_path.display().to_string(),
+    ];
     problems.extend(directory.problems.0);
     problems.extend(mapping.problems.0);
     let loaded = match (directory.value, mapping.value, target) {
@@ -437,6 +461,7 @@ pub fn check_job_with(
         loaded,
         problems: Problems(problems),
         warnings,
+        files,
     })
 }
 
@@ -630,43 +655,50 @@ fn app_roles(raw: Vec<RawAppRole>, pending: &mut Vec<Pending>) -> Vec<AppRole> {
     roles
 }
 
+/// The job's assignments, principals resolved. A principal naming no object is a deleted one
+/// (Entra removes a deleted object's app role assignments): the assignment is dropped with a
+/// warning in `dropped`. An assignment naming no role grants [`DEFAULT_ROLE`]; roles are looked
+/// up among the declared ones first, then Entra's [`built_in_roles`].
 fn assignments(
     raw: Vec<RawAssignment>,
     directory: &Directory,
     roles: &[AppRole],
     pending: &mut Vec<Pending>,
+    dropped: &mut Vec<Pending>,
 ) -> Vec<AppAssignment> {
+    let built_in = built_in_roles();
+    let known = || roles.iter().chain(&built_in);
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, a) in raw.into_iter().enumerate() {
+        let field = format!("assignments[{i}].principal");
         let principal = match directory.resolve(&a.principal) {
             Ok(p) => Some(p),
+            Err(ResolveError::NotFound(_)) => {
+                let message = directory.dropped_reference(&a.principal, dropped.len());
+                dropped.push(Pending::value(field, message));
+                None
+            }
             Err(err) => {
-                pending.push(Pending::value(
-                    format!("assignments[{i}].principal"),
-                    format!("dangling principal: {err}"),
-                ));
+                pending.push(Pending::value(field, format!("ambiguous principal: {err}")));
                 None
             }
         };
-        let role = match &a.role {
-            None => Some(None),
-            Some(value) => match roles.iter().find(|r| &r.value == value) {
-                Some(role) => Some(Some(role.clone())),
-                None => {
-                    let hint = yaml::did_you_mean(value, roles.iter().map(|r| r.value.as_str()))
-                        .map(|c| format!(" (did you mean \"{c}\"?)"))
-                        .unwrap_or_default();
-                    pending.push(Pending::value(
-                        format!("assignments[{i}].role"),
-                        format!("no app role with value \"{value}\" in app_roles{hint}"),
-                    ));
-                    None
-                }
-            },
-        };
+        let value = a.role.as_deref().unwrap_or(DEFAULT_ROLE);
+        let role = known().find(|r| r.value == value).cloned();
+        if role.is_none() {
+            let hint = yaml::did_you_mean(value, known().map(|r| r.value.as_str()))
+                .map(|c| format!(" (did you mean \"{c}\"?)"))
+                .unwrap_or_default();
+            pending.push(Pending::value(
+                format!("assignments[{i}].role"),
+                format!(
+                    "no app role with value \"{value}\" among app_roles and the built-in roles User, msiam_access and Default Access{hint}"
+                ),
+            ));
+        }
         if let (Some(principal), Some(role)) = (principal, role) {
-            if !seen.insert((principal.object_id.clone(), a.role.clone())) {
+            if !seen.insert((principal.object_id.clone(), role.id.clone())) {
                 pending.push(Pending::value(
                     format!("assignments[{i}]"),
                     "this assignment is repeated",

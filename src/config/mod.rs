@@ -94,8 +94,25 @@ pub struct JobCheck {
     pub loaded: Option<(Job, CompiledMapping)>,
     /// Every problem, located: the job file's, then the directory's, then the mapping's.
     pub problems: Problems,
-    /// Located warnings (e.g. an inline token); not problems.
+    /// Located warnings (an inline token, a reference naming no object — a deleted one); not
+    /// problems. In the same file order as `problems`.
     pub warnings: Vec<Problem>,
+    /// The files problems are reported in, in that order: the job file, the directory, the
+    /// mapping (as far as the job file names them).
+    pub files: Vec<String>,
+}
+
+impl JobCheck {
+    /// Makes every warning a problem (`validate --strict`), in file and line order.
+    pub fn warnings_as_problems(&mut self) {
+        let problems = &mut self.problems.0;
+        problems.append(&mut self.warnings);
+        let files = &self.files;
+        problems.sort_by_key(|p| {
+            let rank = files.iter().position(|f| *f == p.file);
+            (rank.unwrap_or(files.len()), p.location)
+        });
+    }
 }
 
 /// The SCIM target ("Tenant URL" and "Secret Token").

@@ -93,8 +93,8 @@ fn sample_job_defaults_and_scope() {
     );
     assert_eq!(
         roles("sam_fabrikam.com#EXT#@contoso.onmicrosoft.com"),
-        (true, vec![]),
-        "direct, no role"
+        (true, vec!["User".to_owned()]),
+        "direct, no role: the User role (the job declares one named so)"
     );
     assert_eq!(
         roles("kai_adatum.net#EXT#@contoso.onmicrosoft.com"),
@@ -237,11 +237,11 @@ fn bad_jobs_are_located() {
             vec!["job.yaml:4:3: target: exactly one of token_env, token_file or token is required (found token_env and token_file)".to_owned()],
         ),
         (
-            "dangling principal and unknown role",
-            format!("{JOB_HEAD}{target}app_roles:\n  - {{id: r1, value: Admin, display_name: Admin}}\nassignments:\n  - principal: Teem\n  - principal: Team\n    role: admin\n"),
+            "unknown roles: declared and built-in ones suggested",
+            format!("{JOB_HEAD}{target}app_roles:\n  - {{id: r1, value: Admin, display_name: Admin}}\nassignments:\n  - principal: Team\n    role: admin\n  - principal: Team\n    role: msiam_acess\n"),
             vec![
-                "job.yaml:9:16: assignments[0].principal: dangling principal: no user or group with objectId, userPrincipalName or displayName \"Teem\"".to_owned(),
-                "job.yaml:11:11: assignments[1].role: no app role with value \"admin\" in app_roles (did you mean \"Admin\"?)".to_owned(),
+                "job.yaml:10:11: assignments[0].role: no app role with value \"admin\" among app_roles and the built-in roles User, msiam_access and Default Access (did you mean \"Admin\"?)".to_owned(),
+                "job.yaml:12:11: assignments[1].role: no app role with value \"msiam_acess\" among app_roles and the built-in roles User, msiam_access and Default Access (did you mean \"msiam_access\"?)".to_owned(),
             ],
         ),
         (
@@ -324,5 +324,83 @@ fn a_directory_read_for_the_fingerprint_loads_as_the_file_would() {
         with.problems.to_string().contains("valid UTF-8"),
         "{}",
         with.problems
+    );
+}
+
+/// Every enterprise app has roles nobody declared ("User", "msiam_access", "Default Access"),
+/// and a role-less assignment is the "User" one; a declared role of the same value wins.
+#[test]
+fn built_in_app_roles_need_no_declaration() {
+    let dir = Scratch::new("builtin-roles");
+    dir.write("dir.yaml", DIRECTORY);
+    dir.write("map.yaml", MAPPING);
+    let target = "target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n";
+    let roles_of = |extra: &str| {
+        let job = load_ok(&dir.write("job.yaml", &format!("{JOB_HEAD}{target}{extra}")));
+        job.assignments
+            .iter()
+            .map(|a| (a.role.id.clone(), a.role.value.clone()))
+            .collect::<Vec<_>>()
+    };
+    let user = (
+        "18d14569-c3bd-439b-9a66-3a2aee01d14f".to_owned(),
+        "User".to_owned(),
+    );
+    assert_eq!(
+        roles_of("assignments:\n  - principal: u1\n    role: User\n"),
+        std::slice::from_ref(&user)
+    );
+    assert_eq!(roles_of("assignments:\n  - principal: u1\n"), [user]);
+    assert_eq!(
+        roles_of(
+            "assignments:\n  - {principal: u1, role: msiam_access}\n  - {principal: Team, role: Default Access}\n"
+        ),
+        [
+            (
+                "b9632174-c057-4f7e-951b-be3adc52bfe6".to_owned(),
+                "msiam_access".to_owned()
+            ),
+            (
+                "00000000-0000-0000-0000-000000000000".to_owned(),
+                "Default Access".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        roles_of(
+            "app_roles:\n  - {id: r1, value: User, display_name: Member}\nassignments:\n  - principal: u1\n"
+        ),
+        [("r1".to_owned(), "User".to_owned())],
+        "declared first"
+    );
+}
+
+/// Entra removes a deleted object's app role assignments: a principal naming no object drops its
+/// assignment with a located warning, and the job loads.
+#[test]
+fn an_assignment_of_a_deleted_object_is_dropped_with_a_warning() {
+    let dir = Scratch::new("deleted-principal");
+    dir.write("dir.yaml", DIRECTORY);
+    dir.write("map.yaml", MAPPING);
+    let path = dir.write(
+        "job.yaml",
+        &format!(
+            "{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\nassignments:\n  - principal: gone@x.com\n  - principal: Teem\n  - principal: Team\n"
+        ),
+    );
+    let job = load_ok(&path);
+    assert_eq!(job.assignments.len(), 1);
+    let prefix = format!("{}/", dir.0.display());
+    let warnings: Vec<String> = job
+        .warnings
+        .iter()
+        .map(|w| w.to_string().replace(&prefix, ""))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "job.yaml:7:16: assignments[0].principal: \"gone@x.com\" names no user or group; treated as deleted",
+            "job.yaml:8:16: assignments[1].principal: \"Teem\" names no user or group (did you mean \"Team\"?)",
+        ]
     );
 }

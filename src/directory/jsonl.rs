@@ -72,7 +72,8 @@ pub(super) fn parse_delta(
     let parsed = parse_lines(file, text, read, Some(ghosts));
     crate::stage!("new and changed lines parsed");
     match parsed {
-        Ok(dir) if answers_for_the_rest(&dir) => Ok(dir),
+        // A dropped reference is worded with the closest name of the whole file.
+        Ok(dir) if answers_for_the_rest(&dir) && dir.warnings.is_empty() => Ok(dir),
         // Whatever the index cannot vouch for, and every problem, is decided by the whole file.
         _ => parse(file, text),
     }
@@ -240,22 +241,29 @@ fn parse_lines(
     if !problems.is_empty() {
         return Err(Problems(problems));
     }
-    let (dir, pending) = load::build(users, groups, &user_lines, ghosts);
-    if pending.is_empty() {
+    let (mut dir, pending, dropped) = load::build(users, groups, &user_lines, ghosts);
+    if pending.is_empty() && dropped.is_empty() {
         return Ok(dir);
     }
     let lines = HashMap::from([("users", user_lines), ("groups", group_lines)]);
-    let mut problems: Vec<Problem> = pending
-        .into_iter()
-        .map(|p| Problem {
-            file: file.to_owned(),
-            location: locate(text, &lines, &p),
-            field: p.field,
-            message: p.message,
-        })
-        .collect();
-    problems.sort_by_key(|p| p.location);
-    Err(Problems(problems))
+    let place = |pending: Vec<Pending>| {
+        let mut problems: Vec<Problem> = pending
+            .into_iter()
+            .map(|p| Problem {
+                file: file.to_owned(),
+                location: locate(text, &lines, &p),
+                field: p.field,
+                message: p.message,
+            })
+            .collect();
+        problems.sort_by_key(|p| p.location);
+        problems
+    };
+    if !pending.is_empty() {
+        return Err(Problems(place(pending)));
+    }
+    dir.warnings = place(dropped);
+    Ok(dir)
 }
 
 /// The line of the entry a key path names (`users[3].manager`), at the key (or its value).
@@ -342,9 +350,15 @@ mod tests {
         );
         assert_eq!(
             problems(text),
+            ["t.jsonl:3:62: users[2].mial: unknown field \"mial\" (did you mean \"mail\"?)"]
+        );
+        let text = text.lines().take(2).collect::<Vec<_>>().join("\n");
+        let dir = Directory::parse("t.jsonl", &text).unwrap_or_else(|p| panic!("{p}"));
+        let warnings: Vec<String> = dir.warnings().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
             [
-                "t.jsonl:2:72: users[1].manager: dangling manager reference: no user or group with objectId, userPrincipalName or displayName \"nobody\"",
-                "t.jsonl:3:62: users[2].mial: unknown field \"mial\" (did you mean \"mail\"?)",
+                "t.jsonl:2:72: users[1].manager: \"nobody\" names no user or group; treated as deleted"
             ]
         );
     }
@@ -448,13 +462,21 @@ mod tests {
     fn doubts_are_decided_by_reading_every_line() {
         let v1 = [U1, U2, U3, U4, G1].concat();
         let index = index_of(&v1);
-        let full = |text: &str| problems(text);
-        let delta = |text: &str| match Directory::parse_delta("t.jsonl", text, index.clone(), "m") {
-            Ok(_) => Vec::new(),
+        // The problems, or the users, unread users and warnings.
+        let outcome = |read: Result<Directory, Problems>| match read {
+            Ok(dir) => {
+                let mut seen: Vec<String> = ids(&dir).into_iter().map(str::to_owned).collect();
+                seen.extend(dir.ghost_ids().into_iter().map(|g| format!("ghost {g}")));
+                seen.extend(dir.warnings().iter().map(ToString::to_string));
+                seen
+            }
             Err(p) => p.0.iter().map(ToString::to_string).collect(),
         };
-        // A new line taking an unchanged user's UPN; an unchanged user's manager gone; a group
-        // member gone; a malformed line.
+        let full = |text: &str| outcome(Directory::parse("t.jsonl", text));
+        let delta =
+            |text: &str| outcome(Directory::parse_delta("t.jsonl", text, index.clone(), "m"));
+        // A new line taking an unchanged user's UPN; an unchanged user's manager gone (a
+        // warning: deleted); a group member gone; a malformed line.
         let clash = "{\"user\":{\"objectId\":\"u5\",\"userPrincipalName\":\"B@contoso.com\"}}\n";
         for text in [
             [U1, U2, U3, U4, clash, G1].concat(),
@@ -463,7 +485,7 @@ mod tests {
             [U1, U2, U3, U4, "{\"user\":\n", G1].concat(),
         ] {
             let expected = full(&text);
-            assert!(!expected.is_empty(), "{text}");
+            assert!(expected.iter().any(|p| p.starts_with("t.jsonl:")), "{text}");
             assert_eq!(delta(&text), expected, "{text}");
         }
     }

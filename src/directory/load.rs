@@ -10,7 +10,7 @@ use super::jsonl;
 use super::par;
 use super::raw::{DirectoryFile, RawEntry};
 use super::write::DirectoryFormat;
-use super::{Directory, Group, MemberKind, MemberRef, User};
+use super::{Directory, Group, MemberKind, MemberRef, ResolveError, User};
 use crate::expr::Value;
 use crate::yaml::{self, Checked, Pending, RawValue};
 
@@ -37,7 +37,8 @@ pub(super) fn check(file: &str, text: &str) -> Checked<Directory> {
         Ok(raw) => raw,
         Err(problem) => return Checked::unusable(problem),
     };
-    let (dir, pending) = build(raw.users, raw.groups, &[], None);
+    let (mut dir, pending, dropped) = build(raw.users, raw.groups, &[], None);
+    dir.warnings = yaml::place(file, text, dropped).0;
     Checked {
         value: Some(dir),
         problems: yaml::place(file, text, pending),
@@ -45,15 +46,16 @@ pub(super) fn check(file: &str, text: &str) -> Checked<Directory> {
 }
 
 /// Validates raw entries, whichever format they came from, into a directory and the problems
-/// found (by key path, for the format to place). `user_lines` (JSON lines only) are the users'
-/// lines, parallel to `users`; `ghosts` are users known unchanged and not read, which references
-/// may name.
+/// found (by key path, for the format to place), and the warnings of the references it dropped
+/// (managers and members naming no object: deleted, see [`Directory::dropped_reference`]). `user_lines`
+/// (JSON lines only) are the users' lines, parallel to `users`; `ghosts` are users known
+/// unchanged and not read, which references may name.
 pub(super) fn build(
     users: Vec<RawEntry>,
     groups: Vec<RawEntry>,
     user_lines: &[LineAt],
     ghosts: Option<Box<Ghosts>>,
-) -> (Directory, Vec<Pending>) {
+) -> (Directory, Vec<Pending>, Vec<Pending>) {
     let raw = DirectoryFile { users, groups };
     let mut pending = Vec::new();
     let mut dir = Directory {
@@ -127,7 +129,9 @@ pub(super) fn build(
         }
     }
 
-    let managers = resolve_managers(&dir, &user_refs, &mut pending);
+    // (field, reference) of each reference naming no object, in file order.
+    let mut dropped = Vec::new();
+    let managers = resolve_managers(&dir, &user_refs, &mut pending, &mut dropped);
     for (user, manager) in dir.users.iter_mut().zip(managers) {
         if let Some(id) = manager {
             user.attrs
@@ -147,21 +151,41 @@ pub(super) fn build(
             })
             .collect();
     }
-    let members = resolve_members(&dir, &group_refs, &mut pending);
+    let members = resolve_members(&dir, &group_refs, &mut pending, &mut dropped);
     for (group, members) in dir.groups.iter_mut().zip(members) {
         group.members = members;
     }
-    (dir, pending)
+    let dropped = dropped
+        .into_iter()
+        .enumerate()
+        .map(|(n, (field, reference))| Pending::value(field, dir.dropped_reference(&reference, n)))
+        .collect();
+    (dir, pending, dropped)
 }
 
 /// One user entry read on its own into `dir` (a ghost's line): converted and its manager
-/// resolved as [`build`] does; `None` with the problems otherwise.
+/// resolved as [`build`] does; `None` with the problems otherwise. Its manager was checked
+/// present before it was read (see `jsonl::answers_for_the_rest`), so one naming no object
+/// means the file changed meanwhile: a problem here.
 pub(super) fn user_alone(dir: &Directory, entry: RawEntry) -> Result<User, Vec<Pending>> {
     let mut pending = Vec::new();
     let Some((mut user, written)) = user_from(0, entry, &mut pending) else {
         return Err(pending);
     };
-    let manager = resolve_manager(dir, &user.object_id, 0, written.as_deref(), &mut pending);
+    let mut dropped = Vec::new();
+    let manager = resolve_manager(
+        dir,
+        &user.object_id,
+        0,
+        written.as_deref(),
+        &mut pending,
+        &mut dropped,
+    );
+    pending.extend(
+        dropped
+            .into_iter()
+            .map(|(field, reference)| Pending::value(field, dir.dropped_reference(&reference, 0))),
+    );
     if !pending.is_empty() {
         return Err(pending);
     }
@@ -173,16 +197,27 @@ pub(super) fn user_alone(dir: &Directory, entry: RawEntry) -> Result<User, Vec<P
     Ok(user)
 }
 
+/// (field, reference) of a reference naming no object.
+type Dropped = (String, String);
+
 fn resolve_managers(
     dir: &Directory,
     refs: &[(usize, Option<String>)],
     pending: &mut Vec<Pending>,
+    dropped: &mut Vec<Dropped>,
 ) -> Vec<Option<String>> {
     dir.users
         .iter()
         .zip(refs)
         .map(|(user, (i, reference))| {
-            resolve_manager(dir, &user.object_id, *i, reference.as_deref(), pending)
+            resolve_manager(
+                dir,
+                &user.object_id,
+                *i,
+                reference.as_deref(),
+                pending,
+                dropped,
+            )
         })
         .collect()
 }
@@ -193,6 +228,7 @@ fn resolve_manager(
     i: usize,
     reference: Option<&str>,
     pending: &mut Vec<Pending>,
+    dropped: &mut Vec<Dropped>,
 ) -> Option<String> {
     let reference = reference?;
     let field = || format!("users[{i}].manager");
@@ -215,10 +251,14 @@ fn resolve_manager(
             None
         }
         Ok(MemberRef { object_id, .. }) => Some(object_id),
+        Err(ResolveError::NotFound(_)) => {
+            dropped.push((field(), reference.to_owned()));
+            None
+        }
         Err(err) => {
             pending.push(Pending::value(
                 field(),
-                format!("dangling manager reference: {err}"),
+                format!("ambiguous manager reference: {err}"),
             ));
             None
         }
@@ -229,6 +269,7 @@ fn resolve_members(
     dir: &Directory,
     refs: &[(usize, Vec<String>)],
     pending: &mut Vec<Pending>,
+    dropped: &mut Vec<Dropped>,
 ) -> Vec<Vec<MemberRef>> {
     // Groups resolve independently: on every core, shared by member count.
     let groups: Vec<_> = dir.groups.iter().zip(refs).collect();
@@ -238,6 +279,7 @@ fn resolve_members(
         1 << 16,
         |(group, (i, references))| {
             let mut problems = Vec::new();
+            let mut gone = Vec::new();
             let mut members = Vec::with_capacity(references.len());
             for (j, reference) in references.iter().enumerate() {
                 let field = || format!("groups[{i}].members[{j}]");
@@ -249,12 +291,11 @@ fn resolve_members(
                         ));
                     }
                     Ok(member) => members.push((j, member)),
-                    Err(err) => {
-                        problems.push(Pending::value(
-                            field(),
-                            format!("dangling member reference: {err}"),
-                        ));
-                    }
+                    Err(ResolveError::NotFound(_)) => gone.push((field(), reference.clone())),
+                    Err(err) => problems.push(Pending::value(
+                        field(),
+                        format!("ambiguous member reference: {err}"),
+                    )),
                 }
             }
             // Each member once (an objectId and a UPN can name the same user).
@@ -275,13 +316,14 @@ fn resolve_members(
                 .filter(|(j, _)| twice.binary_search(j).is_err())
                 .map(|(_, m)| m)
                 .collect();
-            (members, problems)
+            (members, problems, gone)
         },
     );
     resolved
         .into_iter()
-        .map(|(members, problems)| {
+        .map(|(members, problems, gone)| {
             pending.extend(problems);
+            dropped.extend(gone);
             members
         })
         .collect()

@@ -25,7 +25,10 @@ use index::{Ghosts, UserLine};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::expr::Value;
-use crate::yaml::{Checked, Problems};
+use crate::yaml::{self, Checked, Problem, Problems};
+
+/// How many dropped references of a load get a closest name ([`Directory::dropped_reference`]).
+const SUGGESTIONS: usize = 20;
 
 /// An Entra user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +95,8 @@ pub struct Directory {
     lines: Vec<UserLine>,
     /// Users whose lines were not read because a [`SourceIndex`] knows them unchanged.
     ghosts: Option<Box<Ghosts>>,
+    /// The references dropped because they name no object (deleted), located.
+    warnings: Vec<Problem>,
 }
 
 impl Directory {
@@ -106,6 +111,62 @@ impl Directory {
     /// that could be read (for checking what refers to it).
     pub fn check(file: &str, text: &str) -> Checked<Directory> {
         load::check(file, text)
+    }
+
+    /// The managers and group members that name no user or group, each dropped as a deleted
+    /// object's link would be in Entra, as located warnings.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// The warning of a reference (a manager, a group member, an assignment's principal) that
+    /// names no user or group: in Entra, deleting an object removes its memberships, manager
+    /// links and app role assignments, so the reference is dropped and the object treated as
+    /// deleted. When a name is close to it (a likely typo), the warning names that instead. Each
+    /// lookup walks every user, so only the first 20 dropped references of a load (`nth` counts
+    /// them from 0) get one.
+    pub fn dropped_reference(&self, reference: &str, nth: usize) -> String {
+        match (nth < SUGGESTIONS)
+            .then(|| self.closest_name(reference))
+            .flatten()
+        {
+            Some(name) => {
+                format!("\"{reference}\" names no user or group (did you mean \"{name}\"?)")
+            }
+            None => format!("\"{reference}\" names no user or group; treated as deleted"),
+        }
+    }
+
+    /// The name closest to `reference` that does name an object, if one is close enough to be a
+    /// likely typo: for a userPrincipalName, the local part among the UPNs of the same domain
+    /// (two UPNs of one tenant share a long suffix, which would make any two look close), else
+    /// the whole name among every UPN and group display name.
+    pub fn closest_name(&self, reference: &str) -> Option<&str> {
+        let ghosts = self.ghosts.as_deref();
+        let upns = || {
+            self.users.iter().map(|u| u.upn.as_str()).chain(
+                ghosts
+                    .into_iter()
+                    .flat_map(|g| g.present().map(|(i, _)| g.user(i).upn.as_str())),
+            )
+        };
+        if let Some((local, domain)) = reference.rsplit_once('@') {
+            let same_domain: Vec<(&str, &str)> = upns()
+                .filter_map(|upn| {
+                    let (l, d) = upn.rsplit_once('@')?;
+                    d.eq_ignore_ascii_case(domain).then_some((l, upn))
+                })
+                .collect();
+            if !same_domain.is_empty() {
+                let closest = yaml::did_you_mean(local, same_domain.iter().map(|(l, _)| *l))?;
+                return same_domain
+                    .iter()
+                    .find(|(l, _)| std::ptr::eq(*l, closest))
+                    .map(|(_, upn)| *upn);
+            }
+        }
+        let groups = self.groups.iter().map(|g| g.display_name.as_str());
+        yaml::did_you_mean(reference, upns().chain(groups))
     }
 
     /// The users and groups, in file order, giving up the lookups.

@@ -7,7 +7,9 @@ mod assignment;
 mod filter;
 mod source;
 
-pub use assignment::{AppAssignment, Assignment, AssignmentIndex, ScopeMode};
+pub use assignment::{
+    AppAssignment, Assignment, AssignmentIndex, DEFAULT_ROLE, ScopeMode, built_in_roles,
+};
 pub use filter::{
     ClauseError, ClauseVerdict, FilterVerdict, ScopeEvaluation, ScopingClause, ScopingFilter,
     ScopingOperator, evaluate, in_scope,

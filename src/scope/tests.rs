@@ -205,19 +205,19 @@ fn assignment_semantics() {
     let assignments = vec![
         AppAssignment {
             principal: user("u1"),
-            role: Some(role("Admin")),
+            role: role("Admin"),
         },
         AppAssignment {
             principal: group("g1"),
-            role: Some(role("User")),
+            role: role("User"),
         },
         AppAssignment {
             principal: user("u4"),
-            role: Some(role("Admin")),
+            role: role("Admin"),
         },
         AppAssignment {
             principal: user("u4"),
-            role: Some(role("User")),
+            role: role("User"),
         },
     ];
     let index = AssignmentIndex::new(&assignments, &dir);

@@ -124,7 +124,7 @@ async fn bad_input_names_file_line_and_field_and_exits_3() {
         ("mapping.yaml", mapping.replace("Switch([IsSoftDeleted], , \"False\", \"True\", \"True\", \"False\")", "Swich([IsSoftDeleted])"), "mapping.yaml:9:19: users.attributes[1].expression: unknown function 'Swich'; did you mean 'Switch'?"),
         ("mapping.yaml", mapping.replace("target: displayName", "target: emails[type eq \"work\".value"), "users.attributes[2]"),
         ("mapping.yaml", format!("{mapping}  scoping:\n    - clauses:\n        - {{ attribute: department, operator: REGEX MATCH, value: \"([\" }}\n"), "mapping.yaml:18:66: users.scoping[0].clauses[0].value: invalid regular expression"),
-        ("directory.yaml", "users:\n  - objectId: a1\n    userPrincipalName: alice@contoso.com\n    manager: nobody\n".to_string(), "directory.yaml:4:14: users[0].manager"),
+        ("directory.yaml", "users:\n  - objectId: a1\n    userPrincipalName: alice@contoso.com\n  - objectId: a1\n    userPrincipalName: bob@contoso.com\n".to_string(), "directory.yaml:4:15: users[1].objectId: duplicate objectId \"a1\""),
         ("directory.yaml", "users:\n  - objectId: a1\n    userPrincipalName: [oops\n".to_string(), "directory.yaml:4:1: malformed YAML"),
     ];
     for (file, text, expected) in cases {

@@ -351,3 +351,109 @@ async fn cli_cycle(job: &Path, json: bool) -> String {
     );
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// Issue 15: a user deleted from the file while a group line and another user's manager still
+/// name it — the references are dropped with warnings, as with every line read, and the next
+/// cycles give the same requests, logs and target on both sides.
+#[tokio::test]
+async fn a_deleted_user_still_named_elsewhere_is_handled_alike() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let first = dir.join("tenant-0.jsonl");
+    let generated = dir.join("generated.yaml");
+    let mapping = repo("mappings/scim-default.yaml");
+    run_bin(&[
+        "directory",
+        "generate",
+        "--users",
+        "200",
+        "--groups",
+        "4",
+        "--seed",
+        "11",
+        "--out",
+        first.to_str().unwrap(),
+        "--job-out",
+        generated.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    let generated = std::fs::read_to_string(&generated).unwrap();
+    let text = std::fs::read_to_string(&first).unwrap();
+    // A user who manages someone and is a member of a group.
+    let id_of = |line: &str| {
+        let value: Value = serde_json::from_str(line).unwrap();
+        value["user"]["objectId"].as_str().map(str::to_owned)
+    };
+    let named = |id: &str, key: &str| {
+        text.lines()
+            .any(|l| l.contains(&format!("\"{key}\":")) && l.contains(&format!("\"{id}\"")))
+    };
+    let gone = text
+        .lines()
+        .filter_map(id_of)
+        .find(|id| named(id, "manager") && named(id, "members"))
+        .expect("a manager in a group");
+    let second = dir.join("tenant-1.jsonl");
+    let kept: String = text
+        .split_inclusive('\n')
+        .filter(|l| id_of(l).as_deref() != Some(gone.as_str()))
+        .collect();
+    std::fs::write(&second, kept).unwrap();
+
+    let delta = Side::new(dir, "delta", true).await;
+    let every = Side::new(dir, "every", false).await;
+    let clock = FakeClock::new(start_time());
+    for (round, file) in [&first, &second, &second].into_iter().enumerate() {
+        delta.write_job(&generated, file, &mapping, &[]);
+        every.write_job(&generated, file, &mapping, &[]);
+        let seed = round as u64;
+        let (delta_report, delta_logs, delta_loaded) = delta.cycle(&clock, seed).await;
+        let (every_report, every_logs, every_loaded) = every.cycle(&clock, seed).await;
+        clock.advance(chrono::Duration::minutes(40));
+        let warnings = |loaded: &Loaded| {
+            loaded
+                .job
+                .directory
+                .warnings()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            warnings(&delta_loaded),
+            warnings(&every_loaded),
+            "round {round}"
+        );
+        if round > 0 {
+            let found = warnings(&every_loaded);
+            assert!(
+                found.len() >= 2
+                    && found
+                        .iter()
+                        .all(|w| w.contains(&format!("\"{gone}\" names no user or group"))),
+                "round {round}: {found:?}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_value(&delta_report).unwrap(),
+            serde_json::to_value(&every_report).unwrap(),
+            "round {round}"
+        );
+        assert_eq!(delta_report.counts.failed, 0, "round {round}");
+        if round == 1 {
+            assert_eq!(delta_report.counts.deleted, 1, "{delta_report:?}");
+        }
+        same(&delta_logs, &every_logs, &format!("round {round}: logs"));
+        same(
+            &delta.requests(),
+            &every.requests(),
+            &format!("round {round}: requests"),
+        );
+        same(
+            &delta.held(),
+            &every.held(),
+            &format!("round {round}: target"),
+        );
+    }
+}

@@ -9,6 +9,7 @@
 )]
 
 mod apps;
+mod cascade;
 mod cli;
 mod crash;
 mod cycle;

@@ -53,6 +53,11 @@ groups:
 
 /// Runs `validate` on the baseline fixture with `edits` applied: `(file, from, to)` replacements.
 fn validate(edits: &[(&str, &str, &str)], json: bool) -> Run {
+    validate_with(edits, if json { &["--json"] } else { &[] })
+}
+
+/// [`validate`] with these flags.
+fn validate_with(edits: &[(&str, &str, &str)], flags: &[&str]) -> Run {
     let fixture = Fixture::new();
     for (name, base) in [
         ("job.yaml", JOB),
@@ -69,9 +74,7 @@ fn validate(edits: &[(&str, &str, &str)], json: bool) -> Run {
         fixture.write(name, &text);
     }
     let mut args = vec!["validate", "--job", "job.yaml"];
-    if json {
-        args.push("--json");
-    }
+    args.extend(flags);
     fixture.run(&args)
 }
 
@@ -150,14 +153,16 @@ fn json_lists_every_problem_as_objects() {
                 "line": 4,
                 "column": 5,
                 "field": "users[0].mial",
-                "message": "unknown field \"mial\" (did you mean \"mail\"?)"
+                "message": "unknown field \"mial\" (did you mean \"mail\"?)",
+                "severity": "error"
             },
             {
                 "file": "map.yaml",
                 "line": 10,
                 "column": 15,
                 "field": "users.attributes[1].source",
-                "message": "unknown source attribute \"mial\" (did you mean \"mail\"?)"
+                "message": "unknown source attribute \"mial\" (did you mean \"mail\"?)",
+                "severity": "error"
             }
         ])
     );
@@ -182,16 +187,12 @@ fn unknown_job_key_still_checks_the_directory_and_mapping() {
     assert_problems(
         &[
             ("job.yaml", "assignments:", "asignments:"),
-            (
-                "dir.yaml",
-                "manager: adele@contoso.com",
-                "manager: nobody@contoso.com",
-            ),
+            ("dir.yaml", "    mail: adele", "    mial: adele"),
             ("map.yaml", "[surname]", "[surnam]"),
         ],
         &[
             "job.yaml:6:1: unknown field `asignments`, expected one of `directory`, `mapping`, `target`, `scope`, `app_roles`, `assignments`, `settings`, `tenant_id`, `service_principal`",
-            "dir.yaml:8:14: users[1].manager: dangling manager reference: no user or group with objectId, userPrincipalName or displayName \"nobody@contoso.com\"",
+            "dir.yaml:4:5: users[0].mial: unknown field \"mial\" (did you mean \"mail\"?)",
             "map.yaml:12:42: users.attributes[2].expression: unknown source attribute \"surnam\" (did you mean \"surname\"?)",
         ],
     );
@@ -222,16 +223,6 @@ fn bad_tenant_url() {
 }
 
 #[test]
-fn dangling_assignment_principal() {
-    assert_problems(
-        &[("job.yaml", "principal: Sales", "principal: Marketing")],
-        &[
-            "job.yaml:7:16: assignments[0].principal: dangling principal: no user or group with objectId, userPrincipalName or displayName \"Marketing\"",
-        ],
-    );
-}
-
-#[test]
 fn unknown_directory_attribute() {
     assert_problems(
         &[(
@@ -241,24 +232,6 @@ fn unknown_directory_attribute() {
         )],
         &[
             "dir.yaml:5:5: users[0].departement: unknown field \"departement\" (did you mean \"department\"?)",
-        ],
-    );
-}
-
-#[test]
-fn dangling_manager_and_member_references() {
-    assert_problems(
-        &[
-            ("dir.yaml", "manager: adele@contoso.com", "manager: u9"),
-            (
-                "dir.yaml",
-                "members: [adele@contoso.com, u2]",
-                "members: [adele@contoso.com, u3]",
-            ),
-        ],
-        &[
-            "dir.yaml:8:14: users[1].manager: dangling manager reference: no user or group with objectId, userPrincipalName or displayName \"u9\"",
-            "dir.yaml:12:34: groups[0].members[1]: dangling member reference: no user or group with objectId, userPrincipalName or displayName \"u3\"",
         ],
     );
 }
@@ -412,11 +385,169 @@ fn problems_of_every_file_are_reported_together() {
         ],
         &[
             "job.yaml:4:3: target: exactly one of token_env, token_file or token is required (found token_env and token)",
+            // ben is left out of the directory, so the group's reference to him is a warning.
             "dir.yaml:6:5: users[1].userPrincipalName: missing required field",
-            // ben is left out of the directory, so the group's reference to him dangles too.
-            "dir.yaml:11:34: groups[0].members[1]: dangling member reference: no user or group with objectId, userPrincipalName or displayName \"u2\"",
             "map.yaml:11:17: users.attributes[1].matching: matching precedence must be an integer ≥ 1, found 0",
             "map.yaml:20:15: groups.attributes[1].source: unknown source attribute \"member\" (did you mean \"members\"?)",
+        ],
+    );
+}
+
+/// Issue 15: in Entra, deleting a user removes its memberships, manager links and app role
+/// assignments. Adele is deleted from the directory while Ben's manager and the group still
+/// name her: warnings, and the job is valid.
+const DELETE_ADELE: (&str, &str, &str) = (
+    "dir.yaml",
+    "  - objectId: u1\n    userPrincipalName: adele@contoso.com\n    mail: adele@contoso.com\n    department: Sales\n",
+    "",
+);
+
+const ADELE_WARNINGS: [&str; 2] = [
+    "dir.yaml:4:14: users[0].manager: \"adele@contoso.com\" names no user or group; treated as deleted",
+    "dir.yaml:8:15: groups[0].members[0]: \"adele@contoso.com\" names no user or group; treated as deleted",
+];
+
+#[test]
+fn references_to_a_deleted_user_are_warnings() {
+    let run = validate(&[DELETE_ADELE], false);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "job.yaml: valid (dir.yaml: 1 users, 1 groups; map.yaml: 3 user and 2 group attribute mappings)\n"
+    );
+    let expected: Vec<String> = ADELE_WARNINGS
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected, "{run:?}");
+}
+
+#[test]
+fn json_gives_each_problem_a_severity() {
+    let run = validate(
+        &[
+            DELETE_ADELE,
+            ("map.yaml", "source: mail\n", "source: mial\n"),
+        ],
+        true,
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    let problems: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        problems,
+        serde_json::json!([
+            {
+                "file": "map.yaml",
+                "line": 10,
+                "column": 15,
+                "field": "users.attributes[1].source",
+                "message": "unknown source attribute \"mial\" (did you mean \"mail\"?)",
+                "severity": "error"
+            },
+            {
+                "file": "dir.yaml",
+                "line": 4,
+                "column": 14,
+                "field": "users[0].manager",
+                "message": "\"adele@contoso.com\" names no user or group; treated as deleted",
+                "severity": "warning"
+            },
+            {
+                "file": "dir.yaml",
+                "line": 8,
+                "column": 15,
+                "field": "groups[0].members[0]",
+                "message": "\"adele@contoso.com\" names no user or group; treated as deleted",
+                "severity": "warning"
+            }
+        ])
+    );
+    assert_eq!(run.stderr, "", "{run:?}");
+    let run = validate(&[DELETE_ADELE], true);
+    assert_eq!(run.code, 0, "{run:?}");
+    let problems: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        problems.iter().all(|p| p["severity"] == "warning") && problems.len() == 2,
+        "{run:?}"
+    );
+}
+
+#[test]
+fn strict_makes_warnings_errors() {
+    let run = validate_with(
+        &[
+            DELETE_ADELE,
+            ("job.yaml", "principal: Sales", "principal: Marketing"),
+        ],
+        &["--strict"],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    let mut expected = vec![
+        "job.yaml:7:16: assignments[0].principal: \"Marketing\" names no user or group; treated as deleted",
+    ];
+    expected.extend(ADELE_WARNINGS);
+    assert_eq!(problem_lines(&run), expected, "{run:?}");
+    assert_eq!(run.stderr, "3 problems in 2 files\n", "{run:?}");
+
+    let run = validate_with(&[DELETE_ADELE], &["--strict", "--json"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let problems: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        problems.iter().all(|p| p["severity"] == "error") && problems.len() == 2,
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_reference_close_to_a_name_is_reported_as_a_likely_typo() {
+    let run = validate(
+        &[
+            ("job.yaml", "principal: Sales", "principal: Sals"),
+            (
+                "dir.yaml",
+                "manager: adele@contoso.com",
+                "manager: adel@contoso.com",
+            ),
+        ],
+        false,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stderr.lines().collect::<Vec<_>>(),
+        [
+            "warning: job.yaml:7:16: assignments[0].principal: \"Sals\" names no user or group (did you mean \"Sales\"?)",
+            "warning: dir.yaml:8:14: users[1].manager: \"adel@contoso.com\" names no user or group (did you mean \"adele@contoso.com\"?)",
+        ],
+        "{run:?}"
+    );
+    let run = validate_with(
+        &[("job.yaml", "principal: Sales", "principal: Sals")],
+        &["--strict"],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+}
+
+/// Item 4 of issue 15: "User" is a role every app has; a misspelt role is still a problem, with
+/// the built-in roles among the names suggested.
+#[test]
+fn built_in_roles_need_no_declaration_and_misspelt_ones_are_problems() {
+    let run = validate(
+        &[(
+            "job.yaml",
+            "principal: Sales",
+            "principal: Sales\n    role: User",
+        )],
+        false,
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
+    assert_problems(
+        &[(
+            "job.yaml",
+            "principal: Sales",
+            "principal: Sales\n    role: Usr",
+        )],
+        &[
+            "job.yaml:8:11: assignments[0].role: no app role with value \"Usr\" among app_roles and the built-in roles User, msiam_access and Default Access (did you mean \"User\"?)",
         ],
     );
 }
