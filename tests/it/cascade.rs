@@ -104,9 +104,28 @@ async fn a_deleted_user_is_deleted_and_leaves_its_groups() {
             && w.contains("{alice@contoso.com}")),
         "{writes:?}"
     );
+    // Bob's manager link goes with her, before she is deleted (references precede deletes).
+    let cleared = writes
+        .iter()
+        .position(|w| {
+            w.starts_with("PATCH /Users/{bob@contoso.com}")
+                && w.contains("\"op\":\"Remove\"")
+                && w.contains(":User:manager")
+        })
+        .unwrap_or_else(|| panic!("{writes:?}"));
+    let deleted = writes
+        .iter()
+        .position(|w| w.starts_with("DELETE /Users/{alice@contoso.com}"))
+        .unwrap_or_else(|| panic!("{writes:?}"));
+    assert!(cleared < deleted, "{writes:?}");
     assert_eq!(report.counts.deleted, 1);
     assert!(h.user("alice@contoso.com").is_none());
     assert_eq!(h.members("Team"), ["{bob@contoso.com}"]);
+    let bob = h.user("bob@contoso.com").unwrap();
+    assert_eq!(
+        bob["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].get("manager"),
+        None
+    );
 }
 
 /// The README's recipe "Accidental deletions" with the sample job: `deletion_threshold: 1`, two
