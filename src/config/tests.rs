@@ -250,6 +250,14 @@ fn bad_jobs_are_located() {
             vec!["job.yaml:7:3: settings: unknown field `concurrenc`, expected one of `skip_out_of_scope_deletions`, `deletion_threshold`, `member_batch_size`, `concurrency`, `request_timeout_secs`, `primary_email_types`, `send_empty_roles`, `user_agent`, `max_response_bytes`, `delete_not_found_is_success`, `line_deltas`, `log_retention_days`, `state_dir`, `interval_minutes`, `escrow_retry_hours`, `escrow_max_age_days`, `quarantine_retry_hours`, `escrow_thresholds`, `retry_after`".to_owned()],
         ),
         (
+            "a user agent no header can carry, and no room for a reply",
+            format!("{JOB_HEAD}{target}settings:\n  user_agent: \"a\\nb\"\n  max_response_bytes: 0\n"),
+            vec![
+                "job.yaml:7:15: settings.user_agent: must be a non-empty header value without control characters".to_owned(),
+                "job.yaml:8:23: settings.max_response_bytes: must be at least 1".to_owned(),
+            ],
+        ),
+        (
             "sync all with role functions",
             format!("{JOB_HEAD}{target}scope: all\n"),
             vec!["job.yaml:6:8: scope: scope `all` is incompatible with app-role mapping functions (map.yaml:4:36 uses AppRoleAssignmentsComplex)".to_owned()],

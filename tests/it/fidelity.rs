@@ -200,7 +200,16 @@ async fn a_manager_the_server_lost_is_sent_again_when_the_user_is_read() {
 
 #[tokio::test]
 async fn requests_carry_no_user_agent_unless_the_job_sets_one() {
-    let mut h = managed_pair("").await;
+    headers("").await;
+}
+
+#[tokio::test]
+async fn requests_carry_no_user_agent_unless_the_job_sets_one_in_flag_mode() {
+    headers("?aadOptscim062020").await;
+}
+
+async fn headers(url_suffix: &str) {
+    let mut h = managed_pair(url_suffix).await;
     h.set_directory(&directory(false));
     h.cycle().await;
     let requests = h.target.requests();
@@ -217,7 +226,7 @@ async fn requests_carry_no_user_agent_unless_the_job_sets_one() {
 
     h.set_job_extra(
         "assignments:\n  - principal: Team\nsettings:\n  user_agent: Contoso-Gateway/1.0\n",
-        "",
+        url_suffix,
     );
     h.set_directory(&directory(true));
     h.cycle().await;
