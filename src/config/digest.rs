@@ -156,7 +156,9 @@ pub fn state_dir_of(path: &Path) -> Option<PathBuf> {
 }
 
 fn inputs(path: &Path, text: &[u8]) -> Option<(Inputs, PathBuf)> {
-    let inputs: Inputs = serde_yaml::from_slice(text).ok()?;
+    // Through `yaml::parse`, so a text nested too deep is refused before serde_yaml reads it.
+    let text = std::str::from_utf8(text).ok()?;
+    let inputs: Inputs = crate::yaml::parse(&path.display().to_string(), text).ok()?;
     let base = path.parent().unwrap_or(Path::new(""));
     let name = path.file_stem()?.to_string_lossy().into_owned();
     let given = inputs

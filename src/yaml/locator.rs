@@ -48,8 +48,11 @@ impl Locator {
             locator: Locator::default(),
         };
         // The text already passed serde_yaml, so a scan error here can only cut the walk short;
-        // whatever was recorded before it is still right.
-        let _ = Parser::new_from_str(text).load(&mut walker, false);
+        // whatever was recorded before it is still right. `load` recurses per level: a text too
+        // deep for it is not walked (its parse already failed, located, on the depth).
+        if super::depth::too_deep(text).is_none() {
+            let _ = Parser::new_from_str(text).load(&mut walker, false);
+        }
         walker.locator
     }
 

@@ -6,6 +6,7 @@
 //! location; yaml-rust2's marked event parser gives the locations needed for semantic errors found
 //! after deserialisation. Swapping either crate touches this module only.
 
+mod depth;
 mod locator;
 mod raw;
 
@@ -178,6 +179,17 @@ pub fn place_with(file: &str, locator: &Locator, pending: Vec<Pending>) -> Probl
 /// Deserialises `text` into `T`, turning a serde_yaml error (malformed YAML, unknown field, wrong
 /// type) into a located [`Problem`].
 pub fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, Problem> {
+    if let Some(location) = depth::too_deep(text) {
+        return Err(Problem {
+            file: file.to_owned(),
+            location,
+            field: String::new(),
+            message: format!(
+                "collections nest deeper than {} levels here; no job, mapping or directory needs that many",
+                depth::MAX_DEPTH
+            ),
+        });
+    }
     serde_yaml::from_str(text).map_err(|err| serde_problem(file, &err))
 }
 

@@ -551,3 +551,89 @@ fn built_in_roles_need_no_declaration_and_misspelt_ones_are_problems() {
         ],
     );
 }
+
+/// `levels` block mappings nested under `key:` (each indented two more columns than the last).
+fn nested(indent: usize, levels: usize) -> String {
+    let mut text = String::new();
+    for i in 0..levels {
+        text.push_str(&format!("\n{}k{i}:", " ".repeat(indent + 2 * (i + 1))));
+    }
+    text.push_str(" v");
+    text
+}
+
+/// Issue 18 item 9: a file nested thousands of levels deep overflowed the stack (exit 134); every
+/// file kind now stops at 100 levels with a located problem.
+#[test]
+fn nesting_too_deep_is_a_located_problem_in_every_file_kind() {
+    let message = "collections nest deeper than 100 levels here; no job, mapping or directory needs that many";
+    let deep = nested(4, 3000);
+    let directory = validate(
+        &[(
+            "dir.yaml",
+            "department: Sales",
+            &format!("department:{deep}"),
+        )],
+        false,
+    );
+    assert_eq!(directory.code, 3, "{directory:?}");
+    assert!(
+        directory.stdout.starts_with("dir.yaml:103:"),
+        "{directory:?}"
+    );
+    assert!(directory.stdout.contains(message), "{directory:?}");
+
+    let job = validate(
+        &[(
+            "job.yaml",
+            "assignments:",
+            &format!("extra:{}\nassignments:", nested(0, 3000)),
+        )],
+        false,
+    );
+    assert_eq!(job.code, 3, "{job:?}");
+    assert!(job.stdout.contains("job.yaml:106:"), "{job:?}");
+    assert!(job.stdout.contains(message), "{job:?}");
+
+    let mapping = validate(
+        &[(
+            "map.yaml",
+            "groups:",
+            &format!("extra:{}\ngroups:", nested(0, 3000)),
+        )],
+        false,
+    );
+    assert_eq!(mapping.code, 3, "{mapping:?}");
+    assert!(mapping.stdout.contains("map.yaml:"), "{mapping:?}");
+    assert!(mapping.stdout.contains(message), "{mapping:?}");
+
+    // Flow collections, deeper than yaml-rust2's scanner takes.
+    let flow = format!(
+        "department: {}1{}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let directory = validate(&[("dir.yaml", "department: Sales", &flow)], false);
+    assert_eq!(directory.code, 3, "{directory:?}");
+    assert!(directory.stdout.starts_with("dir.yaml:5:"), "{directory:?}");
+
+    // JSON lines: serde_json's own limit, located at the line.
+    let fixture = Fixture::new();
+    fixture.write("job.yaml", &JOB.replace("dir.yaml", "dir.jsonl"));
+    fixture.write("map.yaml", MAPPING);
+    fixture.write(
+        "dir.jsonl",
+        &format!(
+            "{{\"user\":{{\"objectId\":\"u1\",\"userPrincipalName\":\"a@contoso.com\",\"department\":{}1{}}}}}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+    );
+    let jsonl = fixture.run(&["validate", "--job", "job.yaml"]);
+    assert_eq!(jsonl.code, 3, "{jsonl:?}");
+    assert!(jsonl.stdout.starts_with("dir.jsonl:1:"), "{jsonl:?}");
+    assert!(
+        jsonl.stdout.contains("recursion limit exceeded"),
+        "{jsonl:?}"
+    );
+}
