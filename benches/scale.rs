@@ -10,6 +10,10 @@
 //! 3. Incremental cycle over a 1,000,000-user tenant with 1,000 changes (`directory mutate`),
 //!    after an initial cycle at the best concurrency of step 1.
 //! 4. A no-change incremental cycle over the same tenant.
+//! 5. The output's cost (issue 18, item 15): an initial cycle of a `SCALE_JSON_USERS` tenant
+//!    printing its entries as text, and the same cycle with `--json` (JSON Lines), each written to
+//!    a file, the two variants interleaved `SCALE_RUNS` times; wall time and peak RSS (from
+//!    `/usr/bin/time`) as medians, and the ratios `--json` ÷ text.
 //!
 //! Knobs (environment): `SCALE_RUNS` (3), `SCALE_CONCURRENCY` ("1,4,8,16,32,64"; empty skips steps
 //! 1–2), `SCALE_USERS` (100000), `SCALE_GROUPS` (1000), `SCALE_LARGE_USERS` (1000000; 0 skips
@@ -17,7 +21,8 @@
 //! 2, 3, …, to the previous run's directory, and each repeat of step 4 is one more no-change
 //! cycle),
 //! `SCALE_LARGE_CONCURRENCY` (default: the best of step 1), `SCALE_LARGE_TIMEOUT` (seconds the
-//! large initial cycle may take, 1200), `SCALE_DIR` (work files, default `target/scale-bench`;
+//! large initial cycle may take, 1200), `SCALE_JSON_USERS` (`SCALE_USERS`; 0 skips step 5),
+//! `SCALE_JSON_CONCURRENCY` (8), `SCALE_DIR` (work files, default `target/scale-bench`;
 //! generated tenants are reused).
 
 #![allow(clippy::disallowed_methods)] // a benchmark measures wall-clock time
@@ -499,6 +504,136 @@ fn replay(
     })
 }
 
+// ---- The output's cost ----------------------------------------------------------------------
+
+/// One initial cycle with its output written to a file: text, or `--json`.
+struct OutputRun {
+    wall: f64,
+    /// Peak RSS of the entra-sim process, from `/usr/bin/time`.
+    peak_rss: u64,
+    /// Lines written (entries and summary).
+    lines: usize,
+    requests: u64,
+    target_cpu: f64,
+}
+
+fn output_run(job: &Path, json: bool, dir: &Path, target: &Target) -> Result<OutputRun> {
+    let out_file = dir.join(if json { "out.jsonl" } else { "out.txt" });
+    let time_file = dir.join("time.txt");
+    let out = std::fs::File::create(&out_file).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%M", "-o"])
+        .arg(&time_file)
+        .arg(BIN)
+        .args(["cycle", "--job"])
+        .arg(job)
+        .env("ENTRA_SIM_TOKEN", TOKEN)
+        .stdout(out)
+        .stderr(Stdio::piped());
+    if json {
+        cmd.arg("--json");
+    }
+    let ticks = target.ticks();
+    let start = Instant::now();
+    let done = cmd
+        .output()
+        .map_err(|e| format!("/usr/bin/time (apt-get install time): {e}"))?;
+    let wall = start.elapsed().as_secs_f64();
+    let target_cpu = (target.ticks() - ticks) as f64 / 100.0 / wall;
+    if !done.status.success() {
+        return Err(format!(
+            "cycle: {}: {}",
+            done.status,
+            String::from_utf8_lossy(&done.stderr)
+        ));
+    }
+    let kib: u64 = std::fs::read_to_string(&time_file)
+        .map_err(|e| e.to_string())?
+        .trim()
+        .parse()
+        .map_err(|e| format!("/usr/bin/time -f %M: {e}"))?;
+    let text = std::fs::read_to_string(&out_file).map_err(|e| e.to_string())?;
+    let lines = text.lines().count();
+    // The request count is in the JSON summary only; text runs repeat the JSON runs' sequence.
+    let requests = if json {
+        let last = text.lines().last().unwrap_or_default();
+        let v: Value = serde_json::from_str(last).map_err(|e| format!("{e}: {last}"))?;
+        v["cycle"]["requests"].as_u64().unwrap_or(0)
+    } else {
+        0
+    };
+    let _ = std::fs::remove_file(&out_file);
+    Ok(OutputRun {
+        wall,
+        peak_rss: kib * 1024,
+        lines,
+        requests,
+        target_cpu,
+    })
+}
+
+/// Step 5: text and `--json` output of the same initial cycle, interleaved.
+fn output_cost(work: &Path, users: usize, groups: usize, runs: usize) -> Result<Vec<Row>> {
+    let c: usize = env_or("SCALE_JSON_CONCURRENCY", 8);
+    let t = tenant(work, users, groups)?;
+    let mut text = Vec::new();
+    let mut json = Vec::new();
+    for i in 0..runs {
+        for as_json in [false, true] {
+            let name = if as_json { "json" } else { "text" };
+            let state = t.dir.join(format!("state-output-{name}"));
+            let _ = std::fs::remove_dir_all(&state);
+            let target = Target::start()?;
+            let job = write_job(&t, "job-output", &t.directory, &target.url, c, &state)?;
+            let r = output_run(&job, as_json, &t.dir, &target)?;
+            drop(target);
+            let _ = std::fs::remove_dir_all(&state);
+            eprintln!(
+                "output {name} run {i}: {:.2} s, {} MiB, {} lines",
+                r.wall,
+                r.peak_rss >> 20,
+                r.lines
+            );
+            if as_json { &mut json } else { &mut text }.push(r);
+        }
+    }
+    let wall = |rs: &[OutputRun]| median(rs.iter().map(|r| r.wall).collect());
+    let rss = |rs: &[OutputRun]| median(rs.iter().map(|r| r.peak_rss as f64).collect());
+    let requests = json.last().map_or(0, |r| r.requests);
+    let row = |scenario: String, rs: &[OutputRun], note: String| Row {
+        scenario,
+        runs: rs.len(),
+        wall: wall(rs),
+        objects_per_s: None,
+        requests,
+        requests_per_s: requests as f64 / wall(rs),
+        peak_rss: Some(rss(rs) as u64),
+        target_cpu: median(rs.iter().map(|r| r.target_cpu).collect()),
+        cpu_per_request: None,
+        note,
+    };
+    Ok(vec![
+        row(
+            format!("5a. initial {users} users + {groups} groups, concurrency {c}, text output"),
+            &text,
+            format!(
+                "{} lines; peak RSS is the median",
+                text.last().map_or(0, |r| r.lines)
+            ),
+        ),
+        row(
+            "5b. the same cycle with --json (JSON Lines)".to_string(),
+            &json,
+            format!(
+                "{} lines; --json ÷ text: time {:.2}×, peak RSS {:.2}×",
+                json.last().map_or(0, |r| r.lines),
+                wall(&json) / wall(&text),
+                rss(&json) / rss(&text)
+            ),
+        ),
+    ])
+}
+
 // ---- The table ----------------------------------------------------------------------------
 
 struct Row {
@@ -755,6 +890,11 @@ fn bench() -> Result<()> {
             None,
             format!("{} entries changed", quiet.last().map_or(0, |r| r.changed)),
         ));
+    }
+    // 5: what the output costs, text against --json.
+    let json_users: usize = env_or("SCALE_JSON_USERS", users);
+    if json_users > 0 {
+        rows.extend(output_cost(&work, json_users, groups, runs)?);
     }
     print_table(&rows);
     Ok(())

@@ -220,13 +220,14 @@ pub struct CycleArgs {
     /// The job file (jobs/*.yaml); omit it to run the bundled sample against the built-in target.
     #[arg(long)]
     pub job: Option<PathBuf>,
-    /// Print machine-readable JSON instead of text.
+    /// Print JSON Lines instead of text: each entry's provisioningObjectSummary record on its own
+    /// line as it finishes, then the summary ({"cycle": …, "process": …}) as the last line.
     #[arg(long)]
     pub json: bool,
     /// Also print every request and its status.
     #[arg(long, short)]
     pub verbose: bool,
-    /// Print only the summary (no line per entry; with --json, no entries).
+    /// Print only the summary (no line per entry; with --json, the summary line alone).
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
     /// For benchmarks: write every request sent to FILE as JSON lines (`{"phase"}` when a phase

@@ -75,7 +75,7 @@ pub struct CycleReport {
     pub cycle_id: String,
     /// Initial or incremental.
     pub kind: CycleKind,
-    /// When it began and ended (UTC, ISO-8601).
+    /// When it began and ended (UTC, as Graph writes times: seven fractional digits).
     pub time_began: String,
     /// When it ended.
     pub time_ended: String,
@@ -978,9 +978,9 @@ pub fn unchanged_cycle(
     Ok(Some(report))
 }
 
-/// A report's time: UTC, ISO-8601, to the second.
+/// A report's time as Graph writes times (`cycle --json` prints the report).
 fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    crate::provlog::graph_time(t)
 }
 
 /// The object a piece of work is about.

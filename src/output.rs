@@ -62,6 +62,17 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
 }
 
+/// A record's `activityDateTime` (Graph's seven fractional digits) to the second, as commands print
+/// times for people (`2026-12-06T02:25:22Z`); text that is not a time, as it is.
+pub fn whole_seconds(time: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(time) {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        Err(_) => time.to_string(),
+    }
+}
+
 /// The summary of counts.
 pub fn counts_line(counts: &Counts) -> String {
     format!(
@@ -115,4 +126,22 @@ pub fn exchange_line(request: &Request, reply: &Reply) -> String {
         line.push_str(&format!("\n      {body}"));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_times_are_printed_to_the_second() {
+        assert_eq!(
+            whole_seconds("2026-12-06T02:25:22.5829546Z"),
+            "2026-12-06T02:25:22Z"
+        );
+        assert_eq!(
+            whole_seconds("2026-12-06T03:25:22.9+01:00"),
+            "2026-12-06T02:25:22Z"
+        );
+        assert_eq!(whole_seconds("not a time"), "not a time");
+    }
 }

@@ -1,9 +1,11 @@
 //! `entra-sim cycle`: one provisioning cycle. Without `--job`, the bundled sample job runs against an
 //! in-process built-in target whose data is kept in the sample's state directory between runs.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rand::SeedableRng;
+use serde::Serialize;
 
 use crate::cli::CycleArgs;
 use crate::clock::SystemClock;
@@ -21,27 +23,63 @@ use crate::target::{self, Snapshot, TargetConfig};
 use super::Loaded;
 use super::progress::Progress;
 
-/// Prints entries as they finish (text), or collects them (JSON).
+/// Prints entries as they finish: a line each for people, or with `--json` one JSON object per
+/// line (JSON Lines: every entry as `logs --json` stores it, then the summary), so that no output
+/// is held in memory — a 100,000-user initial cycle is 430 MB of JSON (issue 18, item 15).
 pub struct Printer {
-    /// Print JSON at the end instead of lines now.
-    pub json: bool,
+    /// JSON Lines instead of text.
+    json: bool,
     /// Print every request too.
-    pub verbose: bool,
-    /// Only the summary: no per-entry lines (and no entries in JSON).
-    pub quiet: bool,
-    /// Entries collected for JSON output.
-    pub entries: Vec<LogEntry>,
+    verbose: bool,
+    /// Only the summary: no per-entry lines (and no entry lines in JSON).
+    quiet: bool,
     /// The progress bar (or lines) that entry lines are printed around.
-    pub progress: Progress,
+    progress: Progress,
     /// With line-level deltas: the users whose lines were read, and those left unread.
-    pub lines_read: Option<(usize, usize)>,
+    lines_read: Option<(usize, usize)>,
+    /// Standard output.
+    out: Out<std::io::Stdout>,
+    /// One JSON line, reused for every entry.
+    buffer: Vec<u8>,
+}
+
+impl Printer {
+    fn new(args: &CycleArgs) -> Self {
+        Self {
+            json: args.json,
+            verbose: args.verbose,
+            quiet: args.quiet,
+            progress: Progress::new(args.json),
+            lines_read: None,
+            out: Out::new(std::io::stdout()),
+            buffer: Vec::new(),
+        }
+    }
+
+    /// Writes `line` and a newline, above the progress bar.
+    fn line(&mut self, mut line: String) {
+        line.push('\n');
+        let out = &mut self.out;
+        self.progress.suspend(|| out.write(line.as_bytes()));
+    }
+
+    /// Writes `value` as one line of compact JSON.
+    fn json_line(&mut self, value: &impl Serialize) {
+        self.buffer.clear();
+        match serde_json::to_writer(&mut self.buffer, value) {
+            Ok(()) => {
+                self.buffer.push(b'\n');
+                self.out.write(&self.buffer);
+            }
+            Err(e) => self.out.fail(e.into()),
+        }
+    }
 }
 
 impl Observer for Printer {
     fn exchange(&mut self, request: &Request, reply: &Reply) {
         if self.verbose && !self.json {
-            self.progress
-                .println(&output::exchange_line(request, reply));
+            self.line(output::exchange_line(request, reply));
         }
     }
 }
@@ -52,9 +90,9 @@ impl EntrySink for Printer {
             return;
         }
         if self.json {
-            self.entries.push(log.clone());
+            self.json_line(log);
         } else {
-            self.progress.println(&output::entry_line(log));
+            self.line(output::entry_line(log));
         }
     }
 
@@ -71,6 +109,53 @@ impl EntrySink for Printer {
     }
 }
 
+/// Where output lines go. The first write that fails — a closed pipe, as in
+/// `entra-sim cycle --json | head -n 1` — is kept and nothing more is written: the cycle still
+/// runs to its end and stores its results, and the command then fails with that error instead of
+/// panicking halfway.
+struct Out<W> {
+    writer: W,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> Out<W> {
+    fn new(writer: W) -> Self {
+        Self {
+            writer,
+            failed: None,
+        }
+    }
+
+    /// Writes whole lines (a line-buffered standard output sends them at once).
+    fn write(&mut self, lines: &[u8]) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(e) = self.writer.write_all(lines) {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, error: std::io::Error) {
+        self.failed.get_or_insert(error);
+    }
+
+    /// The first failure, as the command's error.
+    fn result(&mut self) -> Result<(), AppError> {
+        if self.failed.is_none()
+            && let Err(e) = self.writer.flush()
+        {
+            self.fail(e);
+        }
+        match self.failed.take() {
+            Some(e) => Err(AppError::Local(format!(
+                "cannot write to standard output ({e}); the cycle ran to its end and its results are stored: see `entra-sim logs` and `entra-sim status`"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 fn sample_job() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("jobs")
@@ -78,14 +163,7 @@ fn sample_job() -> PathBuf {
 }
 
 pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
-    let mut printer = Printer {
-        json: args.json,
-        verbose: args.verbose,
-        quiet: args.quiet,
-        entries: Vec::new(),
-        progress: Progress::new(args.json),
-        lines_read: None,
-    };
+    let mut printer = Printer::new(&args);
     let report = match &args.job {
         Some(path) => {
             // An unchanged source is recognised from its bytes, before the tenant is loaded.
@@ -136,7 +214,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     printer.progress.finish();
                     // As below: what was read is left to the OS rather than freed piece by piece.
                     std::mem::forget((index, sources));
-                    return finish(&report, &printer);
+                    return finish(&report, &mut printer);
                 }
             }
             let loaded = super::load_with(path, || index, sources.map(|s| s.directory))?;
@@ -173,7 +251,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
         None => sample(&mut printer).await?,
     };
     printer.progress.finish();
-    finish(&report, &printer)
+    finish(&report, &mut printer)
 }
 
 async fn cycle(
@@ -237,11 +315,11 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
     .await
     .map_err(|e| AppError::Local(format!("cannot start the built-in target: {e}")))?;
     if !printer.json {
-        println!(
+        printer.line(format!(
             "built-in SCIM target at {} (data in {})",
             server.base_url(),
             snapshot_file.display()
-        );
+        ));
     }
     let client = loaded.client(server.base_url(), &token)?;
     let store = loaded.store()?;
@@ -253,25 +331,28 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
     report
 }
 
-fn finish(report: &CycleReport, printer: &Printer) -> Result<i32, AppError> {
+/// The summary: the closing lines for people, or the last JSON line
+/// (`{"cycle": …, "process": …}`); then the exit code.
+fn finish(report: &CycleReport, printer: &mut Printer) -> Result<i32, AppError> {
     if printer.json {
         let lines = printer
             .lines_read
             .map(|(read, unread)| serde_json::json!({ "usersRead": read, "usersUnread": unread }));
-        let out = serde_json::json!({ "cycle": report, "entries": printer.entries, "process": { "peakRssBytes": peak_rss_bytes(), "lineDeltas": lines } });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
-        );
+        let summary = serde_json::json!({
+            "cycle": report,
+            "process": { "peakRssBytes": peak_rss_bytes(), "lineDeltas": lines },
+        });
+        printer.json_line(&summary);
     } else {
-        println!("{}", output::cycle_summary(report));
+        printer.line(output::cycle_summary(report));
         if let Some((read, unread)) = printer.lines_read {
-            println!(
+            printer.line(format!(
                 "line-level deltas: read {read} of {} user lines; the rest are unchanged since the last clean cycle",
                 read + unread
-            );
+            ));
         }
     }
+    printer.out.result()?;
     if let Some(reason) = &report.job_failure {
         return Err(AppError::Job(format!("the cycle stopped: {reason}")));
     }
@@ -284,4 +365,51 @@ fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Accepts `room` bytes, then fails as a closed pipe does.
+    struct Pipe {
+        room: usize,
+        written: Vec<u8>,
+    }
+
+    impl Write for Pipe {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            self.written.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_stops_the_output_and_fails_the_command_without_a_panic() {
+        let mut out = Out::new(Pipe {
+            room: 8,
+            written: Vec::new(),
+        });
+        out.write(b"{\"a\":1}\n");
+        out.write(b"{\"b\":2}\n");
+        out.write(b"{\"c\":3}\n");
+        assert_eq!(out.writer.written, b"{\"a\":1}\n");
+        let Err(AppError::Local(message)) = out.result() else {
+            panic!("a failed write is the command's error");
+        };
+        assert!(
+            message.starts_with("cannot write to standard output (broken pipe)"),
+            "{message}"
+        );
+        assert!(out.result().is_ok(), "reported once");
+    }
 }

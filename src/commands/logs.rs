@@ -108,7 +108,7 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
                 if wanted(&log) {
                     out.write(&format!(
                         "{} {} {}\n",
-                        log.activity_date_time,
+                        output::whole_seconds(&log.activity_date_time),
                         &log.cycle_id[..8.min(log.cycle_id.len())],
                         output::entry_line(&log)
                     ))?;

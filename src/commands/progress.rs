@@ -3,7 +3,7 @@
 //! meanwhile go above it); otherwise a plain line at most every 5 seconds, and only for a phase
 //! that takes that long; nothing at all with `--json`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use chrono::{DateTime, Duration, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -49,11 +49,11 @@ impl Progress {
         }
     }
 
-    /// Prints a line without tearing the bar.
-    pub fn println(&self, line: &str) {
+    /// Runs `print` (which writes lines to standard output) without tearing the bar.
+    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
         match &self.display {
-            Display::Bar(bar) => bar.suspend(|| println!("{line}")),
-            _ => println!("{line}"),
+            Display::Bar(bar) => bar.suspend(print),
+            _ => print(),
         }
     }
 
@@ -101,7 +101,9 @@ impl EntrySink for Progress {
             Display::Lines(lines) => {
                 if let Some(line) = lines.tick(SystemClock.now(), self.phase, self.done, self.total)
                 {
-                    println!("{line}");
+                    // A closed standard output is not worth a panic here: the lines written
+                    // around it (`cycle`'s entries and summary) report it.
+                    let _ = writeln!(std::io::stdout(), "{line}");
                 }
             }
         }

@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+use super::times;
 use super::{
     MAX_CYCLES, MAX_DRILL_ENTRIES, MAX_ENTRIES_PER_OBJECT, MAX_ESCROWS, ObjectSummary, ReportInput,
     Summary,
@@ -119,9 +120,6 @@ pub(super) fn page(
     shown: &BTreeMap<usize, LogEntry>,
 ) -> String {
     let mut h = Html(String::with_capacity(64 * 1024 + shown.len() * 4096));
-    let generated = input
-        .generated
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     h.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         .raw("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; script-src 'nonce-")
@@ -134,8 +132,8 @@ pub(super) fn page(
         .raw("</style></head><body>\n<header><h1>Provisioning report <span class=\"job\">")
         .text(input.job_name)
         .raw("</span></h1><p class=\"muted\">Generated ")
-        .text(&compact_time(&generated))
-        .raw(" UTC from the job's state directory · log entries: <span id=\"count-entries\">–</span> · cycles: <span id=\"count-cycles\">–</span></p></header>\n<main>");
+        .text(&times::time(input.generated))
+        .raw(" from the job's state directory · log entries: <span id=\"count-entries\">–</span> · cycles: <span id=\"count-cycles\">–</span></p></header>\n<main>");
     cards(&mut h);
     status(&mut h, input);
     timeline(&mut h, summary);
@@ -205,8 +203,8 @@ fn status(h: &mut Html, input: &ReportInput<'_>) {
         .text(&code)
         .raw("</span></h2><div class=\"grid\"><table class=\"kv\">");
     row(h, "Schedule", &show(&v["schedule"]["state"]));
-    row(h, "Interval", &show(&v["schedule"]["interval"]));
-    row(h, "Next cycle", &show(&v["entraSim"]["nextCycle"]));
+    row(h, "Interval", &duration(&v["schedule"]["interval"]));
+    row(h, "Next cycle", &time(&v["entraSim"]["nextCycle"]));
     row(h, "Escrowed objects", &show(&v["entraSim"]["escrowCount"]));
     row(
         h,
@@ -216,7 +214,7 @@ fn status(h: &mut Html, input: &ReportInput<'_>) {
     row(
         h,
         "Steady state last achieved",
-        &show(&st["steadyStateLastAchievedTime"]),
+        &time(&st["steadyStateLastAchievedTime"]),
     );
     if st["escrowsPruned"] == Value::Bool(true) {
         row(
@@ -236,8 +234,8 @@ fn status(h: &mut Html, input: &ReportInput<'_>) {
             "Time",
             &format!(
                 "{} → {}",
-                show(&last["timeBegan"]),
-                show(&last["timeEnded"])
+                time(&last["timeBegan"]),
+                time(&last["timeEnded"])
             ),
         );
         row(h, "Exported", &show(&last["countExported"]));
@@ -269,10 +267,10 @@ fn status(h: &mut Html, input: &ReportInput<'_>) {
         h.raw("<div class=\"quarantine\" id=\"quarantine\"><h3>Quarantine: ")
             .text(&show(&q["reason"]))
             .raw("</h3><table class=\"kv\">");
-        row(h, "Since", &show(&q["currentBegan"]));
-        row(h, "Series began", &show(&q["seriesBegan"]));
+        row(h, "Since", &time(&q["currentBegan"]));
+        row(h, "Series began", &time(&q["seriesBegan"]));
         row(h, "Re-evaluations", &show(&q["seriesCount"]));
-        row(h, "Next attempt", &show(&q["nextAttempt"]));
+        row(h, "Next attempt", &time(&q["nextAttempt"]));
         row(h, "Error", &show(&q["error"]["code"]));
         h.raw("</table><pre>")
             .text(&show(&q["error"]["message"]))
@@ -285,18 +283,28 @@ fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-/// `2026-03-01T08:00:00.1234Z` as `2026-03-01 08:00:00` (all times are UTC); other text as is.
-fn compact_time(time: &str) -> String {
-    let seconds = time.split(['.', 'Z', '+']).next().unwrap_or(time);
-    seconds.replacen('T', " ", 1)
+/// A time of the status JSON to the second (`2026-03-01 08:00:00 UTC`); `null` as a dash.
+fn time(v: &Value) -> String {
+    match v {
+        Value::String(s) => times::time_text(s),
+        other => show(other),
+    }
 }
 
-/// A time cell: compact, the full value as its title.
+/// An interval of the status JSON (`PT40M`) in words (`40 min`); `null` as a dash.
+fn duration(v: &Value) -> String {
+    match v {
+        Value::String(s) => times::duration_text(s),
+        other => show(other),
+    }
+}
+
+/// A time cell: to the second, the full value as its title.
 fn time_cell(h: &mut Html, time: &str) {
     h.raw("<td class=\"time\" title=\"")
         .text(time)
         .raw("\">")
-        .text(&compact_time(time))
+        .text(&times::time_text(time))
         .raw("</td>");
 }
 
@@ -447,15 +455,9 @@ fn escrows(h: &mut Html, input: &ReportInput<'_>, summary: &Summary) {
             .raw("</code></td>")
             .count_cell(e.attempts as usize)
             .raw("<td class=\"time\">")
-            .text(
-                &e.first_failure
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            )
+            .text(&times::time(e.first_failure))
             .raw("</td><td class=\"time\">")
-            .text(
-                &e.next_retry
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            )
+            .text(&times::time(e.next_retry))
             .raw("</td></tr>");
     }
     h.raw("</tbody></table></div>");
@@ -561,7 +563,7 @@ fn entry(h: &mut Html, log: &LogEntry) {
         .raw("</b> <span class=\"time\" title=\"")
         .text(&log.activity_date_time)
         .raw("\">")
-        .text(&compact_time(&log.activity_date_time))
+        .text(&times::time_text(&log.activity_date_time))
         .raw("</span> <span class=\"muted\">cycle <code title=\"")
         .text(&log.cycle_id)
         .raw("\">")
@@ -571,7 +573,9 @@ fn entry(h: &mut Html, log: &LogEntry) {
         .raw("\">")
         .text(short(&log.change_id))
         .raw("</code> · ");
-    let _ = write!(h.0, "{} ms", log.duration_in_milliseconds);
+    h.text(&times::duration(chrono::Duration::milliseconds(
+        log.duration_in_milliseconds,
+    )));
     if !log.target_identity.id.is_empty() {
         h.raw(" · target id <code>")
             .text(&log.target_identity.id)

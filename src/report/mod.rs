@@ -7,6 +7,7 @@
 //! million-user job's gigabytes of logs, and renders a `String`.
 
 mod html;
+mod times;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

@@ -523,3 +523,48 @@ async fn provision_on_demand_json_shows_scoping_verdicts_and_failures() {
     );
     assert_eq!(value["targetIdentity"]["id"], "");
 }
+
+/// Issue 18, item 15: `cycle --json` prints JSON Lines as the cycle runs — each entry, the record
+/// `logs --json` keeps, on its own line, then the summary (`cycle`, `process`) as the last line —
+/// instead of one document holding every entry (430 MB and 3.3 GB of memory for 100,000 users).
+/// Item 16: the summary's times are Graph's.
+#[tokio::test]
+async fn cycle_json_prints_one_record_per_line_then_the_summary() {
+    let mut h = alice_and_bob().await;
+    h.close_store();
+    let out = run(&["cycle", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let (summary, entries) = lines.split_last().unwrap();
+    assert_eq!(keys(summary), ["cycle", "process"], "{summary}");
+    let cycle = &summary["cycle"];
+    assert!(is_graph_time(&cycle["timeBegan"]), "{cycle}");
+    assert!(is_graph_time(&cycle["timeEnded"]), "{cycle}");
+    assert!(summary["process"]["peakRssBytes"].as_u64().unwrap() > 0);
+    let counted: u64 = [
+        "created", "updated", "disabled", "deleted", "skipped", "failed",
+    ]
+    .iter()
+    .map(|k| cycle["counts"][k].as_u64().unwrap())
+    .sum();
+    assert_eq!(entries.len() as u64, counted, "{}", out.stdout);
+    assert_eq!(cycle["counts"]["created"], 3, "{cycle}");
+    let logs = run(&["logs", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let records: Vec<Value> = serde_json::from_str(&logs.stdout).unwrap();
+    assert_eq!(entries, records.as_slice());
+
+    // With --quiet, the summary alone: one line.
+    let quiet = run(
+        &["cycle", "--job", "job.yaml", "--json", "--quiet"],
+        h.dir.path(),
+    )
+    .await;
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert_eq!(quiet.stdout.lines().count(), 1, "{}", quiet.stdout);
+    let summary: Value = serde_json::from_str(&quiet.stdout).unwrap();
+    assert_eq!(summary["cycle"]["kind"], "Incremental");
+}

@@ -138,4 +138,55 @@ async fn the_report_shows_cycles_failures_quarantine_and_keeps_server_answers_in
     assert_eq!(page.matches("<details class=\"obj\"").count(), 5);
     assert!(page.contains("<th>Modified property</th>"));
     assert!(page.contains("<code>EntryExportAdd</code>"));
+
+    // Issue 18, item 16: what people read shows times to the second and durations in words —
+    // the page (the text it writes, not the titles and data kept for tools, nor the records'
+    // reasons, which quote Entra's "retried again after this date: …0000000Z"), `logs`, `status`.
+    let text = visible_text(&page);
+    assert!(page.contains("after this date: 2026-03-01T08:40:00.0000000Z UTC"));
+    let fraction = regex::Regex::new(r"\d:\d\d[.,]\d").unwrap();
+    assert!(!fraction.is_match(&text), "{text}");
+    let iso_duration = regex::Regex::new(r"\bP(\d+D)?T\d").unwrap();
+    assert!(!iso_duration.is_match(&text), "{text}");
+    assert!(text.contains(" UTC"), "{text}");
+    let interval = text.split("Interval").nth(1).unwrap().trim_start();
+    assert!(
+        interval.starts_with(|c: char| c.is_ascii_digit()),
+        "{interval}"
+    );
+    assert!(
+        interval
+            .split(" Next cycle")
+            .next()
+            .unwrap()
+            .ends_with(" min"),
+        "{interval}"
+    );
+    let logs = run(&["logs", "--job", "job.yaml"], h.dir.path()).await;
+    assert_eq!(logs.code, 0, "{}", logs.stderr);
+    let stamped = regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \w{8} ").unwrap();
+    assert_eq!(logs.stdout.lines().count(), 7, "{}", logs.stdout);
+    for line in logs.stdout.lines() {
+        assert!(stamped.is_match(line), "{line}");
+    }
+    let status = run(&["status", "--job", "job.yaml"], h.dir.path()).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stdout.contains("since 2026-03-01T09:20:00Z"),
+        "{}",
+        status.stdout
+    );
+    assert!(!fraction.is_match(&status.stdout), "{}", status.stdout);
+}
+
+/// The text the page writes itself: no markup, attributes, styles or scripts, and no quoted text
+/// (`<pre>`: a record's reason, a server's answer).
+fn visible_text(page: &str) -> String {
+    let tags =
+        regex::Regex::new(r"(?s)<script.*?</script>|<style.*?</style>|<pre>.*?</pre>|<[^>]*>")
+            .unwrap();
+    tags.replace_all(page, " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
