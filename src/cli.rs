@@ -31,7 +31,8 @@ pub enum Command {
     /// minutes (or --interval, or --cron), stretched while quarantined, until interrupted.
     ///
     /// Ctrl-C or SIGTERM lets the current cycle finish. --virtual-time runs the schedule on a
-    /// simulated clock (real requests, no waiting): --until 30d shows four weeks in seconds.
+    /// simulated clock (real requests, no waiting) and on a copy of the job's state: --until 30d
+    /// shows four weeks in seconds, and the job's own state keeps real times.
     ///
     /// Example: entra-sim run --job jobs/sample.yaml --virtual-time --until 30d
     Run(RunArgs),
