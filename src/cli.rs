@@ -31,7 +31,8 @@ pub enum Command {
     /// minutes (or --interval, or --cron), stretched while quarantined, until interrupted.
     ///
     /// Ctrl-C or SIGTERM lets the current cycle finish. --virtual-time runs the schedule on a
-    /// simulated clock (real requests, no waiting): --until 30d shows four weeks in seconds.
+    /// simulated clock (real requests, no waiting) and on a copy of the job's state: --until 30d
+    /// shows four weeks in seconds, and the job's own state keeps real times.
     ///
     /// Example: entra-sim run --job jobs/sample.yaml --virtual-time --until 30d
     Run(RunArgs),
@@ -197,18 +198,24 @@ pub struct RunArgs {
     /// The job file (jobs/*.yaml).
     #[arg(long)]
     pub job: PathBuf,
-    /// Time between cycles, e.g. 40m, 1h, 90s (default: Entra's 40 minutes).
-    #[arg(long, conflicts_with = "cron")]
-    pub interval: Option<String>,
+    /// Time between cycles, e.g. 40m, 1h, 90s (default: Entra's 40 minutes); from 1s to 365d.
+    #[arg(long, conflicts_with = "cron", value_parser = interval)]
+    pub interval: Option<chrono::TimeDelta>,
     /// A cron expression (seconds field first, e.g. "0 */10 * * * *") instead of an interval.
     #[arg(long)]
     pub cron: Option<String>,
-    /// Run the schedule on a simulated clock: no waiting between cycles.
+    /// Run the schedule on a simulated clock: no waiting between cycles. It works on a copy of
+    /// the job's state (in the temporary directory), so the real job never holds cycles or logs
+    /// stamped in the simulated future; the copy is removed at the end unless --keep-state.
     #[arg(long)]
     pub virtual_time: bool,
-    /// Stop once the (virtual) clock passes this long after the start, e.g. 30d, 12h.
-    #[arg(long)]
-    pub until: Option<String>,
+    /// With --virtual-time: keep the copy of the state at the end, and print where it is.
+    #[arg(long, requires = "virtual_time")]
+    pub keep_state: bool,
+    /// Stop once the (virtual) clock passes this long after the start, e.g. 30d, 12h; up to
+    /// 3650d.
+    #[arg(long, value_parser = until)]
+    pub until: Option<chrono::TimeDelta>,
     /// Run one cycle and stop (same as `cycle`).
     #[arg(long)]
     pub once: bool,
@@ -427,4 +434,117 @@ pub struct MutateArgs {
     /// Where to write the changed directory; `.jsonl` writes JSON lines, anything else YAML.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// The longest `--interval`: a year. A longer gap is no schedule at all.
+const MAX_INTERVAL_DAYS: u64 = 365;
+/// The longest `--until`: ten years of simulated time (3,650 days of daily quarantine retries
+/// take seconds; more is a typo).
+const MAX_UNTIL_DAYS: u64 = 3650;
+
+/// `--interval`: a duration from 1s to [`MAX_INTERVAL_DAYS`].
+pub fn interval(text: &str) -> Result<chrono::TimeDelta, String> {
+    duration(text, MAX_INTERVAL_DAYS)
+}
+
+/// `--until`: a duration from 1s to [`MAX_UNTIL_DAYS`].
+pub fn until(text: &str) -> Result<chrono::TimeDelta, String> {
+    duration(text, MAX_UNTIL_DAYS)
+}
+
+/// A duration as a person writes one: whole numbers, each followed by a unit (s, m, h or d), summed
+/// (`90s`, `40m`, `12h`, `30d`, `1h30m`), from one second to `max_days`. Counted in `u64` seconds
+/// with saturation, so no length of digits can overflow; chrono's constructors panic out of range.
+fn duration(text: &str, max_days: u64) -> Result<chrono::TimeDelta, String> {
+    let how = format!(
+        "write whole numbers with a unit s, m, h or d (90s, 40m, 12h, 30d, 1h30m), from 1s to {max_days}d"
+    );
+    let mut total: u64 = 0;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(format!("no duration given; {how}"));
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(digits);
+        let letters = after
+            .find(|c: char| !c.is_alphabetic())
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(letters);
+        let seconds: u64 = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "" if number.is_empty() => {
+                let c = after.chars().next().unwrap_or(' ');
+                return Err(format!("unexpected '{c}'; {how}"));
+            }
+            "" => return Err(format!("'{number}' has no unit; {how}")),
+            other => return Err(format!("unknown unit '{other}'; {how}")),
+        };
+        if number.is_empty() {
+            return Err(format!("expected a number before '{unit}'; {how}"));
+        }
+        // Only digits, so the parse fails only by overflow: longer than any maximum.
+        let n: u64 = number.parse().unwrap_or(u64::MAX);
+        total = total.saturating_add(n.saturating_mul(seconds));
+        rest = after;
+    }
+    if total == 0 {
+        return Err(format!("shorter than 1s; {how}"));
+    }
+    if total > max_days * 86_400 {
+        return Err(format!("longer than {max_days}d; {how}"));
+    }
+    // At most ten years of seconds: well inside both i64 and chrono's range.
+    i64::try_from(total)
+        .ok()
+        .and_then(chrono::TimeDelta::try_seconds)
+        .ok_or_else(|| format!("longer than {max_days}d; {how}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn durations_are_whole_units_summed() {
+        assert_eq!(interval("40m"), Ok(TimeDelta::minutes(40)));
+        assert_eq!(interval("1h30m"), Ok(TimeDelta::minutes(90)));
+        assert_eq!(interval("90s"), Ok(TimeDelta::seconds(90)));
+        assert_eq!(interval("365d"), Ok(TimeDelta::days(365)));
+        assert_eq!(until("30d"), Ok(TimeDelta::days(30)));
+        assert_eq!(until("3650d"), Ok(TimeDelta::days(3650)));
+    }
+
+    /// Issue 18, item 5: huge numbers panicked in chrono or read as "expected a number"; `1ms`
+    /// read as "expected a number before 's'". Each now says what is wrong and the allowed range.
+    #[test]
+    fn issue_18_bad_durations_say_the_range_and_units() {
+        type Parse = fn(&str) -> Result<TimeDelta, String>;
+        let cases: &[(&str, Parse, &str)] = &[
+            ("99999999999999d", interval, "longer than 365d"),
+            ("9999999999999h", interval, "longer than 365d"),
+            ("366d", interval, "longer than 365d"),
+            ("99999999999999d", until, "longer than 3650d"),
+            ("999999999999999999999d", until, "longer than 3650d"),
+            ("1ms", interval, "unknown unit 'ms'"),
+            ("5w", interval, "unknown unit 'w'"),
+            ("30", interval, "'30' has no unit"),
+            ("0s", interval, "shorter than 1s"),
+            ("", interval, "no duration given"),
+            ("m", interval, "expected a number before 'm'"),
+            ("-5m", interval, "unexpected '-'"),
+        ];
+        for (text, parse, wanted) in cases {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains(wanted), "{text}: {err}");
+            assert!(err.contains("s, m, h or d"), "{text}: {err}");
+            assert!(err.contains("from 1s to"), "{text}: {err}");
+        }
+    }
 }

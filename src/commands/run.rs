@@ -1,12 +1,17 @@
 //! `entra-sim run`: the provisioning service as a daemon (§1.1, §8). An initial cycle, then
 //! incremental ones every 40 minutes (or `--interval`, or `--cron`); while quarantined the policy's
 //! back-off decides; a disabled or paused job stops the daemon. With `--virtual-time` the clock is
-//! simulated — real requests at simulated times — so four weeks of quarantine take seconds.
+//! simulated — real requests at simulated times — so four weeks of quarantine take seconds; such a
+//! run works on a copy of the job's state ([`VirtualState`]), so the real job never holds cycles
+//! stamped in the simulated future.
 //! SIGINT/SIGTERM let the current cycle finish; everything is persisted after every entry anyway.
+//! Every pass of the loop waits for its next tick, and looks at the signals first even when that
+//! wait is instant (a simulated clock, an overdue cycle).
 //! Before every cycle after the first, the job's files are read again when they changed
-//! ([`before`]): an edited directory is what the next cycle provisions.
+//! ([`before`]): an edited directory is what the next cycle provisions; files that no longer load
+//! are reported once, and tried again at the next tick.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,49 +29,30 @@ use crate::error::AppError;
 use crate::http::ScimClient;
 use crate::output;
 use crate::plan::CycleKind;
-use crate::policy::{self, JobCode};
+use crate::policy::{self, JobCode, ScheduleSettings};
 use crate::store::Store;
 
 use super::Loaded;
 use super::progress::Progress;
 
-/// Parses `90s`, `40m`, `12h`, `30d` and sums like `1h30m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let mut total = Duration::zero();
-    let mut digits = String::new();
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: i64 = digits
-            .parse()
-            .map_err(|_| format!("{text:?}: expected a number before '{c}'"))?;
-        digits.clear();
-        total += match c {
-            's' => Duration::seconds(n),
-            'm' => Duration::minutes(n),
-            'h' => Duration::hours(n),
-            'd' => Duration::days(n),
-            other => {
-                return Err(format!(
-                    "{text:?}: unknown unit '{other}' (use s, m, h or d)"
-                ));
-            }
-        };
-    }
-    if !digits.is_empty() || total <= Duration::zero() {
-        return Err(format!(
-            "{text:?}: expected a positive duration such as 40m, 12h or 30d"
-        ));
-    }
-    Ok(total)
-}
+mod virtual_state;
+
+use virtual_state::VirtualState;
 
 /// Set once SIGINT or SIGTERM arrived; `notify` wakes a waiting daemon.
 struct Stop {
     flag: AtomicBool,
     notify: Notify,
+}
+
+impl Stop {
+    /// Whether a signal arrived. Yields first, so that the signal watcher runs even when the loop
+    /// never waits (tokio's `yield_now` lets the runtime poll its drivers, signals included,
+    /// before the task resumes): without it a loop of instant passes never saw SIGTERM.
+    async fn requested(&self) -> bool {
+        tokio::task::yield_now().await;
+        self.flag.load(Ordering::SeqCst)
+    }
 }
 
 /// Waits for SIGINT or SIGTERM, then raises the stop flag.
@@ -91,129 +77,258 @@ fn watch_signals(stop: Arc<Stop>) {
     });
 }
 
-pub async fn run(args: RunArgs) -> Result<i32, AppError> {
-    let loaded = super::load(&args.job)?;
-    let mut schedule = loaded.job.settings.policy.schedule.clone();
-    if let Some(interval) = &args.interval {
-        schedule.interval =
-            parse_duration(interval).map_err(|e| AppError::Input(format!("--interval {e}")))?;
-    }
-    let cron = match &args.cron {
-        Some(expr) => Some(
-            cron::Schedule::from_str(expr)
-                .map_err(|e| AppError::Input(format!("--cron {expr:?}: {e}")))?,
-        ),
-        None => None,
-    };
-    let until = match &args.until {
-        Some(text) => {
-            Some(parse_duration(text).map_err(|e| AppError::Input(format!("--until {e}")))?)
+/// A `--cron` schedule, with the text it came from (for messages).
+struct Cron {
+    text: String,
+    schedule: cron::Schedule,
+}
+
+impl Cron {
+    /// Parses `text`; a schedule with no time after `now` is bad input: nothing would ever run
+    /// (`0 0 0 31 2 *`, or a year that has passed), and a daemon waiting for it would not wait.
+    fn parse(text: &str, now: DateTime<Utc>) -> Result<Self, AppError> {
+        let schedule = cron::Schedule::from_str(text)
+            .map_err(|e| AppError::Input(format!("--cron {text:?}: {e}")))?;
+        if schedule.after(&now).next().is_none() {
+            return Err(AppError::Input(format!(
+                "--cron {text:?}: the schedule has no time after {}, so no cycle would ever run",
+                stamp(now)
+            )));
         }
-        None => None,
-    };
+        Ok(Self {
+            text: text.to_owned(),
+            schedule,
+        })
+    }
+}
+
+pub async fn run(args: RunArgs) -> Result<i32, AppError> {
+    let mut loaded = super::load(&args.job)?;
+    let mut schedule = loaded.job.settings.policy.schedule.clone();
+    if let Some(interval) = args.interval {
+        schedule.interval = interval;
+    }
     let clock: Box<dyn Clock> = if args.virtual_time {
         Box::new(FakeClock::new(SystemClock.now()))
     } else {
         Box::new(SystemClock)
     };
-    let started = clock.now();
-    let deadline = until.map(|d| started + d);
-    let mut loaded = loaded;
-    let mut client = loaded.client(&loaded.base_url, &loaded.token()?)?;
-    let store = loaded.store()?;
-    let stop = Arc::new(Stop {
-        flag: AtomicBool::new(false),
-        notify: Notify::new(),
-    });
-    watch_signals(stop.clone());
-    let mut rng = rand::rngs::StdRng::from_os_rng();
-    let mut code = 0;
-    let mut first = true;
-    loop {
-        let state = store.job_state()?;
-        match state.code {
-            JobCode::Disabled => {
-                println!(
-                    "{} job disabled: four weeks in quarantine; fix the cause, then `entra-sim restart`",
-                    stamp(clock.now())
-                );
-                return Ok(2);
+    let cron = match &args.cron {
+        Some(text) => Some(Cron::parse(text, clock.now())?),
+        None => None,
+    };
+    let client = loaded.client(&loaded.base_url, &loaded.token()?)?;
+    let declared = loaded.job.settings.state_dir.clone();
+    let copy = if args.virtual_time {
+        let copy = VirtualState::copy(&declared)?;
+        println!(
+            "virtual time: working on a copy of the job's state in {} ({})",
+            copy.path.display(),
+            if args.keep_state {
+                "kept at the end"
+            } else {
+                "removed at the end; --keep-state keeps it"
             }
-            JobCode::Paused => {
-                println!(
-                    "{} job paused; `entra-sim start` resumes it",
-                    stamp(clock.now())
-                );
-                return Ok(code);
+        );
+        loaded.job.settings.state_dir = copy.path.clone();
+        Some(copy)
+    } else {
+        None
+    };
+    let store = match loaded.store() {
+        Ok(store) => store,
+        Err(e) => {
+            if let Some(copy) = copy {
+                copy.remove();
             }
-            _ => {}
+            return Err(e);
         }
-        // Every cycle after the first sees the job's files as they are now.
-        let before = if first {
-            Before::Keep
-        } else {
-            before(&args.job, &loaded, &store, clock.as_ref(), &mut rng)?
-        };
-        first = false;
-        let report = match before {
-            Before::Unchanged(report) => Some(report),
-            Before::Broken(problem) => {
-                println!(
-                    "{} the job's files do not load, so no cycle runs until they do:\n{problem}",
-                    stamp(clock.now())
-                );
-                None
-            }
-            Before::Keep | Before::Reloaded(_) => {
-                if let Before::Reloaded(job) = before {
-                    (loaded, client) = *job;
-                }
-                let env = CycleEnv {
-                    job: &loaded.job,
-                    compiled: &loaded.compiled,
-                    store: &store,
-                    client: &client,
-                    mode: loaded.mode,
-                    clock: clock.as_ref(),
-                    dry_run: false,
-                };
-                let mut progress = Progress::new(false);
-                let report = engine::run_cycle(&env, &mut rng, &mut progress).await?;
-                progress.finish();
-                Some(report)
-            }
-        };
-        if let Some(report) = report {
-            code = print_cycle(&report, clock.as_ref());
-            if args.once {
-                return Ok(code);
-            }
-        }
-        if stop.flag.load(Ordering::SeqCst) {
-            return Ok(code);
-        }
-        let state = store.job_state()?;
-        let now = clock.now();
-        let next = match (&cron, state.code) {
-            (Some(cron), JobCode::Active | JobCode::NotRun) => cron.after(&now).next(),
-            _ => policy::next_cycle(&state, &schedule, now),
-        };
-        let Some(next) = next else { continue };
-        if deadline.is_some_and(|d| next > d) {
+    };
+    let daemon = Daemon {
+        args: &args,
+        schedule,
+        cron,
+        clock: clock.as_ref(),
+        declared,
+    };
+    let result = daemon.run(loaded, client, &store).await;
+    drop(store);
+    if let Some(copy) = copy {
+        if args.keep_state {
             println!(
-                "{} stopping: the next cycle ({}) is past --until",
-                stamp(now),
-                stamp(next)
+                "the virtual run's state is kept in {dir}; inspect it with `{env}={dir} entra-sim status --job {job}` (or logs, report)",
+                dir = copy.path.display(),
+                env = config::STATE_DIR_ENV,
+                job = args.job.display()
             );
-            return Ok(code);
-        }
-        let gap = next - now;
-        println!("{} next cycle in {}", stamp(now), human(gap));
-        tokio::select! {
-            _ = clock.sleep_until(next) => {}
-            _ = stop.notify.notified() => return Ok(code),
+        } else {
+            copy.remove();
         }
     }
+    result
+}
+
+/// The daemon's settings, decided before its first cycle.
+struct Daemon<'a> {
+    args: &'a RunArgs,
+    schedule: ScheduleSettings,
+    cron: Option<Cron>,
+    clock: &'a dyn Clock,
+    /// The state directory the job file names (a virtual run works on a copy elsewhere).
+    declared: PathBuf,
+}
+
+impl Daemon<'_> {
+    async fn run(
+        &self,
+        mut loaded: Loaded,
+        mut client: ScimClient,
+        store: &Store,
+    ) -> Result<i32, AppError> {
+        let clock = self.clock;
+        let deadline = self.args.until.map(|d| add_saturating(clock.now(), d));
+        let stop = Arc::new(Stop {
+            flag: AtomicBool::new(false),
+            notify: Notify::new(),
+        });
+        watch_signals(stop.clone());
+        let mut rng = rand::rngs::StdRng::from_os_rng();
+        let mut code = 0;
+        let mut first = true;
+        // The last load failure reported, so a failure that persists is told once.
+        let mut reported: Option<String> = None;
+        loop {
+            let state = store.job_state()?;
+            match state.code {
+                JobCode::Disabled => {
+                    println!(
+                        "{} job disabled: four weeks in quarantine; fix the cause, then `entra-sim restart`",
+                        stamp(clock.now())
+                    );
+                    return Ok(2);
+                }
+                JobCode::Paused => {
+                    println!(
+                        "{} job paused; `entra-sim start` resumes it",
+                        stamp(clock.now())
+                    );
+                    return Ok(code);
+                }
+                _ => {}
+            }
+            // Every cycle after the first sees the job's files as they are now.
+            let before = if first {
+                Before::Keep
+            } else {
+                before(
+                    &self.args.job,
+                    &self.declared,
+                    &loaded,
+                    store,
+                    clock,
+                    &mut rng,
+                )?
+            };
+            first = false;
+            let report = match before {
+                Before::Unchanged(report) => Some(report),
+                Before::Broken(problem) => {
+                    let problem = problem.to_string();
+                    if reported.as_ref() == Some(&problem) {
+                        println!(
+                            "{} the job's files still do not load (as reported above)",
+                            stamp(clock.now())
+                        );
+                    } else {
+                        println!(
+                            "{} the job's files do not load, so no cycle runs until they do:\n{problem}",
+                            stamp(clock.now())
+                        );
+                        reported = Some(problem);
+                    }
+                    None
+                }
+                Before::Keep | Before::Reloaded(_) => {
+                    if let Before::Reloaded(job) = before {
+                        (loaded, client) = *job;
+                    }
+                    let env = CycleEnv {
+                        job: &loaded.job,
+                        compiled: &loaded.compiled,
+                        store,
+                        client: &client,
+                        mode: loaded.mode,
+                        clock,
+                        dry_run: false,
+                    };
+                    let mut progress = Progress::new(false);
+                    let report = engine::run_cycle(&env, &mut rng, &mut progress).await?;
+                    progress.finish();
+                    Some(report)
+                }
+            };
+            let ran = report.is_some();
+            if let Some(report) = report {
+                reported = None;
+                code = print_cycle(&report, clock);
+                if self.args.once {
+                    return Ok(code);
+                }
+            }
+            if stop.requested().await {
+                return Ok(code);
+            }
+            let state = store.job_state()?;
+            let now = clock.now();
+            let next = match (&self.cron, state.code) {
+                (Some(cron), JobCode::Active | JobCode::NotRun) => {
+                    match cron.schedule.after(&now).next() {
+                        Some(next) => next,
+                        None => {
+                            println!(
+                                "{} stopping: the schedule --cron {:?} has no time after this",
+                                stamp(now),
+                                cron.text
+                            );
+                            return Ok(code);
+                        }
+                    }
+                }
+                _ => {
+                    let next = if ran {
+                        policy::next_cycle(&state, &self.schedule, now)
+                    } else {
+                        policy::next_try(&state, &self.schedule, now)
+                    };
+                    // None: paused or disabled since the check above; the loop's top says so.
+                    let Some(next) = next else { continue };
+                    next
+                }
+            };
+            // At least a second per pass, whatever the schedule says (an overdue cycle, a state
+            // that never moves): simulated time always advances, so --until always ends it.
+            let next = next.max(add_saturating(now, Duration::seconds(1)));
+            if deadline.is_some_and(|d| next > d) {
+                println!(
+                    "{} stopping: the next cycle ({}) is past --until",
+                    stamp(now),
+                    stamp(next)
+                );
+                return Ok(code);
+            }
+            let what = if ran { "next cycle" } else { "next try" };
+            println!("{} {what} in {}", stamp(now), human(next - now));
+            tokio::select! {
+                _ = clock.sleep_until(next) => {}
+                _ = stop.notify.notified() => return Ok(code),
+            }
+        }
+    }
+}
+
+/// `t + d`, saturating at the end of time.
+fn add_saturating(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Prints a cycle's line; the exit code it stands for (2 for a job failure, 1 for failed
@@ -264,6 +379,7 @@ enum Before {
 /// that way is never kept for a later cycle, whose index may differ.
 fn before(
     path: &Path,
+    declared: &Path,
     loaded: &Loaded,
     store: &Store,
     clock: &dyn Clock,
@@ -286,17 +402,19 @@ fn before(
         .flatten()
         .filter(|(_, which)| store.holds_source_index(*which))
         .map(|(index, _)| LineIndex::from(index));
-    let job = match super::load_with(path, || index, sources.map(|s| s.directory)) {
+    let mut job = match super::load_with(path, || index, sources.map(|s| s.directory)) {
         Ok(job) => job,
         Err(problem) => return Ok(Before::Broken(problem)),
     };
-    if job.job.settings.state_dir != *state_dir {
+    if job.job.settings.state_dir != declared {
         return Ok(Before::Broken(AppError::Input(format!(
             "{}: settings.state_dir: changed while `run` holds the job's state in {}; stop `run` and start it again",
             path.display(),
-            state_dir.display()
+            declared.display()
         ))));
     }
+    // A virtual run goes on with its copy.
+    job.job.settings.state_dir.clone_from(state_dir);
     let client = match job
         .token()
         .and_then(|token| job.client(&job.base_url, &token))
@@ -311,14 +429,27 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// A gap as a person writes one: its two largest units, to the second rounded up (`40m`, `6h`,
+/// `1d`, `1h30m`, `3s`), so a sub-minute interval does not read "0m".
 fn human(d: Duration) -> String {
-    let minutes = d.num_minutes();
-    match (minutes / 1440, (minutes % 1440) / 60, minutes % 60) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h{m}m"),
-        (days, 0, 0) => format!("{days}d"),
-        (days, h, _) => format!("{days}d{h}h"),
+    let d = d.max(Duration::zero());
+    let seconds = d.num_seconds() + i64::from(d.subsec_nanos() > 0);
+    let units = [
+        (seconds / 86_400, 'd'),
+        (seconds % 86_400 / 3600, 'h'),
+        (seconds % 3600 / 60, 'm'),
+        (seconds % 60, 's'),
+    ];
+    let parts: Vec<String> = units
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .take(2)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0s".into()
+    } else {
+        parts.concat()
     }
 }
 
@@ -327,19 +458,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("40m"), Ok(Duration::minutes(40)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::minutes(90)));
-        assert_eq!(parse_duration("30d"), Ok(Duration::days(30)));
-        assert!(parse_duration("30").is_err());
-        assert!(parse_duration("5w").is_err());
-        assert!(parse_duration("").is_err());
-    }
-
-    #[test]
     fn gaps_read_like_a_person_writes_them() {
         assert_eq!(human(Duration::minutes(40)), "40m");
         assert_eq!(human(Duration::hours(6)), "6h");
         assert_eq!(human(Duration::days(1)), "1d");
+        assert_eq!(human(Duration::minutes(90)), "1h30m");
+        assert_eq!(human(Duration::zero()), "0s");
+    }
+
+    /// Issue 18, item 5: a 3-second interval read "next cycle in 0m".
+    #[test]
+    fn issue_18_sub_minute_gaps_print_seconds() {
+        assert_eq!(human(Duration::seconds(3)), "3s");
+        assert_eq!(human(Duration::milliseconds(2_999)), "3s");
+        assert_eq!(human(Duration::seconds(90)), "1m30s");
     }
 }

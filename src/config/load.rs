@@ -122,6 +122,9 @@ struct RawRetryAfter {
 }
 
 /// Role functions that Entra refuses under "sync all" (§1.5).
+/// The environment variable that overrides every job's state directory.
+pub const STATE_DIR_ENV: &str = "ENTRA_SIM_STATE_DIR";
+
 const ROLE_FUNCTIONS: [&str; 2] = ["SingleAppRoleAssignment(", "AppRoleAssignmentsComplex("];
 
 /// Just the two file names of a job file, read when the whole file does not deserialise, so the
@@ -799,9 +802,13 @@ fn settings(raw: RawSettings, base: &Path, name: &str, pending: &mut Vec<Pending
     }
 }
 
-/// The state directory: `settings.state_dir` relative to the job file, else `.entra-sim/<job>`
-/// beside it.
+/// The state directory: `ENTRA_SIM_STATE_DIR` when set (every command then reads and writes that
+/// state: how the copy a `run --virtual-time --keep-state` leaves is inspected), else
+/// `settings.state_dir` relative to the job file, else `.entra-sim/<job>` beside it.
 pub(super) fn state_dir(base: &Path, name: &str, given: Option<&str>) -> PathBuf {
+    if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|dir| !dir.is_empty()) {
+        return PathBuf::from(dir);
+    }
     match given {
         Some(dir) => normalize(&base.join(dir)),
         None => normalize(&base.join(".entra-sim").join(name)),

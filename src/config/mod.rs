@@ -10,7 +10,9 @@ mod secret;
 use std::path::PathBuf;
 
 pub use digest::{Digest, JobSources, Preread, job_sources, state_dir_of};
-pub use load::{check_job, check_job_with, load_job, load_job_mapping, load_job_settings};
+pub use load::{
+    STATE_DIR_ENV, check_job, check_job_with, load_job, load_job_mapping, load_job_settings,
+};
 pub use secret::{Secret, TokenError, TokenSource};
 
 use crate::directory::Directory;

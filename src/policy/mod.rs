@@ -28,7 +28,7 @@ pub use quarantine::{
     escrow_threshold, pause, quarantine_on_demand, start,
 };
 pub use reset::{ResetScope, ResetScopeError, RestartPlan, restart};
-pub use schedule::{ScheduleSettings, cycle_delay, next_cycle};
+pub use schedule::{ScheduleSettings, cycle_delay, next_cycle, next_try};
 pub use status::{StatusView, iso_duration, status_json};
 pub use throttle::{RetryAfterPolicy, ThrottleDecision, on_too_many_requests};
 

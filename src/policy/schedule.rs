@@ -4,7 +4,7 @@
 //! day"; the default ladder is the quarantine doc's retry schedule (+6 h, +12 h, +24 h, then every
 //! 24 h), and [`RetryLadder::doubling`] gives the alternative 40m, 80m, 160m … 24 h. A paused or
 //! disabled job has no next cycle. A cron-driven scheduler can use [`cycle_delay`] as the minimum
-//! gap between runs.
+//! gap between runs; [`next_try`] is the next tick after one on which no cycle could run.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -71,6 +71,20 @@ pub fn cycle_delay(state: &JobState, settings: &ScheduleSettings) -> Option<Dura
     }
 }
 
+/// When to try again after a tick on which no cycle could run (the job's files did not load): one
+/// step — the interval, or the quarantine's current step, at least a second — after `now`, and
+/// never before [`next_cycle`]. An overdue job's [`next_cycle`] is `now`, so a daemon waiting for
+/// it would try again at once, forever (issue 18, item 2). `None` when paused or disabled.
+pub fn next_try(
+    state: &JobState,
+    settings: &ScheduleSettings,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let step = cycle_delay(state, settings)?.max(Duration::seconds(1));
+    let next = next_cycle(state, settings, now)?;
+    Some(next.max(add(now, step)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +121,13 @@ mod tests {
         assert_eq!(next_cycle(&state, &s, late), Some(late));
         assert_eq!(cycle_delay(&state, &s), Some(Duration::minutes(40)));
         assert_eq!(next_cycle(&JobState::default(), &s, late), Some(late));
+        // A tick that could not run a cycle waits a step from now, not from the last cycle.
+        assert_eq!(next_try(&state, &s, late), Some(t("2026-02-01T12:40:00Z")));
+        assert_eq!(next_try(&state, &s, ended), Some(t("2026-02-01T09:45:00Z")));
+        let paused = JobState {
+            code: JobCode::Paused,
+            ..state
+        };
+        assert_eq!(next_try(&paused, &s, late), None);
     }
 }

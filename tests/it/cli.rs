@@ -14,15 +14,25 @@ pub struct Run {
 
 /// Runs the binary (off the async runtime, so an in-process target keeps serving).
 pub async fn run(args: &[&str], cwd: &Path) -> Run {
+    run_with(args, cwd, None).await
+}
+
+/// [`run`] on the state in `state_dir` (`ENTRA_SIM_STATE_DIR`) instead of the job's own.
+pub async fn run_with(args: &[&str], cwd: &Path, state_dir: Option<&Path>) -> Run {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let cwd = cwd.to_path_buf();
+    let state_dir = state_dir.map(Path::to_path_buf);
     tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_entra-sim"));
+        command
             .args(&args)
             .current_dir(&cwd)
             .env_remove("ENTRA_SIM_TOKEN")
-            .output()
-            .unwrap();
+            .env_remove("ENTRA_SIM_STATE_DIR");
+        if let Some(dir) = &state_dir {
+            command.env("ENTRA_SIM_STATE_DIR", dir);
+        }
+        let out = command.output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

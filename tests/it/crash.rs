@@ -1,5 +1,5 @@
-//! Issue 4, durability: `run` is SIGKILLed at random points of its work, again and again, against the
-//! built-in target; then it runs to the end. No object is ever created twice (no 409 from a
+//! Issue 4, durability: a cycle is SIGKILLed at random points of its work, again and again, against
+//! the built-in target; then one runs to the end. No object is ever created twice (no 409 from a
 //! re-create), the final target equals an uninterrupted run's, and every provisioned object is in
 //! the provisioning logs (its success, or a later match when a kill lost that record).
 
@@ -32,16 +32,11 @@ fn summary(h: &Harness) -> Vec<String> {
     out
 }
 
+/// One cycle in its own process. (`run --virtual-time` no longer fits: it works on a copy of the
+/// state, issue 18 item 4, and a kill must land on the job's own.)
 fn spawn_run(h: &Harness) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_entra-sim"))
-        .args([
-            "run",
-            "--job",
-            "job.yaml",
-            "--virtual-time",
-            "--until",
-            "3h",
-        ])
+        .args(["cycle", "--job", "job.yaml"])
         .current_dir(h.dir.path())
         .env_remove("ENTRA_SIM_TOKEN")
         .stdout(Stdio::null())

@@ -4,7 +4,7 @@
 use entra_sim::policy::JobCode;
 use entra_sim::target::parse_spec;
 
-use crate::cli::run;
+use crate::cli::{run, run_with};
 use crate::support::{Harness, tenant, user, users};
 
 fn state(h: &mut Harness) -> entra_sim::policy::JobState {
@@ -61,11 +61,20 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
             "--virtual-time",
             "--until",
             "30d",
+            "--keep-state",
         ],
         h.dir.path(),
     )
     .await;
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    // The virtual month ran on a copy of the state (issue 18, item 4), kept where it says.
+    let kept = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("the virtual run's state is kept in "))
+        .and_then(|l| l.split("; ").next())
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    let copy = Some(std::path::Path::new(kept));
     let gaps: Vec<&str> = out
         .stdout
         .lines()
@@ -75,7 +84,12 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
     assert!(gaps[4..].iter().all(|g| *g == "1d"), "{gaps:?}");
     assert!(out.stdout.contains("job Disabled"), "{}", out.stdout);
     assert!(
-        out.stdout.lines().last().unwrap().contains("job disabled"),
+        out.stdout
+            .lines()
+            .rev()
+            .nth(1)
+            .unwrap()
+            .contains("job disabled"),
         "{}",
         out.stdout
     );
@@ -85,7 +99,12 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
         "{}",
         h.target.requests().len()
     );
-    let status = run(&["status", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let status = run_with(
+        &["status", "--job", "job.yaml", "--json"],
+        h.dir.path(),
+        copy,
+    )
+    .await;
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["status"]["code"], "Quarantine");
     assert_eq!(json["schedule"]["state"], "Disabled");
@@ -94,20 +113,26 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
         "EncounteredQuarantineException"
     );
     // A disabled job refuses to cycle until restarted.
-    let cycle = run(&["cycle", "--job", "job.yaml"], h.dir.path()).await;
+    let cycle = run_with(&["cycle", "--job", "job.yaml"], h.dir.path(), copy).await;
     assert_eq!(cycle.code, 2);
     h.target.set_faults(Vec::new());
     assert_eq!(
-        run(&["restart", "--job", "job.yaml"], h.dir.path())
+        run_with(&["restart", "--job", "job.yaml"], h.dir.path(), copy)
             .await
             .code,
         0
     );
-    let cycle = run(&["cycle", "--job", "job.yaml"], h.dir.path()).await;
+    let cycle = run_with(&["cycle", "--job", "job.yaml"], h.dir.path(), copy).await;
     assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
-    let status = run(&["status", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let status = run_with(
+        &["status", "--job", "job.yaml", "--json"],
+        h.dir.path(),
+        copy,
+    )
+    .await;
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["status"]["code"], "Active");
+    std::fs::remove_dir_all(kept).unwrap();
 }
 
 const SMALL: &str = "scope: all\nsettings:\n  escrow_thresholds: { min_failures: 2, max_failure_percent: 40, max_failures: 100, max_total_failures: 100 }\n";
