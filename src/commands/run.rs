@@ -25,7 +25,7 @@ use crate::http::ScimClient;
 use crate::output;
 use crate::plan::CycleKind;
 use crate::policy::{self, JobCode};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 use super::Loaded;
 use super::progress::Progress;
@@ -120,7 +120,6 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
     let deadline = until.map(|d| started + d);
     let mut loaded = loaded;
     let mut client = loaded.client(&loaded.base_url, &loaded.token()?)?;
-    let store = loaded.store()?;
     let stop = Arc::new(Stop {
         flag: AtomicBool::new(false),
         notify: Notify::new(),
@@ -129,7 +128,20 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let mut code = 0;
     let mut first = true;
+    // The job's state is open for a cycle and closed while the daemon waits, so that `status`,
+    // `pause`, `restart` or a `cycle` by hand reach it in between (with virtual time no real time
+    // passes between cycles: it stays open).
+    let mut kept: Option<Store> = None;
     loop {
+        let store = match kept.take() {
+            Some(store) => store,
+            None => {
+                match open_state(&loaded.job.settings.state_dir, &stop, clock.as_ref()).await? {
+                    Some(store) => store,
+                    None => return Ok(code),
+                }
+            }
+        };
         let state = store.job_state()?;
         match state.code {
             JobCode::Disabled => {
@@ -207,11 +219,47 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
             );
             return Ok(code);
         }
+        if args.virtual_time {
+            kept = Some(store);
+        } else {
+            drop(store);
+        }
         let gap = next - now;
         println!("{} next cycle in {}", stamp(now), human(gap));
         tokio::select! {
             _ = clock.sleep_until(next) => {}
             _ = stop.notify.notified() => return Ok(code),
+        }
+    }
+}
+
+/// Opens the job's state for a cycle. While another process holds it (a `cycle` run by hand, a
+/// `restart`), says so once and waits for it on the real clock, whatever the daemon's clock;
+/// `None` when stopped meanwhile.
+async fn open_state(dir: &Path, stop: &Stop, clock: &dyn Clock) -> Result<Option<Store>, AppError> {
+    let mut said = false;
+    loop {
+        match Store::try_open(dir) {
+            Err(StoreError::Busy { holder, .. }) => {
+                if !said {
+                    let who =
+                        holder.map_or_else(|| "another process".to_owned(), |h| h.to_string());
+                    println!(
+                        "{} waiting for {who} to release the job's state",
+                        stamp(clock.now())
+                    );
+                    said = true;
+                }
+                let retry = SystemClock.now() + Duration::milliseconds(200);
+                tokio::select! {
+                    _ = SystemClock.sleep_until(retry) => {}
+                    _ = stop.notify.notified() => return Ok(None),
+                }
+                if stop.flag.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+            }
+            opened => return Ok(Some(opened?)),
         }
     }
 }
