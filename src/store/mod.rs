@@ -8,6 +8,11 @@
 //! not (the engine keeps sending while the disk catches up, and whatever a crash loses is a suffix
 //! of the cycle: the next cycle matches those objects again). Reads see every write: they wait
 //! for the pending writes first.
+//!
+//! One process at a time holds a job's state (`lock`: the holder names itself, so a refusal
+//! says who). A process that wrote leaves a snapshot of what `status` and `report` show as it
+//! closes the state (`snapshot`), which they read while another process holds it; the log is a
+//! plain file, read without opening the state ([`Store::for_each_log_in`]).
 
 mod lock;
 mod logfile;
