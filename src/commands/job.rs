@@ -1,6 +1,10 @@
 //! Job control: `status` (Graph's job status, §11.2), `restart --scope …` (§1.4), `pause` and
 //! `start`. Each reads and writes only the job's state directory, and reads of the job only its
 //! file: a million-user directory is not loaded to show a status.
+//!
+//! None of them waits for a running cycle: `status` then shows the snapshot the state's last
+//! writer left (and says so), and `pause`, `start` and `restart` write the job's state between
+//! cycles — a `run` daemon reads it before each — or say which process holds it.
 
 use crate::cli::{JobArgs, RestartArgs};
 use crate::clock::{Clock, SystemClock};
@@ -8,39 +12,44 @@ use crate::config::JobSettings;
 use crate::engine::status_name;
 use crate::error::AppError;
 use crate::policy::{self, ResetScope, StatusView};
-use crate::store::Store;
+use crate::store::{Store, Summary};
 
 /// What the status shows beyond the job state.
-pub(super) fn view(
-    job: &JobSettings,
-    store: &Store,
-    state: &policy::JobState,
-) -> Result<StatusView, AppError> {
+pub(super) fn view(job: &JobSettings, summary: &Summary) -> StatusView {
     let settings = &job.settings;
-    let anchors = store.anchors()?;
-    let users = anchors
-        .iter()
-        .filter(|(k, _)| k.kind == crate::plan::ObjectKind::User)
-        .count() as u64;
-    Ok(StatusView {
+    StatusView {
         job_id: job.app.job_id.clone(),
-        synchronized_users: users,
-        synchronized_groups: anchors.len() as u64 - users,
-        escrow_count: store.escrows()?.len(),
-        next_cycle: policy::next_cycle(state, &settings.policy.schedule, SystemClock.now()),
+        synchronized_users: summary.counts.users,
+        synchronized_groups: summary.counts.groups,
+        escrow_count: summary.escrows.len(),
+        next_cycle: policy::next_cycle(
+            &summary.job_state,
+            &settings.policy.schedule,
+            SystemClock.now(),
+        ),
         interval: settings.policy.schedule.interval,
         deletion_threshold: settings.deletion_threshold,
-    })
+    }
+}
+
+/// The job's [`Summary`], saying on standard error when it is the snapshot of a state another
+/// process holds.
+pub(super) fn summary(job: &JobSettings) -> Result<Summary, AppError> {
+    let summary = Store::summary_of(&job.settings.state_dir)?;
+    if let Some(in_use) = &summary.in_use {
+        eprintln!("note: {in_use}");
+    }
+    Ok(summary)
 }
 
 /// `entra-sim status`.
 pub fn status(args: JobArgs) -> Result<i32, AppError> {
     let job = super::load_settings(&args.job)?;
-    let store = Store::open(&job.settings.state_dir)?;
-    let state = store.job_state()?;
-    let view = view(&job, &store, &state)?;
+    let summary = summary(&job)?;
+    let state = &summary.job_state;
+    let view = view(&job, &summary);
     if args.json {
-        let json = policy::status_json(&state, &view);
+        let json = policy::status_json(state, &view);
         println!(
             "{}",
             serde_json::to_string_pretty(&json).map_err(|e| AppError::Local(e.to_string()))?

@@ -34,12 +34,15 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
         )));
     }
     // Only the state directory is needed: the logs stay readable when the directory or mapping
-    // no longer load, and a million-user tenant is not loaded to export its logs.
+    // no longer load, and a million-user tenant is not loaded to export its logs. The log is a
+    // plain file beside the state, read without opening the state: while a cycle runs too.
     let state_dir = match config::state_dir_of(&args.job) {
         Some(dir) => dir,
         None => super::load(&args.job)?.job.settings.state_dir,
     };
-    let store = Store::open(&state_dir)?;
+    let for_each_log = |f: &mut dyn FnMut(LogEntry) -> Result<(), AppError>| {
+        Store::for_each_log_in(&state_dir, |_| true, |_, log| f(log))
+    };
     let wanted = |l: &LogEntry| {
         args.cycle.as_ref().is_none_or(|c| &l.cycle_id == c)
             && args
@@ -58,12 +61,12 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
                 }
             };
             let mut array = JsonArray::default();
-            store.for_each_log(|log| {
+            for_each_log(&mut |log| {
                 if wanted(&log) {
                     count += 1;
                     out.write(&array.element(&log)?)?;
                 }
-                Ok::<(), AppError>(())
+                Ok(())
             })?;
             out.write(&array.end())?;
             out.finish()?;
@@ -84,7 +87,7 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
                 }
                 Ok(())
             };
-            store.for_each_log(|log| {
+            for_each_log(&mut |log| {
                 if wanted(&log) {
                     count += 1;
                     export.add(&log);
@@ -92,7 +95,7 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
                         flush(&mut export)?;
                     }
                 }
-                Ok::<(), AppError>(())
+                Ok(())
             })?;
             flush(&mut export)?;
             let mut written = Vec::new();
@@ -104,7 +107,7 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
         }
         None => {
             let mut out = Sink::stdout();
-            store.for_each_log(|log| {
+            for_each_log(&mut |log| {
                 if wanted(&log) {
                     out.write(&format!(
                         "{} {} {}\n",
@@ -113,7 +116,7 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
                         output::entry_line(&log)
                     ))?;
                 }
-                Ok::<(), AppError>(())
+                Ok(())
             })?;
             out.finish()?;
         }

@@ -19,29 +19,36 @@ pub fn run(args: ReportArgs) -> Result<i32, AppError> {
         Some(path) => super::load_settings(path)?,
         None => super::cycle::sample_settings()?,
     };
-    let store = Store::open(&job.settings.state_dir)?;
-    let state = store.job_state()?;
-    let view = super::job::view(&job, &store, &state)?;
-    let status = policy::status_json(&state, &view);
+    // The job's state, or while a cycle holds it the snapshot its last writer left; the log is
+    // a plain file, read either way.
+    let state = super::job::summary(&job)?;
+    let view = super::job::view(&job, &state);
+    let status = policy::status_json(&state.job_state, &view);
+    let state_dir = &job.settings.state_dir;
     // Two passes over the logs, which may be gigabytes: one summarizes them, the other keeps the
     // few entries the drill-down shows.
     let mut summarizer = report::Summarizer::default();
-    store.for_each_log(|log| {
-        summarizer.add(&log);
-        Ok::<(), AppError>(())
-    })?;
+    Store::for_each_log_in(
+        state_dir,
+        |_| true,
+        |_, log| {
+            summarizer.add(&log);
+            Ok::<(), AppError>(())
+        },
+    )?;
     let summary = summarizer.finish();
     let wanted = summary.drill_entries();
     let mut shown = BTreeMap::new();
-    store.for_each_log_where(
+    Store::for_each_log_in(
+        state_dir,
         |i| wanted.contains(&i),
         |i, log| {
             shown.insert(i, log);
             Ok::<(), AppError>(())
         },
     )?;
-    let escrows: Vec<EscrowEntry> = store.escrows()?.iter().cloned().collect();
-    let last_cycle: Option<CycleReport> = store.meta("last_cycle")?;
+    let escrows: Vec<EscrowEntry> = state.escrows.iter().cloned().collect();
+    let last_cycle: Option<CycleReport> = state.last_cycle();
     // A fresh nonce per page: the Content-Security-Policy runs only the script carrying it.
     let nonce = engine::guid(&mut rand::rngs::StdRng::from_os_rng()).replace('-', "");
     let input = ReportInput {

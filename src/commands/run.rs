@@ -30,7 +30,7 @@ use crate::http::ScimClient;
 use crate::output;
 use crate::plan::CycleKind;
 use crate::policy::{self, JobCode, ScheduleSettings};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 use super::Loaded;
 use super::progress::Progress;
@@ -135,15 +135,6 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
     } else {
         None
     };
-    let store = match loaded.store() {
-        Ok(store) => store,
-        Err(e) => {
-            if let Some(copy) = copy {
-                copy.remove();
-            }
-            return Err(e);
-        }
-    };
     let daemon = Daemon {
         args: &args,
         schedule,
@@ -151,8 +142,7 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
         clock: clock.as_ref(),
         declared,
     };
-    let result = daemon.run(loaded, client, &store).await;
-    drop(store);
+    let result = daemon.run(loaded, client).await;
     if let Some(copy) = copy {
         if args.keep_state {
             println!(
@@ -179,12 +169,7 @@ struct Daemon<'a> {
 }
 
 impl Daemon<'_> {
-    async fn run(
-        &self,
-        mut loaded: Loaded,
-        mut client: ScimClient,
-        store: &Store,
-    ) -> Result<i32, AppError> {
+    async fn run(&self, mut loaded: Loaded, mut client: ScimClient) -> Result<i32, AppError> {
         let clock = self.clock;
         let deadline = self.args.until.map(|d| add_saturating(clock.now(), d));
         let stop = Arc::new(Stop {
@@ -197,7 +182,18 @@ impl Daemon<'_> {
         let mut first = true;
         // The last load failure reported, so a failure that persists is told once.
         let mut reported: Option<String> = None;
+        // The job's state is open for a cycle and closed while the daemon waits, so that
+        // `status`, `pause`, `restart` or a `cycle` by hand reach it in between (with virtual
+        // time no real time passes between cycles: it stays open).
+        let mut kept: Option<Store> = None;
         loop {
+            let store = match kept.take() {
+                Some(store) => store,
+                None => match open_state(&loaded.job.settings.state_dir, &stop, clock).await? {
+                    Some(store) => store,
+                    None => return Ok(code),
+                },
+            };
             let state = store.job_state()?;
             match state.code {
                 JobCode::Disabled => {
@@ -224,7 +220,7 @@ impl Daemon<'_> {
                     &self.args.job,
                     &self.declared,
                     &loaded,
-                    store,
+                    &store,
                     clock,
                     &mut rng,
                 )?
@@ -255,7 +251,7 @@ impl Daemon<'_> {
                     let env = CycleEnv {
                         job: &loaded.job,
                         compiled: &loaded.compiled,
-                        store,
+                        store: &store,
                         client: &client,
                         mode: loaded.mode,
                         clock,
@@ -316,6 +312,12 @@ impl Daemon<'_> {
                 );
                 return Ok(code);
             }
+            // Closed before the line that says the daemon waits: from then on others reach it.
+            if self.args.virtual_time {
+                kept = Some(store);
+            } else {
+                drop(store);
+            }
             let what = if ran { "next cycle" } else { "next try" };
             println!("{} {what} in {}", stamp(now), human(next - now));
             tokio::select! {
@@ -329,6 +331,37 @@ impl Daemon<'_> {
 /// `t + d`, saturating at the end of time.
 fn add_saturating(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Opens the job's state for a cycle. While another process holds it (a `cycle` run by hand, a
+/// `restart`), says so once and waits for it on the real clock, whatever the daemon's clock;
+/// `None` when stopped meanwhile.
+async fn open_state(dir: &Path, stop: &Stop, clock: &dyn Clock) -> Result<Option<Store>, AppError> {
+    let mut said = false;
+    loop {
+        match Store::try_open(dir) {
+            Err(StoreError::Busy { holder, .. }) => {
+                if !said {
+                    let who =
+                        holder.map_or_else(|| "another process".to_owned(), |h| h.to_string());
+                    println!(
+                        "{} waiting for {who} to release the job's state",
+                        stamp(clock.now())
+                    );
+                    said = true;
+                }
+                let retry = SystemClock.now() + Duration::milliseconds(200);
+                tokio::select! {
+                    _ = SystemClock.sleep_until(retry) => {}
+                    _ = stop.notify.notified() => return Ok(None),
+                }
+                if stop.flag.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+            }
+            opened => return Ok(Some(opened?)),
+        }
+    }
 }
 
 /// Prints a cycle's line; the exit code it stands for (2 for a job failure, 1 for failed

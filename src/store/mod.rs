@@ -8,8 +8,15 @@
 //! not (the engine keeps sending while the disk catches up, and whatever a crash loses is a suffix
 //! of the cycle: the next cycle matches those objects again). Reads see every write: they wait
 //! for the pending writes first.
+//!
+//! One process at a time holds a job's state (`lock`: the holder names itself, so a refusal
+//! says who). A process that wrote leaves a snapshot of what `status` and `report` show as it
+//! closes the state (`snapshot`), which they read while another process holds it; the log is a
+//! plain file, read without opening the state ([`Store::for_each_log_in`]).
 
+mod lock;
 mod logfile;
+mod snapshot;
 mod writer;
 
 use std::io::Write;
@@ -23,13 +30,25 @@ use crate::plan::{Anchor, ObjectKey};
 use crate::policy::{EscrowEntry, Escrows, JobState};
 use crate::provlog::LogEntry;
 
+pub use lock::Holder;
+use lock::{JobLock, Refused};
 use logfile::LogFile;
+pub use snapshot::Counts;
+use snapshot::Snapshot;
 use writer::{Batch, Op, Tree, Writer};
 
 /// Why the state directory could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// sled failed (I/O, corruption, or another process holds the lock).
+    /// Another process holds the job's state (a cycle is running).
+    #[error("{}", busy_message(path, holder.as_ref()))]
+    Busy {
+        /// The state directory.
+        path: PathBuf,
+        /// Who holds it, if it said.
+        holder: Option<Holder>,
+    },
+    /// sled failed (I/O or corruption).
     #[error("state directory {path}: {source}")]
     Db {
         /// The state directory.
@@ -59,6 +78,18 @@ pub enum StoreError {
         source: serde_json::Error,
     },
 }
+
+fn busy_message(path: &Path, holder: Option<&Holder>) -> String {
+    let who = holder.map_or_else(|| "another process".to_owned(), Holder::to_string);
+    format!(
+        "state directory {}: the job's state is in use by {who}; wait for its cycle to end, or stop it",
+        path.display()
+    )
+}
+
+/// How long [`Store::open`] waits for another process to release the job's state: one that is
+/// closing it does within moments, a running cycle is refused in words.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// sled's page cache for a job's state (its default is 1 GiB). A cycle reads the state once, so a
 /// small cache keeps a large tenant's incremental cycle lean …
@@ -105,6 +136,55 @@ impl IndexFile {
 /// The meta key of [`Store::source_digest`].
 const SOURCE_DIGEST: &str = "source_digest";
 
+/// The meta key of the last cycle's report (the engine's `CycleReport`).
+const LAST_CYCLE: &str = "last_cycle";
+
+/// What `status` and `report` show of a job's state ([`Store::summary_of`]).
+#[derive(Debug)]
+pub struct Summary {
+    /// The job's state.
+    pub job_state: JobState,
+    /// Connected users and groups.
+    pub counts: Counts,
+    /// Every escrow entry.
+    pub escrows: Escrows,
+    last_cycle: Option<serde_json::Value>,
+    /// Set when another process held the state: this is its snapshot.
+    pub in_use: Option<InUse>,
+}
+
+impl Summary {
+    /// The last cycle's report.
+    pub fn last_cycle<T: DeserializeOwned>(&self) -> Option<T> {
+        self.last_cycle
+            .as_ref()
+            .and_then(|value| T::deserialize(value).ok())
+    }
+}
+
+/// A summary read from the snapshot while another process held the state.
+#[derive(Debug)]
+pub struct InUse {
+    /// Who holds the state, if it said.
+    pub holder: Option<Holder>,
+    /// When the snapshot was written (RFC 3339).
+    pub as_of: String,
+}
+
+impl std::fmt::Display for InUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.holder {
+            Some(holder) => write!(f, "{holder} holds the job's state")?,
+            None => write!(f, "another process holds the job's state")?,
+        }
+        write!(
+            f,
+            " (a cycle is running): this is the state as it was at {}",
+            self.as_of
+        )
+    }
+}
+
 /// The state of one job.
 pub struct Store {
     path: PathBuf,
@@ -112,6 +192,12 @@ pub struct Store {
     logs: Arc<Mutex<LogFile>>,
     pending: Mutex<Batch>,
     writer: Writer,
+    /// Connected objects, counted as they change (`None`: not known; see `snapshot`).
+    counts: Arc<Mutex<Option<Counts>>>,
+    /// Whether this process wrote to the state (then it leaves a snapshot as it closes it).
+    wrote: std::sync::atomic::AtomicBool,
+    /// Declared last: released once sled and the writer are closed.
+    _lock: JobLock,
 }
 
 /// Opens sled from a thread that steps aside on wake-up: the threads sled starts (its log
@@ -136,20 +222,43 @@ fn open_sled(path: &Path) -> sled::Result<sled::Db> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the state directory.
+    /// Opens (creating if needed) the state directory, waiting a moment for another process
+    /// that is releasing it; [`StoreError::Busy`] names the process that holds it.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, PATIENCE)
+    }
+
+    /// [`Store::open`] without waiting: [`StoreError::Busy`] at once while another process holds
+    /// the state.
+    pub fn try_open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, std::time::Duration::ZERO)
+    }
+
+    fn open_with(path: &Path, patience: std::time::Duration) -> Result<Self, StoreError> {
         let err = |source| StoreError::Db {
             path: path.to_path_buf(),
             source,
         };
-        // sled releases its lock file a moment after the last handle is dropped (its flusher
-        // thread exits asynchronously), so a state directory just closed — by this process or
-        // another one that is ending — is retried for up to two seconds.
+        std::fs::create_dir_all(path).map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let lock = JobLock::acquire(path, patience).map_err(|refused| match refused {
+            Refused::Busy(holder) => StoreError::Busy {
+                path: path.to_path_buf(),
+                holder,
+            },
+            Refused::Io(path, source) => StoreError::Io { path, source },
+        })?;
+        // With the job's lock held, sled's own lock can only be held by a handle being closed
+        // — by this process or by the one that released the job's lock — whose last thread lets
+        // go of it a moment later. sled reports its lock as `ErrorKind::Other`
+        // (`sled::Config::open_file`, 0.34), so that kind is tried again for up to two seconds.
         let mut attempts = 0;
         let db = loop {
             match open_sled(path) {
                 Err(sled::Error::Io(e))
-                    if attempts < 100 && e.to_string().contains("could not acquire lock") =>
+                    if attempts < 100 && e.kind() == std::io::ErrorKind::Other =>
                 {
                     attempts += 1;
                     crate::clock::pause(std::time::Duration::from_millis(20));
@@ -171,13 +280,23 @@ impl Store {
             known: db.open_tree("known").map_err(err)?,
             db,
         };
-        let writer = Writer::start(path, log_path, trees.clone(), Arc::clone(&logs))?;
+        let counts = Arc::new(Mutex::new(snapshot::base_counts(path)));
+        let writer = Writer::start(
+            path,
+            log_path,
+            trees.clone(),
+            Arc::clone(&logs),
+            Arc::clone(&counts),
+        )?;
         Ok(Self {
             trees,
             logs,
             pending: Mutex::new(Batch::default()),
             writer,
             path: path.to_path_buf(),
+            counts,
+            wrote: std::sync::atomic::AtomicBool::new(false),
+            _lock: lock,
         })
     }
 
@@ -318,7 +437,7 @@ impl Store {
         self.writer.wait()?;
         let batch = self.take_pending();
         if !batch.is_empty() {
-            self.writer.submit(batch)?;
+            self.submit(batch)?;
         }
         let done = work();
         self.writer.wait()?;
@@ -336,6 +455,11 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
+        self.submit(batch)
+    }
+
+    fn submit(&self, batch: Batch) -> Result<(), StoreError> {
+        self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
         self.writer.submit(batch)
     }
 
@@ -542,6 +666,76 @@ impl Store {
         self.clear(Tree::Anchors)
     }
 
+    /// Connected users and groups: as counted since the last snapshot, or by reading every
+    /// connection once.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        self.commit()?;
+        let known = *self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(counts) = known {
+            return Ok(counts);
+        }
+        let mut counts = Counts::default();
+        for key in self.trees.anchors.iter().keys() {
+            counts.add(&key.map_err(|e| self.db_err(e))?, 1);
+        }
+        *self.counts.lock().unwrap_or_else(PoisonError::into_inner) = Some(counts);
+        Ok(counts)
+    }
+
+    /// What `status` and `report` show, read from the state.
+    fn summary(&self) -> Result<Summary, StoreError> {
+        Ok(Summary {
+            job_state: self.job_state()?,
+            counts: self.counts()?,
+            escrows: self.escrows()?,
+            last_cycle: self.meta(LAST_CYCLE)?,
+            in_use: None,
+        })
+    }
+
+    /// Leaves the state's [`Summary`] beside it for the readers of the next writer's time.
+    fn write_snapshot(&self) -> Result<(), StoreError> {
+        use crate::clock::Clock;
+        let summary = self.summary()?;
+        let snapshot = Snapshot {
+            written: crate::clock::SystemClock
+                .now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            job_state: summary.job_state,
+            counts: summary.counts,
+            escrows: summary.escrows.iter().cloned().collect(),
+            last_cycle: summary.last_cycle,
+        };
+        snapshot::write(&self.path, &snapshot).map_err(|source| StoreError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// The [`Summary`] of the job's state in `dir`: read from the state when no other process
+    /// holds it, and otherwise — a cycle is running — from the snapshot its last writer left,
+    /// with who holds it now. [`StoreError::Busy`] when it is held and no snapshot was written
+    /// yet.
+    pub fn summary_of(dir: &Path) -> Result<Summary, StoreError> {
+        match Store::try_open(dir) {
+            Ok(store) => store.summary(),
+            Err(StoreError::Busy { path, holder }) => match snapshot::read(dir) {
+                Some(snapshot) => Ok(Summary {
+                    job_state: snapshot.job_state,
+                    counts: snapshot.counts,
+                    escrows: snapshot.escrows.into_iter().collect(),
+                    last_cycle: snapshot.last_cycle,
+                    in_use: Some(InUse {
+                        holder,
+                        as_of: snapshot.written,
+                    }),
+                }),
+                None => Err(StoreError::Busy { path, holder }),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
     /// The job's state (quarantine, last execution, …); the default before the first cycle.
     pub fn job_state(&self) -> Result<JobState, StoreError> {
         Ok(self.meta("job_state")?.unwrap_or_default())
@@ -635,41 +829,82 @@ impl Store {
     /// `f`, with their position, oldest first; the others are counted, not parsed.
     pub fn for_each_log_where<E: From<StoreError>>(
         &self,
-        mut wanted: impl FnMut(usize) -> bool,
-        mut f: impl FnMut(usize, LogEntry) -> Result<(), E>,
+        wanted: impl FnMut(usize) -> bool,
+        f: impl FnMut(usize, LogEntry) -> Result<(), E>,
     ) -> Result<(), E> {
         self.commit()?;
         let reader = self
             .log_file()
             .reader()
             .map_err(|source| self.log_err(source))?;
-        let mut position = 0;
-        for (i, line) in std::io::BufRead::lines(reader).enumerate() {
-            let text = line.map_err(|source| self.log_err(source))?;
-            if text.is_empty() {
-                continue;
-            }
-            let at = position;
-            position += 1;
-            if !wanted(at) {
-                continue;
-            }
-            let entry = serde_json::from_str(&text).map_err(|source| StoreError::Corrupt {
-                path: self.path.join(LOG_FILE),
-                key: format!("line {}", i + 1),
-                source,
-            })?;
-            f(at, entry)?;
-        }
-        Ok(())
+        read_logs(reader, &self.path.join(LOG_FILE), wanted, f)
     }
+
+    /// [`Store::for_each_log_where`] on the state directory `dir` without opening the state:
+    /// the log is a plain file, readable while another process holds the state and appends to
+    /// it (a record it has not finished writing is not read).
+    pub fn for_each_log_in<E: From<StoreError>>(
+        dir: &Path,
+        wanted: impl FnMut(usize) -> bool,
+        f: impl FnMut(usize, LogEntry) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let path = dir.join(LOG_FILE);
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(StoreError::Io { path, source }.into()),
+        };
+        read_logs(std::io::BufReader::new(file), &path, wanted, f)
+    }
+}
+
+/// Feeds the records of a log file's complete lines to `f` (see [`Store::for_each_log_where`]).
+fn read_logs<E: From<StoreError>>(
+    mut reader: impl std::io::BufRead,
+    path: &Path,
+    mut wanted: impl FnMut(usize) -> bool,
+    mut f: impl FnMut(usize, LogEntry) -> Result<(), E>,
+) -> Result<(), E> {
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut position = 0;
+    let mut line = Vec::new();
+    for i in 0.. {
+        line.clear();
+        reader.read_until(b'\n', &mut line).map_err(io)?;
+        // The end, or a line its writer has not finished.
+        if line.pop() != Some(b'\n') {
+            break;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let at = position;
+        position += 1;
+        if !wanted(at) {
+            continue;
+        }
+        let entry = serde_json::from_slice(&line).map_err(|source| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            key: format!("line {}", i + 1),
+            source,
+        })?;
+        f(at, entry)?;
+    }
+    Ok(())
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
         // Writes nobody committed are still written; a failure was already reported to whoever
-        // committed last, or has nobody left to hear it.
-        let _ = self.commit();
+        // committed last, or has nobody left to hear it. The snapshot is for readers while the
+        // next writer holds the state: without one they wait for it (a failure here costs them
+        // that, nothing else).
+        if self.commit().is_ok() && self.wrote.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = self.write_snapshot();
+        }
     }
 }
 
@@ -753,6 +988,129 @@ mod tests {
                 .target_id,
             "t7"
         );
+    }
+
+    #[test]
+    fn the_snapshot_counts_connections_across_writers_and_recounts_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        let counts = |users, groups| Counts { users, groups };
+        {
+            let store = Store::open(&path).unwrap();
+            for id in ["u1", "u2", "u3"] {
+                store.put_anchor(&ObjectKey::user(id), &anchor(id)).unwrap();
+            }
+            store
+                .put_anchor(&ObjectKey::group("g1"), &anchor("g"))
+                .unwrap();
+        }
+        assert_eq!(snapshot::read(&path).unwrap().counts, counts(3, 1));
+        {
+            // Counted from the snapshot as they change: a replaced connection is not a new one.
+            let store = Store::open(&path).unwrap();
+            store
+                .put_anchor(&ObjectKey::user("u1"), &anchor("t1"))
+                .unwrap();
+            store.remove_anchor(&ObjectKey::user("u2")).unwrap();
+            store.remove_anchor(&ObjectKey::user("nobody")).unwrap();
+            assert_eq!(store.counts().unwrap(), counts(2, 1));
+        }
+        assert_eq!(snapshot::read(&path).unwrap().counts, counts(2, 1));
+        assert!(!path.join("snapshot.stale").exists());
+        // A writer that changed connections and crashed leaves the marker: the counts the
+        // snapshot holds (wrong here) are not a base, and the next writer counts anew.
+        let mut wrong = snapshot::read(&path).unwrap();
+        wrong.counts = counts(99, 99);
+        snapshot::write(&path, &wrong).unwrap();
+        snapshot::mark_stale(&path).unwrap();
+        {
+            let store = Store::open(&path).unwrap();
+            store.set_meta("touched", &1).unwrap();
+        }
+        assert_eq!(snapshot::read(&path).unwrap().counts, counts(2, 1));
+        // A reader leaves the snapshot as it was.
+        let written = std::fs::read(path.join("snapshot.json")).unwrap();
+        drop(Store::open(&path).unwrap());
+        assert_eq!(std::fs::read(path.join("snapshot.json")).unwrap(), written);
+    }
+
+    #[test]
+    fn a_held_state_is_summarized_from_its_snapshot_and_refused_to_writers_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .put_anchor(&ObjectKey::user("u1"), &anchor("t1"))
+                .unwrap();
+            store
+                .set_meta(LAST_CYCLE, &serde_json::json!({"n": 1}))
+                .unwrap();
+        }
+        let holding = Store::open(&path).unwrap();
+        let summary = Store::summary_of(&path).unwrap();
+        let in_use = summary.in_use.as_ref().expect("read from the snapshot");
+        assert_eq!(in_use.holder.as_ref().unwrap().pid, std::process::id());
+        assert_eq!(summary.counts.users, 1);
+        assert_eq!(
+            summary.last_cycle::<serde_json::Value>(),
+            Some(serde_json::json!({"n": 1}))
+        );
+        match Store::try_open(&path) {
+            Err(e @ StoreError::Busy { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains(&format!("in use by process {} (", std::process::id())),
+                    "{text}"
+                );
+            }
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("opened twice"),
+        }
+        drop(holding);
+        let summary = Store::summary_of(&path).unwrap();
+        assert!(summary.in_use.is_none());
+        assert_eq!(summary.counts.users, 1);
+    }
+
+    #[test]
+    fn the_log_is_read_without_the_state_up_to_its_last_whole_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        let store = Store::open(&path).unwrap();
+        store
+            .append_log(&log_record("e1", "2026-11-25T00:00:00Z"))
+            .unwrap();
+        store.commit().unwrap();
+        // Another process appending, halfway through its next record.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path.join(LOG_FILE))
+            .unwrap();
+        file.write_all(br#"{"id":"e2","activ"#).unwrap();
+        let mut ids = Vec::new();
+        Store::for_each_log_in(
+            &path,
+            |_| true,
+            |_, log| {
+                ids.push(log.id);
+                Ok::<(), StoreError>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(ids, ["e1"]);
+        let none = dir.path().join("no-state");
+        Store::for_each_log_in(
+            &none,
+            |_| true,
+            |_, _| {
+                Err(StoreError::Busy {
+                    path: none.clone(),
+                    holder: None,
+                })
+            },
+        )
+        .unwrap();
     }
 
     /// A provisioning-log record with `id` at `at` (RFC 3339), the rest empty.

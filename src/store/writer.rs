@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 
 use super::StoreError;
 use super::logfile::LogFile;
+use super::snapshot::{self, Counts};
 
 /// sled's trees of a job's state.
 #[derive(Clone)]
@@ -80,6 +81,7 @@ impl Writer {
         log_path: PathBuf,
         trees: Trees,
         logs: Arc<Mutex<LogFile>>,
+        counts: Arc<Mutex<Option<Counts>>>,
     ) -> Result<Self, StoreError> {
         let (jobs, inbox) = mpsc::channel::<Batch>();
         let (done, results) = mpsc::channel();
@@ -89,8 +91,12 @@ impl Writer {
             .spawn(move || {
                 // Durability in the background: never at the request loop's expense.
                 crate::sched::step_aside_on_wakeup();
+                let mut connections = Connections {
+                    counts,
+                    marked_stale: false,
+                };
                 for batch in inbox {
-                    let result = write(&state, &log_path, &trees, &logs, batch);
+                    let result = write(&state, &log_path, &trees, &logs, &mut connections, batch);
                     if done.send(result).is_err() {
                         break;
                     }
@@ -190,12 +196,33 @@ fn stopped() -> StoreError {
     }
 }
 
+/// The writer's count of connections (see `snapshot`): `None` when not known.
+struct Connections {
+    counts: Arc<Mutex<Option<Counts>>>,
+    /// Whether the snapshot's counts were marked stale in this session.
+    marked_stale: bool,
+}
+
+impl Connections {
+    fn add(&self, key: &[u8], delta: i64) {
+        if let Some(counts) = self
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            counts.add(key, delta);
+        }
+    }
+}
+
 /// Makes one batch durable: log records first, then sled.
 fn write(
     state: &Path,
     log_path: &Path,
     trees: &Trees,
     logs: &Mutex<LogFile>,
+    connections: &mut Connections,
     batch: Batch,
 ) -> Result<(), StoreError> {
     if !batch.logs.is_empty() {
@@ -211,15 +238,43 @@ fn write(
         path: state.to_path_buf(),
         source,
     };
+    let changes_connections = batch.ops.iter().any(|op| {
+        matches!(
+            op,
+            Op::Put(Tree::Anchors, ..) | Op::Remove(Tree::Anchors, _) | Op::Clear(Tree::Anchors)
+        )
+    });
+    if changes_connections && !connections.marked_stale {
+        snapshot::mark_stale(state).map_err(|source| StoreError::Io {
+            path: state.to_path_buf(),
+            source,
+        })?;
+        connections.marked_stale = true;
+    }
     for op in batch.ops {
+        // sled answers what a key held before: the connections are counted as they change.
         match op {
             Op::Put(tree, key, value) => {
-                trees.tree(tree).insert(key, value).map_err(db_err)?;
+                let before = trees.tree(tree).insert(&*key, value).map_err(db_err)?;
+                if matches!(tree, Tree::Anchors) && before.is_none() {
+                    connections.add(&key, 1);
+                }
             }
             Op::Remove(tree, key) => {
-                trees.tree(tree).remove(key).map_err(db_err)?;
+                let before = trees.tree(tree).remove(&*key).map_err(db_err)?;
+                if matches!(tree, Tree::Anchors) && before.is_some() {
+                    connections.add(&key, -1);
+                }
             }
-            Op::Clear(tree) => trees.tree(tree).clear().map_err(db_err)?,
+            Op::Clear(tree) => {
+                trees.tree(tree).clear().map_err(db_err)?;
+                if matches!(tree, Tree::Anchors) {
+                    *connections
+                        .counts
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(Counts::default());
+                }
+            }
         }
     }
     trees.db.flush().map_err(db_err)?;

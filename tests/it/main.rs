@@ -23,6 +23,7 @@ mod flag_mode;
 mod graph_shapes;
 mod help;
 mod hostile;
+mod job_lock;
 mod lifecycle;
 mod line_deltas;
 mod logs_csv;
