@@ -91,6 +91,9 @@ pub struct CycleReport {
     pub staged_deletes: usize,
     /// Objects waiting in escrow after the cycle.
     pub escrowed: usize,
+    /// When the first of them is due to be retried (Graph's time format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_escrow_due: Option<String>,
     /// Requests sent to the target.
     pub requests: u64,
     /// The source was byte-for-byte that of the last clean cycle, so it was not read at all
@@ -601,15 +604,19 @@ pub async fn run_cycle(
     }
     if !env.dry_run {
         if let Some(digest) = &env.job.source_digest
-            && let Some(report) = unchanged_cycle(store, digest, env.clock, rng)?
+            && let Some(report) = unchanged_cycle(
+                store,
+                digest,
+                env.job.settings.log_retention_days,
+                env.clock,
+                rng,
+            )?
         {
             return Ok(report);
         }
         // Until this cycle ends clean, the next one reads the whole source again.
         store.forget_source_digest()?;
-        // Entra keeps provisioning logs for a retention period (spec §11.1).
-        let retention = chrono::Duration::days(i64::from(env.job.settings.log_retention_days));
-        store.prune_logs(began - retention, chrono::Duration::days(1))?;
+        prune_logs(store, env.job.settings.log_retention_days, began)?;
     }
     let previous: Option<String> = store.meta("mapping_fingerprint")?;
     let kind = if previous.as_deref() == Some(env.compiled.fingerprint.as_str()) {
@@ -772,6 +779,7 @@ pub async fn run_cycle(
             quarantine: None,
             staged_deletes: staged.len(),
             escrowed: cycle.escrows.len(),
+            next_escrow_due: next_due(&cycle.escrows),
             requests: cycle.requests,
             source_unchanged: false,
         });
@@ -868,6 +876,7 @@ pub async fn run_cycle(
             .map(|q| q.reason.as_str().to_string()),
         staged_deletes: staged.len(),
         escrowed: cycle.escrows.len(),
+        next_escrow_due: next_due(&cycle.escrows),
         requests: cycle.requests,
         source_unchanged: false,
     };
@@ -929,6 +938,7 @@ pub async fn run_cycle(
 pub fn unchanged_cycle(
     store: &Store,
     digest: &str,
+    log_retention_days: u32,
     clock: &dyn Clock,
     rng: &mut dyn RngCore,
 ) -> Result<Option<CycleReport>, AppError> {
@@ -944,6 +954,7 @@ pub fn unchanged_cycle(
         return Ok(None);
     }
     let began = clock.now();
+    prune_logs(store, log_retention_days, began)?;
     let cycle_id = guid(rng);
     let result = CycleResult {
         cycle_id: cycle_id.clone(),
@@ -970,12 +981,31 @@ pub fn unchanged_cycle(
         quarantine: None,
         staged_deletes: 0,
         escrowed: 0,
+        next_escrow_due: None,
         requests: 0,
         source_unchanged: true,
     };
     store.set_meta("last_cycle", &report)?;
     store.commit()?;
     Ok(Some(report))
+}
+
+/// Entra keeps provisioning logs for a retention period (spec §11.1): every cycle, whether it
+/// reads the tenant or not, drops the records past it (the check reads one line; a rewrite
+/// happens about daily).
+fn prune_logs(
+    store: &Store,
+    retention_days: u32,
+    began: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let retention = chrono::Duration::days(i64::from(retention_days));
+    store.prune_logs(began - retention, chrono::Duration::days(1))?;
+    Ok(())
+}
+
+/// When the first escrowed object is due to be retried.
+fn next_due(escrows: &Escrows) -> Option<String> {
+    escrows.iter().map(|e| e.next_retry).min().map(stamp)
 }
 
 /// A report's time as Graph writes times (`cycle --json` prints the report).

@@ -103,6 +103,16 @@ pub fn cycle_summary(report: &CycleReport) -> String {
         );
     } else if report.counts == Counts::default() && report.job_failure.is_none() {
         out.push_str("\nnothing changed since the last cycle");
+        if let Some(due) = &report.next_escrow_due {
+            let (n, s) = match report.escrowed {
+                1 => (1, " waits"),
+                n => (n, "s wait"),
+            };
+            out.push_str(&format!(
+                "; {n} object{s} in escrow, the first due for a retry at {} (a cycle from then on retries it)",
+                whole_seconds(due)
+            ));
+        }
     }
     if let Some(reason) = &report.job_failure {
         out.push_str(&format!("\njob failed: {reason}"));

@@ -207,10 +207,18 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 && store.source_digest()?.is_some()
                 && let Some(sources) = &sources
             {
+                // The token source is checked as a cycle that reads the tenant checks it: an unset
+                // variable or a missing file is bad input here too (exit 3), not a silent success.
+                let job = super::load_settings(path)?;
+                super::token_of(path, &job.target)?;
                 let mut rng = rand::rngs::StdRng::from_os_rng();
-                if let Some(report) =
-                    engine::unchanged_cycle(store, &sources.digest, &SystemClock, &mut rng)?
-                {
+                if let Some(report) = engine::unchanged_cycle(
+                    store,
+                    &sources.digest,
+                    job.settings.log_retention_days,
+                    &SystemClock,
+                    &mut rng,
+                )? {
                     printer.progress.finish();
                     // As below: what was read is left to the OS rather than freed piece by piece.
                     std::mem::forget((index, sources));
@@ -355,6 +363,11 @@ fn finish(report: &CycleReport, printer: &mut Printer) -> Result<i32, AppError> 
     printer.out.result()?;
     if let Some(reason) = &report.job_failure {
         return Err(AppError::Job(format!("the cycle stopped: {reason}")));
+    }
+    if let Some(reason) = &report.quarantine {
+        return Err(AppError::Job(format!(
+            "the cycle ended with the job in quarantine ({reason}); `entra-sim status` says why and when the next cycle runs"
+        )));
     }
     Ok(if report.counts.failed > 0 { 1 } else { 0 })
 }

@@ -383,7 +383,7 @@ fn print_cycle(report: &CycleReport, clock: &dyn Clock) -> i32 {
         output::counts_line(&report.counts),
         report.job_status
     );
-    if report.job_failure.is_some() {
+    if report.job_failure.is_some() || report.quarantine.is_some() {
         2
     } else if report.counts.failed > 0 {
         1
@@ -420,7 +420,10 @@ fn before(
 ) -> Result<Before, AppError> {
     let sources = config::job_sources(path);
     if let Some(sources) = &sources {
-        if let Some(report) = engine::unchanged_cycle(store, &sources.digest, clock, rng)? {
+        let retention = loaded.job.settings.log_retention_days;
+        if let Some(report) =
+            engine::unchanged_cycle(store, &sources.digest, retention, clock, rng)?
+        {
             return Ok(Before::Unchanged(report));
         }
         if loaded.job.source_digest.as_ref() == Some(&sources.digest)

@@ -332,40 +332,6 @@ pub fn after_cycle(
 ) -> (JobState, Decision) {
     let c = &result.counts;
     let all_failures = c.failures.saturating_add(c.reference_failures);
-    let exec_state = if result.job_failure.is_some() {
-        ExecutionState::Failed
-    } else if all_failures > 0 {
-        ExecutionState::EntryLevelErrors
-    } else {
-        ExecutionState::Succeeded
-    };
-    let execution = TaskExecution {
-        activity_identifier: result.cycle_id.clone(),
-        count_exported: c.successes,
-        count_escrowed: c.failures,
-        count_escrowed_raw: all_failures,
-        imports: c.imports,
-        error: result.job_failure.as_ref().map(|f| f.error.clone()),
-        state: exec_state,
-        time_began: result.began,
-        time_ended: now,
-    };
-    let mut next = state.clone();
-    next.last_execution = Some(execution.clone());
-    let complete_failure = result.job_failure.is_some() || (c.successes == 0 && all_failures > 0);
-    next.count_successive_complete_failures = if complete_failure {
-        state.count_successive_complete_failures.saturating_add(1)
-    } else {
-        0
-    };
-    if result.job_failure.is_none() {
-        if c.successes > 0 {
-            next.last_successful_execution_with_exports = Some(execution.clone());
-        }
-        next.last_successful_execution = Some(execution);
-        next.force_deletes = false;
-    }
-
     let threshold = escrow_threshold(c, thresholds);
     let prune = result.job_failure.is_none()
         && result.is_initial
@@ -379,6 +345,44 @@ pub fn after_cycle(
         )),
         _ => None,
     };
+    // A cycle that ends in quarantine did not succeed: entry errors that passed a threshold stay
+    // `EntryLevelErrors`; a cycle that staged its deletes sent nothing wrong, but the job
+    // stopped, so it `Failed` (it is no success a CI may pass on).
+    let exec_state = if result.job_failure.is_some() {
+        ExecutionState::Failed
+    } else if all_failures > 0 {
+        ExecutionState::EntryLevelErrors
+    } else if trigger.is_some() {
+        ExecutionState::Failed
+    } else {
+        ExecutionState::Succeeded
+    };
+    let execution = TaskExecution {
+        activity_identifier: result.cycle_id.clone(),
+        count_exported: c.successes,
+        count_escrowed: c.failures,
+        count_escrowed_raw: all_failures,
+        imports: c.imports,
+        error: trigger.as_ref().map(|(_, error)| error.clone()),
+        state: exec_state,
+        time_began: result.began,
+        time_ended: now,
+    };
+    let mut next = state.clone();
+    next.last_execution = Some(execution.clone());
+    let complete_failure = result.job_failure.is_some() || (c.successes == 0 && all_failures > 0);
+    next.count_successive_complete_failures = if complete_failure {
+        state.count_successive_complete_failures.saturating_add(1)
+    } else {
+        0
+    };
+    if trigger.is_none() {
+        if c.successes > 0 {
+            next.last_successful_execution_with_exports = Some(execution.clone());
+        }
+        next.last_successful_execution = Some(execution);
+        next.force_deletes = false;
+    }
 
     let decision = if prune {
         next.escrows_pruned = true;

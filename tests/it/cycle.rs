@@ -272,3 +272,19 @@ async fn log_records_older_than_the_retention_are_dropped_when_a_cycle_starts() 
         "only the second cycle's records: {kept:?}"
     );
 }
+
+/// Issue 18 item 14: a cycle that does not read the tenant (the source is byte for byte the last
+/// clean cycle's) drops expired records too — 200 days of such cycles kept day 0's records.
+#[tokio::test]
+async fn log_records_older_than_the_retention_are_dropped_by_unchanged_cycles_too() {
+    let mut h = Harness::users(2).await;
+    let (_, first) = h.cycle().await;
+    assert_eq!(first.len(), 2);
+    h.clock.advance(chrono::Duration::days(32));
+    let (report, second) = h.cycle().await;
+    assert!(report.source_unchanged, "{report:?}");
+    assert!(second.is_empty());
+    h.close_store();
+    let kept = h.loaded().store().unwrap().logs().unwrap();
+    assert!(kept.is_empty(), "{kept:?}");
+}

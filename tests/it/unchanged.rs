@@ -28,7 +28,8 @@ fn skippable(h: &mut Harness) -> bool {
     copy_dir(&loaded.job.settings.state_dir, &copy);
     let store = entra_sim::store::Store::open(&copy).unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-    let report = engine::unchanged_cycle(&store, &sources.digest, &SystemClock, &mut rng).unwrap();
+    let report =
+        engine::unchanged_cycle(&store, &sources.digest, 30, &SystemClock, &mut rng).unwrap();
     if let Some(r) = &report {
         assert_eq!(r.requests, 0);
         assert_eq!(r.kind, entra_sim::plan::CycleKind::Incremental);
