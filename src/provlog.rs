@@ -28,15 +28,7 @@ pub fn stable_guid(namespace: &str, name: &str) -> String {
     if let Some(v) = b.get_mut(8) {
         *v = (*v & 0x3f) | 0x80;
     }
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        hex.get(0..8).unwrap_or_default(),
-        hex.get(8..12).unwrap_or_default(),
-        hex.get(12..16).unwrap_or_default(),
-        hex.get(16..20).unwrap_or_default(),
-        hex.get(20..32).unwrap_or_default()
-    )
+    crate::expr::guid_text(&b)
 }
 
 /// The enterprise app a job provisions, as Graph names it in records (`tenantId`,

@@ -34,7 +34,7 @@ pub use error::{ErrorKind, ExprError, Span};
 pub use functions::{Arity, FUNCTIONS, Function, FunctionSpec};
 pub use lexer::CmpOp;
 pub use parser::{MAX_DEPTH, MAX_LENGTH, parse};
-pub use random::guid;
+pub use random::{guid, guid_text};
 pub use report::{attribute_mapping_source, parse_expression_report};
 pub use unique::UniqueCandidates;
 pub use value::{AppRole, Value};

@@ -3,12 +3,8 @@
 use rand::RngCore;
 use rand::seq::{IndexedRandom, SliceRandom};
 
-/// A random version-4 GUID, lower-case and hyphenated.
-pub fn guid(rng: &mut dyn RngCore) -> String {
-    let mut b = [0u8; 16];
-    rng.fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
+/// Sixteen bytes as a GUID's text: lower-case hex, hyphenated 8-4-4-4-12.
+pub fn guid_text(b: &[u8; 16]) -> String {
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",
@@ -18,6 +14,15 @@ pub fn guid(rng: &mut dyn RngCore) -> String {
         hex.get(16..20).unwrap_or_default(),
         hex.get(20..32).unwrap_or_default()
     )
+}
+
+/// A random version-4 GUID, lower-case and hyphenated.
+pub fn guid(rng: &mut dyn RngCore) -> String {
+    let mut b = [0u8; 16];
+    rng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    guid_text(&b)
 }
 
 /// The longest string RandomString makes.

@@ -567,45 +567,32 @@ fn nested(indent: usize, levels: usize) -> String {
 #[test]
 fn nesting_too_deep_is_a_located_problem_in_every_file_kind() {
     let message = "collections nest deeper than 100 levels here; no job, mapping or directory needs that many";
-    let deep = nested(4, 3000);
-    let directory = validate(
-        &[(
+    let cases = [
+        (
             "dir.yaml",
             "department: Sales",
-            &format!("department:{deep}"),
-        )],
-        false,
-    );
-    assert_eq!(directory.code, 3, "{directory:?}");
-    assert!(
-        directory.stdout.starts_with("dir.yaml:103:"),
-        "{directory:?}"
-    );
-    assert!(directory.stdout.contains(message), "{directory:?}");
-
-    let job = validate(
-        &[(
+            format!("department:{}", nested(4, 3000)),
+            "dir.yaml:103:",
+        ),
+        (
             "job.yaml",
             "assignments:",
-            &format!("extra:{}\nassignments:", nested(0, 3000)),
-        )],
-        false,
-    );
-    assert_eq!(job.code, 3, "{job:?}");
-    assert!(job.stdout.contains("job.yaml:106:"), "{job:?}");
-    assert!(job.stdout.contains(message), "{job:?}");
-
-    let mapping = validate(
-        &[(
+            format!("extra:{}\nassignments:", nested(0, 3000)),
+            "job.yaml:106:",
+        ),
+        (
             "map.yaml",
             "groups:",
-            &format!("extra:{}\ngroups:", nested(0, 3000)),
-        )],
-        false,
-    );
-    assert_eq!(mapping.code, 3, "{mapping:?}");
-    assert!(mapping.stdout.contains("map.yaml:"), "{mapping:?}");
-    assert!(mapping.stdout.contains(message), "{mapping:?}");
+            format!("extra:{}\ngroups:", nested(0, 3000)),
+            "map.yaml:",
+        ),
+    ];
+    for (file, from, to, at) in &cases {
+        let run = validate(&[(file, from, to)], false);
+        assert_eq!(run.code, 3, "{run:?}");
+        assert!(run.stdout.starts_with(at), "{run:?}");
+        assert!(run.stdout.contains(message), "{run:?}");
+    }
 
     // Flow collections, deeper than yaml-rust2's scanner takes.
     let flow = format!(
