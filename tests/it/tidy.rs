@@ -147,3 +147,45 @@ fn architecture_names_every_top_level_module() {
         "ARCHITECTURE.md does not name: {missing:?}"
     );
 }
+
+/// Issue 18 item 17: a clone stands alone. The docs link only to files the repository holds and
+/// to public URLs; no text points into `../shared` (the team's notes, which a clone lacks), and
+/// every relative link names a file that exists.
+#[test]
+fn docs_link_nothing_a_clone_lacks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut docs = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        docs.push(entry.unwrap().path());
+    }
+    let mut bad = Vec::new();
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        let name = doc.strip_prefix(root).unwrap().display().to_string();
+        if text.contains("shared/spec") || text.contains("../shared") {
+            bad.push(format!("{name}: points into ../shared"));
+        }
+        // Inline links `](target)` and reference definitions `[x]: target`.
+        let targets = text
+            .split("](")
+            .skip(1)
+            .filter_map(|rest| rest.split(')').next())
+            .chain(text.lines().filter_map(|l| {
+                let l = l.trim_start();
+                (l.starts_with('[') && l.contains("]: "))
+                    .then(|| l.split("]: ").nth(1).unwrap_or_default())
+            }));
+        for target in targets {
+            let target = target.split_whitespace().next().unwrap_or_default();
+            let file = target.split('#').next().unwrap_or_default();
+            if target.starts_with("https://") || target.starts_with("http://") || file.is_empty() {
+                continue;
+            }
+            let resolved = doc.parent().unwrap().join(file);
+            if !resolved.starts_with(root) || !resolved.exists() {
+                bad.push(format!("{name}: {target} is not a file of the repository"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
