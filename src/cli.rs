@@ -442,12 +442,12 @@ const MAX_INTERVAL_DAYS: u64 = 365;
 /// take seconds; more is a typo).
 const MAX_UNTIL_DAYS: u64 = 3650;
 
-/// `--interval`: a duration from 1s to [`MAX_INTERVAL_DAYS`].
+/// `--interval`: a duration from 1s to 365 days (`MAX_INTERVAL_DAYS`).
 pub fn interval(text: &str) -> Result<chrono::TimeDelta, String> {
     duration(text, MAX_INTERVAL_DAYS)
 }
 
-/// `--until`: a duration from 1s to [`MAX_UNTIL_DAYS`].
+/// `--until`: a duration from 1s to 3,650 days (`MAX_UNTIL_DAYS`).
 pub fn until(text: &str) -> Result<chrono::TimeDelta, String> {
     duration(text, MAX_UNTIL_DAYS)
 }
