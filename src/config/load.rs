@@ -682,7 +682,9 @@ fn assignments(
                 dropped.push(Pending::value(field, message));
                 None
             }
-            Err(err) => {
+            // Reported at the duplicate, in the directory.
+            Err(ResolveError::Duplicate(_)) => None,
+            Err(err @ ResolveError::Ambiguous(_)) => {
                 pending.push(Pending::value(field, format!("ambiguous principal: {err}")));
                 None
             }
