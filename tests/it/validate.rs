@@ -724,3 +724,66 @@ fn a_duplicate_in_json_lines_is_reported_alone() {
     );
     assert_eq!(run.stderr, "2 problems in 1 file\n", "{run:?}");
 }
+
+/// Writes `name` in the fixture as `text` with its one `é` made the Latin-1 byte 0xE9.
+fn write_latin1(fixture: &Fixture, name: &str, text: &str) {
+    let (before, after) = text.split_once('é').expect("an é to spoil");
+    let bytes = [before.as_bytes(), &[0xE9], after.as_bytes()].concat();
+    std::fs::write(fixture.path().join(name), bytes).expect("write");
+}
+
+/// Issue 18 item 11: bytes that are not UTF-8 were reported at the job's `directory:` line (or at
+/// the job file's 1:1), not where they are; now at the first bad byte's line and column (in
+/// characters), for every file kind.
+#[test]
+fn bytes_that_are_not_utf8_are_located_at_the_first_bad_byte() {
+    let directory = DIRECTORY.replace("department: Sales", "department: Sälés");
+    let mapping = MAPPING.replace("value: Sales}", "value: Salés}");
+    let job = JOB.replace("principal: Sales", "principal: Salés");
+    let jsonl = "{\"user\":{\"objectId\":\"u1\",\"userPrincipalName\":\"adele@contoso.com\"}}\n{\"user\":{\"objectId\":\"u2\",\"userPrincipalName\":\"ben@contoso.com\",\"city\":\"Zoë Béthune\"}}\n";
+    // (the file spoilt, its text, the directory file the job names, the problem)
+    let cases = [
+        (
+            "dir.yaml",
+            directory.as_str(),
+            "dir.yaml",
+            "dir.yaml:5:20: the file is not UTF-8: invalid byte 0xE9",
+        ),
+        (
+            "dir.jsonl",
+            jsonl,
+            "dir.jsonl",
+            "dir.jsonl:2:77: the file is not UTF-8: invalid byte 0xE9",
+        ),
+        (
+            "map.yaml",
+            mapping.as_str(),
+            "dir.yaml",
+            "map.yaml:4:63: the file is not UTF-8: invalid byte 0xE9",
+        ),
+        (
+            "job.yaml",
+            job.as_str(),
+            "dir.yaml",
+            "job.yaml:7:19: the file is not UTF-8: invalid byte 0xE9",
+        ),
+    ];
+    for (name, text, directory_file, expected) in cases {
+        let fixture = Fixture::new();
+        fixture.write("job.yaml", &JOB.replace("dir.yaml", directory_file));
+        fixture.write("dir.yaml", DIRECTORY);
+        fixture.write("map.yaml", MAPPING);
+        write_latin1(&fixture, name, text);
+        let run = fixture.run(&["validate", "--job", "job.yaml"]);
+        assert_eq!(run.code, 3, "{name}: {run:?}");
+        assert_eq!(problem_lines(&run), [expected], "{name}: {run:?}");
+        assert_eq!(run.stderr, "1 problem in 1 file\n", "{name}: {run:?}");
+        // A cycle reads the directory its own way (for the fingerprint), to the same problem.
+        let run = fixture.run(&["cycle", "--job", "job.yaml"]);
+        assert_eq!(run.code, 3, "{name}: {run:?}");
+        assert!(
+            run.stderr.contains(&format!("error: {expected}\n")),
+            "{name}: {run:?}"
+        );
+    }
+}
