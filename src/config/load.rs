@@ -173,11 +173,11 @@ fn load_job_head(
     path: &Path,
     with_mapping: bool,
 ) -> Result<(Option<JobSettings>, Option<CompiledMapping>, Problems), ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
     let file = path.display().to_string();
+    let text = match read_job(path)? {
+        Ok(text) => text,
+        Err(problem) => return Ok((None, None, Problems(vec![problem]))),
+    };
     let raw: JobFile = match yaml::parse(&file, &text) {
         Ok(raw) => raw,
         Err(problem) => return Ok((None, None, Problems(vec![problem]))),
@@ -278,11 +278,18 @@ pub fn check_job_with(
     index: impl FnOnce() -> Option<LineIndex>,
     directory: Option<Preread>,
 ) -> Result<JobCheck, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
     let file = path.display().to_string();
+    let text = match read_job(path)? {
+        Ok(text) => text,
+        Err(problem) => {
+            return Ok(JobCheck {
+                loaded: None,
+                problems: Problems(vec![problem]),
+                warnings: Vec::new(),
+                files: vec![file],
+            });
+        }
+    };
     let base = path.parent().unwrap_or(Path::new(""));
     let mut digest = Digest::default();
     digest.part(text.as_bytes());
@@ -335,22 +342,11 @@ pub fn check_job_with(
     let mut pending = Vec::new();
 
     let directory_path = normalize(&base.join(&raw.directory));
-    let directory_text = match directory.filter(|d| d.path == directory_path) {
+    let directory_file = directory_path.display().to_string();
+    let directory_read = match directory.filter(|d| d.path == directory_path) {
         Some(read) => {
             digest.part_hashed(read.hash);
-            // As `read_to_string` would have it.
-            String::from_utf8(read.bytes)
-                .map_err(|_| {
-                    let err = std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "stream did not contain valid UTF-8",
-                    );
-                    pending.push(Pending::value(
-                        "directory",
-                        format!("cannot read {}: {err}", directory_path.display()),
-                    ));
-                })
-                .ok()
+            Some(yaml::text_of(&directory_file, read.bytes))
         }
         None => read_input(&directory_path, "directory", &mut pending, &mut digest),
     };
@@ -363,24 +359,31 @@ pub fn check_job_with(
         &mut digest,
         check_mapping,
     );
-    let directory_file = directory_path.display().to_string();
     let compiled = mapping.value.as_ref().and_then(|(_, c)| c.as_ref());
-    let mut directory = match &directory_text {
-        None => Checked {
-            value: None,
-            problems: Problems::default(),
-        },
-        Some(text) => match compiled {
-            Some(compiled)
-                if raw.settings.line_deltas != Some(false)
-                    && DirectoryFormat::for_path(&directory_file) == DirectoryFormat::JsonLines =>
-            {
-                let index = index();
-                crate::stage!("source index ready");
-                check_directory_delta(&directory_file, text, index, compiled)
-            }
-            _ => Directory::check(&directory_file, text),
-        },
+    let (directory_text, mut directory) = match directory_read {
+        None => (
+            None,
+            Checked {
+                value: None,
+                problems: Problems::default(),
+            },
+        ),
+        Some(Err(problem)) => (None, Checked::unusable(problem)),
+        Some(Ok(text)) => {
+            let checked = match compiled {
+                Some(compiled)
+                    if raw.settings.line_deltas != Some(false)
+                        && DirectoryFormat::for_path(&directory_file)
+                            == DirectoryFormat::JsonLines =>
+                {
+                    let index = index();
+                    crate::stage!("source index ready");
+                    check_directory_delta(&directory_file, &text, index, compiled)
+                }
+                _ => Directory::check(&directory_file, &text),
+            };
+            (Some(text), checked)
+        }
     };
 
     let (target, mut warnings) = target(&file, raw.target, base, &locator, &mut pending);
@@ -512,15 +515,24 @@ fn check_directory_delta(
     ))
 }
 
-/// Reads a file the job names, adding its bytes to `digest`; an unreadable file is a problem of
-/// the job's `field`.
+/// The job file's text; bytes that are not UTF-8 are a located problem of it.
+fn read_job(path: &Path) -> Result<Result<String, Problem>, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(yaml::text_of(&path.display().to_string(), bytes))
+}
+
+/// Reads a file the job names, adding its bytes to `digest`: `None` when it cannot be read (a
+/// problem of the job's `field`), a problem of the file itself when it is not UTF-8.
 fn read_input(
     path: &Path,
     field: &str,
     pending: &mut Vec<Pending>,
     digest: &mut Digest,
-) -> Option<String> {
-    match std::fs::read_to_string(path) {
+) -> Option<Result<String, Problem>> {
+    match std::fs::read(path) {
         Err(err) => {
             pending.push(Pending::value(
                 field,
@@ -528,9 +540,9 @@ fn read_input(
             ));
             None
         }
-        Ok(text) => {
-            digest.part(text.as_bytes());
-            Some(text)
+        Ok(bytes) => {
+            digest.part(&bytes);
+            Some(yaml::text_of(&path.display().to_string(), bytes))
         }
     }
 }
@@ -545,7 +557,8 @@ fn load_input<T>(
     check: impl Fn(&str, &str) -> Checked<T>,
 ) -> Checked<T> {
     match read_input(path, field, pending, digest) {
-        Some(text) => check(&path.display().to_string(), &text),
+        Some(Ok(text)) => check(&path.display().to_string(), &text),
+        Some(Err(problem)) => Checked::unusable(problem),
         None => Checked {
             value: None,
             problems: Problems::default(),
@@ -682,7 +695,9 @@ fn assignments(
                 dropped.push(Pending::value(field, message));
                 None
             }
-            Err(err) => {
+            // Reported at the duplicate, in the directory.
+            Err(ResolveError::Duplicate(_)) => None,
+            Err(err @ ResolveError::Ambiguous(_)) => {
                 pending.push(Pending::value(field, format!("ambiguous principal: {err}")));
                 None
             }

@@ -321,17 +321,19 @@ fn a_directory_read_for_the_fingerprint_loads_as_the_file_would() {
     assert_eq!(loaded.source_digest.as_ref(), Some(&sources.digest));
     assert_eq!(load_ok(&job).source_digest, loaded.source_digest);
 
-    // Bytes that are not UTF-8: the same problem as reading the file.
+    // Bytes that are not UTF-8: the same problem as reading the file, at the first bad byte.
     let bad = dir.0.join("dir.yaml");
     std::fs::write(&bad, b"users: [\xff]\n").expect("write");
-    let read = super::Preread::read(bad).expect("read");
+    let read = super::Preread::read(bad.clone()).expect("read");
     let with = check_job_with(&job, || None, Some(read)).expect("check");
     let without = check_job(&job).expect("check");
     assert_eq!(with.problems.to_string(), without.problems.to_string());
-    assert!(
-        with.problems.to_string().contains("valid UTF-8"),
-        "{}",
-        with.problems
+    assert_eq!(
+        with.problems.to_string(),
+        format!(
+            "{}:1:9: the file is not UTF-8: invalid byte 0xFF",
+            bad.display()
+        )
     );
 }
 

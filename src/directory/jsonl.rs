@@ -458,6 +458,37 @@ mod tests {
         assert_eq!(ids(&dir), ["u1", "u2", "u3", "u4"]);
     }
 
+    /// Issue 18 item 10: a duplicate overwrote the lookup before it was detected (u2's manager
+    /// u1 became u2 itself). It is the one problem, whether every line is read or only the
+    /// changed ones.
+    #[test]
+    fn a_duplicate_is_the_one_problem_read_either_way() {
+        let index = index_of(&[U1, U2, U3, U4, G1].concat());
+        let same_id = "{\"user\":{\"objectId\":\"u1\",\"userPrincipalName\":\"e@contoso.com\"}}\n";
+        let same_upn = "{\"user\":{\"objectId\":\"u5\",\"userPrincipalName\":\"a@CONTOSO.com\"}}\n";
+        for (text, expected) in [
+            (
+                [U1, same_id, U2, U3, U4, G1].concat(),
+                "t.jsonl:2:21: users[1].objectId: duplicate objectId \"u1\"",
+            ),
+            (
+                [U1, U2, U3, U4, same_upn, G1].concat(),
+                "t.jsonl:5:46: users[4].userPrincipalName: duplicate userPrincipalName \"a@CONTOSO.com\"",
+            ),
+        ] {
+            for read in [
+                Directory::parse("t.jsonl", &text),
+                Directory::parse_delta("t.jsonl", &text, index.clone(), "m"),
+            ] {
+                let problems: Vec<String> = read
+                    .err()
+                    .map(|p| p.0.iter().map(ToString::to_string).collect())
+                    .unwrap_or_default();
+                assert_eq!(problems, [expected], "{text}");
+            }
+        }
+    }
+
     #[test]
     fn doubts_are_decided_by_reading_every_line() {
         let v1 = [U1, U2, U3, U4, G1].concat();

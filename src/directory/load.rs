@@ -73,50 +73,53 @@ pub(super) fn build(
         let mut problems = Vec::new();
         (i, user_from(i, entry, &mut problems), problems)
     });
+    // A duplicate is checked before anything is indexed: the first entry keeps its names, and
+    // the names of the one rejected are remembered, so that what refers to it is not reported
+    // a second time (issue 18 item 10).
     for (i, user, problems) in converted {
         pending.extend(problems);
-        if let Some((user, manager)) = user {
-            let lower_upn = user.upn.to_lowercase();
-            let index = dir.users.len();
-            if dir
-                .users_by_id
-                .insert(user.object_id.clone(), index)
-                .is_some()
-            {
-                pending.push(Pending::value(
-                    format!("users[{i}].objectId"),
-                    format!("duplicate objectId \"{}\"", user.object_id),
-                ));
-                continue;
-            }
-            if dir.users_by_upn.insert(lower_upn, index).is_some() {
-                pending.push(Pending::value(
-                    format!("users[{i}].userPrincipalName"),
-                    format!("duplicate userPrincipalName \"{}\"", user.upn),
-                ));
-                dir.users_by_id.remove(&user.object_id);
-                continue;
-            }
-            dir.users.push(user);
-            user_refs.push((i, manager));
+        let Some((user, manager)) = user else {
+            continue;
+        };
+        let lower_upn = user.upn.to_lowercase();
+        let duplicate = if dir.users_by_id.contains_key(&user.object_id) {
+            Some(("objectId", &user.object_id))
+        } else if dir.users_by_upn.contains_key(&lower_upn) {
+            Some(("userPrincipalName", &user.upn))
+        } else {
+            None
+        };
+        if let Some((key, value)) = duplicate {
+            pending.push(Pending::value(
+                format!("users[{i}].{key}"),
+                format!("duplicate {key} \"{value}\""),
+            ));
+            dir.rejected.ids.insert(user.object_id);
+            dir.rejected.upns.insert(lower_upn);
+            continue;
         }
+        let index = dir.users.len();
+        dir.users_by_id.insert(user.object_id.clone(), index);
+        dir.users_by_upn.insert(lower_upn, index);
+        dir.users.push(user);
+        user_refs.push((i, manager));
     }
 
     for (i, entry) in raw.groups.into_iter().enumerate() {
         if let Some((group, members)) = group_from(i, entry, &mut pending) {
-            let index = dir.groups.len();
             if dir.users_by_id.contains_key(&group.object_id)
-                || dir
-                    .groups_by_id
-                    .insert(group.object_id.clone(), index)
-                    .is_some()
+                || dir.groups_by_id.contains_key(&group.object_id)
             {
                 pending.push(Pending::value(
                     format!("groups[{i}].objectId"),
                     format!("duplicate objectId \"{}\"", group.object_id),
                 ));
+                dir.rejected.ids.insert(group.object_id);
+                dir.rejected.ids.insert(group.display_name);
                 continue;
             }
+            let index = dir.groups.len();
+            dir.groups_by_id.insert(group.object_id.clone(), index);
             if dir
                 .groups_by_name
                 .insert(group.display_name.clone(), index)
@@ -255,7 +258,9 @@ fn resolve_manager(
             dropped.push((field(), reference.to_owned()));
             None
         }
-        Err(err) => {
+        // Reported at the duplicate.
+        Err(ResolveError::Duplicate(_)) => None,
+        Err(err @ ResolveError::Ambiguous(_)) => {
             pending.push(Pending::value(
                 field(),
                 format!("ambiguous manager reference: {err}"),
@@ -292,7 +297,8 @@ fn resolve_members(
                     }
                     Ok(member) => members.push((j, member)),
                     Err(ResolveError::NotFound(_)) => gone.push((field(), reference.clone())),
-                    Err(err) => problems.push(Pending::value(
+                    Err(ResolveError::Duplicate(_)) => {}
+                    Err(err @ ResolveError::Ambiguous(_)) => problems.push(Pending::value(
                         field(),
                         format!("ambiguous member reference: {err}"),
                     )),

@@ -97,6 +97,18 @@ pub struct Directory {
     ghosts: Option<Box<Ghosts>>,
     /// The references dropped because they name no object (deleted), located.
     warnings: Vec<Problem>,
+    /// The names of the entries rejected as duplicates.
+    rejected: Rejected,
+}
+
+/// The names of the entries a load rejected as duplicates, which no other entry has: a
+/// reference to one is neither resolved nor reported again ([`ResolveError::Duplicate`]).
+#[derive(Debug, Clone, Default)]
+struct Rejected {
+    /// objectIds and group display names, as written.
+    ids: HashSet<String>,
+    /// userPrincipalNames, lower-cased (they are looked up case-insensitively).
+    upns: HashSet<String>,
 }
 
 impl Directory {
@@ -246,6 +258,11 @@ impl Directory {
                 object_id: group.object_id.clone(),
                 kind: MemberKind::Group,
             }),
+            None if self.rejected.ids.contains(reference)
+                || self.rejected.upns.contains(&reference.to_lowercase()) =>
+            {
+                Err(ResolveError::Duplicate(reference.to_owned()))
+            }
             None => Err(ResolveError::NotFound(reference.to_owned())),
         }
     }
@@ -443,6 +460,10 @@ pub enum ResolveError {
     /// Several groups have that display name.
     #[error("several groups are named \"{0}\"; refer to the group by objectId")]
     Ambiguous(String),
+    /// Only an entry rejected as a duplicate has that name: the file has a problem there
+    /// already, which a reference to it does not repeat.
+    #[error("\"{0}\" names only an entry rejected as a duplicate")]
+    Duplicate(String),
 }
 
 #[cfg(test)]

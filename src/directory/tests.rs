@@ -206,3 +206,69 @@ fn references_naming_no_object_are_dropped_with_a_warning() {
         ]
     );
 }
+
+/// Issue 18 item 10, on the shipped sample: a user appended with Adele's UPN (or objectId) made
+/// every reference to Adele name nobody. The duplicate is the one problem, without warnings.
+#[test]
+fn a_duplicate_in_the_sample_is_reported_alone() {
+    let text = include_str!("../../directory-samples/contoso.yaml");
+    let adele = "e11303af-c055-5af5-a9cf-b835a0e8b87e";
+    // (the entry appended, the problem, the rejected entry's other name)
+    for (duplicate, expected, other) in [
+        (
+            "  - objectId: zz\n    userPrincipalName: Adele.Vance@contoso.com\n",
+            "c.yaml:981:24: users[50].userPrincipalName: duplicate userPrincipalName \"Adele.Vance@contoso.com\"",
+            "zz",
+        ),
+        (
+            &format!("  - objectId: {adele}\n    userPrincipalName: zz@contoso.com\n"),
+            &format!("c.yaml:980:15: users[50].objectId: duplicate objectId \"{adele}\""),
+            "ZZ@contoso.com",
+        ),
+    ] {
+        let text = text.replacen("\ngroups:\n", &format!("\n{duplicate}groups:\n"), 1);
+        let checked = Directory::check("c.yaml", &text);
+        let problems: Vec<String> = checked.problems.0.iter().map(ToString::to_string).collect();
+        assert_eq!(problems, [expected]);
+        let dir = checked.value.expect("the entries that could be read");
+        assert!(dir.warnings().is_empty(), "{:?}", dir.warnings());
+        let vance = dir.user_by_upn("adele.vance@contoso.com");
+        assert_eq!(vance.map(|u| u.object_id.as_str()), Some(adele));
+        let reports = dir
+            .users()
+            .iter()
+            .filter(|u| u.manager.as_deref() == Some(adele))
+            .count();
+        assert_eq!(reports, 3, "Adele's reports keep their manager");
+        assert_eq!(
+            dir.resolve(other),
+            Err(ResolveError::Duplicate(other.to_owned()))
+        );
+    }
+}
+
+/// A duplicate group objectId (a user's or a group's) is the one problem too.
+#[test]
+fn a_duplicate_group_is_reported_alone() {
+    let text = "users:\n  - {objectId: u1, userPrincipalName: a@x.com}\ngroups:\n  - {objectId: g1, displayName: G, members: [u1]}\n  - {objectId: g1, displayName: H, members: [u1]}\n  - {objectId: u1, displayName: I}\n  - {objectId: g2, displayName: J, members: [G, H, I]}\n";
+    let checked = Directory::check("d.yaml", text);
+    let problems: Vec<String> = checked.problems.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            "d.yaml:5:16: groups[1].objectId: duplicate objectId \"g1\"",
+            "d.yaml:6:16: groups[2].objectId: duplicate objectId \"u1\"",
+        ]
+    );
+    let dir = checked.value.expect("the entries that could be read");
+    assert!(dir.warnings().is_empty(), "{:?}", dir.warnings());
+    let j: Vec<&str> = dir
+        .group("g2")
+        .map(|g| g.members.iter().map(|m| m.object_id.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        j,
+        ["g1"],
+        "G is the first g1; H and I name rejected entries"
+    );
+}

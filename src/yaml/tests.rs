@@ -76,3 +76,28 @@ fn suggestions() {
     assert_eq!(did_you_mean("zzzz", ["mail", "mobile"]), None);
     assert_eq!(did_you_mean("givenname", ["givenName"]), Some("givenName"));
 }
+
+/// Issue 18 item 11: bytes that are not UTF-8 are placed at the first bad byte, the column in
+/// characters; a file cut inside a character says so.
+#[test]
+fn bytes_that_are_not_utf8_are_placed_at_the_first_bad_byte() {
+    let cases: [(&[u8], &str); 4] = [
+        (b"a: b\n", ""),
+        (
+            b"ab\nc\xE9d\n\xFF",
+            "f:2:2: the file is not UTF-8: invalid byte 0xE9",
+        ),
+        (
+            b"z\xC3\xA9\xC3\xA9: \xFF", // "zéé: " then 0xFF
+            "f:1:6: the file is not UTF-8: invalid byte 0xFF",
+        ),
+        (
+            b"ab\ncd\xE2\x82",
+            "f:2:3: the file is not UTF-8: it ends inside a character (byte 0xE2)",
+        ),
+    ];
+    for (bytes, expected) in cases {
+        let got = text_of("f", bytes.to_vec()).err().map(|p| p.to_string());
+        assert_eq!(got.unwrap_or_default(), expected, "{bytes:?}");
+    }
+}

@@ -624,3 +624,153 @@ fn nesting_too_deep_is_a_located_problem_in_every_file_kind() {
         "{jsonl:?}"
     );
 }
+
+/// `validate` with these edits must report exactly `expected` (exit 3) and nothing else: no
+/// warning on stderr, only the summary.
+fn assert_problems_alone(edits: &[(&str, &str, &str)], expected: &[&str]) {
+    let run = validate(edits, false);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(problem_lines(&run), expected, "{run:?}");
+    let count = expected.len();
+    let summary = format!(
+        "{count} problem{} in 1 file\n",
+        if count == 1 { "" } else { "s" }
+    );
+    assert_eq!(run.stderr, summary, "{run:?}");
+}
+
+/// Issue 18 item 10: a duplicate objectId overwrote the lookup before it was detected, so a
+/// manager naming the first user resolved to the next one ("cannot be their own manager"); a
+/// duplicate UPN made the first user's UPN name nobody (warnings about a user who is there). The
+/// first entry wins, and what names only the rejected entry is not reported a second time.
+#[test]
+fn a_duplicate_object_id_or_upn_is_reported_alone() {
+    assert_problems_alone(
+        &[
+            (
+                "dir.yaml",
+                "  - objectId: u2\n",
+                "  - objectId: u1\n    userPrincipalName: carl@contoso.com\n  - objectId: u2\n",
+            ),
+            ("dir.yaml", "manager: adele@contoso.com", "manager: u1"),
+            ("dir.yaml", "u2]", "u2, carl@contoso.com]"),
+            (
+                "job.yaml",
+                "  - principal: Sales\n",
+                "  - principal: Sales\n  - principal: carl@contoso.com\n",
+            ),
+        ],
+        &["dir.yaml:6:15: users[1].objectId: duplicate objectId \"u1\""],
+    );
+    assert_problems_alone(
+        &[
+            (
+                "dir.yaml",
+                "    manager: adele@contoso.com\n",
+                "    manager: adele@contoso.com\n  - objectId: u3\n    userPrincipalName: Adele@contoso.com\n",
+            ),
+            ("dir.yaml", "u2]", "u2, u3]"),
+            (
+                "job.yaml",
+                "  - principal: Sales\n",
+                "  - principal: Sales\n  - principal: u3\n",
+            ),
+        ],
+        &[
+            "dir.yaml:10:24: users[2].userPrincipalName: duplicate userPrincipalName \"Adele@contoso.com\"",
+        ],
+    );
+}
+
+/// [`a_duplicate_object_id_or_upn_is_reported_alone`] for a JSON-lines directory.
+#[test]
+fn a_duplicate_in_json_lines_is_reported_alone() {
+    let fixture = Fixture::new();
+    fixture.write("job.yaml", &JOB.replace("dir.yaml", "dir.jsonl"));
+    fixture.write("map.yaml", MAPPING);
+    fixture.write(
+        "dir.jsonl",
+        concat!(
+            "{\"user\":{\"objectId\":\"u1\",\"userPrincipalName\":\"adele@contoso.com\",\"department\":\"Sales\"}}\n",
+            "{\"user\":{\"objectId\":\"u1\",\"userPrincipalName\":\"carl@contoso.com\"}}\n",
+            "{\"user\":{\"objectId\":\"u2\",\"userPrincipalName\":\"ben@contoso.com\",\"manager\":\"u1\"}}\n",
+            "{\"user\":{\"objectId\":\"u3\",\"userPrincipalName\":\"ADELE@contoso.com\"}}\n",
+            "{\"user\":{\"objectId\":\"u4\",\"userPrincipalName\":\"dan@contoso.com\",\"manager\":\"adele@contoso.com\"}}\n",
+            "{\"group\":{\"objectId\":\"g1\",\"displayName\":\"Sales\",\"members\":[\"adele@contoso.com\",\"u2\",\"carl@contoso.com\",\"u3\"]}}\n",
+        ),
+    );
+    let run = fixture.run(&["validate", "--job", "job.yaml"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        problem_lines(&run),
+        [
+            "dir.jsonl:2:21: users[1].objectId: duplicate objectId \"u1\"",
+            "dir.jsonl:4:46: users[3].userPrincipalName: duplicate userPrincipalName \"ADELE@contoso.com\"",
+        ],
+        "{run:?}"
+    );
+    assert_eq!(run.stderr, "2 problems in 1 file\n", "{run:?}");
+}
+
+/// Writes `name` in the fixture as `text` with its one `é` made the Latin-1 byte 0xE9.
+fn write_latin1(fixture: &Fixture, name: &str, text: &str) {
+    let (before, after) = text.split_once('é').expect("an é to spoil");
+    let bytes = [before.as_bytes(), &[0xE9], after.as_bytes()].concat();
+    std::fs::write(fixture.path().join(name), bytes).expect("write");
+}
+
+/// Issue 18 item 11: bytes that are not UTF-8 were reported at the job's `directory:` line (or at
+/// the job file's 1:1), not where they are; now at the first bad byte's line and column (in
+/// characters), for every file kind.
+#[test]
+fn bytes_that_are_not_utf8_are_located_at_the_first_bad_byte() {
+    let directory = DIRECTORY.replace("department: Sales", "department: Sälés");
+    let mapping = MAPPING.replace("value: Sales}", "value: Salés}");
+    let job = JOB.replace("principal: Sales", "principal: Salés");
+    let jsonl = "{\"user\":{\"objectId\":\"u1\",\"userPrincipalName\":\"adele@contoso.com\"}}\n{\"user\":{\"objectId\":\"u2\",\"userPrincipalName\":\"ben@contoso.com\",\"city\":\"Zoë Béthune\"}}\n";
+    // (the file spoilt, its text, the directory file the job names, the problem)
+    let cases = [
+        (
+            "dir.yaml",
+            directory.as_str(),
+            "dir.yaml",
+            "dir.yaml:5:20: the file is not UTF-8: invalid byte 0xE9",
+        ),
+        (
+            "dir.jsonl",
+            jsonl,
+            "dir.jsonl",
+            "dir.jsonl:2:77: the file is not UTF-8: invalid byte 0xE9",
+        ),
+        (
+            "map.yaml",
+            mapping.as_str(),
+            "dir.yaml",
+            "map.yaml:4:63: the file is not UTF-8: invalid byte 0xE9",
+        ),
+        (
+            "job.yaml",
+            job.as_str(),
+            "dir.yaml",
+            "job.yaml:7:19: the file is not UTF-8: invalid byte 0xE9",
+        ),
+    ];
+    for (name, text, directory_file, expected) in cases {
+        let fixture = Fixture::new();
+        fixture.write("job.yaml", &JOB.replace("dir.yaml", directory_file));
+        fixture.write("dir.yaml", DIRECTORY);
+        fixture.write("map.yaml", MAPPING);
+        write_latin1(&fixture, name, text);
+        let run = fixture.run(&["validate", "--job", "job.yaml"]);
+        assert_eq!(run.code, 3, "{name}: {run:?}");
+        assert_eq!(problem_lines(&run), [expected], "{name}: {run:?}");
+        assert_eq!(run.stderr, "1 problem in 1 file\n", "{name}: {run:?}");
+        // A cycle reads the directory its own way (for the fingerprint), to the same problem.
+        let run = fixture.run(&["cycle", "--job", "job.yaml"]);
+        assert_eq!(run.code, 3, "{name}: {run:?}");
+        assert!(
+            run.stderr.contains(&format!("error: {expected}\n")),
+            "{name}: {run:?}"
+        );
+    }
+}
