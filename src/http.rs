@@ -359,7 +359,7 @@ impl ScimClient {
 
     /// What went wrong, in words: a timeout names the setting that bounds it, a connection that
     /// could not be made names the Tenant URL and the system's reason (say, "Connection
-    /// refused"); anything else is reqwest's own account, [`Self::scrub`]bed.
+    /// refused"); anything else is reqwest's own text, with the token removed.
     fn explain(&self, error: &reqwest::Error) -> String {
         if error.is_timeout() {
             return format!(
