@@ -446,12 +446,12 @@ const MAX_INTERVAL_DAYS: u64 = 365;
 /// take seconds; more is a typo).
 const MAX_UNTIL_DAYS: u64 = 3650;
 
-/// `--interval`: a duration from 1s to [`MAX_INTERVAL_DAYS`].
+/// `--interval`: a duration from 1s to `MAX_INTERVAL_DAYS` days.
 pub fn interval(text: &str) -> Result<chrono::TimeDelta, String> {
     duration(text, MAX_INTERVAL_DAYS)
 }
 
-/// `--until`: a duration from 1s to [`MAX_UNTIL_DAYS`].
+/// `--until`: a duration from 1s to `MAX_UNTIL_DAYS` days.
 pub fn until(text: &str) -> Result<chrono::TimeDelta, String> {
     duration(text, MAX_UNTIL_DAYS)
 }
