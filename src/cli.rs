@@ -23,7 +23,9 @@ pub enum Command {
     /// Run one provisioning cycle (initial the first time, incremental afterwards).
     ///
     /// Without --job, runs the bundled sample job (contoso tenant, default SCIM mapping) against an
-    /// in-process built-in SCIM target whose data persists in .entra-sim/sample.
+    /// in-process built-in SCIM target; the job's state and the target's data persist in
+    /// jobs/.entra-sim/sample-builtin/ of the source tree entra-sim was built from (delete it to
+    /// start over).
     ///
     /// Example: entra-sim cycle --job jobs/sample.yaml
     Cycle(CycleArgs),
@@ -74,9 +76,10 @@ pub enum Command {
     /// side, with every difference.
     ///
     /// With --probe, both forms of every difference are sent to scratch objects on the target
-    /// (created and deleted again) and read back, to show which form the server applies.
+    /// (created and deleted again) and read back, to show which form the server applies; the
+    /// last line says which dialects it accepts.
     ///
-    /// Example: entra-sim compare-modes --job jobs/sample.yaml
+    /// Example: entra-sim compare-modes --job jobs/sample.yaml --probe
     CompareModes(CompareArgs),
     /// Read back every provisioned object (groups with members) and report where the target
     /// drifted from what was exported or what the mapping says. Exits 1 on drift.
@@ -97,7 +100,8 @@ pub enum Command {
     /// cycles, failures by error code with the server's answers, escrowed objects, and each
     /// object's provisioning steps and modified properties.
     ///
-    /// Without --job: the bundled sample's state (what `cycle` without --job wrote).
+    /// Without --job: the bundled sample's state (what `cycle` without --job wrote). Without
+    /// --out: report.html in the job's state directory.
     ///
     /// Example: entra-sim report --job jobs/sample.yaml --out report.html
     Report(ReportArgs),
@@ -293,9 +297,9 @@ pub struct ReportArgs {
     /// The job file (jobs/*.yaml); omit it for the bundled sample run by `cycle` without --job.
     #[arg(long)]
     pub job: Option<PathBuf>,
-    /// The HTML file to write.
-    #[arg(long, value_name = "FILE", default_value = "report.html")]
-    pub out: PathBuf,
+    /// The HTML file to write [default: report.html in the job's state directory].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// How `logs` exports records.

@@ -23,6 +23,7 @@ pub struct ClientOptions {
 pub struct ScimClient {
     client: reqwest::Client,
     max_response_bytes: u64,
+    timeout: Duration,
     base: String,
     token: String,
     authorization: reqwest::header::HeaderValue,
@@ -112,6 +113,7 @@ impl ScimClient {
         Ok(Self {
             client,
             max_response_bytes: options.max_response_bytes,
+            timeout: options.timeout,
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             authorization,
@@ -291,7 +293,7 @@ impl ScimClient {
             Err(e) => Reply::Transport {
                 timeout: e.is_timeout(),
                 connect: e.is_connect(),
-                message: self.scrub(&e),
+                message: self.explain(&e),
             },
         }
     }
@@ -343,7 +345,7 @@ impl ScimClient {
                     return Reply::Transport {
                         timeout: e.is_timeout(),
                         connect: false,
-                        message: self.scrub(&e),
+                        message: self.explain(&e),
                     };
                 }
             }
@@ -353,6 +355,37 @@ impl ScimClient {
             retry_after,
             body,
         }
+    }
+
+    /// What went wrong, in words: a timeout names the setting that bounds it, a connection that
+    /// could not be made names the Tenant URL and the system's reason (say, "Connection
+    /// refused"); anything else is reqwest's own text, with the token removed.
+    fn explain(&self, error: &reqwest::Error) -> String {
+        if error.is_timeout() {
+            return format!(
+                "the server did not answer within {} s (settings.request_timeout_secs)",
+                self.timeout.as_secs()
+            );
+        }
+        if error.is_connect() {
+            // The innermost cause is the system's reason; the outer ones repeat the URL.
+            let mut reason = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                reason = cause.to_string();
+                source = cause.source();
+            }
+            let reason = if self.token.is_empty() {
+                reason
+            } else {
+                reason.replace(&self.token, "[redacted]")
+            };
+            return format!(
+                "could not connect to {} ({reason}); is the server running?",
+                self.base
+            );
+        }
+        self.scrub(error)
     }
 
     /// reqwest's error text, with the token removed in case a server echoed it into a URL.

@@ -98,7 +98,8 @@ pub async fn run(args: CompareArgs) -> Result<i32, AppError> {
         None
     };
     if args.json {
-        let out = serde_json::json!({ "writes": pairs, "probe": probes });
+        let verdict = probes.as_deref().map(super::probe::Verdict::of);
+        let out = serde_json::json!({ "writes": pairs, "probe": probes, "verdict": verdict });
         println!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
@@ -133,6 +134,7 @@ pub async fn run(args: CompareArgs) -> Result<i32, AppError> {
             };
             println!("  {:<18} {:<70} {verdict} {}", p.mode, p.check, p.detail);
         }
+        println!("{}", super::probe::Verdict::of(&probes).line());
     }
     Ok(0)
 }

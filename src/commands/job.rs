@@ -69,18 +69,28 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
         println!("  {}: {}", q.error.code, q.error.message);
     }
     if let Some(last) = &state.last_execution {
+        // Graph counts references apart (countEscrowed leaves them out, countEscrowedRaw has
+        // them): one number here, with how many of them are references.
         println!(
-            "last cycle {}: {:?}, {} exported, {} escrowed ({} incl. references), {} → {}",
+            "last cycle {}: {:?}, {} exported, {} escrowed{}, {} → {}",
             last.activity_identifier,
             last.state,
             last.count_exported,
-            last.count_escrowed,
             last.count_escrowed_raw,
+            references(last.count_escrowed_raw.saturating_sub(last.count_escrowed)),
             stamp(last.time_began),
             stamp(last.time_ended)
         );
     }
-    println!("escrowed objects: {}", view.escrow_count);
+    let in_escrow = summary.escrows.len();
+    match summary.escrows.iter().map(|e| e.next_retry).min() {
+        Some(next) => println!(
+            "in escrow now: {in_escrow}{}, next retried in the first cycle from {}",
+            references(summary.escrows.iter().filter(|e| e.reference).count() as u64),
+            stamp(next)
+        ),
+        None => println!("in escrow now: none"),
+    }
     if state.escrows_pruned {
         println!(
             "escrows were pruned during the initial cycle: fix the errors, then `entra-sim start`"
@@ -148,6 +158,15 @@ pub fn set_running(args: JobArgs, running: bool) -> Result<i32, AppError> {
     store.commit()?;
     println!("job {}: {}", job.name, status_name(state.code));
     Ok(0)
+}
+
+/// ` (2 of them references)`, or nothing when there are none.
+fn references(n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" ({n} of them references)")
+    }
 }
 
 fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {

@@ -29,6 +29,45 @@ pub struct ProbeResult {
     pub detail: String,
 }
 
+/// Which dialects the server applied in full: every probe of the dialect (and any probe both
+/// share, like creating the scratch group) was accepted and read back as intended.
+#[derive(Debug, Serialize)]
+pub struct Verdict {
+    /// The default dialect (no feature flag).
+    pub default: bool,
+    /// The dialect `?aadOptscim062020` selects.
+    #[serde(rename = "aadOptscim062020")]
+    pub aad_opt_scim062020: bool,
+}
+
+impl Verdict {
+    /// The verdict of `results`.
+    pub fn of(results: &[ProbeResult]) -> Verdict {
+        let works = |mode: ScimMode| {
+            let name = mode_name(mode);
+            results.iter().any(|r| r.mode == name)
+                && results
+                    .iter()
+                    .filter(|r| r.mode == name || r.mode == "both")
+                    .all(|r| r.applied)
+        };
+        Verdict {
+            default: works(ScimMode::Default),
+            aad_opt_scim062020: works(ScimMode::Aad062020),
+        }
+    }
+
+    /// `your server accepts: default dialect yes, aadOptscim062020 no`.
+    pub fn line(&self) -> String {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        format!(
+            "your server accepts: default dialect {}, aadOptscim062020 {}",
+            yes(self.default),
+            yes(self.aad_opt_scim062020)
+        )
+    }
+}
+
 fn mode_name(mode: ScimMode) -> &'static str {
     match mode {
         ScimMode::Default => "default",

@@ -60,12 +60,17 @@ pub fn run(args: ReportArgs) -> Result<i32, AppError> {
         nonce: &nonce,
     };
     let page = report::render_summary(&input, &summary, &shown);
-    write(&args.out, &page)?;
+    // Beside the state by default: not a stray file in whatever directory the command ran from.
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| state_dir.join("report.html"));
+    write(&out, &page)?;
     println!(
         "report of {} log entries ({} escrowed objects): {}",
         summary.entries,
         escrows.len(),
-        args.out.display()
+        out.display()
     );
     Ok(0)
 }

@@ -49,6 +49,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     let group_match = compiled.groups.as_ref().and_then(matching_path);
     let id = guid(&mut rand::rngs::StdRng::from_os_rng());
     let mut probes = Vec::new();
+    let mut unreachable = false;
     for path in scim::test_connection_probes(&user_match, group_match.as_ref(), &id) {
         let request = Request {
             method: Method::Get,
@@ -60,6 +61,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
             Reply::Http { status, .. } => Some(*status),
             Reply::Transport { .. } => None,
         };
+        unreachable |= matches!(reply, Reply::Transport { connect: true, .. });
         let outcome = wire::outcome(OpKind::TestConnection, reply);
         let probe = match outcome {
             Outcome::Failure(f) => Probe { path, status, succeeded: false, error_code: Some(f.code.as_str().to_string()), message: Some(f.reason) },
@@ -73,6 +75,10 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
             _ => Probe { path, status, succeeded: true, error_code: None, message: None },
         };
         probes.push(probe);
+        if unreachable {
+            // The second probe would only repeat that nothing answers.
+            break;
+        }
     }
     let ok = probes.iter().all(|p| p.succeeded);
     if args.json {
@@ -97,6 +103,11 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     }
     if ok {
         Ok(0)
+    } else if unreachable {
+        // Nothing answered, so nothing can be said of the credentials.
+        Err(AppError::Job(format!(
+            "Test Connection failed: could not connect to {base_url}; is the server running?"
+        )))
     } else {
         Err(AppError::Job(
             "Test Connection failed: the SCIM endpoint or the credentials were not accepted."

@@ -29,6 +29,8 @@ mod lifecycle;
 mod line_deltas;
 mod logs_csv;
 mod plan;
+#[cfg(unix)]
+mod readme;
 mod report;
 mod responses;
 mod schemas;
