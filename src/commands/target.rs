@@ -2,7 +2,7 @@
 
 use crate::cli::ServeArgs;
 use crate::error::AppError;
-use crate::target::{self, TargetConfig};
+use crate::target::{self, OAuthClientConfig, TargetConfig};
 
 pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
     let faults = match &args.fault {
@@ -18,11 +18,26 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
         .local_addr()
         .map_err(|e| AppError::Local(e.to_string()))?;
     println!("SCIM target listening at http://{addr}/scim/v2 (Ctrl-C to stop)");
-    if args.token.is_none() {
+    let oauth = args
+        .oauth_client
+        .clone()
+        .map(|(client_id, client_secret)| OAuthClientConfig {
+            client_id,
+            client_secret,
+            token_lifetime: args.token_lifetime.to_std().unwrap_or_default(),
+        });
+    if let Some(client) = &oauth {
+        println!(
+            "OAuth token endpoint at http://{addr}/oauth2/token for client {:?} (tokens live {}s)",
+            client.client_id,
+            client.token_lifetime.as_secs()
+        );
+    } else if args.token.is_none() {
         println!("no --token given: requests are accepted without a bearer token");
     }
     let config = TargetConfig {
         token: args.token.clone(),
+        oauth,
         faults,
         max_recorded: args.max_recorded,
         ..TargetConfig::default()

@@ -58,7 +58,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         let reply = client.send(&request).await;
         let status = match &reply {
             Reply::Http { status, .. } => Some(*status),
-            Reply::Transport { .. } => None,
+            Reply::Transport { .. } | Reply::NoToken { .. } => None,
         };
         let outcome = wire::outcome(OpKind::TestConnection, reply);
         let probe = match outcome {

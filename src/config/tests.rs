@@ -113,29 +113,56 @@ fn secret_never_prints_and_sources_resolve() {
         "Inline([redacted])"
     );
     let env = |k: &str| (k == "TOKEN").then(|| "abc".to_owned());
+    let bearer = |c: Result<Credential, TokenError>| match c {
+        Ok(Credential::Bearer(s)) => Some(s.expose().to_owned()),
+        _ => None,
+    };
     assert_eq!(
-        TokenSource::Env("TOKEN".to_owned())
-            .resolve(env)
-            .map(|s| s.expose().to_owned())
-            .ok(),
+        bearer(TokenSource::Env("TOKEN".to_owned()).resolve(env)),
         Some("abc".to_owned())
     );
     assert!(matches!(
         TokenSource::Env("NOPE".to_owned()).resolve(env),
-        Err(TokenError::EnvMissing(_))
+        Err(TokenError::EnvMissing(..))
     ));
     let dir = Scratch::new("token");
     let file = dir.write("token.txt", "from-file\n");
     assert_eq!(
-        TokenSource::File(file)
-            .resolve(env)
-            .map(|s| s.expose().to_owned())
-            .ok(),
+        bearer(TokenSource::File(file.clone()).resolve(env)),
         Some("from-file".to_owned())
     );
     let empty = dir.write("empty.txt", "\n");
     assert!(matches!(
-        TokenSource::File(empty).resolve(env),
+        TokenSource::File(empty.clone()).resolve(env),
+        Err(TokenError::Empty(_))
+    ));
+    // An OAuth client's secret resolves from its own source, and never prints.
+    let client = |source| OAuthClient {
+        token_url: "https://idp.example/token".to_owned(),
+        client_id: "entra".to_owned(),
+        client_secret: source,
+        scope: None,
+        auth_method: ClientAuthMethod::ClientSecretPost,
+    };
+    match TokenSource::OAuth(client(SecretSource::File(file))).resolve(env) {
+        Ok(credential @ Credential::OAuth(_, _)) => {
+            let Credential::OAuth(_, secret) = &credential else {
+                unreachable!()
+            };
+            assert_eq!(secret.expose(), "from-file");
+            assert!(!format!("{credential:?}").contains("from-file"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let missing = TokenSource::OAuth(client(SecretSource::Env("NOPE".to_owned())))
+        .resolve(env)
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "environment variable NOPE (client_secret_env) is not set"
+    );
+    assert!(matches!(
+        TokenSource::OAuth(client(SecretSource::File(empty))).resolve(env),
         Err(TokenError::Empty(_))
     ));
 }
