@@ -261,7 +261,21 @@ fn bad_jobs_are_located() {
         (
             "two token sources",
             format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n  token_file: t.txt\n"),
-            vec!["job.yaml:4:3: target: exactly one of token_env, token_file or token is required (found token_env and token_file)".to_owned()],
+            vec!["job.yaml:4:3: target: exactly one of token_env, token_file, token or oauth is required (found token_env and token_file)".to_owned()],
+        ),
+        (
+            "an OAuth client with a bad token URL, no client id and two secret sources",
+            format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  oauth:\n    token_url: ftp://idp/token\n    client_id: ''\n    client_secret_env: S\n    client_secret_file: s.txt\n"),
+            vec![
+                "job.yaml:6:5: target.oauth: exactly one of client_secret_env or client_secret_file is required (found both)".to_owned(),
+                "job.yaml:6:16: target.oauth.token_url: the scheme \"ftp\" is not http or https".to_owned(),
+                "job.yaml:7:16: target.oauth.client_id: must not be empty".to_owned(),
+            ],
+        ),
+        (
+            "an OAuth client with an unknown auth method",
+            format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  oauth:\n    token_url: https://idp/token\n    client_id: c\n    client_secret_env: S\n    auth_method: private_key_jwt\n"),
+            vec!["job.yaml:9:18: target.oauth.auth_method: unknown variant `private_key_jwt`, expected `client_secret_post` or `client_secret_basic`".to_owned()],
         ),
         (
             "unknown roles: declared and built-in ones suggested",
