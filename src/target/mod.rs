@@ -276,9 +276,12 @@ impl RunningTarget {
         *lock(&self.shared.faults) = fault::FaultSet::new(rules);
     }
 
-    /// How many access tokens `POST /oauth2/token` issued.
-    pub fn tokens_issued(&self) -> u64 {
-        self.shared.oauth.as_ref().map_or(0, |o| o.issued())
+    /// The access tokens `POST /oauth2/token` issued, oldest first.
+    pub fn tokens_issued(&self) -> Vec<String> {
+        self.shared
+            .oauth
+            .as_ref()
+            .map_or_else(Vec::new, |o| o.issued())
     }
 
     /// The fault rules with their counters.

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -31,7 +30,8 @@ pub struct OAuthClientConfig {
 pub struct Issuer {
     config: OAuthClientConfig,
     live: std::sync::Mutex<HashMap<String, Instant>>,
-    issued: AtomicU64,
+    /// Every token issued, in order (for tests that look for them where they must not be).
+    issued: std::sync::Mutex<Vec<String>>,
 }
 
 // The target is a stand-alone test double: it cannot use crate::clock (tidy rule).
@@ -45,7 +45,7 @@ impl Issuer {
         Issuer {
             config,
             live: Default::default(),
-            issued: AtomicU64::new(0),
+            issued: Default::default(),
         }
     }
 
@@ -62,9 +62,9 @@ impl Issuer {
         }
     }
 
-    /// How many tokens were issued.
-    pub fn issued(&self) -> u64 {
-        self.issued.load(Ordering::Relaxed)
+    /// Every token issued so far.
+    pub fn issued(&self) -> Vec<String> {
+        lock(&self.issued).clone()
     }
 
     fn issue(&self) -> String {
@@ -77,7 +77,7 @@ impl Issuer {
         let mut live = lock(&self.live);
         live.retain(|_, expiry| at < *expiry);
         live.insert(token.clone(), at + self.config.token_lifetime);
-        self.issued.fetch_add(1, Ordering::Relaxed);
+        lock(&self.issued).push(token.clone());
         token
     }
 }
