@@ -366,10 +366,9 @@ pub struct ServeArgs {
         long,
         env = "ENTRA_SIM_OAUTH_CLIENT",
         hide_env_values = true,
-        value_name = "ID:SECRET",
-        value_parser = oauth_client
+        value_name = "ID:SECRET"
     )]
-    pub oauth_client: Option<(String, String)>,
+    pub oauth_client: Option<String>,
     /// How long an issued access token lives (90s, 60m, 6h; from 1s to 1d).
     #[arg(long, default_value = "60m", value_parser = token_lifetime, value_name = "DURATION")]
     pub token_lifetime: chrono::TimeDelta,
@@ -459,17 +458,6 @@ const MAX_UNTIL_DAYS: u64 = 3650;
 /// `--interval`: a duration from 1s to [`MAX_INTERVAL_DAYS`].
 pub fn interval(text: &str) -> Result<chrono::TimeDelta, String> {
     duration(text, MAX_INTERVAL_DAYS)
-}
-
-/// `--oauth-client`: `ID:SECRET`, both non-empty (the id holds no `:`). The error never shows
-/// the value.
-fn oauth_client(text: &str) -> Result<(String, String), String> {
-    match text.split_once(':') {
-        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
-            Ok((id.to_owned(), secret.to_owned()))
-        }
-        _ => Err("write the client as ID:SECRET, both non-empty".to_owned()),
-    }
 }
 
 /// `--token-lifetime`: a duration from 1s to a day.

@@ -12,7 +12,7 @@ use entra_sim::target::{
 };
 
 use crate::cli::{run, walk};
-use crate::support::{repo, tenant, users};
+use crate::support::{TOKEN, repo, serve_target, tenant, users};
 
 const CLIENT_SECRET: &str = "client-secret-9d41b7";
 
@@ -74,17 +74,17 @@ async fn status_json(d: &Path) -> serde_json::Value {
 #[tokio::test]
 async fn a_cycle_that_outlives_several_tokens_never_sends_an_expired_one() {
     let target = oauth_target(CLIENT_SECRET, Duration::from_secs(2)).await;
-    // Every SCIM request takes 300 ms: 12 users (a query and a create each) take over 7 s, the
-    // life of several 2-second tokens.
+    // Every SCIM request takes 300 ms: 30 users (a query and a create each), three at a time,
+    // take over 6 s, the life of several 2-second tokens, refreshed while flows run concurrently.
     target.set_faults(parse_spec("* *=pass:latency=300").unwrap());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     oauth_job(
         d,
-        12,
+        30,
         target.base_url(),
         &token_url(&target),
-        "    client_secret_file: client-secret\n    auth_method: client_secret_basic\n    scope: scim\n",
+        "    client_secret_file: client-secret\n    auth_method: client_secret_basic\n    scope: scim\nsettings:\n  concurrency: 3\n",
     );
     let mut outputs = String::new();
     let tc = run(&["test-connection", "--job", "job.yaml"], d).await;
@@ -93,7 +93,7 @@ async fn a_cycle_that_outlives_several_tokens_never_sends_an_expired_one() {
     let cycle = run(&["cycle", "--job", "job.yaml", "--verbose"], d).await;
     assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
     outputs.push_str(&(cycle.stdout + &cycle.stderr));
-    assert_eq!(target.users().len(), 12);
+    assert_eq!(target.users().len(), 30);
     let requests = target.requests();
     assert!(
         requests
@@ -212,4 +212,59 @@ async fn a_refused_token_gets_one_fresh_token_and_one_retry() {
         status["status"]["quarantine"]["error"]["code"],
         "Unauthorized"
     );
+}
+
+#[tokio::test]
+async fn target_serve_issues_tokens_to_its_oauth_client() {
+    let (mut child, url) = serve_target(
+        TOKEN,
+        &["--oauth-client", "entra:s3cret", "--token-lifetime", "90s"],
+    );
+    let root = url.trim_end_matches("/scim/v2");
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .post(format!("{root}/oauth2/token"))
+        .basic_auth("entra", Some("s3cret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["expires_in"], 90);
+    let token = answer["access_token"].as_str().unwrap();
+    let users = |token: String| {
+        let http = http.clone();
+        let url = format!("{url}/Users");
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(users(token.to_owned()).await, 200);
+    assert_eq!(users(TOKEN.to_owned()).await, 200);
+    assert_eq!(users("made-up".to_owned()).await, 401);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let bad = run(
+        &[
+            "target",
+            "serve",
+            "--port",
+            "0",
+            "--oauth-client",
+            ":s3cret",
+        ],
+        Path::new("."),
+    )
+    .await;
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    assert!(bad.stderr.contains("ID:SECRET"), "{}", bad.stderr);
+    assert!(!bad.stderr.contains("s3cret"), "{}", bad.stderr);
 }
