@@ -203,7 +203,7 @@ impl TokenCache {
                     .as_ref()
                     .and_then(|j| j.get("error_description"))
                     .and_then(|d| d.as_str())
-                    .map(|d| format!(" ({})", self.scrub(&cut(d))))
+                    .map(|d| format!(": {}", self.scrub(&cut(d))))
                     .unwrap_or_default();
                 Err(TokenFailure::Refused {
                     url: url.clone(),
