@@ -268,3 +268,34 @@ async fn target_serve_issues_tokens_to_its_oauth_client() {
     assert!(bad.stderr.contains("ID:SECRET"), "{}", bad.stderr);
     assert!(!bad.stderr.contains("s3cret"), "{}", bad.stderr);
 }
+
+#[tokio::test]
+async fn a_token_endpoint_that_answers_no_token_response_is_a_credential_failure() {
+    let target = oauth_target(CLIENT_SECRET, Duration::from_secs(3600)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A SCIM endpoint is no token endpoint: its answer is neither §5.1 nor §5.2.
+    let not_a_token_endpoint = format!("{}/ServiceProviderConfig", target.base_url());
+    oauth_job(
+        d,
+        1,
+        target.base_url(),
+        &not_a_token_endpoint,
+        "    client_secret_file: client-secret\n",
+    );
+    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
+    assert_eq!(cycle.code, 2, "{}{}", cycle.stdout, cycle.stderr);
+    let text = format!("{}{}", cycle.stdout, cycle.stderr);
+    assert!(
+        text.contains(&format!(
+            "the token endpoint {not_a_token_endpoint} answered HTTP "
+        )) && text.contains("no access token was obtained"),
+        "{text}"
+    );
+    let status = status_json(d).await;
+    assert_eq!(
+        status["status"]["quarantine"]["error"]["code"],
+        "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+    );
+    assert_no_secret(&format!("{text}{status}"), d, &[]);
+}
