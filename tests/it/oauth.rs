@@ -105,11 +105,37 @@ async fn a_cycle_that_outlives_several_tokens_never_sends_an_expired_one() {
             .map(|r| (r.auth, r.status))
             .collect::<Vec<_>>()
     );
-    let tokens = target.tokens_issued();
-    assert!(tokens.len() >= 4, "{} tokens", tokens.len());
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], d).await;
-    outputs.push_str(&logs.stdout);
-    assert_no_secret(&outputs, d, &tokens);
+    let tokens = target.tokens_issued().len();
+    assert!(tokens >= 4, "{tokens} tokens");
+    // Every other command that talks to the target authenticates the same way.
+    target.set_faults(Vec::new());
+    for args in [
+        &["plan", "--job", "job.yaml"][..],
+        &["drift", "--job", "job.yaml"],
+        &["compare-modes", "--job", "job.yaml", "--probe"],
+        &[
+            "provision-on-demand",
+            "--job",
+            "job.yaml",
+            "--user",
+            "user0@contoso.com",
+        ],
+        &["logs", "--job", "job.yaml", "--json"],
+    ] {
+        let out = run(args, d).await;
+        assert!(
+            out.code == 0 || args[0] == "drift",
+            "{args:?}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        outputs.push_str(&(out.stdout + &out.stderr));
+    }
+    assert!(
+        target.requests().iter().all(|r| r.auth == AuthSeen::Valid),
+        "every command sent a live token"
+    );
+    assert_no_secret(&outputs, d, &target.tokens_issued());
 }
 
 #[tokio::test]
