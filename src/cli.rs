@@ -363,6 +363,19 @@ pub struct ServeArgs {
     /// Fault rules, e.g. 'POST /Users=500:times=1; PATCH /Groups/*=429:retry-after=5'.
     #[arg(long)]
     pub fault: Option<String>,
+    /// An OAuth 2.0 client, as ID:SECRET: `POST /oauth2/token` (client credentials, the client
+    /// authenticated in the body or with HTTP Basic) issues it access tokens, which are accepted
+    /// while they live, besides --token. Read from ENTRA_SIM_OAUTH_CLIENT when not given.
+    #[arg(
+        long,
+        env = "ENTRA_SIM_OAUTH_CLIENT",
+        hide_env_values = true,
+        value_name = "ID:SECRET"
+    )]
+    pub oauth_client: Option<String>,
+    /// How long an issued access token lives (90s, 60m, 6h; from 1s to 1d).
+    #[arg(long, default_value = "60m", value_parser = token_lifetime, value_name = "DURATION")]
+    pub token_lifetime: chrono::TimeDelta,
     /// How many requests the request log (`GET /_admin/requests`) keeps, oldest dropped first;
     /// 0 records nothing (for benchmarks: no copies, no body parsing, no memory growth).
     #[arg(long, default_value_t = 100_000, value_name = "N")]
@@ -449,6 +462,11 @@ const MAX_UNTIL_DAYS: u64 = 3650;
 /// `--interval`: a duration from 1s to 365 days (`MAX_INTERVAL_DAYS`).
 pub fn interval(text: &str) -> Result<chrono::TimeDelta, String> {
     duration(text, MAX_INTERVAL_DAYS)
+}
+
+/// `--token-lifetime`: a duration from 1s to a day.
+fn token_lifetime(text: &str) -> Result<chrono::TimeDelta, String> {
+    duration(text, 1)
 }
 
 /// `--until`: a duration from 1s to 3,650 days (`MAX_UNTIL_DAYS`).

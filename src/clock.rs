@@ -15,6 +15,13 @@ pub fn pause(duration: std::time::Duration) {
     std::thread::sleep(duration);
 }
 
+/// The monotonic clock, for deadlines that run in real time whatever the job's clock is (an
+/// OAuth access token expires by the token endpoint's clock, also in `run --virtual-time`).
+#[allow(clippy::disallowed_methods)] // the sanctioned read of the monotonic clock
+pub fn monotonic() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
 /// A future returned by [`Clock::sleep_until`].
 pub type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 

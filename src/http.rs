@@ -1,11 +1,14 @@
 //! The HTTP client (reqwest, rustls): sends one planned [`Request`] to the Tenant URL with Entra's
-//! headers and turns whatever happens into a [`Reply`]. The only module that imports reqwest.
+//! headers and turns whatever happens into a [`Reply`]. With `auth::oauth` (the token requests,
+//! on this client's connection pool) the only code that imports reqwest.
 
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::auth::oauth::{Bearer, TokenCache};
+use crate::config::Credential;
 use crate::plan::{Method, Reply, Request};
 
 /// How a client talks to the server: the job's settings that shape each request.
@@ -19,16 +22,26 @@ pub struct ClientOptions {
     pub max_response_bytes: u64,
 }
 
-/// Sends requests to one SCIM endpoint with one bearer token.
+/// Sends requests to one SCIM endpoint with one bearer token, or with the access tokens of an
+/// OAuth client.
 pub struct ScimClient {
     client: reqwest::Client,
     max_response_bytes: u64,
     timeout: Duration,
     base: String,
+    /// A secret to scrub from error texts: the static token or the OAuth client secret.
     token: String,
-    authorization: reqwest::header::HeaderValue,
+    authorization: Authorization,
     dry_run: Option<DryRun>,
     request_log: Option<RequestLog>,
+}
+
+/// Where each request's `Authorization` header comes from.
+enum Authorization {
+    /// A static bearer token, the header built once.
+    Static(reqwest::header::HeaderValue),
+    /// OAuth 2.0 client credentials: the current access token, refreshed as it nears its end.
+    OAuth(Box<TokenCache>),
 }
 
 /// For benchmarks (`cycle --record-requests FILE`): every request sent, one JSON line each, so a
@@ -66,6 +79,13 @@ impl std::fmt::Debug for ScimClient {
     }
 }
 
+/// The reply to a request that was never sent: no access token could be obtained.
+fn no_token(failure: &crate::auth::oauth::TokenFailure) -> Reply {
+    Reply::NoToken {
+        message: failure.to_string(),
+    }
+}
+
 /// Why the client could not be built (the token itself is never shown).
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -78,7 +98,8 @@ pub enum ClientError {
 }
 
 impl ScimClient {
-    /// A client for `base` (the Tenant URL without feature flags) sending `Authorization: Bearer token`.
+    /// A client for `base` (the Tenant URL without feature flags) sending `Authorization: Bearer`
+    /// with the static token of `credential`, or with access tokens of its OAuth client.
     ///
     /// Headers, as far as real traffic shows them (the README's UNCONFIRMED table):
     /// - no `User-Agent` unless `user_agent` is given: Entra sends none (kortix-ai/suna PR 7297: a
@@ -94,7 +115,11 @@ impl ScimClient {
     /// documented (.NET's `HttpClient`, which follows by default, drops the `Authorization`
     /// header when it does, so a redirected request would not be authorized anyway). A 3xx
     /// answer fails the request, naming its `Location`.
-    pub fn new(base: &str, token: &str, options: &ClientOptions) -> Result<Self, ClientError> {
+    pub fn new(
+        base: &str,
+        credential: &Credential,
+        options: &ClientOptions,
+    ) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -106,16 +131,30 @@ impl ScimClient {
         let client = builder
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
-        // Built once; marked sensitive so that no debug output of a request shows it.
-        let mut authorization = reqwest::header::HeaderValue::try_from(format!("Bearer {token}"))
-            .map_err(|_| ClientError::Token)?;
-        authorization.set_sensitive(true);
+        let (authorization, token) = match credential {
+            Credential::Bearer(token) => {
+                // Built once; marked sensitive so that no debug output of a request shows it.
+                let mut header =
+                    reqwest::header::HeaderValue::try_from(format!("Bearer {}", token.expose()))
+                        .map_err(|_| ClientError::Token)?;
+                header.set_sensitive(true);
+                (Authorization::Static(header), token.expose())
+            }
+            Credential::OAuth(oauth, secret) => (
+                Authorization::OAuth(Box::new(TokenCache::new(
+                    client.clone(),
+                    oauth.clone(),
+                    secret.clone(),
+                ))),
+                secret.expose(),
+            ),
+        };
         Ok(Self {
+            token: token.to_string(),
             client,
             max_response_bytes: options.max_response_bytes,
             timeout: options.timeout,
             base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
             authorization,
             dry_run: None,
             request_log: None,
@@ -279,10 +318,41 @@ impl ScimClient {
             Method::Patch => reqwest::Method::PATCH,
             Method::Delete => reqwest::Method::DELETE,
         };
+        let cache = match &self.authorization {
+            Authorization::Static(header) => {
+                return self.exchange(method, &url, request, header.clone()).await;
+            }
+            Authorization::OAuth(cache) => cache,
+        };
+        let bearer = match cache.bearer().await {
+            Ok(bearer) => bearer,
+            Err(failure) => return no_token(&failure),
+        };
+        let reply = self
+            .exchange(method.clone(), &url, request, bearer.header.clone())
+            .await;
+        if !matches!(reply, Reply::Http { status: 401, .. }) {
+            return reply;
+        }
+        // A token that should still be live was refused (revoked, or the server's clock runs
+        // ahead): one fresh token and one retry; a second 401 is the server's answer.
+        match cache.renew(&bearer).await {
+            Ok(Bearer { header, .. }) => self.exchange(method, &url, request, header).await,
+            Err(failure) => no_token(&failure),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        request: &Request,
+        authorization: reqwest::header::HeaderValue,
+    ) -> Reply {
         let mut builder = self
             .client
-            .request(method, &url)
-            .header(reqwest::header::AUTHORIZATION, self.authorization.clone());
+            .request(method, url)
+            .header(reqwest::header::AUTHORIZATION, authorization);
         if let Some(body) = &request.body {
             builder = builder
                 .header("Content-Type", "application/scim+json; charset=utf-8")

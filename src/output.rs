@@ -126,6 +126,7 @@ pub fn exchange_line(request: &Request, reply: &Reply) -> String {
         Reply::Http { status, .. } => status.to_string(),
         Reply::Transport { timeout: true, .. } => "timeout".to_string(),
         Reply::Transport { message, .. } => format!("transport error: {message}"),
+        Reply::NoToken { message } => format!("not sent: {message}"),
     };
     let mut line = format!(
         "    {} {} → {answer}",

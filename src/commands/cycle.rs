@@ -329,7 +329,7 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
             snapshot_file.display()
         ));
     }
-    let client = loaded.client(server.base_url(), &token)?;
+    let client = loaded.client(server.base_url(), &crate::config::Credential::Bearer(token))?;
     let store = loaded.store()?;
     let report = cycle(&loaded, &client, &store, printer).await;
     let snapshot = serde_json::to_vec_pretty(&server.snapshot())

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
-use crate::config::{self, Job, JobSettings, Preread, Secret};
+use crate::config::{self, Credential, Job, JobSettings, Preread};
 use crate::directory::LineIndex;
 use crate::error::AppError;
 use crate::http::ScimClient;
@@ -112,27 +112,28 @@ pub fn load_mapping(path: &Path) -> Result<(JobSettings, CompiledMapping), AppEr
     config::load_job_mapping(path).map_err(|e| AppError::Input(e.to_string()))
 }
 
-/// The bearer token of the job in `file`, from its token source.
-pub fn token_of(file: &Path, target: &config::Target) -> Result<Secret, AppError> {
+/// What the job in `file` authenticates with: its bearer token, or its OAuth client with the
+/// client secret read (no token is fetched here).
+pub fn token_of(file: &Path, target: &config::Target) -> Result<Credential, AppError> {
     target
         .token
         .resolve(|name| std::env::var(name).ok())
         .map_err(|e| AppError::Input(format!("{}: target: {e}", file.display())))
 }
 
-/// An HTTP client for the Tenant URL of the job in `file`.
+/// An HTTP client for the Tenant URL of the job in `file`, authenticating with `credential`.
 pub fn client_of(
     file: &Path,
     settings: &config::Settings,
     base_url: &str,
-    token: &Secret,
+    credential: &Credential,
 ) -> Result<ScimClient, AppError> {
     let options = crate::http::ClientOptions {
         timeout: Duration::from_secs(settings.request_timeout_secs),
         user_agent: settings.user_agent.clone(),
         max_response_bytes: settings.max_response_bytes,
     };
-    ScimClient::new(base_url, token.expose(), &options).map_err(|e| match e {
+    ScimClient::new(base_url, credential, &options).map_err(|e| match e {
         crate::http::ClientError::Token => {
             AppError::Input(format!("{}: target: {e}", file.display()))
         }
@@ -141,14 +142,14 @@ pub fn client_of(
 }
 
 impl Loaded {
-    /// The bearer token, from the job's token source.
-    pub fn token(&self) -> Result<Secret, AppError> {
+    /// The job's credential, from its token source.
+    pub fn token(&self) -> Result<Credential, AppError> {
         token_of(&self.job.file, &self.job.target)
     }
 
     /// An HTTP client for the Tenant URL.
-    pub fn client(&self, base_url: &str, token: &Secret) -> Result<ScimClient, AppError> {
-        client_of(&self.job.file, &self.job.settings, base_url, token)
+    pub fn client(&self, base_url: &str, credential: &Credential) -> Result<ScimClient, AppError> {
+        client_of(&self.job.file, &self.job.settings, base_url, credential)
     }
 
     /// The job's state.

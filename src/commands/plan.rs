@@ -133,7 +133,10 @@ pub async fn offline_run(
         .collect();
     // The offline client never sends a request, so it needs no token.
     let client = loaded
-        .client(&loaded.base_url, &crate::config::Secret::new(""))?
+        .client(
+            &loaded.base_url,
+            &crate::config::Credential::Bearer(crate::config::Secret::new("")),
+        )?
         .planning_offline(known);
     run_planner(loaded, store, loaded.mode, &client).await
 }

@@ -59,7 +59,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         let reply = client.send(&request).await;
         let status = match &reply {
             Reply::Http { status, .. } => Some(*status),
-            Reply::Transport { .. } => None,
+            Reply::Transport { .. } | Reply::NoToken { .. } => None,
         };
         unreachable |= matches!(reply, Reply::Transport { connect: true, .. });
         let outcome = wire::outcome(OpKind::TestConnection, reply);

@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::{
-    ConfigError, Digest, Job, JobCheck, JobSettings, Preread, Secret, Settings, Target, TokenSource,
+    ClientAuthMethod, ConfigError, Digest, Job, JobCheck, JobSettings, OAuthClient, Preread,
+    Secret, SecretSource, Settings, Target, TokenSource,
 };
 use crate::directory::index::assignment_digest;
 use crate::directory::{Directory, DirectoryFormat, LineIndex, ResolveError};
@@ -60,6 +61,24 @@ struct RawTarget {
     token_file: Option<String>,
     #[serde(default)]
     token: Option<String>,
+    #[serde(default)]
+    oauth: Option<RawOAuth>,
+}
+
+/// `target.oauth`: OAuth 2.0 client credentials (RFC 6749 §4.4).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOAuth {
+    token_url: String,
+    client_id: String,
+    #[serde(default)]
+    client_secret_env: Option<String>,
+    #[serde(default)]
+    client_secret_file: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    auth_method: ClientAuthMethod,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -600,6 +619,7 @@ fn target(
         raw.token_env.as_ref().map(|_| "token_env"),
         raw.token_file.as_ref().map(|_| "token_file"),
         raw.token.as_ref().map(|_| "token"),
+        raw.oauth.as_ref().map(|_| "oauth"),
     ]
     .into_iter()
     .flatten()
@@ -612,7 +632,9 @@ fn target(
         };
         pending.push(Pending::value(
             "target",
-            format!("exactly one of token_env, token_file or token is required (found {found})"),
+            format!(
+                "exactly one of token_env, token_file, token or oauth is required (found {found})"
+            ),
         ));
         return (None, warnings);
     }
@@ -620,6 +642,11 @@ fn target(
         TokenSource::Env(name)
     } else if let Some(token_file) = raw.token_file {
         TokenSource::File(normalize(&base.join(token_file)))
+    } else if let Some(oauth) = raw.oauth {
+        match oauth_client(oauth, base, pending) {
+            Some(client) => TokenSource::OAuth(client),
+            None => return (None, warnings),
+        }
     } else {
         warnings.push(Problem {
             file: file.to_owned(),
@@ -631,6 +658,74 @@ fn target(
         TokenSource::Inline(Secret::new(raw.token.unwrap_or_default()))
     };
     (Some(Target { url, token }), warnings)
+}
+
+/// `target.oauth`, checked: an http(s) token URL, a client id, exactly one secret source.
+fn oauth_client(raw: RawOAuth, base: &Path, pending: &mut Vec<Pending>) -> Option<OAuthClient> {
+    let before = pending.len();
+    let token_url = raw.token_url.trim().to_owned();
+    if let Err(message) = token_url_problem(&token_url) {
+        pending.push(Pending::value("target.oauth.token_url", message));
+    }
+    if raw.client_id.trim().is_empty() {
+        pending.push(Pending::value(
+            "target.oauth.client_id",
+            "must not be empty",
+        ));
+    }
+    if raw.scope.as_ref().is_some_and(|s| s.trim().is_empty()) {
+        pending.push(Pending::value(
+            "target.oauth.scope",
+            "must not be empty (leave it out to send no scope)",
+        ));
+    }
+    let client_secret = match (raw.client_secret_env, raw.client_secret_file) {
+        (Some(name), None) => Some(SecretSource::Env(name)),
+        (None, Some(file)) => Some(SecretSource::File(normalize(&base.join(file)))),
+        (env, file) => {
+            let found = if env.is_some() && file.is_some() {
+                "both"
+            } else {
+                "none"
+            };
+            pending.push(Pending::value(
+                "target.oauth",
+                format!(
+                    "exactly one of client_secret_env or client_secret_file is required (found {found})"
+                ),
+            ));
+            None
+        }
+    };
+    if pending.len() != before {
+        return None;
+    }
+    Some(OAuthClient {
+        token_url,
+        client_id: raw.client_id,
+        client_secret: client_secret?,
+        scope: raw.scope,
+        auth_method: raw.auth_method,
+    })
+}
+
+/// Why `text` is no usable token endpoint: an absolute http or https URL with a host and no
+/// fragment (RFC 6749 §3.2: "MUST NOT include a fragment component").
+fn token_url_problem(text: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return Err(format!("{text:?} is not an absolute http or https URL"));
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(format!("the scheme {scheme:?} is not http or https"));
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) || rest.contains(char::is_whitespace) {
+        return Err(format!("{text:?} has no valid host"));
+    }
+    if rest.contains('#') {
+        return Err("a token endpoint URL must not have a fragment (RFC 6749 §3.2)".to_owned());
+    }
+    Ok(())
 }
 
 fn app_roles(raw: Vec<RawAppRole>, pending: &mut Vec<Pending>) -> Vec<AppRole> {

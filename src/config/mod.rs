@@ -13,7 +13,9 @@ pub use digest::{Digest, JobSources, Preread, job_sources, state_dir_of};
 pub use load::{
     STATE_DIR_ENV, check_job, check_job_with, load_job, load_job_mapping, load_job_settings,
 };
-pub use secret::{Secret, TokenError, TokenSource};
+pub use secret::{
+    ClientAuthMethod, Credential, OAuthClient, Secret, SecretSource, TokenError, TokenSource,
+};
 
 use crate::directory::Directory;
 use crate::expr::AppRole;
@@ -122,7 +124,7 @@ impl JobCheck {
 pub struct Target {
     /// The base URL, e.g. `http://127.0.0.1:8080/scim/v2`, without a trailing `/`.
     pub url: String,
-    /// Where the bearer token comes from.
+    /// Where the bearer token comes from (a static token, or an OAuth client).
     pub token: TokenSource,
 }
 

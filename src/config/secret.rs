@@ -1,6 +1,7 @@
 //! The bearer token: a [`Secret`] that never prints or serialises its value, and the
-//! [`TokenSource`] a job names (environment variable, file, or inline), resolved only when a
-//! command actually talks to the target.
+//! [`TokenSource`] a job names (environment variable, file, inline, or an OAuth 2.0 client whose
+//! secret comes from an environment variable or a file), resolved only when a command actually
+//! talks to the target.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -43,54 +44,124 @@ pub enum TokenSource {
     File(PathBuf),
     /// `token`: inline in the job file (accepted with a warning).
     Inline(Secret),
+    /// `oauth`: access tokens from a token endpoint (OAuth 2.0 client credentials, RFC 6749 §4.4).
+    OAuth(OAuthClient),
+}
+
+/// `target.oauth`: the client Entra authenticates as at the app's token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    /// The token endpoint (`token_url`).
+    pub token_url: String,
+    /// `client_id`.
+    pub client_id: String,
+    /// Where the client secret comes from: `client_secret_env` or `client_secret_file`.
+    pub client_secret: SecretSource,
+    /// `scope`, sent when given.
+    pub scope: Option<String>,
+    /// How the client authenticates (`auth_method`).
+    pub auth_method: ClientAuthMethod,
+}
+
+/// Where a secret is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// An environment variable's name.
+    Env(String),
+    /// A file (resolved relative to the job file); its content, trailing whitespace removed.
+    File(PathBuf),
+}
+
+/// How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// `client_id` and `client_secret` in the form body (the default).
+    #[default]
+    ClientSecretPost,
+    /// HTTP Basic authentication with the form-encoded id and secret.
+    ClientSecretBasic,
 }
 
 /// Why the token could not be obtained.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    /// The environment variable is unset.
-    #[error("environment variable {0} (token_env) is not set")]
-    EnvMissing(String),
+    /// The environment variable is unset (its name, and the key naming it without `_env`).
+    #[error("environment variable {0} ({1}_env) is not set")]
+    EnvMissing(String, String),
     /// The token file could not be read.
-    #[error("cannot read token_file {path}: {source}")]
+    #[error("cannot read {what}_file {path}: {source}")]
     File {
+        /// `token` or `client_secret`.
+        what: String,
         /// The token file.
         path: PathBuf,
         /// The IO error.
         source: std::io::Error,
     },
-    /// The token is empty.
-    #[error("the token from {0} is empty")]
+    /// The token (or client secret) is empty.
+    #[error("the secret from {0} is empty")]
     Empty(String),
+}
+
+/// What a job authenticates with, resolved: a static bearer token, or an OAuth client with its
+/// secret read (the access tokens are fetched by `auth::oauth` as requests need them).
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// `Authorization: Bearer` with this token.
+    Bearer(Secret),
+    /// OAuth 2.0 client credentials.
+    OAuth(OAuthClient, Secret),
+}
+
+impl SecretSource {
+    fn read(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+        what: &str,
+    ) -> Result<(String, String), TokenError> {
+        match self {
+            SecretSource::Env(name) => Ok((
+                env(name).ok_or_else(|| TokenError::EnvMissing(name.clone(), what.to_owned()))?,
+                format!("{what}_env {name}"),
+            )),
+            SecretSource::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| TokenError::File {
+                    what: what.to_owned(),
+                    path: path.clone(),
+                    source,
+                })?;
+                Ok((
+                    text.trim_end().to_owned(),
+                    format!("{what}_file {}", path.display()),
+                ))
+            }
+        }
+    }
 }
 
 impl TokenSource {
     /// Fetches the token; `env` looks up an environment variable (a parameter so tests need not
     /// touch the process environment; pass `|k| std::env::var(k).ok()`).
-    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Secret, TokenError> {
+    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Credential, TokenError> {
         let (value, origin) = match self {
-            TokenSource::Env(name) => (
-                env(name).ok_or_else(|| TokenError::EnvMissing(name.clone()))?,
-                format!("token_env {name}"),
-            ),
-            TokenSource::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| TokenError::File {
-                    path: path.clone(),
-                    source,
-                })?;
-                (
-                    text.trim_end().to_owned(),
-                    format!("token_file {}", path.display()),
-                )
-            }
+            TokenSource::Env(name) => SecretSource::Env(name.clone()).read(env, "token")?,
+            TokenSource::File(path) => SecretSource::File(path.clone()).read(env, "token")?,
             TokenSource::Inline(secret) => {
                 (secret.expose().to_owned(), "the inline token".to_owned())
+            }
+            TokenSource::OAuth(client) => {
+                let (value, origin) = client.client_secret.read(env, "client_secret")?;
+                if value.is_empty() {
+                    return Err(TokenError::Empty(origin));
+                }
+                return Ok(Credential::OAuth(client.clone(), Secret(value)));
             }
         };
         if value.is_empty() {
             Err(TokenError::Empty(origin))
         } else {
-            Ok(Secret(value))
+            Ok(Credential::Bearer(Secret(value)))
         }
     }
 }

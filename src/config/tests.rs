@@ -113,29 +113,56 @@ fn secret_never_prints_and_sources_resolve() {
         "Inline([redacted])"
     );
     let env = |k: &str| (k == "TOKEN").then(|| "abc".to_owned());
+    let bearer = |c: Result<Credential, TokenError>| match c {
+        Ok(Credential::Bearer(s)) => Some(s.expose().to_owned()),
+        _ => None,
+    };
     assert_eq!(
-        TokenSource::Env("TOKEN".to_owned())
-            .resolve(env)
-            .map(|s| s.expose().to_owned())
-            .ok(),
+        bearer(TokenSource::Env("TOKEN".to_owned()).resolve(env)),
         Some("abc".to_owned())
     );
     assert!(matches!(
         TokenSource::Env("NOPE".to_owned()).resolve(env),
-        Err(TokenError::EnvMissing(_))
+        Err(TokenError::EnvMissing(..))
     ));
     let dir = Scratch::new("token");
     let file = dir.write("token.txt", "from-file\n");
     assert_eq!(
-        TokenSource::File(file)
-            .resolve(env)
-            .map(|s| s.expose().to_owned())
-            .ok(),
+        bearer(TokenSource::File(file.clone()).resolve(env)),
         Some("from-file".to_owned())
     );
     let empty = dir.write("empty.txt", "\n");
     assert!(matches!(
-        TokenSource::File(empty).resolve(env),
+        TokenSource::File(empty.clone()).resolve(env),
+        Err(TokenError::Empty(_))
+    ));
+    // An OAuth client's secret resolves from its own source, and never prints.
+    let client = |source| OAuthClient {
+        token_url: "https://idp.example/token".to_owned(),
+        client_id: "entra".to_owned(),
+        client_secret: source,
+        scope: None,
+        auth_method: ClientAuthMethod::ClientSecretPost,
+    };
+    match TokenSource::OAuth(client(SecretSource::File(file))).resolve(env) {
+        Ok(credential @ Credential::OAuth(_, _)) => {
+            let Credential::OAuth(_, secret) = &credential else {
+                unreachable!()
+            };
+            assert_eq!(secret.expose(), "from-file");
+            assert!(!format!("{credential:?}").contains("from-file"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let missing = TokenSource::OAuth(client(SecretSource::Env("NOPE".to_owned())))
+        .resolve(env)
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "environment variable NOPE (client_secret_env) is not set"
+    );
+    assert!(matches!(
+        TokenSource::OAuth(client(SecretSource::File(empty))).resolve(env),
         Err(TokenError::Empty(_))
     ));
 }
@@ -234,7 +261,21 @@ fn bad_jobs_are_located() {
         (
             "two token sources",
             format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n  token_file: t.txt\n"),
-            vec!["job.yaml:4:3: target: exactly one of token_env, token_file or token is required (found token_env and token_file)".to_owned()],
+            vec!["job.yaml:4:3: target: exactly one of token_env, token_file, token or oauth is required (found token_env and token_file)".to_owned()],
+        ),
+        (
+            "an OAuth client with a bad token URL, no client id and two secret sources",
+            format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  oauth:\n    token_url: ftp://idp/token\n    client_id: ''\n    client_secret_env: S\n    client_secret_file: s.txt\n"),
+            vec![
+                "job.yaml:6:5: target.oauth: exactly one of client_secret_env or client_secret_file is required (found both)".to_owned(),
+                "job.yaml:6:16: target.oauth.token_url: the scheme \"ftp\" is not http or https".to_owned(),
+                "job.yaml:7:16: target.oauth.client_id: must not be empty".to_owned(),
+            ],
+        ),
+        (
+            "an OAuth client with an unknown auth method",
+            format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  oauth:\n    token_url: https://idp/token\n    client_id: c\n    client_secret_env: S\n    auth_method: private_key_jwt\n"),
+            vec!["job.yaml:9:18: target.oauth.auth_method: unknown variant `private_key_jwt`, expected `client_secret_post` or `client_secret_basic`".to_owned()],
         ),
         (
             "unknown roles: declared and built-in ones suggested",

@@ -172,6 +172,13 @@ pub enum Reply {
         /// What went wrong (never contains the token).
         message: String,
     },
+    /// The request was never sent: no access token could be obtained from the job's OAuth token
+    /// endpoint. Entra's credential failure, as a 401 from the server would be on Test Connection.
+    NoToken {
+        /// Which: the endpoint refused the client, could not be reached, or answered garbage
+        /// (never contains a secret).
+        message: String,
+    },
 }
 
 /// What a flow wants next.

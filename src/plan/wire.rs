@@ -116,6 +116,7 @@ fn outcome_as(
             },
             &message,
         ),
+        Reply::NoToken { message } => Outcome::no_token(&message),
     }
 }
 

@@ -147,6 +147,20 @@ impl Outcome {
         })
     }
 
+    /// No access token could be obtained for the request (`message` says why): a credential
+    /// failure of the job, `SystemForCrossDomainIdentityManagementCredentialValidationFailure`
+    /// with Entra's invalid-credentials text, whatever the operation.
+    pub fn no_token(message: &str) -> Self {
+        Self::Failure(Failure {
+            code: ErrorCode::SystemForCrossDomainIdentityManagementCredentialValidationFailure,
+            status: None,
+            reason: format!("{INVALID_CREDENTIALS} {}", redact(message)),
+            retry: RetryClass::Quarantine,
+            credential: true,
+            scim_error: None,
+        })
+    }
+
     /// The retry class; [`RetryClass::Success`] for anything but a failure.
     pub fn retry_class(&self) -> RetryClass {
         match self {

@@ -9,7 +9,8 @@
 //! Routes: `/scim/v2/{Users,Groups}[/{id}]`, `/scim/v2/{ServiceProviderConfig,ResourceTypes,Schemas}`,
 //! and, outside the SCIM base, `/_admin/requests` (GET, DELETE), `/_admin/state` (GET) and
 //! `/_admin/faults` (GET; PUT with a JSON list of [`FaultRule`] or a `text/plain` spec; DELETE),
-//! all behind the same bearer token.
+//! all behind the same bearer token, and `/oauth2/token` (POST, OAuth 2.0 client credentials)
+//! when an OAuth client is configured: its live tokens are accepted besides the static one.
 //!
 //! Fault spec grammar (full form in `fault.rs`): rules separated by `;` or newlines, each
 //! `METHOD /pattern=ACTION(:OPTION)*` with METHOD `GET|POST|PUT|PATCH|DELETE|*`, pattern relative
@@ -24,6 +25,7 @@ mod eval;
 mod fault;
 mod filter;
 mod handlers;
+mod oauth;
 mod patch;
 mod record;
 mod resource;
@@ -46,6 +48,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use fault::{FaultAction, FaultRule, FaultSpecError, FaultState, parse_spec};
+pub use oauth::OAuthClientConfig;
 pub use record::{AuthSeen, RecordedBody, RecordedRequest};
 
 use conn::{Conn, KillableListener};
@@ -91,6 +94,9 @@ pub struct TargetConfig {
     pub max_recorded: usize,
     /// Resources to start with (a [`RunningTarget::snapshot`] of an earlier run).
     pub initial: Option<Snapshot>,
+    /// An OAuth client: `POST /oauth2/token` issues tokens to it, and its live tokens are
+    /// accepted besides `token`.
+    pub oauth: Option<OAuthClientConfig>,
 }
 
 /// Everything the target stores, to carry its data from one run to the next.
@@ -117,6 +123,7 @@ impl Default for TargetConfig {
             public_base_url: None,
             max_recorded: 100_000,
             initial: None,
+            oauth: None,
         }
     }
 }
@@ -125,6 +132,13 @@ impl fmt::Debug for TargetConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TargetConfig")
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "oauth",
+                &self
+                    .oauth
+                    .as_ref()
+                    .map(|o| (&o.client_id, o.token_lifetime)),
+            )
             .field("user_patch_response", &self.user_patch_response)
             .field("group_patch_response", &self.group_patch_response)
             .field("id_seed", &self.id_seed)
@@ -260,6 +274,14 @@ impl RunningTarget {
     /// Replaces the fault rules (counters restart).
     pub fn set_faults(&self, rules: Vec<FaultRule>) {
         *lock(&self.shared.faults) = fault::FaultSet::new(rules);
+    }
+
+    /// The access tokens `POST /oauth2/token` issued, oldest first.
+    pub fn tokens_issued(&self) -> Vec<String> {
+        self.shared
+            .oauth
+            .as_ref()
+            .map_or_else(Vec::new, |o| o.issued())
     }
 
     /// The fault rules with their counters.

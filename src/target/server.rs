@@ -11,12 +11,13 @@ use axum::extract::{ConnectInfo, OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::target::conn::Conn;
 use crate::target::error::{SCIM_JSON, ScimError, ScimType, scim_json};
 use crate::target::fault::{self, FaultAction, FaultRule, FaultSet};
+use crate::target::oauth::{self, Issuer};
 use crate::target::record::{AuthSeen, RECORDED_HEADERS, RecordedBody, RecordedRequest, Recorder};
 use crate::target::resource::{Projection, render};
 use crate::target::schema::Kind;
@@ -36,6 +37,8 @@ pub struct Shared {
     pub group_patch: PatchResponse,
     pub max_page: usize,
     token: Option<String>,
+    /// The OAuth token endpoint's client and the tokens it issued (`--oauth-client`).
+    pub oauth: Option<Issuer>,
     clock: TargetClock,
     id_seed: u64,
     id_counter: AtomicU64,
@@ -65,6 +68,7 @@ impl Shared {
             group_patch: config.group_patch_response,
             max_page: config.max_page_size.max(1),
             token: config.token,
+            oauth: config.oauth.map(Issuer::new),
             clock: config.clock,
             id_seed: config.id_seed,
             id_counter: AtomicU64::new(0),
@@ -103,25 +107,31 @@ impl Shared {
         let Some(h) = headers.get(header::AUTHORIZATION) else {
             return AuthSeen::Missing;
         };
-        let Some(want) = &self.token else {
+        if self.open() {
             return AuthSeen::Present;
-        };
+        }
         let given = h.to_str().ok().and_then(|v| {
             let (scheme, tok) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| tok.trim())
         });
-        if given == Some(want.as_str()) {
+        let valid = given.is_some_and(|given| {
+            self.token.as_deref() == Some(given)
+                || self.oauth.as_ref().is_some_and(|o| o.accepts(given))
+        });
+        if valid {
             AuthSeen::Valid
         } else {
             AuthSeen::Invalid
         }
     }
 
+    /// No token of any kind is required.
+    fn open(&self) -> bool {
+        self.token.is_none() && self.oauth.is_none()
+    }
+
     fn authorized(&self, seen: AuthSeen) -> bool {
-        match &self.token {
-            None => true,
-            Some(_) => seen == AuthSeen::Valid,
-        }
+        self.open() || seen == AuthSeen::Valid
     }
 
     /// The stored resources exactly as stored (for [`Snapshot`](super::Snapshot)), and the id counter.
@@ -383,6 +393,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .nest(SCIM_PREFIX, scim)
         .merge(admin)
+        .route("/oauth2/token", post(oauth::token))
         .fallback(|| async { ScimError::not_found("no such endpoint") })
         .with_state(shared)
 }

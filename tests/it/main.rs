@@ -28,6 +28,7 @@ mod job_lock;
 mod lifecycle;
 mod line_deltas;
 mod logs_csv;
+mod oauth;
 mod plan;
 #[cfg(unix)]
 mod readme;

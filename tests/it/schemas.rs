@@ -176,6 +176,10 @@ fn job_schema_keys_are_the_loaders_keys() {
             "/properties/target/properties",
         ),
         (
+            "directory: d\nmapping: m\ntarget: {url: http://h, oauth: {token_url: http://h, client_id: c, zz: 1}}\n".to_owned(),
+            "/properties/target/properties/oauth/properties",
+        ),
+        (
             format!(
                 "directory: d\nmapping: m\n{target}app_roles: [{{id: a, value: b, display_name: c, zz: 1}}]\n"
             ),
@@ -450,6 +454,7 @@ fn job_schema_and_loader_agree() {
         root().join("mappings/unifi.yaml").display()
     );
     let target = "target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n";
+    let oauth = "target:\n  url: http://h\n  oauth:\n    token_url: https://idp.example/oauth2/token\n    client_id: entra\n    client_secret_env: S\n";
     let cases = [
         format!("{head}{target}"),
         format!("{head}target:\n  url: http://h\n"),
@@ -458,6 +463,25 @@ fn job_schema_and_loader_agree() {
         format!("{head}target:\n  url: ftp://h\n  token_env: T\n"),
         format!("{head}target:\n  url: HTTPS://h/scim?aadOptscim062020\n  token_env: T\n"),
         format!("{head}target:\n  url: https://h/#x\n  token_env: T\n"),
+        format!("{head}{oauth}"),
+        format!("{head}{oauth}    scope: scim\n    auth_method: client_secret_basic\n"),
+        format!("{head}{oauth}    auth_method: private_key_jwt\n"),
+        format!("{head}{oauth}    scope: ' '\n"),
+        format!("{head}{oauth}    client_secret_file: f\n"),
+        format!("{head}{oauth}  token_env: T\n"),
+        format!("{head}target:\n  url: http://h\n  token_env: T\n  oauth: ~\n"),
+        format!(
+            "{head}target:\n  url: http://h\n  oauth: {{token_url: http://i/t, client_id: c}}\n"
+        ),
+        format!(
+            "{head}target:\n  url: http://h\n  oauth: {{token_url: ftp://i/t, client_id: c, client_secret_env: S}}\n"
+        ),
+        format!(
+            "{head}target:\n  url: http://h\n  oauth: {{token_url: 'http://i/t#f', client_id: c, client_secret_env: S}}\n"
+        ),
+        format!(
+            "{head}target:\n  url: http://h\n  oauth: {{token_url: http://i/t, client_id: ' ', client_secret_env: S}}\n"
+        ),
         format!("{head}{target}scope: all\n"),
         format!("{head}{target}scope: everyone\n"),
         format!("{head}{target}app_roles: [{{id: a, value: b, display_name: ' '}}]\n"),

@@ -3,6 +3,7 @@
 
 mod api;
 mod faults;
+mod oauth;
 mod pitfalls;
 
 use reqwest::header::HeaderMap;
