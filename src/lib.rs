@@ -10,6 +10,7 @@ macro_rules! stage {
     };
 }
 
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod commands;
