@@ -37,7 +37,7 @@ pub const KEY_FILE: &str = "entra-jwt-key.pem";
 const KEY_BITS: usize = 2048;
 
 /// `target.entra_jwt`: who the JWT says issued it and to whom.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntraJwt {
     /// `tid`, and the tenant in `iss`.
     pub tenant_id: String,

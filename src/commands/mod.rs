@@ -8,6 +8,7 @@ mod directory;
 mod drift;
 mod expr;
 mod job;
+mod jwks;
 mod logs;
 mod on_demand;
 pub mod plan;
@@ -23,6 +24,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
+use crate::clock::Clock;
 use crate::config::{self, Job, JobSettings, Preread, Secret};
 use crate::directory::LineIndex;
 use crate::error::AppError;
@@ -37,6 +39,7 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Cycle(args) => cycle::run(args).await,
         Command::ProvisionOnDemand(args) => on_demand::run(args).await,
         Command::TestConnection(args) => test_connection::run(args).await,
+        Command::Jwks(args) => jwks::run(&args),
         Command::Plan(args) => plan::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Status(args) => job::status(args),
@@ -112,12 +115,23 @@ pub fn load_mapping(path: &Path) -> Result<(JobSettings, CompiledMapping), AppEr
     config::load_job_mapping(path).map_err(|e| AppError::Input(e.to_string()))
 }
 
-/// The bearer token of the job in `file`, from its token source.
-pub fn token_of(file: &Path, target: &config::Target) -> Result<Secret, AppError> {
+/// The bearer token of the job in `file`, from its token source; an `entra_jwt` is signed now
+/// with the key of the job's state directory `state_dir`.
+pub fn token_of(
+    file: &Path,
+    target: &config::Target,
+    state_dir: &Path,
+) -> Result<Secret, AppError> {
+    let now = crate::clock::SystemClock.now().timestamp();
     target
         .token
-        .resolve(|name| std::env::var(name).ok())
-        .map_err(|e| AppError::Input(format!("{}: target: {e}", file.display())))
+        .resolve(|name| std::env::var(name).ok(), state_dir, now)
+        .map_err(|e| match e {
+            config::TokenError::Jwt(e) => {
+                AppError::Local(format!("{}: target: {e}", file.display()))
+            }
+            e => AppError::Input(format!("{}: target: {e}", file.display())),
+        })
 }
 
 /// An HTTP client for the Tenant URL of the job in `file`.
@@ -143,7 +157,11 @@ pub fn client_of(
 impl Loaded {
     /// The bearer token, from the job's token source.
     pub fn token(&self) -> Result<Secret, AppError> {
-        token_of(&self.job.file, &self.job.target)
+        token_of(
+            &self.job.file,
+            &self.job.target,
+            &self.job.settings.state_dir,
+        )
     }
 
     /// An HTTP client for the Tenant URL.

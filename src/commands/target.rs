@@ -18,11 +18,23 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
         .local_addr()
         .map_err(|e| AppError::Local(e.to_string()))?;
     println!("SCIM target listening at http://{addr}/scim/v2 (Ctrl-C to stop)");
-    if args.token.is_none() {
+    if args.token.is_none() && args.jwks.is_none() {
         println!("no --token given: requests are accepted without a bearer token");
     }
+    let jwks = match &args.jwks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
+            let jwks = target::Jwks::parse(&text)
+                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
+            println!("issuer keys at http://{addr}/.well-known/jwks.json");
+            Some(jwks)
+        }
+        None => None,
+    };
     let config = TargetConfig {
         token: args.token.clone(),
+        jwks,
         faults,
         max_recorded: args.max_recorded,
         ..TargetConfig::default()

@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use super::{
     ConfigError, Digest, Job, JobCheck, JobSettings, Preread, Secret, Settings, Target, TokenSource,
 };
+use crate::auth::jwt::EntraJwt;
 use crate::directory::index::assignment_digest;
 use crate::directory::{Directory, DirectoryFormat, LineIndex, ResolveError};
 use crate::expr::AppRole;
@@ -60,6 +61,19 @@ struct RawTarget {
     token_file: Option<String>,
     #[serde(default)]
     token: Option<String>,
+    #[serde(default)]
+    entra_jwt: Option<RawEntraJwt>,
+}
+
+/// `target.entra_jwt`: send Entra's own JWT (no secret token).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntraJwt {
+    tenant_id: String,
+    #[serde(default)]
+    app_id: Option<String>,
+    #[serde(default)]
+    claims: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -186,7 +200,7 @@ fn load_job_head(
     let locator = Locator::new(&text);
     let name = job_name(path);
     let mut pending = Vec::new();
-    let (target, warnings) = target(&file, raw.target, base, &locator, &mut pending);
+    let (target, warnings) = target(&file, &name, raw.target, base, &locator, &mut pending);
     let settings = settings(raw.settings, base, &name, &mut pending);
     let app = app(&name, raw.tenant_id, raw.service_principal, &mut pending);
     let mapping_path = normalize(&base.join(&raw.mapping));
@@ -383,7 +397,8 @@ pub fn check_job_with(
         },
     };
 
-    let (target, mut warnings) = target(&file, raw.target, base, &locator, &mut pending);
+    let name = job_name(path);
+    let (target, mut warnings) = target(&file, &name, raw.target, base, &locator, &mut pending);
     let app_roles = app_roles(raw.app_roles, &mut pending);
     let mut dropped = Vec::new();
     let assignments = directory
@@ -413,7 +428,6 @@ pub fn check_job_with(
     if let (ScopeMode::All, Some((mapping, _))) = (raw.scope, &mapping.value) {
         check_sync_all(mapping, &mut pending);
     }
-    let name = job_name(path);
     let settings = settings(raw.settings, base, &name, &mut pending);
     let app = app(&name, raw.tenant_id, raw.service_principal, &mut pending);
 
@@ -573,6 +587,7 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
 
 fn target(
     file: &str,
+    job_name: &str,
     raw: RawTarget,
     base: &Path,
     locator: &Locator,
@@ -587,6 +602,7 @@ fn target(
         raw.token_env.as_ref().map(|_| "token_env"),
         raw.token_file.as_ref().map(|_| "token_file"),
         raw.token.as_ref().map(|_| "token"),
+        raw.entra_jwt.as_ref().map(|_| "entra_jwt"),
     ]
     .into_iter()
     .flatten()
@@ -599,7 +615,9 @@ fn target(
         };
         pending.push(Pending::value(
             "target",
-            format!("exactly one of token_env, token_file or token is required (found {found})"),
+            format!(
+                "exactly one of token_env, token_file, token or entra_jwt is required (found {found})"
+            ),
         ));
         return (None, warnings);
     }
@@ -607,6 +625,8 @@ fn target(
         TokenSource::Env(name)
     } else if let Some(token_file) = raw.token_file {
         TokenSource::File(normalize(&base.join(token_file)))
+    } else if let Some(jwt) = raw.entra_jwt {
+        TokenSource::EntraJwt(entra_jwt(jwt, job_name, pending))
     } else {
         warnings.push(Problem {
             file: file.to_owned(),
@@ -618,6 +638,36 @@ fn target(
         TokenSource::Inline(Secret::new(raw.token.unwrap_or_default()))
     };
     (Some(Target { url, token }), warnings)
+}
+
+/// `target.entra_jwt`, its GUIDs checked; `appid` defaults to a stable GUID of the job's name.
+fn entra_jwt(raw: RawEntraJwt, job_name: &str, pending: &mut Vec<Pending>) -> EntraJwt {
+    for (field, value) in [
+        ("target.entra_jwt.tenant_id", Some(&raw.tenant_id)),
+        ("target.entra_jwt.app_id", raw.app_id.as_ref()),
+    ] {
+        if let Some(v) = value
+            && !is_guid(v)
+        {
+            pending.push(Pending::value(
+                field,
+                format!("\"{v}\" is not a GUID (8-4-4-4-12 hex digits)"),
+            ));
+        }
+    }
+    if raw.claims.keys().any(|k| k.trim().is_empty()) {
+        pending.push(Pending::value(
+            "target.entra_jwt.claims",
+            "a claim name must not be empty",
+        ));
+    }
+    EntraJwt {
+        app_id: raw
+            .app_id
+            .unwrap_or_else(|| crate::provlog::stable_guid("entra-sim jwt app", job_name)),
+        tenant_id: raw.tenant_id,
+        claims: raw.claims,
+    }
 }
 
 fn app_roles(raw: Vec<RawAppRole>, pending: &mut Vec<Pending>) -> Vec<AppRole> {

@@ -1,6 +1,6 @@
 //! The bearer token: a [`Secret`] that never prints or serialises its value, and the
-//! [`TokenSource`] a job names (environment variable, file, or inline), resolved only when a
-//! command actually talks to the target.
+//! [`TokenSource`] a job names (environment variable, file, inline, or Entra's own JWT), resolved
+//! only when a command actually talks to the target.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -43,6 +43,9 @@ pub enum TokenSource {
     File(PathBuf),
     /// `token`: inline in the job file (accepted with a warning).
     Inline(Secret),
+    /// `entra_jwt`: no secret; Entra's own JWT, signed with the state directory's key
+    /// ([`crate::auth::jwt`]).
+    EntraJwt(crate::auth::jwt::EntraJwt),
 }
 
 /// Why the token could not be obtained.
@@ -62,12 +65,21 @@ pub enum TokenError {
     /// The token is empty.
     #[error("the token from {0} is empty")]
     Empty(String),
+    /// The JWT's key could not be read, made or used.
+    #[error("entra_jwt: {0}")]
+    Jwt(#[from] crate::auth::jwt::JwtError),
 }
 
 impl TokenSource {
     /// Fetches the token; `env` looks up an environment variable (a parameter so tests need not
-    /// touch the process environment; pass `|k| std::env::var(k).ok()`).
-    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Secret, TokenError> {
+    /// touch the process environment; pass `|k| std::env::var(k).ok()`). An `entra_jwt` is
+    /// signed with the key of `state_dir` (made on first use) as issued at `now` (Unix seconds).
+    pub fn resolve(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+        state_dir: &std::path::Path,
+        now: i64,
+    ) -> Result<Secret, TokenError> {
         let (value, origin) = match self {
             TokenSource::Env(name) => (
                 env(name).ok_or_else(|| TokenError::EnvMissing(name.clone()))?,
@@ -85,6 +97,10 @@ impl TokenSource {
             }
             TokenSource::Inline(secret) => {
                 (secret.expose().to_owned(), "the inline token".to_owned())
+            }
+            TokenSource::EntraJwt(jwt) => {
+                let key = crate::auth::jwt::SigningKey::load_or_create(state_dir)?;
+                return Ok(key.sign(&jwt.claims(now))?);
             }
         };
         if value.is_empty() {

@@ -9,7 +9,7 @@
 //! Routes: `/scim/v2/{Users,Groups}[/{id}]`, `/scim/v2/{ServiceProviderConfig,ResourceTypes,Schemas}`,
 //! and, outside the SCIM base, `/_admin/requests` (GET, DELETE), `/_admin/state` (GET) and
 //! `/_admin/faults` (GET; PUT with a JSON list of [`FaultRule`] or a `text/plain` spec; DELETE),
-//! all behind the same bearer token.
+//! all behind the same bearer token; `/.well-known/jwks.json` when given issuer keys (`jwks`).
 //!
 //! Fault spec grammar (full form in `fault.rs`): rules separated by `;` or newlines, each
 //! `METHOD /pattern=ACTION(:OPTION)*` with METHOD `GET|POST|PUT|PATCH|DELETE|*`, pattern relative
@@ -24,6 +24,7 @@ mod eval;
 mod fault;
 mod filter;
 mod handlers;
+mod jwks;
 mod patch;
 mod record;
 mod resource;
@@ -46,6 +47,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use fault::{FaultAction, FaultRule, FaultSpecError, FaultState, parse_spec};
+pub use jwks::Jwks;
 pub use record::{AuthSeen, RecordedBody, RecordedRequest};
 
 use conn::{Conn, KillableListener};
@@ -91,6 +93,9 @@ pub struct TargetConfig {
     pub max_recorded: usize,
     /// Resources to start with (a [`RunningTarget::snapshot`] of an earlier run).
     pub initial: Option<Snapshot>,
+    /// Issuer keys served at `/.well-known/jwks.json`; with no `token`, a bearer JWT that
+    /// verifies against them is then required ([`Jwks::accepts`]).
+    pub jwks: Option<Jwks>,
 }
 
 /// Everything the target stores, to carry its data from one run to the next.
@@ -117,6 +122,7 @@ impl Default for TargetConfig {
             public_base_url: None,
             max_recorded: 100_000,
             initial: None,
+            jwks: None,
         }
     }
 }
@@ -133,6 +139,7 @@ impl fmt::Debug for TargetConfig {
             .field("faults", &self.faults)
             .field("public_base_url", &self.public_base_url)
             .field("max_recorded", &self.max_recorded)
+            .field("jwks", &self.jwks)
             .field(
                 "initial",
                 &self

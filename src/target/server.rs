@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::target::conn::Conn;
 use crate::target::error::{SCIM_JSON, ScimError, ScimType, scim_json};
 use crate::target::fault::{self, FaultAction, FaultRule, FaultSet};
+use crate::target::jwks::Jwks;
 use crate::target::record::{AuthSeen, RECORDED_HEADERS, RecordedBody, RecordedRequest, Recorder};
 use crate::target::resource::{Projection, render};
 use crate::target::schema::Kind;
@@ -36,6 +37,7 @@ pub struct Shared {
     pub group_patch: PatchResponse,
     pub max_page: usize,
     token: Option<String>,
+    jwks: Option<Jwks>,
     clock: TargetClock,
     id_seed: u64,
     id_counter: AtomicU64,
@@ -65,6 +67,7 @@ impl Shared {
             group_patch: config.group_patch_response,
             max_page: config.max_page_size.max(1),
             token: config.token,
+            jwks: config.jwks,
             clock: config.clock,
             id_seed: config.id_seed,
             id_counter: AtomicU64::new(0),
@@ -103,14 +106,16 @@ impl Shared {
         let Some(h) = headers.get(header::AUTHORIZATION) else {
             return AuthSeen::Missing;
         };
-        let Some(want) = &self.token else {
-            return AuthSeen::Present;
-        };
         let given = h.to_str().ok().and_then(|v| {
             let (scheme, tok) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| tok.trim())
         });
-        if given == Some(want.as_str()) {
+        let valid = match (&self.token, &self.jwks) {
+            (Some(want), _) => given == Some(want.as_str()),
+            (None, Some(jwks)) => given.is_some_and(|jwt| jwks.accepts(jwt)),
+            (None, None) => return AuthSeen::Present,
+        };
+        if valid {
             AuthSeen::Valid
         } else {
             AuthSeen::Invalid
@@ -118,9 +123,9 @@ impl Shared {
     }
 
     fn authorized(&self, seen: AuthSeen) -> bool {
-        match &self.token {
-            None => true,
-            Some(_) => seen == AuthSeen::Valid,
+        match (&self.token, &self.jwks) {
+            (None, None) => true,
+            _ => seen == AuthSeen::Valid,
         }
     }
 
@@ -365,6 +370,15 @@ async fn admin_state(State(s): State<Arc<Shared>>) -> Response {
     admin_json(StatusCode::OK, &body)
 }
 
+async fn jwks_document(State(s): State<Arc<Shared>>) -> Response {
+    match &s.jwks {
+        Some(jwks) => admin_json(StatusCode::OK, jwks.document()),
+        None => {
+            ScimError::not_found("no JWKS: the target was started without --jwks").into_response()
+        }
+    }
+}
+
 pub fn router(shared: Arc<Shared>) -> Router {
     let scim = handlers::routes()
         .fallback(|| async { ScimError::not_found("no such endpoint") })
@@ -380,9 +394,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/_admin/state", get(admin_state))
         .layer(middleware::from_fn_with_state(shared.clone(), admin_gate));
+    // Public, as an issuer's keys are.
+    let keys = Router::new().route("/.well-known/jwks.json", get(jwks_document));
     Router::new()
         .nest(SCIM_PREFIX, scim)
         .merge(admin)
+        .merge(keys)
         .fallback(|| async { ScimError::not_found("no such endpoint") })
         .with_state(shared)
 }
