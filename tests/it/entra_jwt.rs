@@ -97,7 +97,11 @@ async fn a_job_with_no_secret_sends_entra_s_jwt_which_verifies_against_the_print
         transcript.push_str(&out.stdout);
         transcript.push_str(&out.stderr);
     }
-    assert_eq!(target.snapshot().users.len(), 2, "the cycle created both users");
+    assert_eq!(
+        target.snapshot().users.len(),
+        2,
+        "the cycle created both users"
+    );
     let seen = auth_seen(&target);
     assert!(seen.len() >= 4, "{seen:?}");
     assert!(
