@@ -23,6 +23,7 @@ mod validate;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::auth::jwt;
 use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
 use crate::clock::Clock;
 use crate::config::{self, Job, JobSettings, Preread, Secret};
@@ -164,9 +165,26 @@ impl Loaded {
         )
     }
 
-    /// An HTTP client for the Tenant URL.
+    /// An HTTP client for the Tenant URL. With `entra_jwt` its JWT is signed anew before it
+    /// expires ([`jwt::LIFETIME_SECS`] less [`jwt::RENEW_MARGIN_SECS`] after `token` was), so
+    /// a long cycle or a daemon never sends an expired one.
     pub fn client(&self, base_url: &str, token: &Secret) -> Result<ScimClient, AppError> {
-        client_of(&self.job.file, &self.job.settings, base_url, token)
+        let client = client_of(&self.job.file, &self.job.settings, base_url, token)?;
+        let config::TokenSource::EntraJwt(claims) = &self.job.target.token else {
+            return Ok(client);
+        };
+        let key = jwt::SigningKey::load_or_create(&self.job.settings.state_dir)
+            .map_err(|e| AppError::Local(format!("{}: target: {e}", self.job.file.display())))?;
+        let claims = claims.clone();
+        let clock = crate::clock::SystemClock;
+        // The token was signed just before; a renewal a few seconds early is harmless.
+        let issued_at = clock.now().timestamp();
+        Ok(client.renewing(
+            issued_at,
+            jwt::LIFETIME_SECS - jwt::RENEW_MARGIN_SECS,
+            std::sync::Arc::new(clock),
+            move |now| key.sign(&claims.claims(now)).ok(),
+        ))
     }
 
     /// The job's state.
