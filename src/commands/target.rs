@@ -11,6 +11,16 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
         }
         None => Vec::new(),
     };
+    let jwks = match &args.jwks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
+            let jwks = target::Jwks::parse(&text)
+                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
+            Some(jwks)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .map_err(|e| AppError::Local(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
@@ -18,20 +28,16 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
         .local_addr()
         .map_err(|e| AppError::Local(e.to_string()))?;
     println!("SCIM target listening at http://{addr}/scim/v2 (Ctrl-C to stop)");
-    if args.token.is_none() && args.jwks.is_none() {
-        println!("no --token given: requests are accepted without a bearer token");
+    if jwks.is_some() {
+        println!("issuer keys at http://{addr}/.well-known/jwks.json");
     }
-    let jwks = match &args.jwks {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
-            let jwks = target::Jwks::parse(&text)
-                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
-            println!("issuer keys at http://{addr}/.well-known/jwks.json");
-            Some(jwks)
+    match (&args.token, &jwks) {
+        (None, None) => println!("no --token given: requests are accepted without a bearer token"),
+        (None, Some(_)) => {
+            println!("no --token given: requests need a bearer JWT these keys verify")
         }
-        None => None,
-    };
+        (Some(_), _) => {}
+    }
     let config = TargetConfig {
         token: args.token.clone(),
         jwks,

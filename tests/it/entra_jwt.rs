@@ -203,3 +203,52 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `target serve --jwks FILE` as a user starts it: the keys at the server root, and a bad file
+/// refused as bad input.
+#[tokio::test]
+async fn target_serve_publishes_the_jwks_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_job(d, "http://127.0.0.1:9/scim/v2", "");
+    let printed = run(&["jwks", "--job", "job.yaml"], d).await.stdout;
+    std::fs::write(d.join("jwks.json"), &printed).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        .args(["target", "serve", "--port", "0", "--jwks"])
+        .arg(d.join("jwks.json"))
+        .env_remove("ENTRA_SIM_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut lines = String::new();
+    for _ in 0..2 {
+        std::io::BufRead::read_line(&mut out, &mut lines).unwrap();
+    }
+    let url = lines
+        .split_whitespace()
+        .find(|w| w.ends_with("/.well-known/jwks.json"))
+        .unwrap_or_else(|| panic!("no JWKS URL in {lines:?}"))
+        .to_owned();
+    let served: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    let scim = reqwest::get(url.replace("/.well-known/jwks.json", "/scim/v2/Users"))
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        served,
+        serde_json::from_str::<serde_json::Value>(&printed).unwrap()
+    );
+    assert_eq!(scim.status(), 401, "SCIM needs a JWT the keys verify");
+
+    std::fs::write(d.join("bad.json"), "{\"keys\": []}").unwrap();
+    let bad = run(&["target", "serve", "--port", "0", "--jwks", "bad.json"], d).await;
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("--jwks bad.json: holds no key"),
+        "{}",
+        bad.stderr
+    );
+}
