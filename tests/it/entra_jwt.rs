@@ -252,3 +252,32 @@ async fn target_serve_publishes_the_jwks_it_is_given() {
         bad.stderr
     );
 }
+
+/// `run --virtual-time` never touches the job's state: its JWT key is made in the copy.
+#[tokio::test]
+async fn a_virtual_run_makes_no_key_in_the_job_s_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let target = target::spawn(TargetConfig::default()).await.unwrap();
+    write_job(d, target.base_url(), "");
+    let out = run(
+        &[
+            "run",
+            "--job",
+            "job.yaml",
+            "--virtual-time",
+            "--until",
+            "2h",
+        ],
+        d,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(target.snapshot().users.len(), 2);
+    let seen = auth_seen(&target);
+    assert!(seen.iter().all(|a| *a == AuthSeen::Present), "{seen:?}");
+    assert!(
+        !d.join(".entra-sim").exists(),
+        "the job's state is untouched"
+    );
+}
