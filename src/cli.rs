@@ -372,7 +372,7 @@ pub struct ServeArgs {
     pub token: Option<String>,
     /// A JWKS file (what `entra-sim jwks` prints) to serve at `/.well-known/jwks.json`; with no
     /// --token, a bearer JWT is then accepted when it verifies against it (RS256, `aud`
-    /// 8adf8e6e-67b2-4cf2-a259-e3dc5476c621, an `iss` of https://sts.windows.net/, live).
+    /// 8adf8e6e-67b2-4cf2-a259-e3dc5476c621, `iss` `https://sts.windows.net/<tenant>/`, live).
     #[arg(long, value_name = "FILE")]
     pub jwks: Option<PathBuf>,
     /// Fault rules, e.g. 'POST /Users=500:times=1; PATCH /Groups/*=429:retry-after=5'.
