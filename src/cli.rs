@@ -90,6 +90,12 @@ pub enum Command {
     ///
     /// Example: entra-sim test-connection --job jobs/sample.yaml
     TestConnection(JobArgs),
+    /// Print the public JWKS of the key that signs a job's Entra JWT (`target.entra_jwt`), for a
+    /// server whose issuer keys are configurable. The key is made on first use, once per state
+    /// directory; only its public half is ever printed.
+    ///
+    /// Example: entra-sim jwks --job jobs/jwt.yaml > jwks.json
+    Jwks(JwksArgs),
     /// List the provisioning logs of a job (Graph provisioningObjectSummary records).
     ///
     /// Example: entra-sim logs --job jobs/sample.yaml --status failure
@@ -140,6 +146,14 @@ pub struct JobArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `jwks`.
+#[derive(Debug, Args)]
+pub struct JwksArgs {
+    /// The job file (jobs/*.yaml); its target must have an `entra_jwt` block.
+    #[arg(long)]
+    pub job: PathBuf,
 }
 
 /// Arguments of `validate`.
@@ -360,6 +374,11 @@ pub struct ServeArgs {
     /// The bearer token clients must send; read from ENTRA_SIM_TOKEN when not given.
     #[arg(long, env = "ENTRA_SIM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A JWKS file (what `entra-sim jwks` prints) to serve at `/.well-known/jwks.json`; with no
+    /// --token, a bearer JWT is then accepted when it verifies against it (RS256, `aud`
+    /// 8adf8e6e-67b2-4cf2-a259-e3dc5476c621, `iss` `https://sts.windows.net/<tenant>/`, live).
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
     /// Fault rules, e.g. 'POST /Users=500:times=1; PATCH /Groups/*=429:retry-after=5'.
     #[arg(long)]
     pub fault: Option<String>,

@@ -7,8 +7,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::auth::oauth::{Bearer, TokenCache};
-use crate::config::Credential;
+use crate::clock::Clock;
+use crate::config::{Credential, Secret};
 use crate::plan::{Method, Reply, Request};
 
 /// How a client talks to the server: the job's settings that shape each request.
@@ -32,6 +35,8 @@ pub struct ScimClient {
     /// A secret to scrub from error texts: the static token or the OAuth client secret.
     token: String,
     authorization: Authorization,
+    /// With Entra's own JWT: the bearer signed anew before it runs out.
+    renewal: Option<Renewal>,
     dry_run: Option<DryRun>,
     request_log: Option<RequestLog>,
 }
@@ -42,6 +47,39 @@ enum Authorization {
     Static(reqwest::header::HeaderValue),
     /// OAuth 2.0 client credentials: the current access token, refreshed as it nears its end.
     OAuth(Box<TokenCache>),
+}
+
+/// A bearer replaced before it runs out (Entra's own JWT, signed anew): after `every` seconds
+/// of `clock`, the next request carries `sign(now)`.
+struct Renewal {
+    sign: Box<dyn Fn(i64) -> Option<Secret> + Send + Sync>,
+    clock: Arc<dyn Clock>,
+    every: i64,
+    /// When the current bearer is to be replaced, the bearer, and its token (for `scrub`).
+    current: Mutex<(i64, reqwest::header::HeaderValue, Secret)>,
+}
+
+impl Renewal {
+    /// The bearer to send now, signed anew if it is due.
+    fn authorization(&self) -> reqwest::header::HeaderValue {
+        let now = self.clock.now().timestamp();
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if now >= current.0
+            && let Some(token) = (self.sign)(now)
+            && let Ok(header) = bearer(token.expose())
+        {
+            *current = (now + self.every, header, token);
+        }
+        current.1.clone()
+    }
+}
+
+/// `Bearer token`, marked sensitive so that no debug output of a request shows it.
+fn bearer(token: &str) -> Result<reqwest::header::HeaderValue, ClientError> {
+    let mut header = reqwest::header::HeaderValue::try_from(format!("Bearer {token}"))
+        .map_err(|_| ClientError::Token)?;
+    header.set_sensitive(true);
+    Ok(header)
 }
 
 /// For benchmarks (`cycle --record-requests FILE`): every request sent, one JSON line each, so a
@@ -132,14 +170,11 @@ impl ScimClient {
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
         let (authorization, token) = match credential {
-            Credential::Bearer(token) => {
-                // Built once; marked sensitive so that no debug output of a request shows it.
-                let mut header =
-                    reqwest::header::HeaderValue::try_from(format!("Bearer {}", token.expose()))
-                        .map_err(|_| ClientError::Token)?;
-                header.set_sensitive(true);
-                (Authorization::Static(header), token.expose())
-            }
+            // Built once (unless renewed).
+            Credential::Bearer(token) => (
+                Authorization::Static(bearer(token.expose())?),
+                token.expose(),
+            ),
             Credential::OAuth(oauth, secret) => (
                 Authorization::OAuth(Box::new(TokenCache::new(
                     client.clone(),
@@ -156,9 +191,32 @@ impl ScimClient {
             timeout: options.timeout,
             base: base.trim_end_matches('/').to_string(),
             authorization,
+            renewal: None,
             dry_run: None,
             request_log: None,
         })
+    }
+
+    /// This client, its bearer (issued at `issued_at`, Unix seconds of `clock`) replaced by
+    /// `sign(now)` every `every_secs`: a client that outlives a JWT never sends an expired one.
+    pub fn renewing(
+        mut self,
+        issued_at: i64,
+        every_secs: i64,
+        clock: Arc<dyn Clock>,
+        sign: impl Fn(i64) -> Option<Secret> + Send + Sync + 'static,
+    ) -> Self {
+        let Authorization::Static(header) = &self.authorization else {
+            return self;
+        };
+        let first = Secret::new(self.token.clone());
+        self.renewal = Some(Renewal {
+            sign: Box::new(sign),
+            clock,
+            every: every_secs,
+            current: Mutex::new((issued_at + every_secs, header.clone(), first)),
+        });
+        self
     }
 
     /// This client, also writing every request it sends to `path` (for benchmarks).
@@ -320,7 +378,11 @@ impl ScimClient {
         };
         let cache = match &self.authorization {
             Authorization::Static(header) => {
-                return self.exchange(method, &url, request, header.clone()).await;
+                let header = self
+                    .renewal
+                    .as_ref()
+                    .map_or_else(|| header.clone(), Renewal::authorization);
+                return self.exchange(method, &url, request, header).await;
             }
             Authorization::OAuth(cache) => cache,
         };
@@ -467,10 +529,67 @@ impl ScimClient {
             text.push_str(&cause.to_string());
             source = cause.source();
         }
+        if let Some(renewal) = &self.renewal {
+            let current = renewal.current.lock().unwrap_or_else(|p| p.into_inner());
+            text = text.replace(current.2.expose(), "[redacted]");
+        }
         if self.token.is_empty() {
             text
         } else {
             text.replace(&self.token, "[redacted]")
         }
+    }
+}
+
+#[cfg(test)]
+impl ScimClient {
+    /// The static (or re-signed) bearer the next request would carry.
+    fn static_bearer(&self) -> reqwest::header::HeaderValue {
+        match (&self.authorization, &self.renewal) {
+            (_, Some(renewal)) => renewal.authorization(),
+            (Authorization::Static(header), None) => header.clone(),
+            (Authorization::OAuth(_), None) => reqwest::header::HeaderValue::from_static(""),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+
+    /// A JWT is signed anew once its renewal time has come, and not before.
+    #[test]
+    fn a_renewing_client_signs_a_new_bearer_when_it_is_due() {
+        let start = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let clock = Arc::new(FakeClock::new(start));
+        let options = ClientOptions {
+            timeout: Duration::from_secs(1),
+            user_agent: None,
+            max_response_bytes: 1,
+        };
+        let signed = Arc::new(Mutex::new(Vec::new()));
+        let log = signed.clone();
+        let client = ScimClient::new(
+            "http://127.0.0.1:9",
+            &Credential::Bearer(Secret::new("first")),
+            &options,
+        )
+        .unwrap()
+        .renewing(start.timestamp(), 55 * 60, clock.clone(), move |now| {
+            log.lock().unwrap().push(now);
+            Some(Secret::new(format!("at-{now}")))
+        });
+        let sent = |c: &ScimClient| c.static_bearer().to_str().unwrap().to_owned();
+        assert_eq!(sent(&client), "Bearer first");
+        clock.advance(chrono::Duration::minutes(54));
+        assert_eq!(sent(&client), "Bearer first");
+        clock.advance(chrono::Duration::minutes(1));
+        let due = start.timestamp() + 55 * 60;
+        assert_eq!(sent(&client), format!("Bearer at-{due}"));
+        clock.advance(chrono::Duration::minutes(30));
+        assert_eq!(sent(&client), format!("Bearer at-{due}"));
+        assert_eq!(*signed.lock().unwrap(), [due]);
+        assert!(client.static_bearer().is_sensitive());
     }
 }

@@ -210,7 +210,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 // The token source is checked as a cycle that reads the tenant checks it: an unset
                 // variable or a missing file is bad input here too (exit 3), not a silent success.
                 let job = super::load_settings(path)?;
-                super::token_of(path, &job.target)?;
+                super::token_of(path, &job.target, &job.settings.state_dir)?;
                 let mut rng = rand::rngs::StdRng::from_os_rng();
                 if let Some(report) = engine::unchanged_cycle(
                     store,

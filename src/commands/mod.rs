@@ -8,6 +8,7 @@ mod directory;
 mod drift;
 mod expr;
 mod job;
+mod jwks;
 mod logs;
 mod on_demand;
 pub mod plan;
@@ -22,7 +23,9 @@ mod validate;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::auth::jwt;
 use crate::cli::{Cli, Command, DirectoryCommand, TargetCommand};
+use crate::clock::Clock;
 use crate::config::{self, Credential, Job, JobSettings, Preread};
 use crate::directory::LineIndex;
 use crate::error::AppError;
@@ -37,6 +40,7 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Cycle(args) => cycle::run(args).await,
         Command::ProvisionOnDemand(args) => on_demand::run(args).await,
         Command::TestConnection(args) => test_connection::run(args).await,
+        Command::Jwks(args) => jwks::run(&args),
         Command::Plan(args) => plan::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Status(args) => job::status(args),
@@ -112,13 +116,24 @@ pub fn load_mapping(path: &Path) -> Result<(JobSettings, CompiledMapping), AppEr
     config::load_job_mapping(path).map_err(|e| AppError::Input(e.to_string()))
 }
 
-/// What the job in `file` authenticates with: its bearer token, or its OAuth client with the
-/// client secret read (no token is fetched here).
-pub fn token_of(file: &Path, target: &config::Target) -> Result<Credential, AppError> {
+/// What the job in `file` authenticates with: its bearer token (an `entra_jwt` signed now with
+/// the key of the job's state directory `state_dir`), or its OAuth client with the client secret
+/// read (no token is fetched here).
+pub fn token_of(
+    file: &Path,
+    target: &config::Target,
+    state_dir: &Path,
+) -> Result<Credential, AppError> {
+    let now = crate::clock::SystemClock.now().timestamp();
     target
         .token
-        .resolve(|name| std::env::var(name).ok())
-        .map_err(|e| AppError::Input(format!("{}: target: {e}", file.display())))
+        .resolve(|name| std::env::var(name).ok(), state_dir, now)
+        .map_err(|e| match e {
+            config::TokenError::Jwt(e) => {
+                AppError::Local(format!("{}: target: {e}", file.display()))
+            }
+            e => AppError::Input(format!("{}: target: {e}", file.display())),
+        })
 }
 
 /// An HTTP client for the Tenant URL of the job in `file`, authenticating with `credential`.
@@ -144,12 +159,33 @@ pub fn client_of(
 impl Loaded {
     /// The job's credential, from its token source.
     pub fn token(&self) -> Result<Credential, AppError> {
-        token_of(&self.job.file, &self.job.target)
+        token_of(
+            &self.job.file,
+            &self.job.target,
+            &self.job.settings.state_dir,
+        )
     }
 
-    /// An HTTP client for the Tenant URL.
+    /// An HTTP client for the Tenant URL. With `entra_jwt` its JWT is signed anew before it
+    /// expires ([`jwt::LIFETIME_SECS`] less [`jwt::RENEW_MARGIN_SECS`] after `token` was), so
+    /// a long cycle or a daemon never sends an expired one.
     pub fn client(&self, base_url: &str, credential: &Credential) -> Result<ScimClient, AppError> {
-        client_of(&self.job.file, &self.job.settings, base_url, credential)
+        let client = client_of(&self.job.file, &self.job.settings, base_url, credential)?;
+        let config::TokenSource::EntraJwt(claims) = &self.job.target.token else {
+            return Ok(client);
+        };
+        let key = jwt::SigningKey::load_or_create(&self.job.settings.state_dir)
+            .map_err(|e| AppError::Local(format!("{}: target: {e}", self.job.file.display())))?;
+        let claims = claims.clone();
+        let clock = crate::clock::SystemClock;
+        // The token was signed just before; a renewal a few seconds early is harmless.
+        let issued_at = clock.now().timestamp();
+        Ok(client.renewing(
+            issued_at,
+            jwt::LIFETIME_SECS - jwt::RENEW_MARGIN_SECS,
+            std::sync::Arc::new(clock),
+            move |now| key.sign(&claims.claims(now)).ok(),
+        ))
     }
 
     /// The job's state.

@@ -131,13 +131,14 @@ pub async fn offline_run(
         .into_iter()
         .filter_map(|(key, resource)| anchors.get(&key).map(|a| (a.target_id.clone(), resource)))
         .collect();
-    // The offline client never sends a request, so it needs no token.
-    let client = loaded
-        .client(
-            &loaded.base_url,
-            &crate::config::Credential::Bearer(crate::config::Secret::new("")),
-        )?
-        .planning_offline(known);
+    // The offline client never sends a request, so it needs no token (nor an entra_jwt key).
+    let client = super::client_of(
+        &loaded.job.file,
+        &loaded.job.settings,
+        &loaded.base_url,
+        &crate::config::Credential::Bearer(crate::config::Secret::new("")),
+    )?
+    .planning_offline(known);
     run_planner(loaded, store, loaded.mode, &client).await
 }
 

@@ -117,7 +117,11 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
         Some(text) => Some(Cron::parse(text, clock.now())?),
         None => None,
     };
-    let client = loaded.client(&loaded.base_url, &loaded.token()?)?;
+    // The token source is checked before any copy is made (an entra_jwt is signed only below,
+    // with the key of the state the run works on: a virtual run makes none in the job's own).
+    if !matches!(loaded.job.target.token, config::TokenSource::EntraJwt(_)) {
+        loaded.token()?;
+    }
     let declared = loaded.job.settings.state_dir.clone();
     let copy = if args.virtual_time {
         let copy = VirtualState::copy(&declared)?;
@@ -134,6 +138,18 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
         Some(copy)
     } else {
         None
+    };
+    let client = match loaded
+        .token()
+        .and_then(|token| loaded.client(&loaded.base_url, &token))
+    {
+        Ok(client) => client,
+        Err(e) => {
+            if let Some(copy) = copy {
+                copy.remove();
+            }
+            return Err(e);
+        }
     };
     let daemon = Daemon {
         args: &args,

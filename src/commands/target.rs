@@ -13,6 +13,16 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
         }
         None => Vec::new(),
     };
+    let jwks = match &args.jwks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
+            let jwks = target::Jwks::parse(&text)
+                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
+            Some(jwks)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .map_err(|e| AppError::Local(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
@@ -44,12 +54,32 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
             client.client_id,
             client.token_lifetime.as_secs()
         );
-    } else if args.token.is_none() {
-        println!("no --token given: requests are accepted without a bearer token");
+    }
+    if jwks.is_some() {
+        let _ = writeln!(
+            std::io::stdout(),
+            "issuer keys at http://{addr}/.well-known/jwks.json"
+        );
+    }
+    let requires = match (&args.token, &oauth, &jwks) {
+        (None, None, None) => {
+            Some("no --token given: requests are accepted without a bearer token")
+        }
+        (None, None, Some(_)) => {
+            Some("no --token given: requests need a bearer JWT these keys verify")
+        }
+        (None, Some(_), Some(_)) => Some(
+            "no --token given: requests need a bearer JWT these keys verify or a token the OAuth endpoint issued",
+        ),
+        _ => None,
+    };
+    if let Some(line) = requires {
+        let _ = writeln!(std::io::stdout(), "{line}");
     }
     let config = TargetConfig {
         token: args.token.clone(),
         oauth,
+        jwks,
         faults,
         max_recorded: args.max_recorded,
         ..TargetConfig::default()

@@ -38,7 +38,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     }
     let (base_url, _, _) = scim::split_tenant_url(&job.target.url)
         .map_err(|e| AppError::Input(format!("{}: target.url: {e}", job.file.display())))?;
-    let token = super::token_of(&job.file, &job.target)?;
+    let token = super::token_of(&job.file, &job.target, &job.settings.state_dir)?;
     let client = super::client_of(&job.file, &job.settings, &base_url, &token)?;
     let user_match = matching_path(&compiled.users).ok_or_else(|| {
         AppError::Input(format!(

@@ -10,6 +10,7 @@ use super::{
     ClientAuthMethod, ConfigError, Digest, Job, JobCheck, JobSettings, OAuthClient, Preread,
     Secret, SecretSource, Settings, Target, TokenSource,
 };
+use crate::auth::jwt::EntraJwt;
 use crate::directory::index::assignment_digest;
 use crate::directory::{Directory, DirectoryFormat, LineIndex, ResolveError};
 use crate::expr::AppRole;
@@ -63,6 +64,8 @@ struct RawTarget {
     token: Option<String>,
     #[serde(default)]
     oauth: Option<RawOAuth>,
+    #[serde(default)]
+    entra_jwt: Option<RawEntraJwt>,
 }
 
 /// `target.oauth`: OAuth 2.0 client credentials (RFC 6749 §4.4).
@@ -79,6 +82,17 @@ struct RawOAuth {
     scope: Option<String>,
     #[serde(default)]
     auth_method: ClientAuthMethod,
+}
+
+/// `target.entra_jwt`: send Entra's own JWT (no secret token).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntraJwt {
+    tenant_id: String,
+    #[serde(default)]
+    app_id: Option<String>,
+    #[serde(default)]
+    claims: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -205,7 +219,7 @@ fn load_job_head(
     let locator = Locator::new(&text);
     let name = job_name(path);
     let mut pending = Vec::new();
-    let (target, warnings) = target(&file, raw.target, base, &locator, &mut pending);
+    let (target, warnings) = target(&file, &name, raw.target, base, &locator, &mut pending);
     let settings = settings(raw.settings, base, &name, &mut pending);
     let app = app(&name, raw.tenant_id, raw.service_principal, &mut pending);
     let mapping_path = normalize(&base.join(&raw.mapping));
@@ -405,7 +419,8 @@ pub fn check_job_with(
         }
     };
 
-    let (target, mut warnings) = target(&file, raw.target, base, &locator, &mut pending);
+    let name = job_name(path);
+    let (target, mut warnings) = target(&file, &name, raw.target, base, &locator, &mut pending);
     let app_roles = app_roles(raw.app_roles, &mut pending);
     let mut dropped = Vec::new();
     let assignments = directory
@@ -435,7 +450,6 @@ pub fn check_job_with(
     if let (ScopeMode::All, Some((mapping, _))) = (raw.scope, &mapping.value) {
         check_sync_all(mapping, &mut pending);
     }
-    let name = job_name(path);
     let settings = settings(raw.settings, base, &name, &mut pending);
     let app = app(&name, raw.tenant_id, raw.service_principal, &mut pending);
 
@@ -605,6 +619,7 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
 
 fn target(
     file: &str,
+    job_name: &str,
     raw: RawTarget,
     base: &Path,
     locator: &Locator,
@@ -620,6 +635,7 @@ fn target(
         raw.token_file.as_ref().map(|_| "token_file"),
         raw.token.as_ref().map(|_| "token"),
         raw.oauth.as_ref().map(|_| "oauth"),
+        raw.entra_jwt.as_ref().map(|_| "entra_jwt"),
     ]
     .into_iter()
     .flatten()
@@ -633,7 +649,7 @@ fn target(
         pending.push(Pending::value(
             "target",
             format!(
-                "exactly one of token_env, token_file, token or oauth is required (found {found})"
+                "exactly one of token_env, token_file, token, oauth or entra_jwt is required (found {found})"
             ),
         ));
         return (None, warnings);
@@ -647,6 +663,8 @@ fn target(
             Some(client) => TokenSource::OAuth(client),
             None => return (None, warnings),
         }
+    } else if let Some(jwt) = raw.entra_jwt {
+        TokenSource::EntraJwt(entra_jwt(jwt, job_name, pending))
     } else {
         warnings.push(Problem {
             file: file.to_owned(),
@@ -726,6 +744,36 @@ fn token_url_problem(text: &str) -> Result<(), String> {
         return Err("a token endpoint URL must not have a fragment (RFC 6749 §3.2)".to_owned());
     }
     Ok(())
+}
+
+/// `target.entra_jwt`, its GUIDs checked; `appid` defaults to a stable GUID of the job's name.
+fn entra_jwt(raw: RawEntraJwt, job_name: &str, pending: &mut Vec<Pending>) -> EntraJwt {
+    for (field, value) in [
+        ("target.entra_jwt.tenant_id", Some(&raw.tenant_id)),
+        ("target.entra_jwt.app_id", raw.app_id.as_ref()),
+    ] {
+        if let Some(v) = value
+            && !is_guid(v)
+        {
+            pending.push(Pending::value(
+                field,
+                format!("\"{v}\" is not a GUID (8-4-4-4-12 hex digits)"),
+            ));
+        }
+    }
+    if raw.claims.keys().any(|k| k.trim().is_empty()) {
+        pending.push(Pending::value(
+            "target.entra_jwt.claims",
+            "a claim name must not be empty",
+        ));
+    }
+    EntraJwt {
+        app_id: raw
+            .app_id
+            .unwrap_or_else(|| crate::provlog::stable_guid("entra-sim jwt app", job_name)),
+        tenant_id: raw.tenant_id,
+        claims: raw.claims,
+    }
 }
 
 fn app_roles(raw: Vec<RawAppRole>, pending: &mut Vec<Pending>) -> Vec<AppRole> {

@@ -1,7 +1,7 @@
 //! The bearer token: a [`Secret`] that never prints or serialises its value, and the
-//! [`TokenSource`] a job names (environment variable, file, inline, or an OAuth 2.0 client whose
-//! secret comes from an environment variable or a file), resolved only when a command actually
-//! talks to the target.
+//! [`TokenSource`] a job names (environment variable, file, inline, an OAuth 2.0 client whose
+//! secret comes from an environment variable or a file, or Entra's own JWT), resolved only when a
+//! command actually talks to the target.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -44,6 +44,9 @@ pub enum TokenSource {
     File(PathBuf),
     /// `token`: inline in the job file (accepted with a warning).
     Inline(Secret),
+    /// `entra_jwt`: no secret; Entra's own JWT, signed with the state directory's key
+    /// ([`crate::auth::jwt`]).
+    EntraJwt(crate::auth::jwt::EntraJwt),
     /// `oauth`: access tokens from a token endpoint (OAuth 2.0 client credentials, RFC 6749 §4.4).
     OAuth(OAuthClient),
 }
@@ -102,6 +105,9 @@ pub enum TokenError {
     /// The token (or client secret) is empty.
     #[error("the secret from {0} is empty")]
     Empty(String),
+    /// The JWT's key could not be read, made or used.
+    #[error("entra_jwt: {0}")]
+    Jwt(#[from] crate::auth::jwt::JwtError),
 }
 
 /// What a job authenticates with, resolved: a static bearer token, or an OAuth client with its
@@ -142,8 +148,14 @@ impl SecretSource {
 
 impl TokenSource {
     /// Fetches the token; `env` looks up an environment variable (a parameter so tests need not
-    /// touch the process environment; pass `|k| std::env::var(k).ok()`).
-    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<Credential, TokenError> {
+    /// touch the process environment; pass `|k| std::env::var(k).ok()`). An `entra_jwt` is
+    /// signed with the key of `state_dir` (made on first use) as issued at `now` (Unix seconds).
+    pub fn resolve(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+        state_dir: &std::path::Path,
+        now: i64,
+    ) -> Result<Credential, TokenError> {
         let (value, origin) = match self {
             TokenSource::Env(name) => SecretSource::Env(name.clone()).read(env, "token")?,
             TokenSource::File(path) => SecretSource::File(path.clone()).read(env, "token")?,
@@ -156,6 +168,10 @@ impl TokenSource {
                     return Err(TokenError::Empty(origin));
                 }
                 return Ok(Credential::OAuth(client.clone(), Secret(value)));
+            }
+            TokenSource::EntraJwt(jwt) => {
+                let key = crate::auth::jwt::SigningKey::load_or_create(state_dir)?;
+                return Ok(Credential::Bearer(key.sign(&jwt.claims(now))?));
             }
         };
         if value.is_empty() {

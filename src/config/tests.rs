@@ -118,22 +118,22 @@ fn secret_never_prints_and_sources_resolve() {
         _ => None,
     };
     assert_eq!(
-        bearer(TokenSource::Env("TOKEN".to_owned()).resolve(env)),
+        bearer(TokenSource::Env("TOKEN".to_owned()).resolve(env, Path::new("no-state"), 0)),
         Some("abc".to_owned())
     );
     assert!(matches!(
-        TokenSource::Env("NOPE".to_owned()).resolve(env),
+        TokenSource::Env("NOPE".to_owned()).resolve(env, Path::new("no-state"), 0),
         Err(TokenError::EnvMissing(..))
     ));
     let dir = Scratch::new("token");
     let file = dir.write("token.txt", "from-file\n");
     assert_eq!(
-        bearer(TokenSource::File(file.clone()).resolve(env)),
+        bearer(TokenSource::File(file.clone()).resolve(env, Path::new("no-state"), 0)),
         Some("from-file".to_owned())
     );
     let empty = dir.write("empty.txt", "\n");
     assert!(matches!(
-        TokenSource::File(empty.clone()).resolve(env),
+        TokenSource::File(empty.clone()).resolve(env, Path::new("no-state"), 0),
         Err(TokenError::Empty(_))
     ));
     // An OAuth client's secret resolves from its own source, and never prints.
@@ -144,7 +144,11 @@ fn secret_never_prints_and_sources_resolve() {
         scope: None,
         auth_method: ClientAuthMethod::ClientSecretPost,
     };
-    match TokenSource::OAuth(client(SecretSource::File(file))).resolve(env) {
+    match TokenSource::OAuth(client(SecretSource::File(file))).resolve(
+        env,
+        Path::new("no-state"),
+        0,
+    ) {
         Ok(credential @ Credential::OAuth(_, _)) => {
             let Credential::OAuth(_, secret) = &credential else {
                 unreachable!()
@@ -155,14 +159,18 @@ fn secret_never_prints_and_sources_resolve() {
         other => panic!("{other:?}"),
     }
     let missing = TokenSource::OAuth(client(SecretSource::Env("NOPE".to_owned())))
-        .resolve(env)
+        .resolve(env, Path::new("no-state"), 0)
         .unwrap_err();
     assert_eq!(
         missing.to_string(),
         "environment variable NOPE (client_secret_env) is not set"
     );
     assert!(matches!(
-        TokenSource::OAuth(client(SecretSource::File(empty))).resolve(env),
+        TokenSource::OAuth(client(SecretSource::File(empty))).resolve(
+            env,
+            Path::new("no-state"),
+            0
+        ),
         Err(TokenError::Empty(_))
     ));
 }
@@ -215,6 +223,33 @@ fn inline_token_warns() {
     );
 }
 
+/// `target.entra_jwt` (issue 16): no secret, Entra's own JWT; `app_id` defaults to a GUID
+/// derived from the job's name; `claims` are kept as given (YAML values as JSON).
+#[test]
+fn entra_jwt_is_a_token_source() {
+    let dir = Scratch::new("entra-jwt");
+    dir.write("dir.yaml", DIRECTORY);
+    dir.write("map.yaml", MAPPING);
+    let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let job = load_ok(&dir.write(
+        "job.yaml",
+        &format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  entra_jwt:\n    tenant_id: {tenant}\n    claims: {{aud: api://other, exp: 1000000000}}\n"),
+    ));
+    let TokenSource::EntraJwt(jwt) = &job.target.token else {
+        panic!("{:?}", job.target.token)
+    };
+    assert_eq!(jwt.tenant_id, tenant);
+    assert_eq!(jwt.app_id.len(), 36);
+    assert_eq!(
+        jwt.app_id,
+        crate::provlog::stable_guid("entra-sim jwt app", "job")
+    );
+    assert_eq!(jwt.claims["aud"], "api://other");
+    assert_eq!(jwt.claims["exp"], 1_000_000_000);
+    assert!(job.warnings.is_empty());
+    assert!(job.source_digest.is_some(), "no secret in the job file");
+}
+
 /// `tenant_id` and `service_principal` (issue 15): given ids are kept; missing ones are GUIDs
 /// derived from the job's name, the same on every load and different between jobs.
 #[test]
@@ -261,7 +296,7 @@ fn bad_jobs_are_located() {
         (
             "two token sources",
             format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n  token_file: t.txt\n"),
-            vec!["job.yaml:4:3: target: exactly one of token_env, token_file, token or oauth is required (found token_env and token_file)".to_owned()],
+            vec!["job.yaml:4:3: target: exactly one of token_env, token_file, token, oauth or entra_jwt is required (found token_env and token_file)".to_owned()],
         ),
         (
             "an OAuth client with a bad token URL, no client id and two secret sources",
@@ -276,6 +311,25 @@ fn bad_jobs_are_located() {
             "an OAuth client with an unknown auth method",
             format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  oauth:\n    token_url: https://idp/token\n    client_id: c\n    client_secret_env: S\n    auth_method: private_key_jwt\n"),
             vec!["job.yaml:9:18: target.oauth.auth_method: unknown variant `private_key_jwt`, expected `client_secret_post` or `client_secret_basic`".to_owned()],
+        ),
+        (
+            "a secret token and entra_jwt",
+            format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  token_env: T\n  entra_jwt: {{tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47}}\n"),
+            vec!["job.yaml:4:3: target: exactly one of token_env, token_file, token, oauth or entra_jwt is required (found token_env and entra_jwt)".to_owned()],
+        ),
+        (
+            "entra_jwt ids that are not GUIDs and an empty claim name",
+            format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  entra_jwt:\n    tenant_id: contoso\n    app_id: 12\n    claims: {{'': 1}}\n"),
+            vec![
+                "job.yaml:6:16: target.entra_jwt.tenant_id: \"contoso\" is not a GUID (8-4-4-4-12 hex digits)".to_owned(),
+                "job.yaml:7:13: target.entra_jwt.app_id: \"12\" is not a GUID (8-4-4-4-12 hex digits)".to_owned(),
+                "job.yaml:8:14: target.entra_jwt.claims: a claim name must not be empty".to_owned(),
+            ],
+        ),
+        (
+            "entra_jwt without a tenant",
+            format!("{JOB_HEAD}target:\n  url: http://127.0.0.1:8080/scim/v2\n  entra_jwt: {{app_id: 72f988bf-86f1-41af-91ab-2d7cd011db47}}\n"),
+            vec!["job.yaml:5:14: target.entra_jwt: missing field `tenant_id`".to_owned()],
         ),
         (
             "unknown roles: declared and built-in ones suggested",

@@ -9,8 +9,9 @@
 //! Routes: `/scim/v2/{Users,Groups}[/{id}]`, `/scim/v2/{ServiceProviderConfig,ResourceTypes,Schemas}`,
 //! and, outside the SCIM base, `/_admin/requests` (GET, DELETE), `/_admin/state` (GET) and
 //! `/_admin/faults` (GET; PUT with a JSON list of [`FaultRule`] or a `text/plain` spec; DELETE),
-//! all behind the same bearer token, and `/oauth2/token` (POST, OAuth 2.0 client credentials)
-//! when an OAuth client is configured: its live tokens are accepted besides the static one.
+//! all behind the same bearer token; `/oauth2/token` (POST, OAuth 2.0 client credentials) when an
+//! OAuth client is configured, whose live tokens are accepted besides the static one; and
+//! `/.well-known/jwks.json` when given issuer keys (`jwks`).
 //!
 //! Fault spec grammar (full form in `fault.rs`): rules separated by `;` or newlines, each
 //! `METHOD /pattern=ACTION(:OPTION)*` with METHOD `GET|POST|PUT|PATCH|DELETE|*`, pattern relative
@@ -25,6 +26,7 @@ mod eval;
 mod fault;
 mod filter;
 mod handlers;
+mod jwks;
 mod oauth;
 mod patch;
 mod record;
@@ -48,6 +50,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use fault::{FaultAction, FaultRule, FaultSpecError, FaultState, parse_spec};
+pub use jwks::Jwks;
 pub use oauth::OAuthClientConfig;
 pub use record::{AuthSeen, RecordedBody, RecordedRequest};
 
@@ -97,6 +100,9 @@ pub struct TargetConfig {
     /// An OAuth client: `POST /oauth2/token` issues tokens to it, and its live tokens are
     /// accepted besides `token`.
     pub oauth: Option<OAuthClientConfig>,
+    /// Issuer keys served at `/.well-known/jwks.json`; with no `token`, a bearer JWT that
+    /// verifies against them is then required ([`Jwks::accepts`]).
+    pub jwks: Option<Jwks>,
 }
 
 /// Everything the target stores, to carry its data from one run to the next.
@@ -124,6 +130,7 @@ impl Default for TargetConfig {
             max_recorded: 100_000,
             initial: None,
             oauth: None,
+            jwks: None,
         }
     }
 }
@@ -147,6 +154,7 @@ impl fmt::Debug for TargetConfig {
             .field("faults", &self.faults)
             .field("public_base_url", &self.public_base_url)
             .field("max_recorded", &self.max_recorded)
+            .field("jwks", &self.jwks)
             .field(
                 "initial",
                 &self

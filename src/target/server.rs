@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::target::conn::Conn;
 use crate::target::error::{SCIM_JSON, ScimError, ScimType, scim_json};
 use crate::target::fault::{self, FaultAction, FaultRule, FaultSet};
+use crate::target::jwks::Jwks;
 use crate::target::oauth::{self, Issuer};
 use crate::target::record::{AuthSeen, RECORDED_HEADERS, RecordedBody, RecordedRequest, Recorder};
 use crate::target::resource::{Projection, render};
@@ -39,6 +40,7 @@ pub struct Shared {
     token: Option<String>,
     /// The OAuth token endpoint's client and the tokens it issued (`--oauth-client`).
     pub oauth: Option<Issuer>,
+    jwks: Option<Jwks>,
     clock: TargetClock,
     id_seed: u64,
     id_counter: AtomicU64,
@@ -69,6 +71,7 @@ impl Shared {
             max_page: config.max_page_size.max(1),
             token: config.token,
             oauth: config.oauth.map(Issuer::new),
+            jwks: config.jwks,
             clock: config.clock,
             id_seed: config.id_seed,
             id_counter: AtomicU64::new(0),
@@ -114,9 +117,12 @@ impl Shared {
             let (scheme, tok) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| tok.trim())
         });
+        // The static token, a live token the OAuth endpoint issued, or — with no static token —
+        // a JWT the issuer keys verify.
         let valid = given.is_some_and(|given| {
             self.token.as_deref() == Some(given)
                 || self.oauth.as_ref().is_some_and(|o| o.accepts(given))
+                || (self.token.is_none() && self.jwks.as_ref().is_some_and(|j| j.accepts(given)))
         });
         if valid {
             AuthSeen::Valid
@@ -127,7 +133,7 @@ impl Shared {
 
     /// No token of any kind is required.
     fn open(&self) -> bool {
-        self.token.is_none() && self.oauth.is_none()
+        self.token.is_none() && self.oauth.is_none() && self.jwks.is_none()
     }
 
     fn authorized(&self, seen: AuthSeen) -> bool {
@@ -375,6 +381,15 @@ async fn admin_state(State(s): State<Arc<Shared>>) -> Response {
     admin_json(StatusCode::OK, &body)
 }
 
+async fn jwks_document(State(s): State<Arc<Shared>>) -> Response {
+    match &s.jwks {
+        Some(jwks) => admin_json(StatusCode::OK, jwks.document()),
+        None => {
+            ScimError::not_found("no JWKS: the target was started without --jwks").into_response()
+        }
+    }
+}
+
 pub fn router(shared: Arc<Shared>) -> Router {
     let scim = handlers::routes()
         .fallback(|| async { ScimError::not_found("no such endpoint") })
@@ -390,10 +405,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/_admin/state", get(admin_state))
         .layer(middleware::from_fn_with_state(shared.clone(), admin_gate));
+    // Public, as an issuer's keys are.
+    let keys = Router::new().route("/.well-known/jwks.json", get(jwks_document));
     Router::new()
         .nest(SCIM_PREFIX, scim)
         .merge(admin)
         .route("/oauth2/token", post(oauth::token))
+        .merge(keys)
         .fallback(|| async { ScimError::not_found("no such endpoint") })
         .with_state(shared)
 }

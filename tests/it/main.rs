@@ -16,6 +16,7 @@ mod cycle;
 mod daemon;
 mod directory_cli;
 mod drift;
+mod entra_jwt;
 mod exits;
 mod failure;
 mod fidelity;

@@ -197,6 +197,11 @@ fn job_schema_keys_are_the_loaders_keys() {
             format!("directory: d\nmapping: m\n{target}service_principal: {{zz: 1}}\n"),
             "/properties/service_principal/properties",
         ),
+        (
+            "directory: d\nmapping: m\ntarget: {url: http://h, entra_jwt: {tenant_id: t, zz: 1}}\n"
+                .to_owned(),
+            "/properties/target/properties/entra_jwt/properties",
+        ),
     ];
     for (text, pointer) in cases {
         let path = fixture.write("job.yaml", &text);
@@ -505,6 +510,22 @@ fn job_schema_and_loader_agree() {
         ),
         format!("{head}{target}service_principal: {{id: 3e916d82}}\n"),
         format!("{head}{target}service_principal: {{display_name: ' '}}\n"),
+        format!(
+            "{head}target:\n  url: http://h\n  entra_jwt: {{tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47}}\n"
+        ),
+        format!(
+            "{head}target:\n  url: http://h\n  entra_jwt: {{tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47, app_id: 3e916d82-dd59-4944-824d-93092908fd8d, claims: {{aud: x, exp: 1, tid: ~}}}}\n"
+        ),
+        format!(
+            "{head}target:\n  url: http://h\n  token_env: T\n  entra_jwt: {{tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47}}\n"
+        ),
+        format!("{head}target:\n  url: http://h\n  entra_jwt: {{tenant_id: contoso}}\n"),
+        format!(
+            "{head}target:\n  url: http://h\n  entra_jwt: {{app_id: 3e916d82-dd59-4944-824d-93092908fd8d}}\n"
+        ),
+        format!(
+            "{head}target:\n  url: http://h\n  entra_jwt: {{tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47, claims: {{' ': 1}}}}\n"
+        ),
         target.to_owned(),
     ];
     for text in cases {

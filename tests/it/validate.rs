@@ -384,7 +384,7 @@ fn problems_of_every_file_are_reported_together() {
             ("map.yaml", "source: members", "source: member"),
         ],
         &[
-            "job.yaml:4:3: target: exactly one of token_env, token_file, token or oauth is required (found token_env and token)",
+            "job.yaml:4:3: target: exactly one of token_env, token_file, token, oauth or entra_jwt is required (found token_env and token)",
             // ben is left out of the directory, so the group's reference to him is a warning.
             "dir.yaml:6:5: users[1].userPrincipalName: missing required field",
             "map.yaml:11:17: users.attributes[1].matching: matching precedence must be an integer ≥ 1, found 0",
