@@ -192,8 +192,9 @@ impl std::hash::Hash for Keyed<'_> {
 }
 
 /// The hash of a byte string of any size: [`of`] up to 16 MiB; above, [`of`] the hashes of its
-/// 16 MiB chunks and its length, the chunks hashed on two threads (a directory file can be
-/// 700 MB).
+/// 16 MiB chunks and its length, the chunks hashed on two threads (a million-user directory file
+/// is read whole and hashed on every cycle; see BENCHMARKS.md, section "History: the fourth
+/// session's figures", the directory read once).
 pub fn of_large(bytes: &[u8]) -> u128 {
     const CHUNK: usize = 16 << 20;
     if bytes.len() <= CHUNK {

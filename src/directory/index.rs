@@ -365,8 +365,9 @@ pub(super) fn encode_rows<'a>(
             .filter(|&p| p != u32::MAX)
             .or_else(|| position_of(last?.id(old))),
     };
-    // Written in pieces as it is encoded (a million users make ~150 MB), the checksum computed
-    // as they go.
+    // Written in pieces as it is encoded, the checksum computed as they go: a million users'
+    // index held whole raised the cycle's peak (see BENCHMARKS.md, section "History: the fifth
+    // session's figures").
     let mut out = Pieces {
         buf: Vec::with_capacity(Pieces::SIZE + 4096),
         sum: hash::Running::default(),

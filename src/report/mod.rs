@@ -208,8 +208,8 @@ struct FailureAcc {
 }
 
 /// Aggregates the logs in one pass over them (plus sorts), one entry at a time, so a log of
-/// millions of entries is summarized without being held: 100,000 entries take well under a
-/// second.
+/// millions of entries is summarized without being held (see BENCHMARKS.md, section "Current
+/// figures (seventh session …)", the `report` command).
 #[derive(Default)]
 pub struct Summarizer {
     summary: Summary,
