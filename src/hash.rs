@@ -1,6 +1,7 @@
 //! Stable, fast, non-cryptographic fingerprints: two 64-bit lanes fed eight bytes a step. Used
 //! for the source fingerprint of a job (`config::Digest`) and for the per-line hashes of a
-//! JSON-lines directory (`directory::index`). Stable across builds and Rust releases (unlike
+//! JSON-lines directory (`directory::index`), and as bucket keys of sets that compare the
+//! strings themselves on a key match ([`KeySet`]). Stable across builds and Rust releases (unlike
 //! `DefaultHasher`), so values can be stored between cycles.
 
 /// A running two-lane hash.
@@ -139,32 +140,61 @@ fn fold(n: u128) -> u64 {
     folded
 }
 
-/// Strings known by their [`of`] hashes: sets of a group's member ids compare 128-bit keys, not
-/// strings (two ids sharing a hash count as one, as lines and objectIds do in line-level deltas).
-pub type KeySet = std::collections::HashSet<u128, std::hash::BuildHasherDefault<Prehashed>>;
+/// A set of strings bucketed by their precomputed [`Keyed::key`]: the hash only picks the bucket,
+/// and a hash match is confirmed by comparing the strings ([`Keyed`]'s `Eq`). A group's member
+/// diff is built on it, so two target ids that share a hash stay two members: a collision costs
+/// one string comparison, never a dropped add or removal. Comparing keys alone (as this set did
+/// before issue 19) made a collision silently hide a member change; a wider or better-specified
+/// hash would only make that unlikely, while comparing the ids makes it impossible. The strings
+/// are borrowed, and a key is hashed once per id, so a group of hundreds of thousands of
+/// members is diffed without copying or rehashing its ids.
+pub type KeySet<'a> =
+    std::collections::HashSet<Keyed<'a>, std::hash::BuildHasherDefault<Prehashed>>;
 
-/// A string with its [`of`] hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A string with its bucket key ([`Keyed::key_of`]). Two are equal when their strings are:
+/// the key is only compared first, as a shortcut.
+#[derive(Debug, Clone, Copy)]
 pub struct Keyed<'a> {
-    /// `of(text)`.
-    pub key: u128,
+    /// `Keyed::key_of(text)`; a lookup finds the string only under this key.
+    pub key: u64,
     /// The string.
     pub text: &'a str,
 }
 
 impl<'a> Keyed<'a> {
-    /// `text` with its hash computed.
+    /// `text` with its key computed.
     pub fn new(text: &'a str) -> Self {
         Keyed {
-            key: of(text.as_bytes()),
+            key: Self::key_of(text),
             text,
         }
+    }
+
+    /// The bucket key of a string: its [`of`] hash folded to 64 bits (only a bucket, so 64 bits
+    /// are plenty; stored per user in the source index's lookups, so half the size matters).
+    pub fn key_of(text: &str) -> u64 {
+        fold(of(text.as_bytes()))
+    }
+}
+
+impl PartialEq for Keyed<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.text == other.text
+    }
+}
+
+impl Eq for Keyed<'_> {}
+
+impl std::hash::Hash for Keyed<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.key);
     }
 }
 
 /// The hash of a byte string of any size: [`of`] up to 16 MiB; above, [`of`] the hashes of its
-/// 16 MiB chunks and its length, the chunks hashed on two threads (a directory file can be
-/// 700 MB).
+/// 16 MiB chunks and its length, the chunks hashed on two threads (a million-user directory file
+/// is read whole and hashed on every cycle; see BENCHMARKS.md, section "History: the fourth
+/// session's figures", the directory read once).
 pub fn of_large(bytes: &[u8]) -> u128 {
     const CHUNK: usize = 16 << 20;
     if bytes.len() <= CHUNK {
@@ -222,6 +252,25 @@ mod tests {
         assert_ne!(of(b"hello"), of(b"hellp"));
         // Stored between cycles: a change of this value invalidates every stored index.
         assert_eq!(of(b""), 0x1271_8e57_8380_89ba_1da9_d779_905e_f2e7);
+    }
+
+    #[test]
+    fn a_key_set_tells_apart_strings_that_share_a_key() {
+        let a = Keyed::new("a");
+        let b = Keyed {
+            key: a.key,
+            text: "b",
+        };
+        let mut set = KeySet::default();
+        assert!(set.insert(a));
+        assert!(set.insert(b), "a shared key is not a shared string");
+        assert!(!set.insert(Keyed::new("a")));
+        assert_eq!(set.len(), 2);
+        assert!(set.contains(&b) && set.contains(&Keyed::new("a")));
+        assert!(!set.contains(&Keyed {
+            key: a.key,
+            text: "c",
+        }));
     }
 
     #[test]

@@ -5,16 +5,17 @@ use entra_sim::cli::{Cli, Command, Scheduling, TargetCommand};
 use entra_sim::{commands, sched};
 
 /// mimalloc instead of the system allocator: a cycle allocates and frees small buffers for every
-/// request, reply and log record, and glibc's malloc took a fifth of the engine's CPU there
-/// (BENCHMARKS.md, fifth session).
+/// request, reply and log record, and glibc's malloc cost the engine much of its CPU there (see
+/// BENCHMARKS.md, section "History: the fifth session's figures", the allocator).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     // No transparent huge pages for this process: with the kernel's THP set to "always", the
-    // allocator's arenas are backed by 2 MiB pages that partly-used memory keeps resident (the
-    // 1M-user incremental cycle peaked ~80 MiB higher with them), and zeroing them cost system
-    // time. Best effort: a kernel without the prctl keeps its default.
+    // allocator's arenas are backed by huge pages that partly-used memory keeps resident (the
+    // 1M-user incremental cycle peaked higher with them), and zeroing them cost system time (see
+    // BENCHMARKS.md, section "History: the fifth session's figures", transparent huge pages).
+    // Best effort: a kernel without the prctl keeps its default.
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
     let cli = match Cli::try_parse() {

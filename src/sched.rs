@@ -3,8 +3,8 @@
 /// Marks the calling thread `SCHED_BATCH` (Linux): when something wakes it — a reply to write, a
 /// request to serve — it waits for the running thread's turn to end instead of preempting it. The
 /// engine's request loop runs on one thread; on a machine where its state writer and the built-in
-/// target share its cores, each of their wake-ups used to interrupt it (the 100k-user initial
-/// cycle's loop was preempted about 20,000 times; BENCHMARKS.md, sixth session). A batch thread
+/// target share its cores, each of their wake-ups used to interrupt it (see BENCHMARKS.md,
+/// section "History: the sixth session's figures", the request loop). A batch thread
 /// still gets its fair share of CPU. Best effort: where the policy cannot be set, the thread
 /// keeps the default one.
 pub fn step_aside_on_wakeup() {

@@ -25,7 +25,8 @@ use super::progress::Progress;
 
 /// Prints entries as they finish: a line each for people, or with `--json` one JSON object per
 /// line (JSON Lines: every entry as `logs --json` stores it, then the summary), so that no output
-/// is held in memory — a 100,000-user initial cycle is 430 MB of JSON (issue 18, item 15).
+/// is held in memory: a large initial cycle's JSON is hundreds of MB (see BENCHMARKS.md, section
+/// "Output at scale").
 pub struct Printer {
     /// JSON Lines instead of text.
     json: bool,

@@ -1,7 +1,8 @@
 //! The fingerprint of what a cycle reads: the job file, its directory and mapping files, and the
 //! build. Equal fingerprints mean the source is the same, byte for byte — what lets an
 //! incremental cycle over an unchanged tenant skip reading it (Entra's delta query returning
-//! nothing). Fast enough for a 700 MB directory: two 64-bit lanes, eight bytes a step. Each part
+//! nothing). Fast enough for a million-user directory (two 64-bit lanes, eight bytes a step; see
+//! BENCHMARKS.md, section "History: the second session's figures"). Each part
 //! is hashed on its own and the fingerprint is taken over those hashes, so a part hashed once
 //! (the directory read for the unchanged-source check) is not hashed again when it is loaded.
 
@@ -68,8 +69,9 @@ pub struct Preread {
 }
 
 impl Preread {
-    /// Reads a file whole; a large one in two halves on two threads (a 700 MB directory's copy
-    /// and page faults use both cores), hashed the same way.
+    /// Reads a file whole; a large one in two halves on two threads (a million-user directory's
+    /// copy and page faults then use both cores; see BENCHMARKS.md, section "History: the fourth
+    /// session's figures", the directory read once), hashed the same way.
     pub fn read(path: PathBuf) -> std::io::Result<Preread> {
         use std::io::Read;
         use std::os::unix::fs::FileExt;

@@ -150,9 +150,9 @@ pub(super) struct Ghosts {
     /// Whether each indexed user is a ghost, packed: the lookups check it for a million
     /// references a cycle.
     placed: Vec<bool>,
-    /// The hash of each indexed user's target id (0 without one): a group's member sets compare
-    /// these (see [`hash::Keyed`]).
-    target_keys: Vec<u128>,
+    /// The key of each indexed user's target id (0 without one): a group's member sets bucket
+    /// by these (see [`hash::Keyed`]).
+    target_keys: Vec<u64>,
 }
 
 impl Ghosts {
@@ -168,7 +168,7 @@ impl Ghosts {
             target_keys: index
                 .users
                 .iter()
-                .map(|u| u.target.as_deref().map_or(0, |t| hash::of(t.as_bytes())))
+                .map(|u| u.target.as_deref().map_or(0, hash::Keyed::key_of))
                 .collect(),
             index: SourceIndex::default(),
         };
@@ -237,7 +237,7 @@ impl Ghosts {
         (self.is_placed(i) && is(self.user(i))).then_some(i)
     }
 
-    /// The target id of the indexed user at a position, with its hash.
+    /// The target id of the indexed user at a position, with its key.
     pub fn target(&self, i: u32) -> Option<hash::Keyed<'_>> {
         let text = self.user(i).target.as_deref()?;
         let key = *self.target_keys.get(i as usize)?;
@@ -365,8 +365,9 @@ pub(super) fn encode_rows<'a>(
             .filter(|&p| p != u32::MAX)
             .or_else(|| position_of(last?.id(old))),
     };
-    // Written in pieces as it is encoded (a million users make ~150 MB), the checksum computed
-    // as they go.
+    // Written in pieces as it is encoded, the checksum computed as they go: a million users'
+    // index held whole raised the cycle's peak (see BENCHMARKS.md, section "History: the fifth
+    // session's figures").
     let mut out = Pieces {
         buf: Vec::with_capacity(Pieces::SIZE + 4096),
         sum: hash::Running::default(),

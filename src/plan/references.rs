@@ -171,18 +171,19 @@ impl MembersFlow {
         anchor: Anchor,
         desired: impl IntoIterator<Item = Keyed<'d>>,
     ) -> Self {
-        // Sets of hashes, not scans of strings: a group can have hundreds of thousands of members.
+        // Hash sets, not scans: a group can have hundreds of thousands of members. They compare
+        // the ids on a hash match (see `KeySet`), so a collision cannot hide a change.
         let exported: Vec<Keyed<'_>> = anchor.members.iter().map(|id| Keyed::new(id)).collect();
-        let known: KeySet = exported.iter().map(|k| k.key).collect();
+        let known: KeySet<'_> = exported.iter().copied().collect();
         let mut wanted = KeySet::with_capacity_and_hasher(known.len(), Default::default());
         let add: Vec<String> = desired
             .into_iter()
-            .filter(|id| wanted.insert(id.key) && !known.contains(&id.key))
+            .filter(|id| wanted.insert(*id) && !known.contains(id))
             .map(|id| id.text.to_owned())
             .collect();
         let remove: Vec<String> = exported
             .iter()
-            .filter(|id| !wanted.contains(&id.key))
+            .filter(|id| !wanted.contains(*id))
             .map(|id| id.text.to_owned())
             .collect();
         let pending = wire::member_requests(
@@ -382,6 +383,40 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Issue 19, item 5: member ids were compared by their hashes alone, so a desired id whose
+    /// hash equalled an exported one's was taken for it — neither added nor removed. The
+    /// collision is forced: `b` is given the key of `a`.
+    #[test]
+    fn ids_that_share_a_hash_are_still_told_apart() {
+        let anchor = Anchor {
+            target_id: "g1".into(),
+            manager: None,
+            members: vec!["a".into()],
+        };
+        let b = Keyed {
+            key: Keyed::new("a").key,
+            text: "b",
+        };
+        let mut flow = MembersFlow::new(ctx(1), ObjectKey::group("G"), "Staff", anchor, [b]);
+        assert!(!flow.is_noop(), "a change that a shared hash hid");
+        let Next::Send(add) = flow.step(None) else {
+            panic!("an add")
+        };
+        let add = add.body.expect("a PATCH body").to_string();
+        assert!(
+            add.contains(r#""value":"b""#) && add.contains("Add"),
+            "{add}"
+        );
+        let Next::Send(remove) = flow.step(Some(ok())) else {
+            panic!("a removal")
+        };
+        let remove = remove.body.expect("a PATCH body").to_string();
+        assert!(
+            remove.contains(r#""value":"a""#) && remove.contains("Remove"),
+            "{remove}"
+        );
     }
 
     #[test]

@@ -331,59 +331,13 @@ pub fn after_cycle(
     now: DateTime<Utc>,
 ) -> (JobState, Decision) {
     let c = &result.counts;
-    let all_failures = c.failures.saturating_add(c.reference_failures);
     let threshold = escrow_threshold(c, thresholds);
     let prune = result.job_failure.is_none()
         && result.is_initial
         && (threshold.is_some() || result.escrows_pruned);
-    let trigger = match (&result.job_failure, threshold) {
-        (Some(f), _) => Some((f.reason, f.error.clone())),
-        (None, Some(reason)) if !prune => Some((reason, threshold_error(reason, c))),
-        _ if !prune && result.staged_deletes > 0 => Some((
-            QuarantineReason::TooManyDeletes,
-            too_many_deletes_error(result.staged_deletes),
-        )),
-        _ => None,
-    };
-    // A cycle that ends in quarantine did not succeed: entry errors that passed a threshold stay
-    // `EntryLevelErrors`; a cycle that staged its deletes sent nothing wrong, but the job
-    // stopped, so it `Failed` (it is no success a CI may pass on).
-    let exec_state = if result.job_failure.is_some() {
-        ExecutionState::Failed
-    } else if all_failures > 0 {
-        ExecutionState::EntryLevelErrors
-    } else if trigger.is_some() {
-        ExecutionState::Failed
-    } else {
-        ExecutionState::Succeeded
-    };
-    let execution = TaskExecution {
-        activity_identifier: result.cycle_id.clone(),
-        count_exported: c.successes,
-        count_escrowed: c.failures,
-        count_escrowed_raw: all_failures,
-        imports: c.imports,
-        error: trigger.as_ref().map(|(_, error)| error.clone()),
-        state: exec_state,
-        time_began: result.began,
-        time_ended: now,
-    };
-    let mut next = state.clone();
-    next.last_execution = Some(execution.clone());
-    let complete_failure = result.job_failure.is_some() || (c.successes == 0 && all_failures > 0);
-    next.count_successive_complete_failures = if complete_failure {
-        state.count_successive_complete_failures.saturating_add(1)
-    } else {
-        0
-    };
-    if trigger.is_none() {
-        if c.successes > 0 {
-            next.last_successful_execution_with_exports = Some(execution.clone());
-        }
-        next.last_successful_execution = Some(execution);
-        next.force_deletes = false;
-    }
-
+    let trigger = quarantine_trigger(result, threshold, prune);
+    let execution = task_execution(result, trigger.as_ref().map(|(_, e)| e), now);
+    let mut next = record_execution(state, result, execution, trigger.is_none());
     let decision = if prune {
         next.escrows_pruned = true;
         next.quarantine = None;
@@ -392,23 +346,114 @@ pub fn after_cycle(
     } else if let Some((reason, error)) = trigger {
         impose(&mut next, reason, error, schedule, now)
     } else {
-        let lifted = next.quarantine.take().is_some();
-        next.code = JobCode::Active;
-        if exec_state == ExecutionState::Succeeded {
-            next.steady_state_first_achieved_time.get_or_insert(now);
-            next.steady_state_last_achieved_time = Some(now);
-        }
-        if lifted {
-            Decision::QuarantineLifted
-        } else {
-            Decision::Healthy
-        }
+        stay_active(&mut next, now)
     };
     // An admin's pause during the cycle lets it finish but holds afterwards.
     if matches!(state.code, JobCode::Paused | JobCode::Disabled) {
         next.code = state.code;
     }
     (next, decision)
+}
+
+/// What quarantines the job after this cycle, if anything: a job-level failure, an escrow
+/// threshold (unless the escrows are pruned instead), or deletes the guard staged.
+fn quarantine_trigger(
+    result: &CycleResult,
+    threshold: Option<QuarantineReason>,
+    prune: bool,
+) -> Option<(QuarantineReason, SyncError)> {
+    match (&result.job_failure, threshold) {
+        (Some(f), _) => Some((f.reason, f.error.clone())),
+        (None, Some(reason)) if !prune => Some((reason, threshold_error(reason, &result.counts))),
+        _ if !prune && result.staged_deletes > 0 => Some((
+            QuarantineReason::TooManyDeletes,
+            too_many_deletes_error(result.staged_deletes),
+        )),
+        _ => None,
+    }
+}
+
+/// The cycle as Graph's `lastExecution` shows it; `error` is what quarantines the job, if
+/// anything does.
+fn task_execution(
+    result: &CycleResult,
+    error: Option<&SyncError>,
+    now: DateTime<Utc>,
+) -> TaskExecution {
+    let c = &result.counts;
+    let all_failures = c.failures.saturating_add(c.reference_failures);
+    // A cycle that ends in quarantine did not succeed: entry errors that passed a threshold stay
+    // `EntryLevelErrors`; a cycle that staged its deletes sent nothing wrong, but the job
+    // stopped, so it `Failed` (it is no success a CI may pass on).
+    let state = if result.job_failure.is_some() {
+        ExecutionState::Failed
+    } else if all_failures > 0 {
+        ExecutionState::EntryLevelErrors
+    } else if error.is_some() {
+        ExecutionState::Failed
+    } else {
+        ExecutionState::Succeeded
+    };
+    TaskExecution {
+        activity_identifier: result.cycle_id.clone(),
+        count_exported: c.successes,
+        count_escrowed: c.failures,
+        count_escrowed_raw: all_failures,
+        imports: c.imports,
+        error: error.cloned(),
+        state,
+        time_began: result.began,
+        time_ended: now,
+    }
+}
+
+/// `state` with the cycle's execution recorded: as the last one, in the count of successive
+/// complete failures, and — when nothing quarantines the job (`succeeded`) — as the last
+/// successful one.
+fn record_execution(
+    state: &JobState,
+    result: &CycleResult,
+    execution: TaskExecution,
+    succeeded: bool,
+) -> JobState {
+    let c = &result.counts;
+    let all_failures = c.failures.saturating_add(c.reference_failures);
+    let mut next = state.clone();
+    next.last_execution = Some(execution.clone());
+    let complete_failure = result.job_failure.is_some() || (c.successes == 0 && all_failures > 0);
+    next.count_successive_complete_failures = if complete_failure {
+        state.count_successive_complete_failures.saturating_add(1)
+    } else {
+        0
+    };
+    if succeeded {
+        if c.successes > 0 {
+            next.last_successful_execution_with_exports = Some(execution.clone());
+        }
+        next.last_successful_execution = Some(execution);
+        next.force_deletes = false;
+    }
+    next
+}
+
+/// Keeps (or makes) the job active after a cycle that nothing quarantines: a quarantine is
+/// lifted, and a clean cycle marks the steady state.
+fn stay_active(next: &mut JobState, now: DateTime<Utc>) -> Decision {
+    let lifted = next.quarantine.take().is_some();
+    next.code = JobCode::Active;
+    let clean = next
+        .last_execution
+        .as_ref()
+        .is_some_and(|e| e.state == ExecutionState::Succeeded);
+    if clean {
+        next.steady_state_first_achieved_time.get_or_insert(now);
+        next.steady_state_last_achieved_time = Some(now);
+    }
+    if lifted {
+        Decision::QuarantineLifted
+    } else {
+        Decision::Healthy
+    }
 }
 
 /// Imposes (or re-imposes) quarantine on `state` at `now`; disables the job when the series is

@@ -202,6 +202,17 @@ fn status(h: &mut Html, input: &ReportInput<'_>) {
         .raw("\" id=\"job-status\">")
         .text(&code)
         .raw("</span></h2><div class=\"grid\"><table class=\"kv\">");
+    schedule(h, v);
+    h.raw("</table>");
+    last_execution(h, &st["lastExecution"], input);
+    h.raw("</div>");
+    quarantine(h, &st["quarantine"]);
+    h.raw("</section>\n");
+}
+
+/// The job's schedule and health rows of the status table.
+fn schedule(h: &mut Html, v: &Value) {
+    let st = &v["status"];
     row(h, "Schedule", &show(&v["schedule"]["state"]));
     row(h, "Interval", &duration(&v["schedule"]["interval"]));
     row(h, "Next cycle", &time(&v["entraSim"]["nextCycle"]));
@@ -223,60 +234,65 @@ fn status(h: &mut Html, input: &ReportInput<'_>) {
             "an initial cycle crossed an escrow threshold: fix the errors, then `entra-sim start`",
         );
     }
-    h.raw("</table>");
-    let last = &st["lastExecution"];
-    if !last.is_null() {
-        h.raw("<table class=\"kv\"><caption>Last execution</caption>");
-        row(h, "Cycle", &show(&last["activityIdentifier"]));
-        row(h, "State", &show(&last["state"]));
-        row(
-            h,
-            "Time",
-            &format!(
-                "{} → {}",
-                time(&last["timeBegan"]),
-                time(&last["timeEnded"])
-            ),
-        );
-        row(h, "Exported", &show(&last["countExported"]));
-        row(
-            h,
-            "Escrowed",
-            &format!(
-                "{} ({} incl. references)",
-                show(&last["countEscrowed"]),
-                show(&last["countEscrowedRaw"])
-            ),
-        );
-        if let Some(report) = input.last_cycle {
-            let kind = match report.kind {
-                CycleKind::Initial => "initial",
-                CycleKind::Incremental => "incremental",
-            };
-            row(h, "Kind", kind);
-            row(h, "Staged deletes", &report.staged_deletes.to_string());
-            if let Some(failure) = &report.job_failure {
-                row(h, "Job failure", failure);
-            }
+}
+
+/// The "Last execution" table (none before the first cycle), with the last cycle's report.
+fn last_execution(h: &mut Html, last: &Value, input: &ReportInput<'_>) {
+    if last.is_null() {
+        return;
+    }
+    h.raw("<table class=\"kv\"><caption>Last execution</caption>");
+    row(h, "Cycle", &show(&last["activityIdentifier"]));
+    row(h, "State", &show(&last["state"]));
+    row(
+        h,
+        "Time",
+        &format!(
+            "{} → {}",
+            time(&last["timeBegan"]),
+            time(&last["timeEnded"])
+        ),
+    );
+    row(h, "Exported", &show(&last["countExported"]));
+    row(
+        h,
+        "Escrowed",
+        &format!(
+            "{} ({} incl. references)",
+            show(&last["countEscrowed"]),
+            show(&last["countEscrowedRaw"])
+        ),
+    );
+    if let Some(report) = input.last_cycle {
+        let kind = match report.kind {
+            CycleKind::Initial => "initial",
+            CycleKind::Incremental => "incremental",
+        };
+        row(h, "Kind", kind);
+        row(h, "Staged deletes", &report.staged_deletes.to_string());
+        if let Some(failure) = &report.job_failure {
+            row(h, "Job failure", failure);
         }
-        h.raw("</table>");
     }
-    h.raw("</div>");
-    let q = &st["quarantine"];
-    if !q.is_null() {
-        h.raw("<div class=\"quarantine\" id=\"quarantine\"><h3>Quarantine: ")
-            .text(&show(&q["reason"]))
-            .raw("</h3><table class=\"kv\">");
-        row(h, "Since", &time(&q["currentBegan"]));
-        row(h, "Series began", &time(&q["seriesBegan"]));
-        row(h, "Re-evaluations", &show(&q["seriesCount"]));
-        row(h, "Next attempt", &time(&q["nextAttempt"]));
-        row(h, "Error", &show(&q["error"]["code"]));
-        h.raw("</table><pre>")
-            .text(&show(&q["error"]["message"]))
-            .raw("</pre></div>");
+    h.raw("</table>");
+}
+
+/// The quarantine box, when the job is in quarantine.
+fn quarantine(h: &mut Html, q: &Value) {
+    if q.is_null() {
+        return;
     }
-    h.raw("</section>\n");
+    h.raw("<div class=\"quarantine\" id=\"quarantine\"><h3>Quarantine: ")
+        .text(&show(&q["reason"]))
+        .raw("</h3><table class=\"kv\">");
+    row(h, "Since", &time(&q["currentBegan"]));
+    row(h, "Series began", &time(&q["seriesBegan"]));
+    row(h, "Re-evaluations", &show(&q["seriesCount"]));
+    row(h, "Next attempt", &time(&q["nextAttempt"]));
+    row(h, "Error", &show(&q["error"]["code"]));
+    h.raw("</table><pre>")
+        .text(&show(&q["error"]["message"]))
+        .raw("</pre></div>");
 }
 
 fn short(id: &str) -> &str {

@@ -208,8 +208,8 @@ struct FailureAcc {
 }
 
 /// Aggregates the logs in one pass over them (plus sorts), one entry at a time, so a log of
-/// millions of entries is summarized without being held: 100,000 entries take well under a
-/// second.
+/// millions of entries is summarized without being held (see BENCHMARKS.md, section "Current
+/// figures (seventh session …)", the `report` command).
 #[derive(Default)]
 pub struct Summarizer {
     summary: Summary,
@@ -221,13 +221,23 @@ pub struct Summarizer {
 impl Summarizer {
     /// Adds the next entry (entries come oldest first).
     pub fn add(&mut self, log: &LogEntry) {
-        let summary = &mut self.summary;
-        let i = summary.entries;
-        summary.entries += 1;
+        let i = self.summary.entries;
+        self.summary.entries += 1;
         let status = log.provisioning_status_info.status;
-        summary.totals.add(log);
-        summary.actions.add(log.provisioning_action);
-        summary.statuses.add(status);
+        self.summary.totals.add(log);
+        self.summary.actions.add(log.provisioning_action);
+        self.summary.statuses.add(status);
+        self.add_to_cycle(log, status);
+        self.add_to_object(log, i, status);
+        if status == Status::Failure {
+            self.add_failure(log, i);
+        }
+    }
+
+    /// Counts the entry in its cycle's summary (started by its first entry) and widens the
+    /// cycle's time span to it.
+    fn add_to_cycle(&mut self, log: &LogEntry, status: Status) {
+        let summary = &mut self.summary;
         let c = match self.cycle_index.get(log.cycle_id.as_str()) {
             Some(&c) => c,
             None => {
@@ -256,6 +266,11 @@ impl Summarizer {
         if log.activity_date_time > cycle.ended {
             cycle.ended.clone_from(&log.activity_date_time);
         }
+    }
+
+    /// Adds entry `i` to its source object's summary: its latest status and display name.
+    fn add_to_object(&mut self, log: &LogEntry, i: usize, status: Status) {
+        let summary = &mut self.summary;
         let source = &log.source_identity;
         let key = (source.identity_type.clone(), source.id.clone());
         let o = *self.object_index.entry(key).or_insert_with(|| {
@@ -274,9 +289,12 @@ impl Summarizer {
         if !source.display_name.is_empty() {
             object.name.clone_from(&source.display_name);
         }
-        if status != Status::Failure {
-            return;
-        }
+    }
+
+    /// Counts failed entry `i` under its error code: the objects it failed (the first few by
+    /// name) and the server's answer.
+    fn add_failure(&mut self, log: &LogEntry, i: usize) {
+        let source = &log.source_identity;
         let (code, reason) = log
             .provisioning_status_info
             .error_information

@@ -1,7 +1,8 @@
 //! The provisioning log as an append-only JSON-lines file (`logs.jsonl` in the state directory):
 //! one record per line, buffered, and made durable by [`LogFile::sync`] in the store's commit.
-//! Records are only ever appended, so a file beats a tree of keys: a cycle over 100,000 users
-//! writes ~200 MB of records once, where sled rewrote its pages several times over.
+//! Records are only ever appended, so a file beats a tree of keys: a cycle's records are written
+//! once, where sled rewrote its pages several times over (see BENCHMARKS.md, section "History:
+//! the second session's figures").
 //!
 //! A crash can leave the last line half-written; opening the file cuts it off (the record was
 //! never committed), so later appends start on a fresh line.

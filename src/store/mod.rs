@@ -96,8 +96,8 @@ const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// … but a new state's first cycle is an initial one, which writes a connection and a known
 /// state for every object: with a cache that holds them, sled stops reading back pages it
-/// evicted (100k users at concurrency 64, medians of six interleaved pairs: 14.49 → 14.14 s,
-/// CPU −0.7 s, peak +50 MiB).
+/// evicted (see BENCHMARKS.md, section "Current figures (seventh session …)", a new state's sled
+/// cache).
 const NEW_STATE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The provisioning log's file in the state directory.

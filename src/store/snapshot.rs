@@ -6,7 +6,8 @@
 //! It is written to a new file, synced and renamed over the last one, so a reader sees a whole
 //! snapshot. It also carries the number of connected users and groups, which a writer keeps
 //! counting from the last snapshot's as it connects and disconnects objects rather than reading
-//! every connection again as it closes (a million of them are most of a second). Those counts
+//! every connection again as it closes (a read that grows with the tenant; see BENCHMARKS.md,
+//! section "Current figures (seventh session …)", figures from doc comments). Those counts
 //! are a base for the next writer only while no writer has changed the connections since:
 //! before its first change a writer leaves the marker file `snapshot.stale` (synced), and
 //! removes it once its own snapshot is in place; a writer that crashed leaves it, and the next
