@@ -1,5 +1,5 @@
 //! What commands print for people: one line per provisioning-log entry and the cycle summary,
-//! and [`outln!`](crate::output::outln), the `println!` that returns a failed write (a closed pipe)
+//! and `outln!`, the `println!` that returns a failed write (a closed pipe)
 //! as an error instead of panicking.
 
 use std::io::Write;
@@ -18,7 +18,7 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
-/// Writes `line` and a newline to standard output ([`outln!`]).
+/// Writes `line` and a newline to standard output (what `outln!` expands to).
 pub fn write_line(line: std::fmt::Arguments<'_>) -> Result<(), AppError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}").map_err(AppError::Stdout)
