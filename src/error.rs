@@ -78,10 +78,95 @@ pub enum AppError {
     /// nothing more is printed.
     #[error("")]
     ExpressionReported,
-    /// The command line asks for something that cannot be done (an unknown user, a flag
-    /// missing its companion); nothing failed beneath it.
-    #[error("{0}")]
-    Usage(String),
+    /// `jwks` for a job whose target has no `entra_jwt` block.
+    #[error(
+        "{}: target: has no entra_jwt block, so its requests carry no JWT of entra-sim's",
+        file.display()
+    )]
+    NoEntraJwt {
+        /// The job file.
+        file: PathBuf,
+    },
+    /// `directory generate --users` above the generator's limit.
+    #[error("--users: at most {0}")]
+    TooManyUsers(usize),
+    /// An `--attr` that is not `NAME=VALUE`.
+    #[error("--attr {0:?}: expected NAME=VALUE")]
+    AttrNotNameValue(String),
+    /// A `--oauth-client` that is not `ID:SECRET` (the value, a secret, is not shown).
+    #[error("--oauth-client: write the client as ID:SECRET, both non-empty")]
+    OAuthClientNotIdSecret,
+    /// A `--cron` schedule that has no time after now: no cycle would ever run.
+    #[error(
+        "--cron {text:?}: the schedule has no time after {}, so no cycle would ever run",
+        after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )]
+    CronNeverDue {
+        /// The schedule as given.
+        text: String,
+        /// Now.
+        after: chrono::DateTime<chrono::Utc>,
+    },
+    /// The job file's `settings.state_dir` changed while `run` holds the state it named.
+    #[error(
+        "{}: settings.state_dir: changed while `run` holds the job's state in {}; stop `run` and start it again",
+        file.display(),
+        declared.display()
+    )]
+    StateDirChanged {
+        /// The job file.
+        file: PathBuf,
+        /// The state directory `run` holds.
+        declared: PathBuf,
+    },
+    /// `logs --out` without a format.
+    #[error("--out: needs --format json or --format csv")]
+    OutWithoutFormat,
+    /// `logs --status` with no such status.
+    #[error("--status: unknown status {0:?} (use success, failure, skipped or warning)")]
+    UnknownStatus(String),
+    /// `test-connection` with a mapping whose users have no matching attribute.
+    #[error("{}: users: no matching attribute", mapping.display())]
+    NoMatchingAttribute {
+        /// The mapping file.
+        mapping: PathBuf,
+    },
+    /// A user named on the command line is not in the directory.
+    #[error("no user {who:?} in {}", directory.display())]
+    NoSuchUser {
+        /// The id or UPN given.
+        who: String,
+        /// The directory file.
+        directory: PathBuf,
+    },
+    /// A group named on the command line is not in the directory.
+    #[error("no group {which:?} in {}", directory.display())]
+    NoSuchGroup {
+        /// The id or display name given.
+        which: String,
+        /// The directory file.
+        directory: PathBuf,
+    },
+    /// Provision on demand of a group whose mapping provisions no groups.
+    #[error("{}: groups are not provisioned by this mapping", mapping.display())]
+    GroupsNotMapped {
+        /// The mapping file.
+        mapping: PathBuf,
+    },
+    /// Provision on demand with more members than Entra takes.
+    #[error("--member: at most 5 members can be provisioned on demand with a group ({0} given)")]
+    TooManyMembers(usize),
+    /// A `--member` that is not a direct member of the group.
+    #[error("--member {who:?} is not a direct member of group '{group}'")]
+    NotAMember {
+        /// The user given.
+        who: String,
+        /// The group's display name.
+        group: String,
+    },
+    /// Provision on demand with neither a user nor a group.
+    #[error("give --user, or --group with up to 5 --member")]
+    NothingOnDemand,
 
     // Job-level failure (exit 2).
     /// The job is disabled (four weeks in quarantine).
@@ -235,7 +320,21 @@ impl AppError {
             | AppError::Argument { .. }
             | AppError::Expression { .. }
             | AppError::ExpressionReported
-            | AppError::Usage(_) => 3,
+            | AppError::NoEntraJwt { .. }
+            | AppError::TooManyUsers(_)
+            | AppError::AttrNotNameValue(_)
+            | AppError::OAuthClientNotIdSecret
+            | AppError::CronNeverDue { .. }
+            | AppError::StateDirChanged { .. }
+            | AppError::OutWithoutFormat
+            | AppError::UnknownStatus(_)
+            | AppError::NoMatchingAttribute { .. }
+            | AppError::NoSuchUser { .. }
+            | AppError::NoSuchGroup { .. }
+            | AppError::GroupsNotMapped { .. }
+            | AppError::TooManyMembers(_)
+            | AppError::NotAMember { .. }
+            | AppError::NothingOnDemand => 3,
             AppError::JobDisabled
             | AppError::JobPaused
             | AppError::CycleStopped(_)
@@ -344,7 +443,7 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_readme() {
-        assert_eq!(AppError::Usage("--x".into()).exit_code(), 3);
+        assert_eq!(AppError::OutWithoutFormat.exit_code(), 3);
         assert_eq!(AppError::JobPaused.exit_code(), 2);
         assert_eq!(AppError::PartialInitialCycle.exit_code(), 4);
         let jwt = TokenError::Jwt(JwtError::Crypto("sign"));

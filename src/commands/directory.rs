@@ -15,10 +15,7 @@ use crate::output::outln;
 /// Writes a synthetic tenant, and its job file when asked.
 pub fn generate(args: GenerateArgs) -> Result<i32, AppError> {
     if args.users > generate::MAX_USERS {
-        return Err(AppError::Usage(format!(
-            "--users: at most {}",
-            generate::MAX_USERS
-        )));
+        return Err(AppError::TooManyUsers(generate::MAX_USERS));
     }
     let spec = TenantSpec {
         users: args.users,

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use crate::cli::ExprArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::directory::Directory;
-use crate::error::AppError;
+use crate::error::{AppError, argument};
 use crate::expr::{self, EvalContext, Value};
 use crate::output::outln;
 use crate::scope;
@@ -26,7 +26,9 @@ fn attributes(args: &ExprArgs) -> Result<BTreeMap<String, Value>, AppError> {
             .user(who)
             .or_else(|| directory.user_by_upn(who))
             .ok_or_else(|| {
-                AppError::Usage(format!("--user: no user {who:?} in {}", path.display()))
+                let directory = path.clone();
+                let who = who.clone();
+                argument("--user")(Box::new(AppError::NoSuchUser { who, directory }))
             })?;
         attrs = scope::user_source_attributes(user, &[], scope::is_soft_deleted(user, true));
     }
@@ -34,7 +36,7 @@ fn attributes(args: &ExprArgs) -> Result<BTreeMap<String, Value>, AppError> {
     for pair in &args.attrs {
         let (name, value) = pair
             .split_once('=')
-            .ok_or_else(|| AppError::Usage(format!("--attr {pair:?}: expected NAME=VALUE")))?;
+            .ok_or_else(|| AppError::AttrNotNameValue(pair.clone()))?;
         given
             .entry(name.to_string())
             .or_default()

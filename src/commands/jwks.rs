@@ -9,10 +9,9 @@ use crate::output::outln;
 pub fn run(args: &JwksArgs) -> Result<i32, AppError> {
     let job = super::load_settings(&args.job)?;
     if !matches!(job.target.token, TokenSource::EntraJwt(_)) {
-        return Err(AppError::Usage(format!(
-            "{}: target: has no entra_jwt block, so its requests carry no JWT of entra-sim's",
-            args.job.display()
-        )));
+        return Err(AppError::NoEntraJwt {
+            file: args.job.clone(),
+        });
     }
     let key = SigningKey::load_or_create(&job.settings.state_dir).map_err(|source| {
         AppError::SigningKey {

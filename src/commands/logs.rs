@@ -22,16 +22,12 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
         args.format
     };
     if format.is_none() && args.out.is_some() {
-        return Err(AppError::Usage(
-            "--out: needs --format json or --format csv".to_owned(),
-        ));
+        return Err(AppError::OutWithoutFormat);
     }
     if let Some(status) = &args.status
         && !["success", "failure", "skipped", "warning"].contains(&status.as_str())
     {
-        return Err(AppError::Usage(format!(
-            "--status: unknown status {status:?} (use success, failure, skipped or warning)"
-        )));
+        return Err(AppError::UnknownStatus(status.clone()));
     }
     // Only the state directory is needed: the logs stay readable when the directory or mapping
     // no longer load, and a million-user tenant is not loaded to export its logs. The log is a

@@ -226,10 +226,7 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
 
 pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
     if args.members.len() > 5 {
-        return Err(AppError::Usage(format!(
-            "--member: at most 5 members can be provisioned on demand with a group ({} given)",
-            args.members.len()
-        )));
+        return Err(AppError::TooManyMembers(args.members.len()));
     }
     let loaded = super::load(&args.job)?;
     if loaded.mode != ScimMode::Default && !args.json {
@@ -270,11 +267,9 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
         directory
             .user(who)
             .or_else(|| directory.user_by_upn(who))
-            .ok_or_else(|| {
-                AppError::Usage(format!(
-                    "no user {who:?} in {}",
-                    loaded.job.directory_path.display()
-                ))
+            .ok_or_else(|| AppError::NoSuchUser {
+                who: who.to_owned(),
+                directory: loaded.job.directory_path.clone(),
             })
     };
     let mut ok = true;
@@ -291,19 +286,16 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
         session.manager(&object, &manager_name).await?;
     } else if let Some(which) = &args.group {
         if loaded.compiled.groups.is_none() {
-            return Err(AppError::Usage(format!(
-                "{}: groups are not provisioned by this mapping",
-                loaded.job.mapping_path.display()
-            )));
+            return Err(AppError::GroupsNotMapped {
+                mapping: loaded.job.mapping_path.clone(),
+            });
         }
         let group = directory
             .group(which)
             .or_else(|| directory.group_by_display_name(which))
-            .ok_or_else(|| {
-                AppError::Usage(format!(
-                    "no group {which:?} in {}",
-                    loaded.job.directory_path.display()
-                ))
+            .ok_or_else(|| AppError::NoSuchGroup {
+                which: which.clone(),
+                directory: loaded.job.directory_path.clone(),
             })?;
         let mut member_keys = Vec::new();
         for who in &args.members {
@@ -313,10 +305,10 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
                 .iter()
                 .any(|m| m.kind == MemberKind::User && m.object_id == user.object_id)
             {
-                return Err(AppError::Usage(format!(
-                    "--member {who:?} is not a direct member of group '{}'",
-                    group.display_name
-                )));
+                return Err(AppError::NotAMember {
+                    who: who.clone(),
+                    group: group.display_name.clone(),
+                });
             }
             let object = desired::user_object(user, &loaded.compiled, &sources, &mut ctx);
             ok &= session.provision(&object).await?;
@@ -349,9 +341,7 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
             }
         }
     } else {
-        return Err(AppError::Usage(
-            "give --user, or --group with up to 5 --member".into(),
-        ));
+        return Err(AppError::NothingOnDemand);
     }
     print(&session.shown, args.json)?;
     Ok(if ok { 0 } else { 1 })

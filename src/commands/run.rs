@@ -90,10 +90,10 @@ impl Cron {
         let schedule = cron::Schedule::from_str(text)
             .map_err(|e| argument(format!("--cron {text:?}"))(e.into()))?;
         if schedule.after(&now).next().is_none() {
-            return Err(AppError::Usage(format!(
-                "--cron {text:?}: the schedule has no time after {}, so no cycle would ever run",
-                stamp(now)
-            )));
+            return Err(AppError::CronNeverDue {
+                text: text.to_owned(),
+                after: now,
+            });
         }
         Ok(Self {
             text: text.to_owned(),
@@ -461,11 +461,10 @@ fn before(
         Err(problem) => return Ok(Before::Broken(problem)),
     };
     if job.job.settings.state_dir != declared {
-        return Ok(Before::Broken(AppError::Usage(format!(
-            "{}: settings.state_dir: changed while `run` holds the job's state in {}; stop `run` and start it again",
-            path.display(),
-            declared.display()
-        ))));
+        return Ok(Before::Broken(AppError::StateDirChanged {
+            file: path.to_path_buf(),
+            declared: declared.to_path_buf(),
+        }));
     }
     // A virtual run goes on with its copy.
     job.job.settings.state_dir.clone_from(state_dir);

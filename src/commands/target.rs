@@ -41,9 +41,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
             })
         }
         Some(_) => {
-            return Err(AppError::Usage(
-                "--oauth-client: write the client as ID:SECRET, both non-empty".into(),
-            ));
+            return Err(AppError::OAuthClientNotIdSecret);
         }
     };
     if let Some(client) = &oauth {

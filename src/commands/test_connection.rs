@@ -44,12 +44,10 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         })?;
     let token = super::token_of(&job.file, &job.target, &job.settings.state_dir)?;
     let client = super::client_of(&job.file, &job.settings, &base_url, &token)?;
-    let user_match = matching_path(&compiled.users).ok_or_else(|| {
-        AppError::Usage(format!(
-            "{}: users: no matching attribute",
-            job.mapping_path.display()
-        ))
-    })?;
+    let user_match =
+        matching_path(&compiled.users).ok_or_else(|| AppError::NoMatchingAttribute {
+            mapping: job.mapping_path.clone(),
+        })?;
     let group_match = compiled.groups.as_ref().and_then(matching_path);
     let id = guid(&mut rand::rngs::StdRng::from_os_rng());
     let mut probes = Vec::new();
