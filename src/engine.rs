@@ -593,12 +593,10 @@ pub async fn run_cycle(
     let state = store.job_state()?;
     match state.code {
         JobCode::Disabled => {
-            return Err(AppError::Job("the job is disabled (four weeks in quarantine); fix the cause, then `entra-sim restart`".into()));
+            return Err(AppError::JobDisabled);
         }
         JobCode::Paused => {
-            return Err(AppError::Job(
-                "the job is paused; `entra-sim start` resumes it".into(),
-            ));
+            return Err(AppError::JobPaused);
         }
         _ => {}
     }
@@ -643,9 +641,7 @@ pub async fn run_cycle(
     // (not processed since the index was written: `Cycle::target_of` takes theirs from it).
     let (anchors, watermarks) = if directory.is_partial() {
         if kind == CycleKind::Initial {
-            return Err(AppError::Local(
-                "a directory read by line-level deltas cannot feed an initial cycle".into(),
-            ));
+            return Err(AppError::PartialInitialCycle);
         }
         let gone: Vec<ObjectKey> = directory.gone().iter().map(object_key).collect();
         let keys = || objects.iter().map(|o| &o.key).chain(&gone);

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use entra_sim::cli::{Cli, Command, Scheduling, TargetCommand};
+use entra_sim::error::AppError;
 use entra_sim::{commands, sched};
 
 /// mimalloc instead of the system allocator: a cycle allocates and frees small buffers for every
@@ -54,13 +55,19 @@ fn main() {
     };
     let code = match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
-        Err(e) => {
-            let text = e.to_string();
-            if !text.is_empty() {
-                eprintln!("error: {text}");
-            }
-            e.exit_code()
-        }
+        Err(e) => failed(&e),
     };
     std::process::exit(code);
+}
+
+/// Prints `e` with its cause chain on standard error and returns its exit code; a closed
+/// standard output (`entra-sim logs … | head`) is success, and says nothing.
+fn failed(e: &AppError) -> i32 {
+    if e.is_broken_pipe() {
+        return 0;
+    }
+    for line in e.report() {
+        eprintln!("{line}");
+    }
+    e.exit_code()
 }

@@ -1,8 +1,28 @@
-//! What commands print for people: one line per provisioning-log entry and the cycle summary.
+//! What commands print for people: one line per provisioning-log entry and the cycle summary,
+//! and `outln!`, the `println!` that returns a failed write (a closed pipe)
+//! as an error instead of panicking.
+
+use std::io::Write;
 
 use crate::engine::{Counts, CycleReport};
+use crate::error::AppError;
 use crate::plan::{Reply, Request};
 use crate::provlog::{LogEntry, ProvisioningAction, Status};
+
+/// `println!` that returns `Result<(), AppError>`: a write to a closed standard output
+/// (`entra-sim status | head -1`) is an [`AppError::Stdout`], which `main` takes as success.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes `line` and a newline to standard output (what `outln!` expands to).
+pub fn write_line(line: std::fmt::Arguments<'_>) -> Result<(), AppError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").map_err(AppError::Stdout)
+}
 
 /// `create   success  User  adele@contoso.com  → 0a1b…` and the like.
 pub fn entry_line(log: &LogEntry) -> String {

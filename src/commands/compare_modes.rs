@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::cli::CompareArgs;
 use crate::engine;
 use crate::error::AppError;
+use crate::output::outln;
 use crate::plan::Request;
 use crate::scim::ScimMode;
 
@@ -28,7 +29,7 @@ async fn planned(
 ) -> Result<Vec<(String, Request)>, AppError> {
     let (report, planner) = super::plan::dry_run(loaded, store, mode).await?;
     if let Some(reason) = report.job_failure {
-        return Err(AppError::Job(format!("planning stopped: {reason}")));
+        return Err(AppError::PlanningStopped(reason));
     }
     Ok(planner
         .changes
@@ -100,41 +101,38 @@ pub async fn run(args: CompareArgs) -> Result<i32, AppError> {
     if args.json {
         let verdict = probes.as_deref().map(super::probe::Verdict::of);
         let out = serde_json::json!({ "writes": pairs, "probe": probes, "verdict": verdict });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
-        );
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(0);
     }
     for pair in pairs.iter().filter(|p| !p.differences.is_empty()) {
-        println!(
+        outln!(
             "{}: {} {}",
             pair.object,
             pair.default.method.as_str(),
             pair.default.path
-        );
+        )?;
         let show = |r: &Request| r.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
-        println!("  default          {}", show(&pair.default));
-        println!("  aadOptscim062020 {}", show(&pair.aad_opt_scim062020));
+        outln!("  default          {}", show(&pair.default))?;
+        outln!("  aadOptscim062020 {}", show(&pair.aad_opt_scim062020))?;
         for d in &pair.differences {
-            println!("    ≠ {d}");
+            outln!("    ≠ {d}")?;
         }
     }
-    println!(
+    outln!(
         "{} planned write(s); {differing} differ between the default and aadOptscim062020 dialects",
         pairs.len()
-    );
+    )?;
     if let Some(probes) = probes {
-        println!("probe on scratch objects:");
+        outln!("probe on scratch objects:")?;
         for p in &probes {
             let verdict = match (p.accepted, p.applied) {
                 (true, true) => "applied",
                 (true, false) => "accepted, NOT applied",
                 _ => "rejected",
             };
-            println!("  {:<18} {:<70} {verdict} {}", p.mode, p.check, p.detail);
+            outln!("  {:<18} {:<70} {verdict} {}", p.mode, p.check, p.detail)?;
         }
-        println!("{}", super::probe::Verdict::of(&probes).line());
+        outln!("{}", super::probe::Verdict::of(&probes).line())?;
     }
     Ok(0)
 }

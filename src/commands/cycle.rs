@@ -112,8 +112,8 @@ impl EntrySink for Printer {
 
 /// Where output lines go. The first write that fails — a closed pipe, as in
 /// `entra-sim cycle --json | head -n 1` — is kept and nothing more is written: the cycle still
-/// runs to its end and stores its results, and the command then fails with that error instead of
-/// panicking halfway.
+/// runs to its end and stores its results, and the command then returns that error instead of
+/// panicking halfway (`main` takes a closed pipe as success).
 struct Out<W> {
     writer: W,
     failed: Option<std::io::Error>,
@@ -149,9 +149,7 @@ impl<W: Write> Out<W> {
             self.fail(e);
         }
         match self.failed.take() {
-            Some(e) => Err(AppError::Local(format!(
-                "cannot write to standard output ({e}); the cycle ran to its end and its results are stored: see `entra-sim logs` and `entra-sim status`"
-            ))),
+            Some(e) => Err(AppError::CycleOutput(e)),
             None => Ok(()),
         }
     }
@@ -238,7 +236,10 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
             if let Some(file) = &args.record_requests {
                 client = client
                     .recording_requests(file)
-                    .map_err(|e| AppError::Local(format!("{}: {e}", file.display())))?;
+                    .map_err(|source| AppError::Io {
+                        path: file.clone(),
+                        source,
+                    })?;
             }
             let store = match opened {
                 Some((store, dir)) if dir == loaded.job.settings.state_dir => store,
@@ -249,9 +250,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 }
             };
             let report = cycle(&loaded, &client, &store, &mut printer).await?;
-            client
-                .finish_recording()
-                .map_err(|e| AppError::Local(format!("--record-requests: {e}")))?;
+            client.finish_recording().map_err(AppError::Recording)?;
             // The process ends after the summary: the tenant (a million users is gigabytes of
             // small allocations) is left to the OS instead of being freed one by one.
             std::mem::forget(loaded);
@@ -309,11 +308,18 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
     let snapshot_file = state_dir.join("target.json");
     let initial = match std::fs::read(&snapshot_file) {
         Ok(bytes) => Some(
-            serde_json::from_slice::<Snapshot>(&bytes)
-                .map_err(|e| AppError::Local(format!("{}: {e}", snapshot_file.display())))?,
+            serde_json::from_slice::<Snapshot>(&bytes).map_err(|source| AppError::Decode {
+                path: snapshot_file.clone(),
+                source,
+            })?,
         ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(AppError::Local(format!("{}: {e}", snapshot_file.display()))),
+        Err(source) => {
+            return Err(AppError::Io {
+                path: snapshot_file,
+                source,
+            });
+        }
     };
     let token = crate::config::Secret::new(engine::guid(&mut rand::rngs::StdRng::from_os_rng()));
     let server = target::spawn(TargetConfig {
@@ -322,7 +328,7 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
         ..TargetConfig::default()
     })
     .await
-    .map_err(|e| AppError::Local(format!("cannot start the built-in target: {e}")))?;
+    .map_err(AppError::BuiltInTarget)?;
     if !printer.json {
         printer.line(format!(
             "built-in SCIM target at {} (data in {})",
@@ -333,10 +339,11 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
     let client = loaded.client(server.base_url(), &crate::config::Credential::Bearer(token))?;
     let store = loaded.store()?;
     let report = cycle(&loaded, &client, &store, printer).await;
-    let snapshot = serde_json::to_vec_pretty(&server.snapshot())
-        .map_err(|e| AppError::Local(e.to_string()))?;
-    std::fs::write(&snapshot_file, snapshot)
-        .map_err(|e| AppError::Local(format!("{}: {e}", snapshot_file.display())))?;
+    let snapshot = serde_json::to_vec_pretty(&server.snapshot())?;
+    std::fs::write(&snapshot_file, snapshot).map_err(|source| AppError::Io {
+        path: snapshot_file,
+        source,
+    })?;
     report
 }
 
@@ -363,12 +370,10 @@ fn finish(report: &CycleReport, printer: &mut Printer) -> Result<i32, AppError> 
     }
     printer.out.result()?;
     if let Some(reason) = &report.job_failure {
-        return Err(AppError::Job(format!("the cycle stopped: {reason}")));
+        return Err(AppError::CycleStopped(reason.clone()));
     }
     if let Some(reason) = &report.quarantine {
-        return Err(AppError::Job(format!(
-            "the cycle ended with the job in quarantine ({reason}); `entra-sim status` says why and when the next cycle runs"
-        )));
+        return Err(AppError::Quarantined(reason.to_string()));
     }
     Ok(if report.counts.failed > 0 { 1 } else { 0 })
 }
@@ -417,9 +422,10 @@ mod tests {
         out.write(b"{\"b\":2}\n");
         out.write(b"{\"c\":3}\n");
         assert_eq!(out.writer.written, b"{\"a\":1}\n");
-        let Err(AppError::Local(message)) = out.result() else {
+        let Err(error @ AppError::CycleOutput(_)) = out.result() else {
             panic!("a failed write is the command's error");
         };
+        let message = error.to_string();
         assert!(
             message.starts_with("cannot write to standard output (broken pipe)"),
             "{message}"

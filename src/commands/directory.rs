@@ -6,17 +6,16 @@ use std::io::BufWriter;
 use std::path::{Component, Path, PathBuf};
 
 use crate::cli::{GenerateArgs, MutateArgs};
+use crate::config::ConfigError;
 use crate::directory::generate::{self, JobScope, TenantSpec};
 use crate::directory::{Directory, DirectoryFormat, DirectoryWriter, mutate};
-use crate::error::AppError;
+use crate::error::{AppError, argument};
+use crate::output::outln;
 
 /// Writes a synthetic tenant, and its job file when asked.
 pub fn generate(args: GenerateArgs) -> Result<i32, AppError> {
     if args.users > generate::MAX_USERS {
-        return Err(AppError::Input(format!(
-            "--users: at most {}",
-            generate::MAX_USERS
-        )));
+        return Err(AppError::TooManyUsers(generate::MAX_USERS));
     }
     let spec = TenantSpec {
         users: args.users,
@@ -30,15 +29,15 @@ pub fn generate(args: GenerateArgs) -> Result<i32, AppError> {
     let tenant = generate::generate_with(&spec, format, out, &mut || {
         crate::engine::EntrySink::processed(&mut progress)
     })
-    .map_err(|e| write_error(&args.out, &e))?;
+    .map_err(|e| write_error(&args.out, e))?;
     progress.finish();
-    println!(
+    outln!(
         "wrote {} users and {} groups to {} (largest group: {} members)",
         spec.users,
         spec.groups,
         args.out.display(),
         tenant.largest_group
-    );
+    )?;
     if let Some(job_out) = &args.job_out {
         let base = job_out.parent().unwrap_or(Path::new(""));
         let scope = if args.scope == "all" {
@@ -52,16 +51,16 @@ pub fn generate(args: GenerateArgs) -> Result<i32, AppError> {
             &relative(&args.mapping, base)?.display().to_string(),
             scope,
         );
-        std::fs::write(job_out, text).map_err(|e| write_error(job_out, &e))?;
+        std::fs::write(job_out, text).map_err(|e| write_error(job_out, e))?;
         if scope == JobScope::Assigned {
-            println!(
+            outln!(
                 "wrote {} ({} of {} users assigned)",
                 job_out.display(),
                 tenant.assigned_users,
                 spec.users
-            );
+            )?;
         } else {
-            println!("wrote {} (scope: all)", job_out.display());
+            outln!("wrote {} (scope: all)", job_out.display())?;
         }
     }
     Ok(0)
@@ -70,12 +69,14 @@ pub fn generate(args: GenerateArgs) -> Result<i32, AppError> {
 /// Applies random changes to a directory file and writes the result.
 pub fn mutate(args: MutateArgs) -> Result<i32, AppError> {
     let name = args.input.display().to_string();
-    let text = std::fs::read_to_string(&args.input)
-        .map_err(|e| AppError::Input(format!("cannot read {name}: {e}")))?;
-    let directory = Directory::parse(&name, &text).map_err(|e| AppError::Input(e.to_string()))?;
+    let text = std::fs::read_to_string(&args.input).map_err(|source| AppError::ReadInput {
+        path: args.input.clone(),
+        source,
+    })?;
+    let directory = Directory::parse(&name, &text).map_err(ConfigError::Invalid)?;
     drop(text);
     let mutation = mutate::mutate(directory, args.changes, args.seed)
-        .map_err(|e| AppError::Input(format!("{name}: {e}")))?;
+        .map_err(|e| argument(&name)(e.into()))?;
     let format = DirectoryFormat::for_path(&args.out.display().to_string());
     let comment = [format!(
         "{name} with {} random changes (seed {})",
@@ -95,7 +96,7 @@ pub fn mutate(args: MutateArgs) -> Result<i32, AppError> {
         }
         writer.finish().map(drop)
     };
-    write().map_err(|e| write_error(&args.out, &e))?;
+    write().map_err(|e| write_error(&args.out, e))?;
     let mut kinds: Vec<(&str, usize)> = Vec::new();
     for change in &mutation.changes {
         match kinds.iter_mut().find(|(k, _)| *k == change.kind()) {
@@ -105,31 +106,33 @@ pub fn mutate(args: MutateArgs) -> Result<i32, AppError> {
     }
     kinds.sort_unstable();
     let summary: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    println!(
+    outln!(
         "applied {} changes to {} ({}), wrote {}",
         mutation.changes.len(),
         name,
         summary.join(", "),
         args.out.display()
-    );
+    )?;
     Ok(0)
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, AppError> {
     File::create(path)
         .map(|f| BufWriter::with_capacity(1 << 20, f))
-        .map_err(|e| write_error(path, &e))
+        .map_err(|e| write_error(path, e))
 }
 
-fn write_error(path: &Path, err: &std::io::Error) -> AppError {
-    AppError::Local(format!("cannot write {}: {err}", path.display()))
+fn write_error(path: &Path, err: std::io::Error) -> AppError {
+    AppError::Write {
+        path: path.to_path_buf(),
+        source: err,
+    }
 }
 
 /// `target` as seen from the directory `from` (both relative to the working directory or
 /// absolute), lexically.
 fn relative(target: &Path, from: &Path) -> Result<PathBuf, AppError> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| AppError::Local(format!("cannot read the working directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(AppError::WorkingDirectory)?;
     let target = lexical(&cwd.join(target));
     let from = lexical(&cwd.join(from));
     let common = target

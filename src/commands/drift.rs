@@ -12,6 +12,7 @@ use crate::cli::JobArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::error::AppError;
 use crate::expr::EvalContext;
+use crate::output::outln;
 use crate::plan::desired::{self, Sources};
 use crate::plan::wire::{self, Answer};
 use crate::plan::{Method, ObjectKey, ObjectKind, Request, SourceObject};
@@ -179,22 +180,23 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         }
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&drifts).map_err(|e| AppError::Local(e.to_string()))?
-        );
+        outln!("{}", serde_json::to_string_pretty(&drifts)?)?;
     } else {
         for d in &drifts {
-            println!(
+            outln!(
                 "{:<14} {} '{}' ({}): {}",
-                d.kind, d.object_type, d.name, d.target_id, d.detail
-            );
+                d.kind,
+                d.object_type,
+                d.name,
+                d.target_id,
+                d.detail
+            )?;
         }
-        println!(
+        outln!(
             "{} object(s) checked, {} drift(s)",
             anchors.len(),
             drifts.len()
-        );
+        )?;
     }
     Ok(if drifts.is_empty() { 0 } else { 1 })
 }

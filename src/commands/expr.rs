@@ -8,22 +8,27 @@ use rand::SeedableRng;
 use crate::cli::ExprArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::directory::Directory;
-use crate::error::AppError;
+use crate::error::{AppError, argument};
 use crate::expr::{self, EvalContext, Value};
+use crate::output::outln;
 use crate::scope;
 
 fn attributes(args: &ExprArgs) -> Result<BTreeMap<String, Value>, AppError> {
     let mut attrs: BTreeMap<String, Value> = BTreeMap::new();
     if let (Some(who), Some(path)) = (&args.user, &args.directory) {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| AppError::Input(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|source| AppError::ReadInput {
+            path: path.clone(),
+            source,
+        })?;
         let directory = Directory::parse(&path.display().to_string(), &text)
-            .map_err(|e| AppError::Input(e.to_string()))?;
+            .map_err(crate::config::ConfigError::Invalid)?;
         let user = directory
             .user(who)
             .or_else(|| directory.user_by_upn(who))
             .ok_or_else(|| {
-                AppError::Input(format!("--user: no user {who:?} in {}", path.display()))
+                let directory = path.clone();
+                let who = who.clone();
+                argument("--user")(Box::new(AppError::NoSuchUser { who, directory }))
             })?;
         attrs = scope::user_source_attributes(user, &[], scope::is_soft_deleted(user, true));
     }
@@ -31,7 +36,7 @@ fn attributes(args: &ExprArgs) -> Result<BTreeMap<String, Value>, AppError> {
     for pair in &args.attrs {
         let (name, value) = pair
             .split_once('=')
-            .ok_or_else(|| AppError::Input(format!("--attr {pair:?}: expected NAME=VALUE")))?;
+            .ok_or_else(|| AppError::AttrNotNameValue(pair.clone()))?;
         given
             .entry(name.to_string())
             .or_default()
@@ -47,6 +52,14 @@ fn attributes(args: &ExprArgs) -> Result<BTreeMap<String, Value>, AppError> {
     Ok(attrs)
 }
 
+/// `error` drawn under the expression `text`.
+fn expression(error: expr::ExprError, text: &str) -> AppError {
+    AppError::Expression {
+        drawn: error.render(text),
+        source: error,
+    }
+}
+
 pub fn run(args: ExprArgs) -> Result<i32, AppError> {
     let attrs = attributes(&args)?;
     let clock = SystemClock;
@@ -57,10 +70,7 @@ pub fn run(args: ExprArgs) -> Result<i32, AppError> {
     };
     if args.json {
         let report = expr::parse_expression_report(&args.expression, &attrs, &mut ctx);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| AppError::Local(e.to_string()))?
-        );
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
         let ok = report
             .get("evaluationSucceeded")
             .and_then(serde_json::Value::as_bool)
@@ -68,17 +78,16 @@ pub fn run(args: ExprArgs) -> Result<i32, AppError> {
         return if ok {
             Ok(0)
         } else {
-            Err(AppError::Input(String::new()))
+            Err(AppError::ExpressionReported)
         };
     }
-    let parsed =
-        expr::parse(&args.expression).map_err(|e| AppError::Input(e.render(&args.expression)))?;
+    let parsed = expr::parse(&args.expression).map_err(|e| expression(e, &args.expression))?;
     if args.tree {
-        println!("{}", parsed.tree());
+        outln!("{}", parsed.tree())?;
     }
     let outcome = parsed
         .evaluate(&attrs, &mut ctx)
-        .map_err(|e| AppError::Input(e.render(&args.expression)))?;
+        .map_err(|e| expression(e, &args.expression))?;
     if outcome.ignore_flow {
         eprintln!("(IgnoreFlowIfNullOrEmpty: the attribute would not flow)");
     }
@@ -87,11 +96,11 @@ pub fn run(args: ExprArgs) -> Result<i32, AppError> {
     }
     match outcome.value {
         Value::Null => eprintln!("(null: the attribute would not be sent)"),
-        Value::Str(s) => println!("{s}"),
-        Value::Multi(items) => items.iter().for_each(|i| println!("{i}")),
+        Value::Str(s) => outln!("{s}")?,
+        Value::Multi(items) => items.iter().try_for_each(|i| outln!("{i}"))?,
         Value::Roles(roles) => roles
             .iter()
-            .for_each(|r| println!("{} ({}, {})", r.value, r.display_name, r.id)),
+            .try_for_each(|r| outln!("{} ({}, {})", r.value, r.display_name, r.id))?,
     }
     Ok(0)
 }

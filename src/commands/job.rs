@@ -10,7 +10,8 @@ use crate::cli::{JobArgs, RestartArgs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::JobSettings;
 use crate::engine::status_name;
-use crate::error::AppError;
+use crate::error::{AppError, argument};
+use crate::output::outln;
 use crate::policy::{self, ResetScope, StatusView};
 use crate::store::{Store, Summary};
 
@@ -50,28 +51,25 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
     let view = view(&job, &summary);
     if args.json {
         let json = policy::status_json(state, &view);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).map_err(|e| AppError::Local(e.to_string()))?
-        );
+        outln!("{}", serde_json::to_string_pretty(&json)?)?;
         return Ok(0);
     }
-    println!("job {}: {}", job.name, status_name(state.code));
+    outln!("job {}: {}", job.name, status_name(state.code))?;
     if let Some(q) = &state.quarantine {
-        println!(
+        outln!(
             "quarantine: {} since {} (series began {}, {} re-evaluations); next attempt {}",
             q.reason.as_str(),
             stamp(q.current_began),
             stamp(q.series_began),
             q.series_count,
             stamp(q.next_attempt)
-        );
-        println!("  {}: {}", q.error.code, q.error.message);
+        )?;
+        outln!("  {}: {}", q.error.code, q.error.message)?;
     }
     if let Some(last) = &state.last_execution {
         // Graph counts references apart (countEscrowed leaves them out, countEscrowedRaw has
         // them): one number here, with how many of them are references.
-        println!(
+        outln!(
             "last cycle {}: {:?}, {} exported, {} escrowed{}, {} → {}",
             last.activity_identifier,
             last.state,
@@ -80,37 +78,37 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
             references(last.count_escrowed_raw.saturating_sub(last.count_escrowed)),
             stamp(last.time_began),
             stamp(last.time_ended)
-        );
+        )?;
     }
     let in_escrow = summary.escrows.len();
     match summary.escrows.iter().map(|e| e.next_retry).min() {
-        Some(next) => println!(
+        Some(next) => outln!(
             "in escrow now: {in_escrow}{}, next retried in the first cycle from {}",
             references(summary.escrows.iter().filter(|e| e.reference).count() as u64),
             stamp(next)
-        ),
-        None => println!("in escrow now: none"),
+        )?,
+        None => outln!("in escrow now: none")?,
     }
     if state.escrows_pruned {
-        println!(
+        outln!(
             "escrows were pruned during the initial cycle: fix the errors, then `entra-sim start`"
-        );
+        )?;
     }
     match &state.steady_state_last_achieved_time {
-        Some(t) => println!("steady state last achieved {}", stamp(*t)),
-        None => println!("steady state never achieved"),
+        Some(t) => outln!("steady state last achieved {}", stamp(*t))?,
+        None => outln!("steady state never achieved")?,
     }
     match view.next_cycle {
-        Some(t) => println!("next cycle {}", stamp(t)),
-        None => println!("no cycle is scheduled"),
+        Some(t) => outln!("next cycle {}", stamp(t))?,
+        None => outln!("no cycle is scheduled")?,
     }
     Ok(0)
 }
 
 /// `entra-sim restart --scope …`.
 pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
-    let scope = ResetScope::parse(args.scope.as_deref())
-        .map_err(|e| AppError::Input(format!("--scope: {e}")))?;
+    let scope =
+        ResetScope::parse(args.scope.as_deref()).map_err(|e| argument("--scope")(e.into()))?;
     let job = super::load_settings(&args.job)?;
     let store = Store::open(&job.settings.state_dir)?;
     let (state, plan) = policy::restart(&store.job_state()?, &scope);
@@ -133,14 +131,14 @@ pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
     }
     store.set_job_state(&state)?;
     store.commit()?;
-    println!(
+    outln!(
         "job {} restarted ({}): {}",
         job.name,
         args.scope
             .as_deref()
             .unwrap_or("Watermark,Escrows,QuarantineState"),
         status_name(state.code)
-    );
+    )?;
     Ok(0)
 }
 
@@ -156,7 +154,7 @@ pub fn set_running(args: JobArgs, running: bool) -> Result<i32, AppError> {
     };
     store.set_job_state(&state)?;
     store.commit()?;
-    println!("job {}: {}", job.name, status_name(state.code));
+    outln!("job {}: {}", job.name, status_name(state.code))?;
     Ok(0)
 }
 

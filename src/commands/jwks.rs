@@ -4,19 +4,22 @@ use crate::auth::jwt::SigningKey;
 use crate::cli::JwksArgs;
 use crate::config::TokenSource;
 use crate::error::AppError;
+use crate::output::outln;
 
 pub fn run(args: &JwksArgs) -> Result<i32, AppError> {
     let job = super::load_settings(&args.job)?;
     if !matches!(job.target.token, TokenSource::EntraJwt(_)) {
-        return Err(AppError::Input(format!(
-            "{}: target: has no entra_jwt block, so its requests carry no JWT of entra-sim's",
-            args.job.display()
-        )));
+        return Err(AppError::NoEntraJwt {
+            file: args.job.clone(),
+        });
     }
-    let key = SigningKey::load_or_create(&job.settings.state_dir)
-        .map_err(|e| AppError::Local(format!("{}: target: entra_jwt: {e}", args.job.display())))?;
-    let text =
-        serde_json::to_string_pretty(&key.jwks()).map_err(|e| AppError::Local(e.to_string()))?;
-    println!("{text}");
+    let key = SigningKey::load_or_create(&job.settings.state_dir).map_err(|source| {
+        AppError::SigningKey {
+            file: args.job.clone(),
+            source,
+        }
+    })?;
+    let text = serde_json::to_string_pretty(&key.jwks())?;
+    outln!("{text}")?;
     Ok(0)
 }

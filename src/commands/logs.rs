@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{LogFormat, LogsArgs};
 use crate::config;
 use crate::error::AppError;
-use crate::output;
+use crate::output::{self, outln};
 use crate::portal_csv;
 use crate::provlog::LogEntry;
 use crate::store::Store;
@@ -22,16 +22,12 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
         args.format
     };
     if format.is_none() && args.out.is_some() {
-        return Err(AppError::Input(
-            "--out: needs --format json or --format csv".to_owned(),
-        ));
+        return Err(AppError::OutWithoutFormat);
     }
     if let Some(status) = &args.status
         && !["success", "failure", "skipped", "warning"].contains(&status.as_str())
     {
-        return Err(AppError::Input(format!(
-            "--status: unknown status {status:?} (use success, failure, skipped or warning)"
-        )));
+        return Err(AppError::UnknownStatus(status.clone()));
     }
     // Only the state directory is needed: the logs stay readable when the directory or mapping
     // no longer load, and a million-user tenant is not loaded to export its logs. The log is a
@@ -71,7 +67,7 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
             out.write(&array.end())?;
             out.finish()?;
             if let Some(path) = path {
-                println!("{count} records: {}", path.display());
+                outln!("{count} records: {}", path.display())?;
             }
         }
         Some(LogFormat::Csv) => {
@@ -103,7 +99,7 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
                 sink.finish()?;
                 written.push(path.display().to_string());
             }
-            println!("{count} records: {}", written.join(", "));
+            outln!("{count} records: {}", written.join(", "))?;
         }
         None => {
             let mut out = Sink::stdout();
@@ -133,8 +129,7 @@ struct JsonArray {
 
 impl JsonArray {
     fn element(&mut self, log: &LogEntry) -> Result<String, AppError> {
-        let pretty =
-            serde_json::to_string_pretty(log).map_err(|e| AppError::Local(e.to_string()))?;
+        let pretty = serde_json::to_string_pretty(log)?;
         let mut out = String::with_capacity(pretty.len() + 64);
         out.push_str(if self.started { ",\n" } else { "[\n" });
         self.started = true;
@@ -156,27 +151,32 @@ impl JsonArray {
 /// Where an export goes: standard output or a file, buffered.
 struct Sink {
     out: Box<dyn Write>,
-    name: String,
+    /// The file, or none for standard output.
+    path: Option<PathBuf>,
 }
 
 impl Sink {
     fn stdout() -> Self {
         Sink {
             out: Box::new(BufWriter::new(std::io::stdout().lock())),
-            name: "standard output".to_owned(),
+            path: None,
         }
     }
 
     /// `dir/name`, creating `dir`.
     fn file(dir: &Path, name: &str) -> Result<(Self, PathBuf), AppError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| AppError::Local(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|source| AppError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = dir.join(name);
-        let file = std::fs::File::create(&path)
-            .map_err(|e| AppError::Local(format!("cannot write {}: {e}", path.display())))?;
+        let file = std::fs::File::create(&path).map_err(|source| AppError::Write {
+            path: path.clone(),
+            source,
+        })?;
         let sink = Sink {
             out: Box::new(BufWriter::new(file)),
-            name: path.display().to_string(),
+            path: Some(path.clone()),
         };
         Ok((sink, path))
     }
@@ -184,12 +184,20 @@ impl Sink {
     fn write(&mut self, text: &str) -> Result<(), AppError> {
         self.out
             .write_all(text.as_bytes())
-            .map_err(|e| AppError::Local(format!("cannot write {}: {e}", self.name)))
+            .map_err(|e| self.error(e))
     }
 
     fn finish(mut self) -> Result<(), AppError> {
-        self.out
-            .flush()
-            .map_err(|e| AppError::Local(format!("cannot write {}: {e}", self.name)))
+        self.out.flush().map_err(|e| self.error(e))
+    }
+
+    fn error(&self, source: std::io::Error) -> AppError {
+        match &self.path {
+            Some(path) => AppError::Write {
+                path: path.clone(),
+                source,
+            },
+            None => AppError::Stdout(source),
+        }
     }
 }

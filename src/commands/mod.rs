@@ -85,17 +85,19 @@ pub fn load_with(
     index: impl FnOnce() -> Option<LineIndex>,
     directory: Option<Preread>,
 ) -> Result<Loaded, AppError> {
-    let check = config::check_job_with(path, index, directory)
-        .map_err(|e| AppError::Input(e.to_string()))?;
+    let check = config::check_job_with(path, index, directory)?;
     for warning in &check.warnings {
         eprintln!("warning: {warning}");
     }
     let (job, compiled) = match check.loaded {
         Some(loaded) if check.problems.0.is_empty() => loaded,
-        _ => return Err(AppError::Input(check.problems.to_string())),
+        _ => return Err(config::ConfigError::Invalid(check.problems).into()),
     };
-    let (base_url, mode, _flags) = scim::split_tenant_url(&job.target.url)
-        .map_err(|e| AppError::Input(format!("{}: target.url: {e}", job.file.display())))?;
+    let (base_url, mode, _flags) =
+        scim::split_tenant_url(&job.target.url).map_err(|source| AppError::TenantUrl {
+            file: job.file.clone(),
+            source,
+        })?;
     Ok(Loaded {
         job,
         compiled,
@@ -107,13 +109,13 @@ pub fn load_with(
 /// A job's file, name and settings alone ([`config::load_job_settings`]): for the commands that
 /// only read or change its state.
 pub fn load_settings(path: &Path) -> Result<JobSettings, AppError> {
-    config::load_job_settings(path).map_err(|e| AppError::Input(e.to_string()))
+    Ok(config::load_job_settings(path)?)
 }
 
 /// [`config::load_job_mapping`]: a job's own fields and its compiled mapping, not its
 /// directory.
 pub fn load_mapping(path: &Path) -> Result<(JobSettings, CompiledMapping), AppError> {
-    config::load_job_mapping(path).map_err(|e| AppError::Input(e.to_string()))
+    Ok(config::load_job_mapping(path)?)
 }
 
 /// What the job in `file` authenticates with: its bearer token (an `entra_jwt` signed now with
@@ -128,11 +130,9 @@ pub fn token_of(
     target
         .token
         .resolve(|name| std::env::var(name).ok(), state_dir, now)
-        .map_err(|e| match e {
-            config::TokenError::Jwt(e) => {
-                AppError::Local(format!("{}: target: {e}", file.display()))
-            }
-            e => AppError::Input(format!("{}: target: {e}", file.display())),
+        .map_err(|source| AppError::Token {
+            file: file.to_path_buf(),
+            source,
         })
 }
 
@@ -148,11 +148,9 @@ pub fn client_of(
         user_agent: settings.user_agent.clone(),
         max_response_bytes: settings.max_response_bytes,
     };
-    ScimClient::new(base_url, credential, &options).map_err(|e| match e {
-        crate::http::ClientError::Token => {
-            AppError::Input(format!("{}: target: {e}", file.display()))
-        }
-        crate::http::ClientError::Build(_) => AppError::Local(e.to_string()),
+    ScimClient::new(base_url, credential, &options).map_err(|source| AppError::Client {
+        file: file.to_path_buf(),
+        source,
     })
 }
 
@@ -174,8 +172,13 @@ impl Loaded {
         let config::TokenSource::EntraJwt(claims) = &self.job.target.token else {
             return Ok(client);
         };
-        let key = jwt::SigningKey::load_or_create(&self.job.settings.state_dir)
-            .map_err(|e| AppError::Local(format!("{}: target: {e}", self.job.file.display())))?;
+        let key =
+            jwt::SigningKey::load_or_create(&self.job.settings.state_dir).map_err(|source| {
+                AppError::SigningKey {
+                    file: self.job.file.clone(),
+                    source,
+                }
+            })?;
         let claims = claims.clone();
         let clock = crate::clock::SystemClock;
         // The token was signed just before; a renewal a few seconds early is harmless.

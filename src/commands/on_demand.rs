@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::expr::EvalContext;
 use crate::hash::Keyed;
 use crate::http::ScimClient;
+use crate::output::outln;
 use crate::plan::desired::{self, Sources};
 use crate::plan::wire;
 use crate::plan::{
@@ -215,27 +216,23 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
     };
     let outcome = wire::outcome(OpKind::TestConnection, client.send(&request).await);
     match outcome {
-        Outcome::Failure(f) => Err(AppError::Job(format!(
-            "Step 1: Test connection — failed\n  {}: {}",
-            f.code.as_str(),
-            f.reason
-        ))),
+        Outcome::Failure(f) => Err(AppError::OnDemandConnection {
+            code: f.code.as_str().to_owned(),
+            reason: f.reason,
+        }),
         _ => Ok(()),
     }
 }
 
 pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
     if args.members.len() > 5 {
-        return Err(AppError::Input(format!(
-            "--member: at most 5 members can be provisioned on demand with a group ({} given)",
-            args.members.len()
-        )));
+        return Err(AppError::TooManyMembers(args.members.len()));
     }
     let loaded = super::load(&args.job)?;
     if loaded.mode != ScimMode::Default && !args.json {
-        println!(
+        outln!(
             "note: provisioning on demand does not honour aadOptscim062020; default wire shapes are used"
-        );
+        )?;
     }
     let token = loaded.token()?;
     let client = loaded.client(&loaded.base_url, &token)?;
@@ -270,11 +267,9 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
         directory
             .user(who)
             .or_else(|| directory.user_by_upn(who))
-            .ok_or_else(|| {
-                AppError::Input(format!(
-                    "no user {who:?} in {}",
-                    loaded.job.directory_path.display()
-                ))
+            .ok_or_else(|| AppError::NoSuchUser {
+                who: who.to_owned(),
+                directory: loaded.job.directory_path.clone(),
             })
     };
     let mut ok = true;
@@ -291,19 +286,16 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
         session.manager(&object, &manager_name).await?;
     } else if let Some(which) = &args.group {
         if loaded.compiled.groups.is_none() {
-            return Err(AppError::Input(format!(
-                "{}: groups are not provisioned by this mapping",
-                loaded.job.mapping_path.display()
-            )));
+            return Err(AppError::GroupsNotMapped {
+                mapping: loaded.job.mapping_path.clone(),
+            });
         }
         let group = directory
             .group(which)
             .or_else(|| directory.group_by_display_name(which))
-            .ok_or_else(|| {
-                AppError::Input(format!(
-                    "no group {which:?} in {}",
-                    loaded.job.directory_path.display()
-                ))
+            .ok_or_else(|| AppError::NoSuchGroup {
+                which: which.clone(),
+                directory: loaded.job.directory_path.clone(),
             })?;
         let mut member_keys = Vec::new();
         for who in &args.members {
@@ -313,10 +305,10 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
                 .iter()
                 .any(|m| m.kind == MemberKind::User && m.object_id == user.object_id)
             {
-                return Err(AppError::Input(format!(
-                    "--member {who:?} is not a direct member of group '{}'",
-                    group.display_name
-                )));
+                return Err(AppError::NotAMember {
+                    who: who.clone(),
+                    group: group.display_name.clone(),
+                });
             }
             let object = desired::user_object(user, &loaded.compiled, &sources, &mut ctx);
             ok &= session.provision(&object).await?;
@@ -349,9 +341,7 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
             }
         }
     } else {
-        return Err(AppError::Input(
-            "give --user, or --group with up to 5 --member".into(),
-        ));
+        return Err(AppError::NothingOnDemand);
     }
     print(&session.shown, args.json)?;
     Ok(if ok { 0 } else { 1 })
@@ -363,49 +353,46 @@ pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
 fn print(shown: &[graph::Shown], as_json: bool) -> Result<(), AppError> {
     if as_json {
         let out: Vec<_> = shown.iter().map(graph::pair).collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
-        );
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
     for log in shown.iter().map(|s| &s.log) {
-        println!(
+        outln!(
             "{} {} '{}'",
             log.source_identity.identity_type,
             crate::output::entry_line(log),
             log.source_identity.display_name
-        );
+        )?;
         for (n, step) in log.provisioning_steps.iter().enumerate() {
-            println!(
+            outln!(
                 "  Step {}: {} ({:?}) — {}",
                 n + 2,
                 step.name,
                 step.provisioning_step_type,
                 step.status.as_str()
-            );
-            println!("    {}", step.description);
+            )?;
+            outln!("    {}", step.description)?;
             for (k, v) in &step.details {
                 let shown = v
                     .as_str()
                     .map(str::to_string)
                     .unwrap_or_else(|| v.to_string());
-                println!("      {k}: {shown}");
+                outln!("      {k}: {shown}")?;
             }
         }
         if !log.modified_properties.is_empty() {
-            println!("  Modified properties:");
+            outln!("  Modified properties:")?;
             for p in &log.modified_properties {
-                println!(
+                outln!(
                     "    {}: {} → {}",
                     p.display_name,
                     p.old_value.as_deref().unwrap_or(""),
                     p.new_value.as_deref().unwrap_or("")
-                );
+                )?;
             }
         }
         if let Some(info) = &log.provisioning_status_info.error_information {
-            println!("  {}: {}", info.error_code, info.reason);
+            outln!("  {}: {}", info.error_code, info.reason)?;
         }
     }
     Ok(())

@@ -10,6 +10,7 @@ use crate::cli::PlanArgs;
 use crate::clock::SystemClock;
 use crate::engine::{self, CycleEnv, EntrySink};
 use crate::error::AppError;
+use crate::output::outln;
 use crate::plan::{Method, Reply, Request};
 use crate::provlog::{LogEntry, ProvisioningAction, Status, StepType};
 use crate::runner::Observer;
@@ -179,44 +180,44 @@ pub async fn run(args: PlanArgs) -> Result<i32, AppError> {
             "unchanged": planner.unchanged,
             "failures": planner.failures,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
-        );
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
         for change in &planner.changes {
-            println!(
+            outln!(
                 "{} {} '{}': {:?} — {}",
-                change.object_type, change.object_id, change.name, change.action, change.reason
-            );
+                change.object_type,
+                change.object_id,
+                change.name,
+                change.action,
+                change.reason
+            )?;
             for request in &change.requests {
-                println!("  {} {}", request.method.as_str(), request.path);
+                outln!("  {} {}", request.method.as_str(), request.path)?;
                 if let Some(body) = &request.body {
-                    let pretty = serde_json::to_string_pretty(body)
-                        .map_err(|e| AppError::Local(e.to_string()))?;
+                    let pretty = serde_json::to_string_pretty(body)?;
                     for line in pretty.lines() {
-                        println!("    {line}");
+                        outln!("    {line}")?;
                     }
                 }
             }
         }
         for failure in &planner.failures {
-            println!("{}", crate::output::entry_line(failure));
+            outln!("{}", crate::output::entry_line(failure))?;
         }
         let writes: usize = planner.changes.iter().map(|c| c.requests.len()).sum();
         let kind = match report.kind {
             crate::plan::CycleKind::Initial => "initial",
             crate::plan::CycleKind::Incremental => "incremental",
         };
-        println!(
+        outln!(
             "plan for the next ({kind}) cycle: {} object(s) to change with {writes} write(s), {} unchanged, {} failing",
             planner.changes.len(),
             planner.unchanged,
             planner.failures.len()
-        );
+        )?;
     }
     if let Some(reason) = report.job_failure {
-        return Err(AppError::Job(format!("planning stopped: {reason}")));
+        return Err(AppError::PlanningStopped(reason));
     }
     Ok(if planner.failures.is_empty() { 0 } else { 1 })
 }

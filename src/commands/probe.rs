@@ -120,7 +120,7 @@ async fn read(client: &ScimClient, kind: ResourceKind, id: &str) -> Result<Json,
 }
 
 fn change(path: &str, value: &str, op: PatchOp) -> Result<AttrChange, AppError> {
-    let path = TargetPath::parse(path).map_err(|e| AppError::Local(format!("{e:?}")))?;
+    let path = TargetPath::parse(path).map_err(AppError::ProbePath)?;
     Ok(AttrChange {
         path,
         old: Some("probe".into()),
@@ -139,13 +139,13 @@ async fn create(client: &ScimClient, kind: ResourceKind, body: Json) -> Result<S
                     .map(str::to_string)
                     .or_else(|| Some(i.to_string()))
             })
-            .ok_or_else(|| AppError::Job("the scratch object came back without an id".into())),
-        Ok(None) => Err(AppError::Job(
-            "the scratch object came back without a body".into(),
+            .ok_or(AppError::Probe(
+                "the scratch object came back without an id",
+            )),
+        Ok(None) => Err(AppError::Probe(
+            "the scratch object came back without a body",
         )),
-        Err(e) => Err(AppError::Job(format!(
-            "cannot create a scratch object on the target: {e}"
-        ))),
+        Err(e) => Err(AppError::ProbeCreate(e)),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::cli::ReportArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::engine::{self, CycleReport};
 use crate::error::AppError;
+use crate::output::outln;
 use crate::policy::{self, EscrowEntry};
 use crate::report::{self, ReportInput};
 use crate::store::Store;
@@ -66,20 +67,24 @@ pub fn run(args: ReportArgs) -> Result<i32, AppError> {
         .clone()
         .unwrap_or_else(|| state_dir.join("report.html"));
     write(&out, &page)?;
-    println!(
+    outln!(
         "report of {} log entries ({} escrowed objects): {}",
         summary.entries,
         escrows.len(),
         out.display()
-    );
+    )?;
     Ok(0)
 }
 
 fn write(path: &Path, text: &str) -> Result<(), AppError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| AppError::Local(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|source| AppError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
-    std::fs::write(path, text)
-        .map_err(|e| AppError::Local(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text).map_err(|source| AppError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }

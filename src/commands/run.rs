@@ -25,9 +25,9 @@ use crate::clock::{Clock, FakeClock, SystemClock};
 use crate::config;
 use crate::directory::LineIndex;
 use crate::engine::{self, CycleEnv, CycleReport};
-use crate::error::AppError;
+use crate::error::{AppError, argument};
 use crate::http::ScimClient;
-use crate::output;
+use crate::output::{self, outln};
 use crate::plan::CycleKind;
 use crate::policy::{self, JobCode, ScheduleSettings};
 use crate::store::{Store, StoreError};
@@ -88,12 +88,12 @@ impl Cron {
     /// (`0 0 0 31 2 *`, or a year that has passed), and a daemon waiting for it would not wait.
     fn parse(text: &str, now: DateTime<Utc>) -> Result<Self, AppError> {
         let schedule = cron::Schedule::from_str(text)
-            .map_err(|e| AppError::Input(format!("--cron {text:?}: {e}")))?;
+            .map_err(|e| argument(format!("--cron {text:?}"))(e.into()))?;
         if schedule.after(&now).next().is_none() {
-            return Err(AppError::Input(format!(
-                "--cron {text:?}: the schedule has no time after {}, so no cycle would ever run",
-                stamp(now)
-            )));
+            return Err(AppError::CronNeverDue {
+                text: text.to_owned(),
+                after: now,
+            });
         }
         Ok(Self {
             text: text.to_owned(),
@@ -125,7 +125,7 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
     let declared = loaded.job.settings.state_dir.clone();
     let copy = if args.virtual_time {
         let copy = VirtualState::copy(&declared)?;
-        println!(
+        outln!(
             "virtual time: working on a copy of the job's state in {} ({})",
             copy.path.display(),
             if args.keep_state {
@@ -133,7 +133,7 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
             } else {
                 "removed at the end; --keep-state keeps it"
             }
-        );
+        )?;
         loaded.job.settings.state_dir = copy.path.clone();
         Some(copy)
     } else {
@@ -161,12 +161,12 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
     let result = daemon.run(loaded, client).await;
     if let Some(copy) = copy {
         if args.keep_state {
-            println!(
+            outln!(
                 "the virtual run's state is kept in {dir}; inspect it with `{env}={dir} entra-sim status --job {job}` (or logs, report)",
                 dir = copy.path.display(),
                 env = config::STATE_DIR_ENV,
                 job = args.job.display()
-            );
+            )?;
         } else {
             copy.remove();
         }
@@ -213,17 +213,17 @@ impl Daemon<'_> {
             let state = store.job_state()?;
             match state.code {
                 JobCode::Disabled => {
-                    println!(
+                    outln!(
                         "{} job disabled: four weeks in quarantine; fix the cause, then `entra-sim restart`",
                         stamp(clock.now())
-                    );
+                    )?;
                     return Ok(2);
                 }
                 JobCode::Paused => {
-                    println!(
+                    outln!(
                         "{} job paused; `entra-sim start` resumes it",
                         stamp(clock.now())
-                    );
+                    )?;
                     return Ok(code);
                 }
                 _ => {}
@@ -247,15 +247,15 @@ impl Daemon<'_> {
                 Before::Broken(problem) => {
                     let problem = problem.to_string();
                     if reported.as_ref() == Some(&problem) {
-                        println!(
+                        outln!(
                             "{} the job's files still do not load (as reported above)",
                             stamp(clock.now())
-                        );
+                        )?;
                     } else {
-                        println!(
+                        outln!(
                             "{} the job's files do not load, so no cycle runs until they do:\n{problem}",
                             stamp(clock.now())
-                        );
+                        )?;
                         reported = Some(problem);
                     }
                     None
@@ -282,7 +282,7 @@ impl Daemon<'_> {
             let ran = report.is_some();
             if let Some(report) = report {
                 reported = None;
-                code = print_cycle(&report, clock);
+                code = print_cycle(&report, clock)?;
                 if self.args.once {
                     return Ok(code);
                 }
@@ -297,11 +297,11 @@ impl Daemon<'_> {
                     match cron.schedule.after(&now).next() {
                         Some(next) => next,
                         None => {
-                            println!(
+                            outln!(
                                 "{} stopping: the schedule --cron {:?} has no time after this",
                                 stamp(now),
                                 cron.text
-                            );
+                            )?;
                             return Ok(code);
                         }
                     }
@@ -321,11 +321,11 @@ impl Daemon<'_> {
             // that never moves): simulated time always advances, so --until always ends it.
             let next = next.max(add_saturating(now, Duration::seconds(1)));
             if deadline.is_some_and(|d| next > d) {
-                println!(
+                outln!(
                     "{} stopping: the next cycle ({}) is past --until",
                     stamp(now),
                     stamp(next)
-                );
+                )?;
                 return Ok(code);
             }
             // Closed before the line that says the daemon waits: from then on others reach it.
@@ -335,7 +335,7 @@ impl Daemon<'_> {
                 drop(store);
             }
             let what = if ran { "next cycle" } else { "next try" };
-            println!("{} {what} in {}", stamp(now), human(next - now));
+            outln!("{} {what} in {}", stamp(now), human(next - now))?;
             tokio::select! {
                 _ = clock.sleep_until(next) => {}
                 _ = stop.notify.notified() => return Ok(code),
@@ -360,10 +360,10 @@ async fn open_state(dir: &Path, stop: &Stop, clock: &dyn Clock) -> Result<Option
                 if !said {
                     let who =
                         holder.map_or_else(|| "another process".to_owned(), |h| h.to_string());
-                    println!(
+                    outln!(
                         "{} waiting for {who} to release the job's state",
                         stamp(clock.now())
-                    );
+                    )?;
                     said = true;
                 }
                 let retry = SystemClock.now() + Duration::milliseconds(200);
@@ -382,7 +382,7 @@ async fn open_state(dir: &Path, stop: &Stop, clock: &dyn Clock) -> Result<Option
 
 /// Prints a cycle's line; the exit code it stands for (2 for a job failure, 1 for failed
 /// entries).
-fn print_cycle(report: &CycleReport, clock: &dyn Clock) -> i32 {
+fn print_cycle(report: &CycleReport, clock: &dyn Clock) -> Result<i32, AppError> {
     let kind = if report.kind == CycleKind::Initial {
         "initial"
     } else {
@@ -393,19 +393,21 @@ fn print_cycle(report: &CycleReport, clock: &dyn Clock) -> i32 {
         .as_deref()
         .map(|r| format!(" ({r})"))
         .unwrap_or_default();
-    println!(
+    outln!(
         "{} {kind} cycle: {}; job {}{quarantine}",
         stamp(clock.now()),
         output::counts_line(&report.counts),
         report.job_status
-    );
-    if report.job_failure.is_some() || report.quarantine.is_some() {
-        2
-    } else if report.counts.failed > 0 {
-        1
-    } else {
-        0
-    }
+    )?;
+    Ok(
+        if report.job_failure.is_some() || report.quarantine.is_some() {
+            2
+        } else if report.counts.failed > 0 {
+            1
+        } else {
+            0
+        },
+    )
 }
 
 /// What the job's files, as they are now, decide before a cycle after the daemon's first.
@@ -459,11 +461,10 @@ fn before(
         Err(problem) => return Ok(Before::Broken(problem)),
     };
     if job.job.settings.state_dir != declared {
-        return Ok(Before::Broken(AppError::Input(format!(
-            "{}: settings.state_dir: changed while `run` holds the job's state in {}; stop `run` and start it again",
-            path.display(),
-            declared.display()
-        ))));
+        return Ok(Before::Broken(AppError::StateDirChanged {
+            file: path.to_path_buf(),
+            declared: declared.to_path_buf(),
+        }));
     }
     // A virtual run goes on with its copy.
     job.job.settings.state_dir.clone_from(state_dir);

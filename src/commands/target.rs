@@ -3,33 +3,33 @@
 use std::io::Write;
 
 use crate::cli::ServeArgs;
-use crate::error::AppError;
+use crate::error::{AppError, argument};
+use crate::output::outln;
 use crate::target::{self, OAuthClientConfig, TargetConfig};
 
 pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
     let faults = match &args.fault {
-        Some(spec) => {
-            target::parse_spec(spec).map_err(|e| AppError::Input(format!("--fault: {e}")))?
-        }
+        Some(spec) => target::parse_spec(spec).map_err(|e| argument("--fault")(e.into()))?,
         None => Vec::new(),
     };
     let jwks = match &args.jwks {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
+                .map_err(|e| argument(format!("--jwks {}", path.display()))(e.into()))?;
             let jwks = target::Jwks::parse(&text)
-                .map_err(|e| AppError::Input(format!("--jwks {}: {e}", path.display())))?;
+                .map_err(|e| argument(format!("--jwks {}", path.display()))(e.into()))?;
             Some(jwks)
         }
         None => None,
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
-        .map_err(|e| AppError::Local(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| AppError::Local(e.to_string()))?;
-    println!("SCIM target listening at http://{addr}/scim/v2 (Ctrl-C to stop)");
+        .map_err(|source| AppError::Listen {
+            port: args.port,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(AppError::Serve)?;
+    outln!("SCIM target listening at http://{addr}/scim/v2 (Ctrl-C to stop)")?;
     // Parsed here rather than by clap, whose error would repeat the value (the secret).
     let oauth = match args.oauth_client.as_deref().map(|v| v.split_once(':')) {
         None => None,
@@ -41,9 +41,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
             })
         }
         Some(_) => {
-            return Err(AppError::Input(
-                "--oauth-client: write the client as ID:SECRET, both non-empty".into(),
-            ));
+            return Err(AppError::OAuthClientNotIdSecret);
         }
     };
     if let Some(client) = &oauth {
@@ -88,6 +86,6 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
-    .map_err(|e| AppError::Local(e.to_string()))?;
+    .map_err(AppError::Serve)?;
     Ok(0)
 }

@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use crate::cli::JobArgs;
 use crate::engine::guid;
 use crate::error::AppError;
+use crate::output::outln;
 use crate::plan::{Method, Reply, Request, wire};
 use crate::scim::{self, OpKind, Outcome, TargetPath};
 
@@ -36,16 +37,17 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     for warning in &job.warnings {
         eprintln!("warning: {warning}");
     }
-    let (base_url, _, _) = scim::split_tenant_url(&job.target.url)
-        .map_err(|e| AppError::Input(format!("{}: target.url: {e}", job.file.display())))?;
+    let (base_url, _, _) =
+        scim::split_tenant_url(&job.target.url).map_err(|source| AppError::TenantUrl {
+            file: job.file.clone(),
+            source,
+        })?;
     let token = super::token_of(&job.file, &job.target, &job.settings.state_dir)?;
     let client = super::client_of(&job.file, &job.settings, &base_url, &token)?;
-    let user_match = matching_path(&compiled.users).ok_or_else(|| {
-        AppError::Input(format!(
-            "{}: users: no matching attribute",
-            job.mapping_path.display()
-        ))
-    })?;
+    let user_match =
+        matching_path(&compiled.users).ok_or_else(|| AppError::NoMatchingAttribute {
+            mapping: job.mapping_path.clone(),
+        })?;
     let group_match = compiled.groups.as_ref().and_then(matching_path);
     let id = guid(&mut rand::rngs::StdRng::from_os_rng());
     let mut probes = Vec::new();
@@ -83,35 +85,27 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     let ok = probes.iter().all(|p| p.succeeded);
     if args.json {
         let out = serde_json::json!({ "succeeded": ok, "tenantUrl": base_url, "probes": probes });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| AppError::Local(e.to_string()))?
-        );
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
         for p in &probes {
             let status = p
                 .status
                 .map_or("no response".to_string(), |s| s.to_string());
-            println!("GET {base_url}{} → {status}", p.path);
+            outln!("GET {base_url}{} → {status}", p.path)?;
             if let (Some(code), Some(message)) = (&p.error_code, &p.message) {
-                println!("  {code}: {message}");
+                outln!("  {code}: {message}")?;
             }
         }
         if ok {
-            println!("The supplied credentials are authorized to enable provisioning.");
+            outln!("The supplied credentials are authorized to enable provisioning.")?;
         }
     }
     if ok {
         Ok(0)
     } else if unreachable {
         // Nothing answered, so nothing can be said of the credentials.
-        Err(AppError::Job(format!(
-            "Test Connection failed: could not connect to {base_url}; is the server running?"
-        )))
+        Err(AppError::Unreachable(base_url))
     } else {
-        Err(AppError::Job(
-            "Test Connection failed: the SCIM endpoint or the credentials were not accepted."
-                .into(),
-        ))
+        Err(AppError::ConnectionRefused)
     }
 }

@@ -7,6 +7,7 @@
 use crate::cli::ValidateArgs;
 use crate::config::{self, ConfigError, JobCheck};
 use crate::error::AppError;
+use crate::output::outln;
 use crate::yaml::{Location, Problem, Problems};
 
 pub fn run(args: ValidateArgs) -> Result<i32, AppError> {
@@ -24,7 +25,7 @@ pub fn run(args: ValidateArgs) -> Result<i32, AppError> {
             warnings: Vec::new(),
             files: Vec::new(),
         },
-        Err(err) => return Err(AppError::Input(err.to_string())),
+        Err(err) => return Err(err.into()),
     };
     if args.strict {
         check.warnings_as_problems();
@@ -46,15 +47,14 @@ pub fn run(args: ValidateArgs) -> Result<i32, AppError> {
             .map(|p| entry(p, "error"))
             .chain(check.warnings.iter().map(|w| entry(w, "warning")))
             .collect();
-        let text =
-            serde_json::to_string_pretty(&list).map_err(|e| AppError::Local(e.to_string()))?;
-        println!("{text}");
+        let text = serde_json::to_string_pretty(&list)?;
+        outln!("{text}")?;
     } else {
         for warning in &check.warnings {
             eprintln!("warning: {warning}");
         }
         if !problems.is_empty() {
-            println!("{}", check.problems);
+            outln!("{}", check.problems)?;
         }
     }
     match (&check.loaded, problems.len()) {
@@ -65,7 +65,7 @@ pub fn run(args: ValidateArgs) -> Result<i32, AppError> {
                     .as_ref()
                     .map(|g| format!(" and {} group", g.attributes.len()))
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "{}: valid ({}: {} users, {} groups; {}: {} user{groups} attribute mappings)",
                     job.file.display(),
                     job.directory_path.display(),
@@ -73,7 +73,7 @@ pub fn run(args: ValidateArgs) -> Result<i32, AppError> {
                     job.directory.groups().len(),
                     job.mapping_path.display(),
                     compiled.users.attributes.len(),
-                );
+                )?;
             }
             Ok(0)
         }

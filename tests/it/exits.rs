@@ -1,6 +1,13 @@
 //! Issue 18 (exit codes and state): a cycle that ends in quarantine fails (exit 2) and is not
 //! recorded as a success; the unchanged-source cycle checks the token source first; a cycle with
 //! nothing to do says what waits in escrow and when.
+//!
+//! Issue 19: a reader that closes standard output early (`entra-sim status | head -1`) is no
+//! failure: the command exits 0 and says nothing, as ripgrep does.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use crate::cli::run;
 use crate::support::{Harness, TOKEN, repo, serve_target, tenant, user, users};
@@ -77,4 +84,76 @@ async fn a_cycle_with_nothing_to_do_says_what_waits_in_escrow() {
         "{}",
         second.stdout
     );
+}
+
+/// The binary's exit code and standard error when its standard output is a pipe whose reader
+/// reads `lines` lines and closes it; with 0 it is closed before the command writes anything.
+async fn into_a_closed_pipe(args: &[&str], cwd: &Path, lines: usize) -> (i32, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let cwd = cwd.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+            .args(&args)
+            .current_dir(&cwd)
+            .env_remove("ENTRA_SIM_TOKEN")
+            .env_remove("ENTRA_SIM_STATE_DIR")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        for _ in 0..lines {
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).unwrap() > 0, "a line to read");
+        }
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// A job with `n` users, provisioned once, its state closed.
+async fn provisioned(n: usize) -> Harness {
+    let mut h = Harness::users(n).await;
+    h.cycle().await;
+    h.close_store();
+    h
+}
+
+#[tokio::test]
+async fn status_into_a_closed_pipe_exits_0_quietly() {
+    let h = provisioned(1).await;
+    let (code, stderr) =
+        into_a_closed_pipe(&["status", "--job", "job.yaml"], h.dir.path(), 0).await;
+    assert_eq!((code, stderr.as_str()), (0, ""));
+}
+
+#[tokio::test]
+async fn logs_json_into_a_pipe_closed_after_one_line_exits_0_quietly() {
+    // 300 records are some hundred kilobytes of JSON: more than a pipe holds.
+    let h = provisioned(300).await;
+    let args = ["logs", "--job", "job.yaml", "--json"];
+    let (code, stderr) = into_a_closed_pipe(&args, h.dir.path(), 1).await;
+    assert_eq!((code, stderr.as_str()), (0, ""));
+}
+
+#[tokio::test]
+async fn logs_into_a_pipe_closed_after_one_line_exits_0_quietly() {
+    let h = provisioned(300).await;
+    let args = ["logs", "--job", "job.yaml"];
+    let (code, stderr) = into_a_closed_pipe(&args, h.dir.path(), 1).await;
+    assert_eq!((code, stderr.as_str()), (0, ""));
+}
+
+#[tokio::test]
+async fn cycle_json_into_a_closed_pipe_exits_0_quietly() {
+    let h = Harness::users(3).await;
+    let args = ["cycle", "--job", "job.yaml", "--json"];
+    let (code, stderr) = into_a_closed_pipe(&args, h.dir.path(), 0).await;
+    assert_eq!((code, stderr.as_str()), (0, ""));
 }

@@ -77,8 +77,8 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), AppError> {
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> AppError {
-    AppError::Local(format!(
-        "copying the job's state for --virtual-time: {}: {e}",
-        path.display()
-    ))
+    AppError::StateCopy {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
