@@ -166,11 +166,23 @@ pub fn classify_objects(inputs: &CycleInputs<'_>) -> CyclePlan {
 mod tests {
     use super::*;
 
-    fn user(id: &str, in_scope: bool, fp: &str) -> SourceObject {
+    /// A source user as the cycle classifier sees it.
+    struct User<'a> {
+        id: &'a str,
+        in_scope: bool,
+        fingerprint: &'a str,
+    }
+
+    fn user(user: User) -> SourceObject {
+        let User {
+            id,
+            in_scope,
+            fingerprint,
+        } = user;
         SourceObject {
             key: ObjectKey::user(id),
             name: id.to_string(),
-            fingerprint: fp.to_string(),
+            fingerprint: fingerprint.to_string(),
             in_scope,
             out_of_scope_reason: (!in_scope).then_some("NotEffectivelyEntitled"),
             spec: ObjectSpec::default(),
@@ -191,7 +203,18 @@ mod tests {
 
     #[test]
     fn incremental_cycles_touch_only_changed_objects() {
-        let objects = vec![user("a", true, "1"), user("b", true, "2")];
+        let objects = vec![
+            user(User {
+                id: "a",
+                in_scope: true,
+                fingerprint: "1",
+            }),
+            user(User {
+                id: "b",
+                in_scope: true,
+                fingerprint: "2",
+            }),
+        ];
         let watermarks = BTreeMap::from([
             (ObjectKey::user("a"), "1".to_string()),
             (ObjectKey::user("b"), "old".to_string()),
@@ -221,7 +244,11 @@ mod tests {
             target_id: "t1".into(),
             ..Anchor::default()
         };
-        let objects = vec![user("a", false, "2")];
+        let objects = vec![user(User {
+            id: "a",
+            in_scope: false,
+            fingerprint: "2",
+        })];
         let anchors = Anchors::from([
             (ObjectKey::user("a"), anchor.clone()),
             (ObjectKey::user("gone"), anchor.clone()),

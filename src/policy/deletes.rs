@@ -61,18 +61,18 @@ pub fn deletion_guard(
 mod tests {
     use super::*;
 
-    fn pending(user_deletes: u32, user_disables: u32, group_deletes: u32) -> PendingDeletes {
-        PendingDeletes {
-            user_deletes,
-            user_disables,
-            group_deletes,
-        }
-    }
-
     #[test]
     fn off_without_a_threshold() {
         assert_eq!(
-            deletion_guard(None, &pending(10_000, 10_000, 10_000), false),
+            deletion_guard(
+                None,
+                &PendingDeletes {
+                    user_deletes: 10_000,
+                    user_disables: 10_000,
+                    group_deletes: 10_000
+                },
+                false
+            ),
             DeletionDecision::Allow
         );
     }
@@ -80,18 +80,42 @@ mod tests {
     #[test]
     fn deletes_disables_and_group_deletes_count_together() {
         assert_eq!(
-            deletion_guard(Some(500), &pending(200, 200, 100), false),
+            deletion_guard(
+                Some(500),
+                &PendingDeletes {
+                    user_deletes: 200,
+                    user_disables: 200,
+                    group_deletes: 100
+                },
+                false
+            ),
             DeletionDecision::Allow
         );
         assert_eq!(
-            deletion_guard(Some(500), &pending(200, 200, 101), false),
+            deletion_guard(
+                Some(500),
+                &PendingDeletes {
+                    user_deletes: 200,
+                    user_disables: 200,
+                    group_deletes: 101
+                },
+                false
+            ),
             DeletionDecision::Stage {
                 staged: 501,
                 threshold: 500
             }
         );
         assert_eq!(
-            deletion_guard(Some(0), &pending(0, 1, 0), false),
+            deletion_guard(
+                Some(0),
+                &PendingDeletes {
+                    user_deletes: 0,
+                    user_disables: 1,
+                    group_deletes: 0
+                },
+                false
+            ),
             DeletionDecision::Stage {
                 staged: 1,
                 threshold: 0
@@ -102,13 +126,29 @@ mod tests {
     #[test]
     fn force_deletes_lets_them_through() {
         assert_eq!(
-            deletion_guard(Some(500), &pending(1_000, 0, 0), true),
+            deletion_guard(
+                Some(500),
+                &PendingDeletes {
+                    user_deletes: 1_000,
+                    user_disables: 0,
+                    group_deletes: 0
+                },
+                true
+            ),
             DeletionDecision::Allow
         );
     }
 
     #[test]
     fn counts_saturate() {
-        assert_eq!(pending(u32::MAX, 1, 1).total(), u32::MAX);
+        assert_eq!(
+            PendingDeletes {
+                user_deletes: u32::MAX,
+                user_disables: 1,
+                group_deletes: 1
+            }
+            .total(),
+            u32::MAX
+        );
     }
 }

@@ -8,15 +8,6 @@ use crate::provlog::{
     ErrorInformation, Identity, Initiator, ModifiedProperty, StatusInfo, Step, StepType, System,
 };
 
-fn identity(kind: &str, id: &str, name: &str) -> Identity {
-    Identity {
-        identity_type: kind.into(),
-        id: id.into(),
-        display_name: name.into(),
-        details: serde_json::Map::new(),
-    }
-}
-
 fn system(name: &str) -> System {
     System {
         id: String::new(),
@@ -25,13 +16,32 @@ fn system(name: &str) -> System {
     }
 }
 
-fn log(
-    cycle: &str,
-    time: &str,
-    name: &str,
+/// A record of `name` in `cycle` at `time`: a received, changed `userName`.
+struct Log<'a> {
+    cycle: &'a str,
+    time: &'a str,
+    name: &'a str,
     action: ProvisioningAction,
     status: Status,
-) -> LogEntry {
+}
+
+/// A failed create of `name` in `cycle` at `time`, with its error `code` and `reason`.
+struct Failed<'a> {
+    cycle: &'a str,
+    time: &'a str,
+    name: &'a str,
+    code: &'a str,
+    reason: &'a str,
+}
+
+fn log(record: Log) -> LogEntry {
+    let Log {
+        cycle,
+        time,
+        name,
+        action,
+        status,
+    } = record;
     LogEntry {
         id: format!("{cycle}-{name}"),
         activity_date_time: time.into(),
@@ -49,8 +59,18 @@ fn log(
         service_principal: Default::default(),
         source_system: system("Azure Active Directory"),
         target_system: system("test"),
-        source_identity: identity("User", &format!("id-{name}"), name),
-        target_identity: identity("User", "", name),
+        source_identity: Identity {
+            identity_type: "User".into(),
+            id: format!("id-{name}"),
+            display_name: name.into(),
+            details: serde_json::Map::new(),
+        },
+        target_identity: Identity {
+            identity_type: "User".into(),
+            id: String::new(),
+            display_name: name.into(),
+            details: serde_json::Map::new(),
+        },
         provisioning_status_info: StatusInfo {
             status,
             error_information: None,
@@ -72,14 +92,21 @@ fn log(
     }
 }
 
-fn failed(cycle: &str, time: &str, name: &str, code: &str, reason: &str) -> LogEntry {
-    let mut entry = log(
+fn failed(record: Failed) -> LogEntry {
+    let Failed {
         cycle,
         time,
         name,
-        ProvisioningAction::Create,
-        Status::Failure,
-    );
+        code,
+        reason,
+    } = record;
+    let mut entry = log(Log {
+        cycle,
+        time,
+        name,
+        action: ProvisioningAction::Create,
+        status: Status::Failure,
+    });
     entry.provisioning_status_info.error_information = Some(ErrorInformation {
         error_code: code.into(),
         reason: reason.into(),
@@ -125,41 +152,41 @@ fn the_server_answer_is_cut_out_of_the_reason() {
 #[test]
 fn cycles_are_grouped_and_ordered_by_time_with_counts_per_action_and_status() {
     let logs = vec![
-        log(
-            "c2",
-            "2026-03-01T09:00:00Z",
-            "a",
-            ProvisioningAction::Update,
-            Status::Success,
-        ),
-        log(
-            "c1",
-            "2026-03-01T08:00:00Z",
-            "a",
-            ProvisioningAction::Create,
-            Status::Success,
-        ),
-        log(
-            "c1",
-            "2026-03-01T08:00:02Z",
-            "b",
-            ProvisioningAction::Create,
-            Status::Success,
-        ),
-        failed(
-            "c1",
-            "2026-03-01T08:00:01Z",
-            "c",
-            "InternalServerError",
-            WEB,
-        ),
-        log(
-            "c2",
-            "2026-03-01T09:00:01Z",
-            "b",
-            ProvisioningAction::Other,
-            Status::Skipped,
-        ),
+        log(Log {
+            cycle: "c2",
+            time: "2026-03-01T09:00:00Z",
+            name: "a",
+            action: ProvisioningAction::Update,
+            status: Status::Success,
+        }),
+        log(Log {
+            cycle: "c1",
+            time: "2026-03-01T08:00:00Z",
+            name: "a",
+            action: ProvisioningAction::Create,
+            status: Status::Success,
+        }),
+        log(Log {
+            cycle: "c1",
+            time: "2026-03-01T08:00:02Z",
+            name: "b",
+            action: ProvisioningAction::Create,
+            status: Status::Success,
+        }),
+        failed(Failed {
+            cycle: "c1",
+            time: "2026-03-01T08:00:01Z",
+            name: "c",
+            code: "InternalServerError",
+            reason: WEB,
+        }),
+        log(Log {
+            cycle: "c2",
+            time: "2026-03-01T09:00:01Z",
+            name: "b",
+            action: ProvisioningAction::Other,
+            status: Status::Skipped,
+        }),
     ];
     let s = summarize(&logs);
     let ids: Vec<&str> = s.cycles.iter().map(|c| c.cycle_id.as_str()).collect();
@@ -187,34 +214,34 @@ fn cycles_are_grouped_and_ordered_by_time_with_counts_per_action_and_status() {
 fn failures_are_grouped_by_code_with_distinct_answers() {
     let suffix = ". This operation was retried 0 times. It will be retried again after this date: 2026-03-01T08:40:00.0000000Z UTC";
     let logs = vec![
-        failed(
-            "c1",
-            "t1",
-            "a",
-            "InternalServerError",
-            &format!("{WEB}{{\"detail\":\"x\"}}{suffix}"),
-        ),
-        failed(
-            "c1",
-            "t2",
-            "b",
-            "InternalServerError",
-            &format!("{WEB}{{\"detail\":\"x\"}}{suffix}"),
-        ),
-        failed(
-            "c2",
-            "t3",
-            "a",
-            "InternalServerError",
-            &format!("{WEB}{{\"detail\":\"y\"}}{suffix}"),
-        ),
-        failed(
-            "c1",
-            "t4",
-            "d",
-            "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering",
-            &format!("{WEB}{{}}"),
-        ),
+        failed(Failed {
+            cycle: "c1",
+            time: "t1",
+            name: "a",
+            code: "InternalServerError",
+            reason: &format!("{WEB}{{\"detail\":\"x\"}}{suffix}"),
+        }),
+        failed(Failed {
+            cycle: "c1",
+            time: "t2",
+            name: "b",
+            code: "InternalServerError",
+            reason: &format!("{WEB}{{\"detail\":\"x\"}}{suffix}"),
+        }),
+        failed(Failed {
+            cycle: "c2",
+            time: "t3",
+            name: "a",
+            code: "InternalServerError",
+            reason: &format!("{WEB}{{\"detail\":\"y\"}}{suffix}"),
+        }),
+        failed(Failed {
+            cycle: "c1",
+            time: "t4",
+            name: "d",
+            code: "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering",
+            reason: &format!("{WEB}{{}}"),
+        }),
     ];
     let s = summarize(&logs);
     assert_eq!(s.failures.len(), 2);
@@ -240,13 +267,13 @@ fn failures_are_grouped_by_code_with_distinct_answers() {
 #[test]
 fn markup_in_names_and_server_answers_is_rendered_inert() {
     let evil = "<script>alert('pwned')</script>";
-    let mut entry = failed(
-        "c1",
-        "t1",
-        "<img src=x onerror=alert(1)>",
-        "InternalServerError",
-        &format!("{WEB}{{\"detail\":\"{evil}\"}}"),
-    );
+    let mut entry = failed(Failed {
+        cycle: "c1",
+        time: "t1",
+        name: "<img src=x onerror=alert(1)>",
+        code: "InternalServerError",
+        reason: &format!("{WEB}{{\"detail\":\"{evil}\"}}"),
+    });
     entry.modified_properties[0].new_value = Some("</td></tr></table><b>x".into());
     entry.provisioning_steps[0]
         .details
@@ -271,8 +298,20 @@ fn markup_in_names_and_server_answers_is_rendered_inert() {
 #[test]
 fn counts_are_embedded_for_the_page_script_to_fill_in() {
     let logs = vec![
-        log("c1", "t1", "a", ProvisioningAction::Create, Status::Success),
-        log("c1", "t2", "b", ProvisioningAction::Create, Status::Success),
+        log(Log {
+            cycle: "c1",
+            time: "t1",
+            name: "a",
+            action: ProvisioningAction::Create,
+            status: Status::Success,
+        }),
+        log(Log {
+            cycle: "c1",
+            time: "t2",
+            name: "b",
+            action: ProvisioningAction::Create,
+            status: Status::Success,
+        }),
     ];
     let status = json!({"status": {"code": "Active"}});
     let page = render(&input(&status), &logs);
@@ -294,21 +333,21 @@ fn a_hundred_thousand_entries_render_with_a_capped_drill_down() {
         .map(|i| {
             let name = format!("user{i}");
             if i % 10 == 0 {
-                failed(
-                    &format!("c{}", i / 20_000),
-                    &format!("t{i:06}"),
-                    &name,
-                    "InternalServerError",
-                    &format!("{WEB}{{\"detail\":\"{}\"}}", (i / 10) % 30),
-                )
+                failed(Failed {
+                    cycle: &format!("c{}", i / 20_000),
+                    time: &format!("t{i:06}"),
+                    name: &name,
+                    code: "InternalServerError",
+                    reason: &format!("{WEB}{{\"detail\":\"{}\"}}", (i / 10) % 30),
+                })
             } else {
-                log(
-                    &format!("c{}", i / 20_000),
-                    &format!("t{i:06}"),
-                    &name,
-                    ProvisioningAction::Create,
-                    Status::Success,
-                )
+                log(Log {
+                    cycle: &format!("c{}", i / 20_000),
+                    time: &format!("t{i:06}"),
+                    name: &name,
+                    action: ProvisioningAction::Create,
+                    status: Status::Success,
+                })
             }
         })
         .collect();
@@ -334,21 +373,21 @@ fn the_page_needs_only_the_entries_its_drill_down_shows() {
             let (cycle, time, name) =
                 (format!("c{round}"), format!("t{round:02}"), format!("u{o}"));
             logs.push(if round == 14 && o % 7 == 0 {
-                failed(
-                    &cycle,
-                    &time,
-                    &name,
-                    "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering",
-                    &format!("{WEB}{{}}"),
-                )
+                failed(Failed {
+                    cycle: &cycle,
+                    time: &time,
+                    name: &name,
+                    code: "SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering",
+                    reason: &format!("{WEB}{{}}"),
+                })
             } else {
-                log(
-                    &cycle,
-                    &time,
-                    &name,
-                    ProvisioningAction::Update,
-                    Status::Success,
-                )
+                log(Log {
+                    cycle: &cycle,
+                    time: &time,
+                    name: &name,
+                    action: ProvisioningAction::Update,
+                    status: Status::Success,
+                })
             });
         }
     }

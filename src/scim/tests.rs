@@ -42,14 +42,6 @@ fn patch(ops: Json) -> Json {
     json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops })
 }
 
-fn role(id: &str, value: &str, display_name: &str) -> AppRole {
-    AppRole {
-        id: id.to_owned(),
-        value: value.to_owned(),
-        display_name: display_name.to_owned(),
-    }
-}
-
 #[test]
 fn create_user_doc_sample() {
     let body = user(&[
@@ -184,14 +176,26 @@ fn create_user_roles_single_and_complex() {
     );
     let single_from_roles = user(&[(
         "roles[primary eq \"True\"].value",
-        Value::Roles(vec![role("r1", "Admin", "Administrator")]),
+        Value::Roles(vec![AppRole {
+            id: "r1".to_owned(),
+            value: "Admin".to_owned(),
+            display_name: "Administrator".to_owned(),
+        }]),
     )]);
     assert_eq!(single_from_roles.get("roles"), single.get("roles"));
     let complex = user(&[(
         "roles",
         Value::Roles(vec![
-            role("r1", "Admin", "Admin"),
-            role("r2", "User", "User"),
+            AppRole {
+                id: "r1".to_owned(),
+                value: "Admin".to_owned(),
+                display_name: "Admin".to_owned(),
+            },
+            AppRole {
+                id: "r2".to_owned(),
+                value: "User".to_owned(),
+                display_name: "User".to_owned(),
+            },
         ]),
     )]);
     assert_eq!(
@@ -569,7 +573,11 @@ fn members_are_batched() {
 
 #[test]
 fn roles_patch_default_mode_is_json_string_encoded() {
-    let role1234 = role("06b07648-ecfe-589f-9d2f-6325724a46ee", "25", "Role1234");
+    let role1234 = AppRole {
+        id: "06b07648-ecfe-589f-9d2f-6325724a46ee".to_owned(),
+        value: "25".to_owned(),
+        display_name: "Role1234".to_owned(),
+    };
     let expected = patch(json!([{
         "op": "Add",
         "path": "roles",
@@ -587,7 +595,11 @@ fn roles_patch_default_mode_is_json_string_encoded() {
 
 #[test]
 fn roles_patch_flag_mode_uses_post_format() {
-    let admin = role("r1", "Admin", "Administrator");
+    let admin = AppRole {
+        id: "r1".to_owned(),
+        value: "Admin".to_owned(),
+        display_name: "Administrator".to_owned(),
+    };
     let single = change(
         "roles[primary eq \"True\"].value",
         PatchOp::Add,
@@ -614,8 +626,16 @@ fn roles_patch_assertive_replaces_the_whole_list() {
         "roles",
         PatchOp::Replace,
         Value::Roles(vec![
-            role("r1", "User", "User"),
-            role("r2", "Admin", "Admin"),
+            AppRole {
+                id: "r1".to_owned(),
+                value: "User".to_owned(),
+                display_name: "User".to_owned(),
+            },
+            AppRole {
+                id: "r2".to_owned(),
+                value: "Admin".to_owned(),
+                display_name: "Admin".to_owned(),
+            },
         ]),
     )];
     let expected = patch(json!([{"op": "replace", "path": "roles", "value": [

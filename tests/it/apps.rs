@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, JobFiles, tenant, user};
 
 /// Runs the shipped job twice: the initial cycle succeeds for every entry, the second sends nothing.
 async fn initial_then_quiet(job: &str) -> Harness {
@@ -127,15 +127,15 @@ async fn unity_cloud_job_provisions_its_users() {
 
 #[tokio::test]
 async fn uniflow_online_creates_disables_and_deletes() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", None, "");
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2").nick("bob").given("Bob").title("Engineer").yaml();
     let extra = "assignments:\n  - principal: alice@contoso.com\n  - principal: bob@contoso.com\n";
-    let mut h = Harness::new(
-        &tenant(&[a.clone(), b.clone()], &[]),
-        "mappings/uniflow-online.yaml",
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[a.clone(), b.clone()], &[]),
+        mapping: "mappings/uniflow-online.yaml",
         extra,
-        "",
-    )
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
     assert_eq!(
@@ -153,14 +153,12 @@ async fn uniflow_online_creates_disables_and_deletes() {
         })
     );
     // Disable: blocked sign-in.
-    let b_off = user(
-        "b2",
-        "bob",
-        "Bob",
-        "Engineer",
-        None,
-        "    accountEnabled: false\n",
-    );
+    let b_off = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .extra("    accountEnabled: false\n")
+        .yaml();
     h.set_directory(&tenant(&[a.clone(), b_off], &[]));
     h.cycle().await;
     assert_eq!(

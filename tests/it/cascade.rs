@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{Harness, repo, tenant, user};
+use crate::support::{Harness, JobFiles, Test, repo, tenant, user};
 
 /// Uni-tel's mapping plus `roles` from `SingleAppRoleAssignment`, as in Entra's SCIM template.
 fn with_roles(h: &mut Harness) {
@@ -25,10 +25,15 @@ fn with_roles(h: &mut Harness) {
 #[tokio::test]
 async fn a_role_less_assignment_exports_the_built_in_user_role() {
     let people = [
-        user("a1", "alice", "Alice", "CEO", None, ""),
-        user("b1", "bob", "Bob", "CFO", None, ""),
+        user("a1").nick("alice").given("Alice").title("CEO").yaml(),
+        user("b1").nick("bob").given("Bob").title("CFO").yaml(),
     ];
-    let mut h = Harness::new(&tenant(&people, &[]), "mappings/uni-tel.yaml", "", "").await;
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&people, &[]),
+        extra: "",
+        ..JobFiles::default()
+    })
+    .await;
     with_roles(&mut h);
     h.set_job_extra(
         "assignments:\n  - principal: a1\n  - principal: b1\n    role: User\n",
@@ -58,14 +63,19 @@ async fn a_role_less_assignment_exports_the_built_in_user_role() {
 /// deleted and Team loses her, as Entra's own cascade would have it.
 #[tokio::test]
 async fn a_deleted_user_is_deleted_and_leaves_its_groups() {
-    let alice = user("a1", "alice", "Alice", "CEO", None, "");
-    let bob = user("b1", "bob", "Bob", "CFO", Some("a1"), "");
-    let mut h = Harness::new(
-        &tenant(&[alice, bob.clone()], &["a1", "b1"]),
-        "mappings/scim-default.yaml",
-        "assignments:\n  - principal: a1\n  - principal: Team\n",
-        "",
-    )
+    let alice = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let bob = user("b1")
+        .nick("bob")
+        .given("Bob")
+        .title("CFO")
+        .manager("a1")
+        .yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[alice, bob.clone()], &["a1", "b1"]),
+        mapping: "mappings/scim-default.yaml",
+        extra: "assignments:\n  - principal: a1\n  - principal: Team\n",
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
     assert_eq!(
@@ -169,11 +179,11 @@ async fn the_readme_deletion_guard_recipe_works_with_the_sample_job() {
     assert_eq!(staged.len(), 2, "{staged:?}");
 
     h.close_store();
-    let restart = crate::cli::run(
-        &["restart", "--job", "job.yaml", "--scope", "ForceDeletes"],
-        h.dir.path(),
-    )
-    .await;
+    let restart = Test::new()
+        .args(["restart", "--job", "job.yaml", "--scope", "ForceDeletes"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(restart.code, 0, "{}", restart.stderr);
     let (report, _) = h.cycle().await;
     assert_eq!(report.counts.deleted, 2);
@@ -208,30 +218,35 @@ fn without_users(text: &str, upns: &[&str]) -> String {
 /// goes on.
 #[tokio::test]
 async fn run_prints_the_warnings_of_a_load_once() {
-    let alice = user("a1", "alice", "Alice", "CEO", None, "");
-    let bob = user("b1", "bob", "Bob", "CFO", Some("a1"), "");
-    let mut h = Harness::new(
-        &tenant(&[alice, bob.clone()], &["a1", "b1"]),
-        "mappings/scim-default.yaml",
-        "assignments:\n  - principal: Team\n",
-        "",
-    )
+    let alice = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let bob = user("b1")
+        .nick("bob")
+        .given("Bob")
+        .title("CFO")
+        .manager("a1")
+        .yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[alice, bob.clone()], &["a1", "b1"]),
+        mapping: "mappings/scim-default.yaml",
+        extra: "assignments:\n  - principal: Team\n",
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
     h.set_directory(&tenant(&[bob], &["a1", "b1"]));
     h.close_store();
-    let run = crate::cli::run(
-        &[
+    let run = Test::new()
+        .args([
             "run",
             "--job",
             "job.yaml",
             "--virtual-time",
             "--until",
             "3h",
-        ],
-        h.dir.path(),
-    )
-    .await;
+        ])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let warnings: Vec<&str> = run
         .stderr

@@ -2,46 +2,8 @@
 //! and the token never appearing in any output or in the state directory.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::support::{Harness, TOKEN, tenant, user};
-
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Runs the binary (off the async runtime, so an in-process target keeps serving).
-pub async fn run(args: &[&str], cwd: &Path) -> Run {
-    run_with(args, cwd, None).await
-}
-
-/// [`run`] on the state in `state_dir` (`ENTRA_SIM_STATE_DIR`) instead of the job's own.
-pub async fn run_with(args: &[&str], cwd: &Path, state_dir: Option<&Path>) -> Run {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let cwd = cwd.to_path_buf();
-    let state_dir = state_dir.map(Path::to_path_buf);
-    tokio::task::spawn_blocking(move || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_entra-sim"));
-        command
-            .args(&args)
-            .current_dir(&cwd)
-            .env_remove("ENTRA_SIM_TOKEN")
-            .env_remove("ENTRA_SIM_STATE_DIR");
-        if let Some(dir) = &state_dir {
-            command.env("ENTRA_SIM_STATE_DIR", dir);
-        }
-        let out = command.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
-}
+use crate::support::{Harness, JobFiles, TOKEN, Test, tenant, user};
 
 fn here() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,66 +11,61 @@ fn here() -> &'static Path {
 
 #[tokio::test]
 async fn expr_prints_the_result_and_shows_a_caret_on_errors() {
-    let ok = run(
-        &[
+    let ok = Test::new()
+        .args([
             "expr",
             r#"Join(" ", [givenName], [surname])"#,
             "--attr",
             "givenName=John",
             "--attr",
             "surname=Doe",
-        ],
-        here(),
-    )
-    .await;
+        ])
+        .run_async()
+        .await;
     assert_eq!((ok.code, ok.stdout.as_str()), (0, "John Doe\n"));
-    let bad = run(&["expr", r#"Join(" ", [givenName] [surname])"#], here()).await;
+    let bad = Test::new()
+        .args(["expr", r#"Join(" ", [givenName] [surname])"#])
+        .run_async()
+        .await;
     assert_eq!(bad.code, 3);
     assert!(bad.stderr.contains("expected ',' or ')'"), "{}", bad.stderr);
-    assert!(
-        bad.stderr.contains("\n                        ^^^^^^^^^"),
-        "{}",
-        bad.stderr
-    );
-    let json = run(
-        &[
+    bad.stderr_contains("\n                        ^^^^^^^^^");
+    let json = Test::new()
+        .args([
             "expr",
             r#"Replace([preferredLanguage], "-", , , "_", , )"#,
             "--attr",
             "preferredLanguage=EN-US",
             "--json",
-        ],
-        here(),
-    )
-    .await;
+        ])
+        .run_async()
+        .await;
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["evaluationResult"], serde_json::json!(["EN_US"]));
     assert_eq!(v["parsingSucceeded"], true);
-    let multi = run(
-        &[
+    let multi = Test::new()
+        .args([
             "expr",
             "Join(\",\", [proxyAddresses])",
             "--attr",
             "proxyAddresses=a",
             "--attr",
             "proxyAddresses=b",
-        ],
-        here(),
-    )
-    .await;
+        ])
+        .run_async()
+        .await;
     assert_eq!(multi.stdout, "a,b\n");
-    let user = run(
-        &[
+    let user = Test::new()
+        .args([
             "expr",
             "NormalizeDiacritics([displayName])",
             "--user",
             "bjorn.odegard@contoso.com",
             "--directory",
             "directory-samples/contoso.yaml",
-        ],
-        here(),
-    )
-    .await;
+        ])
+        .run_async()
+        .await;
     assert_eq!(user.stdout, "Bjorn OEdegard\n", "{}", user.stderr);
 }
 
@@ -125,7 +82,10 @@ async fn bad_input_names_file_line_and_field_and_exits_3() {
     write(
         d,
         "directory.yaml",
-        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+        &tenant(
+            &[user("a1").nick("alice").given("Alice").title("CEO").yaml()],
+            &[],
+        ),
     );
     let job = "directory: directory.yaml\nmapping: mapping.yaml\ntarget:\n  url: http://127.0.0.1:9/scim/v2\n  token_file: token\nscope: all\n";
     write(d, "job.yaml", job);
@@ -142,10 +102,17 @@ async fn bad_input_names_file_line_and_field_and_exits_3() {
         write(
             d,
             "directory.yaml",
-            &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+            &tenant(
+                &[user("a1").nick("alice").given("Alice").title("CEO").yaml()],
+                &[],
+            ),
         );
         write(d, file, &text);
-        let out = run(&["cycle", "--job", "job.yaml"], d).await;
+        let out = Test::new()
+            .args(["cycle", "--job", "job.yaml"])
+            .current_dir(d)
+            .run_async()
+            .await;
         assert_eq!(out.code, 3, "{expected}: {}", out.stderr);
         assert!(
             out.stderr.contains(expected),
@@ -162,7 +129,10 @@ fn one_user_job(d: &Path, token: &str) {
     write(
         d,
         "directory.yaml",
-        &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+        &tenant(
+            &[user("a1").nick("alice").given("Alice").title("CEO").yaml()],
+            &[],
+        ),
     );
     write(
         d,
@@ -180,7 +150,11 @@ async fn a_token_no_header_can_carry_is_bad_input_and_never_shown() {
     let d = dir.path();
     one_user_job(d, "secret-\u{1}-part\n");
     for command in ["cycle", "test-connection"] {
-        let out = run(&[command, "--job", "job.yaml"], d).await;
+        let out = Test::new()
+            .args([command, "--job", "job.yaml"])
+            .current_dir(d)
+            .run_async()
+            .await;
         assert_eq!(out.code, 3, "{command}: {}{}", out.stdout, out.stderr);
         assert!(
             out.stderr
@@ -198,8 +172,12 @@ async fn unreachable_target_is_a_job_failure() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     one_user_job(d, TOKEN);
-    let out = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    let out = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    out.status(2);
     assert!(
         out.stderr.contains("WebExceptionProtocolError") || out.stderr.contains("cycle stopped"),
         "{}",
@@ -209,20 +187,29 @@ async fn unreachable_target_is_a_job_failure() {
 
 #[tokio::test]
 async fn commands_run_against_a_live_target_and_never_show_the_token() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
-    let h = Harness::new(
-        &tenant(&[a, b], &["a1", "b2"]),
-        "mappings/scim-default.yaml",
-        "assignments:\n  - principal: Team\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
+    let h = Harness::new(JobFiles {
+        directory: &tenant(&[a, b], &["a1", "b2"]),
+        mapping: "mappings/scim-default.yaml",
+        extra: "assignments:\n  - principal: Team\n",
+        ..JobFiles::default()
+    })
     .await;
     let d = h.dir.path();
     let mut transcript = String::new();
 
-    let tc = run(&["test-connection", "--job", "job.yaml"], d).await;
-    assert_eq!(tc.code, 0, "{}{}", tc.stdout, tc.stderr);
+    let tc = Test::new()
+        .args(["test-connection", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    tc.status(0);
     assert!(
         tc.stdout
             .contains("The supplied credentials are authorized")
@@ -236,29 +223,25 @@ async fn commands_run_against_a_live_target_and_never_show_the_token() {
     );
     transcript.push_str(&tc.stdout);
 
-    let pod = run(
-        &[
+    let pod = Test::new()
+        .args([
             "provision-on-demand",
             "--job",
             "job.yaml",
             "--user",
             "alice@contoso.com",
-        ],
-        d,
-    )
-    .await;
-    assert_eq!(pod.code, 0, "{}{}", pod.stdout, pod.stderr);
-    assert!(
-        pod.stdout.contains("EntrySynchronizationScoping"),
-        "{}",
-        pod.stdout
-    );
-    assert!(pod.stdout.contains("EntryExportAdd"), "{}", pod.stdout);
+        ])
+        .current_dir(d)
+        .run_async()
+        .await;
+    pod.status(0);
+    pod.stdout_contains("EntrySynchronizationScoping");
+    pod.stdout_contains("EntryExportAdd");
     assert!(h.user("alice@contoso.com").is_some());
     transcript.push_str(&pod.stdout);
 
-    let group = run(
-        &[
+    let group = Test::new()
+        .args([
             "provision-on-demand",
             "--job",
             "job.yaml",
@@ -267,11 +250,11 @@ async fn commands_run_against_a_live_target_and_never_show_the_token() {
             "--member",
             "bob@contoso.com",
             "--json",
-        ],
-        d,
-    )
-    .await;
-    assert_eq!(group.code, 0, "{}{}", group.stdout, group.stderr);
+        ])
+        .current_dir(d)
+        .run_async()
+        .await;
+    group.status(0);
     let entries: Vec<serde_json::Value> = serde_json::from_str(&group.stdout).unwrap();
     let first: serde_json::Value =
         serde_json::from_str(entries[0]["key"].as_str().unwrap()).unwrap();
@@ -283,8 +266,8 @@ async fn commands_run_against_a_live_target_and_never_show_the_token() {
     );
     transcript.push_str(&group.stdout);
 
-    let too_many = run(
-        &[
+    let too_many = Test::new()
+        .args([
             "provision-on-demand",
             "--job",
             "job.yaml",
@@ -302,15 +285,19 @@ async fn commands_run_against_a_live_target_and_never_show_the_token() {
             "e",
             "--member",
             "f",
-        ],
-        d,
-    )
-    .await;
+        ])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(too_many.code, 3);
 
-    let cycle = run(&["cycle", "--job", "job.yaml", "--verbose"], d).await;
-    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
-    assert!(cycle.stdout.contains("initial cycle"), "{}", cycle.stdout);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml", "--verbose"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    cycle.status(0);
+    cycle.stdout_contains("initial cycle");
     assert_eq!(
         h.members("Team"),
         vec!["{alice@contoso.com}", "{bob@contoso.com}"]
@@ -318,7 +305,11 @@ async fn commands_run_against_a_live_target_and_never_show_the_token() {
     transcript.push_str(&cycle.stdout);
     transcript.push_str(&cycle.stderr);
 
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], d).await;
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .current_dir(d)
+        .run_async()
+        .await;
     let records: Vec<serde_json::Value> = serde_json::from_str(&logs.stdout).unwrap();
     assert!(records.len() >= 4);
     assert!(
@@ -368,8 +359,13 @@ async fn record_requests_writes_every_request_sent_for_the_scale_bench() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "token", TOKEN);
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
     write(d, "directory.yaml", &tenant(&[a, b], &[]));
     write(
         d,
@@ -380,8 +376,8 @@ async fn record_requests_writes_every_request_sent_for_the_scale_bench() {
             server.base_url()
         ),
     );
-    let out = run(
-        &[
+    let out = Test::new()
+        .args([
             "cycle",
             "--job",
             "job.yaml",
@@ -389,11 +385,11 @@ async fn record_requests_writes_every_request_sent_for_the_scale_bench() {
             "--quiet",
             "--record-requests",
             "requests.jsonl",
-        ],
-        d,
-    )
-    .await;
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        ])
+        .current_dir(d)
+        .run_async()
+        .await;
+    out.status(0);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(d.join("requests.jsonl"))
         .unwrap()
@@ -481,12 +477,20 @@ fn target_serve_threads_are_batch_unless_asked_to_be_normal() {
 async fn state_commands_and_test_connection_do_not_read_the_directory() {
     let h = Harness::alice().await;
     let d = h.dir.path();
-    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    cycle.status(0);
     // A directory that no longer loads (or a million users) is not read to show or change the
     // job's state; the cycle, which needs it, still says what is wrong with it.
     h.set_directory("users: [\n");
-    let status = run(&["status", "--job", "job.yaml", "--json"], d).await;
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(status.code, 0, "{}", status.stderr);
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["status"]["lastExecution"]["state"], "Succeeded");
@@ -504,13 +508,17 @@ async fn state_commands_and_test_connection_do_not_read_the_directory() {
             "The supplied credentials are authorized",
         ),
     ] {
-        let out = run(args, d).await;
+        let out = Test::new().args(args).current_dir(d).run_async().await;
         assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
         assert!(out.stdout.contains(says), "{args:?}: {}", out.stdout);
     }
-    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(cycle.code, 3);
-    assert!(cycle.stderr.contains("directory.yaml:"), "{}", cycle.stderr);
+    cycle.stderr_contains("directory.yaml:");
     // The job file's own settings are still checked, and located.
     h.set_job_extra("scope: all\nsettings:\n  concurrency: 0\n", "");
     for command in [
@@ -521,7 +529,11 @@ async fn state_commands_and_test_connection_do_not_read_the_directory() {
         "report",
         "test-connection",
     ] {
-        let out = run(&[command, "--job", "job.yaml"], d).await;
+        let out = Test::new()
+            .args([command, "--job", "job.yaml"])
+            .current_dir(d)
+            .run_async()
+            .await;
         assert_eq!(out.code, 3, "{command}: {}{}", out.stdout, out.stderr);
         assert!(
             out.stderr
@@ -540,14 +552,22 @@ async fn state_commands_and_test_connection_do_not_read_the_directory() {
             .replace("settings:\n  concurrency: 0\n", ""),
     )
     .unwrap();
-    let out = run(&["test-connection", "--job", "job.yaml"], d).await;
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    let out = Test::new()
+        .args(["test-connection", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    out.status(3);
     assert!(
         out.stderr
             .contains("job.yaml:2:10: mapping: cannot read missing.yaml"),
         "{}",
         out.stderr
     );
-    let out = run(&["status", "--job", "job.yaml"], d).await;
+    let out = Test::new()
+        .args(["status", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
 }

@@ -4,11 +4,11 @@
 //! the provisioning logs (its success, or a later match when a kill lost that record).
 
 use std::collections::BTreeSet;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use entra_sim::provlog::Status;
 
-use crate::support::Harness;
+use crate::support::{Harness, Test};
 
 /// The target's users and groups as comparable text (ids replaced by names).
 fn summary(h: &Harness) -> Vec<String> {
@@ -35,14 +35,12 @@ fn summary(h: &Harness) -> Vec<String> {
 /// One cycle in its own process. (`run --virtual-time` no longer fits: it works on a copy of the
 /// state, issue 18 item 4, and a kill must land on the job's own.)
 fn spawn_run(h: &Harness) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+    Test::new()
         .args(["cycle", "--job", "job.yaml"])
         .current_dir(h.dir.path())
-        .env_remove("ENTRA_SIM_TOKEN")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,32 +4,35 @@
 
 use serde_json::json;
 
-use crate::support::{Harness, tenant, user, users};
+use crate::support::{Harness, JobFiles, tenant, user, users};
 
 const ASSIGNED: &str = "assignments:\n  - principal: Team\n  - principal: carol@contoso.com\n";
 
 #[tokio::test]
 async fn default_mapping_lifecycle_sends_exactly_what_entra_sends() {
-    let alice = user("a1", "alice", "Alice", "CEO", None, "");
-    let bob = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
-    let carol = user(
-        "c3",
-        "carol",
-        "Carol",
-        "Analyst",
-        Some("alice@contoso.com"),
-        "",
-    );
-    let erin = user("e5", "erin", "Erin", "Nobody", None, "");
-    let mut h = Harness::new(
-        &tenant(
+    let alice = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let bob = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
+    let carol = user("c3")
+        .nick("carol")
+        .given("Carol")
+        .title("Analyst")
+        .manager("alice@contoso.com")
+        .yaml();
+    let erin = user("e5").nick("erin").given("Erin").title("Nobody").yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(
             &[alice.clone(), bob.clone(), carol.clone(), erin.clone()],
             &["a1", "b2"],
         ),
-        "mappings/scim-default.yaml",
-        ASSIGNED,
-        "",
-    )
+        mapping: "mappings/scim-default.yaml",
+        extra: ASSIGNED,
+        ..JobFiles::default()
+    })
     .await;
 
     // Initial cycle: match → create per user, group created empty, then references.
@@ -105,7 +108,12 @@ async fn default_mapping_lifecycle_sends_exactly_what_entra_sends() {
     assert!(h.requests().is_empty(), "{:?}", h.requests());
 
     // Attribute change: read by anchor, PATCH only what differs.
-    let carol2 = user("c3", "carol", "Carol", "Lead", Some("a1"), "");
+    let carol2 = user("c3")
+        .nick("carol")
+        .given("Carol")
+        .title("Lead")
+        .manager("a1")
+        .yaml();
     h.set_directory(&tenant(
         &[alice.clone(), bob.clone(), carol2.clone(), erin.clone()],
         &["a1", "b2"],
@@ -125,7 +133,12 @@ async fn default_mapping_lifecycle_sends_exactly_what_entra_sends() {
     assert_eq!(report.counts.updated, 1);
 
     // Manager change: the read finds nothing else to change; the manager is re-linked.
-    let bob2 = user("b2", "bob", "Bob", "Engineer", Some("c3"), "");
+    let bob2 = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("c3")
+        .yaml();
     h.set_directory(&tenant(
         &[alice.clone(), bob2.clone(), carol2.clone(), erin.clone()],
         &["a1", "b2"],
@@ -175,14 +188,13 @@ async fn default_mapping_lifecycle_sends_exactly_what_entra_sends() {
     assert_eq!(h.user("carol@contoso.com").unwrap()["active"], false);
 
     // Soft delete while assigned: the active mapping turns it into a disable PATCH.
-    let bob3 = user(
-        "b2",
-        "bob",
-        "Bob",
-        "Engineer",
-        Some("c3"),
-        "    softDeleted: true\n",
-    );
+    let bob3 = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("c3")
+        .extra("    softDeleted: true\n")
+        .yaml();
     h.set_directory(&tenant(
         &[alice.clone(), bob3, carol2.clone(), erin.clone()],
         &["a1", "b2"],
@@ -203,7 +215,12 @@ async fn default_mapping_lifecycle_sends_exactly_what_entra_sends() {
 
     // Hard delete (gone from the tenant and so from the group) and a new member: create the new
     // user, re-read the group, member PATCHes, then DELETE.
-    let dave = user("d4", "dave", "Dave", "Engineer", Some("a1"), "");
+    let dave = user("d4")
+        .nick("dave")
+        .given("Dave")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
     h.set_directory(&tenant(
         &[alice.clone(), carol2.clone(), erin.clone(), dave],
         &["a1", "d4"],

@@ -11,14 +11,13 @@ use std::time::Duration;
 
 use entra_sim::target::{self, TargetConfig};
 
-use crate::cli::run;
-use crate::support::{Harness, TOKEN, repo, run_bin};
+use crate::support::{Harness, TOKEN, Test, repo};
 
 #[tokio::test]
 async fn a_cron_schedule_decides_when_healthy_cycles_run() {
     let h = Harness::alice().await;
-    let out = run(
-        &[
+    let out = Test::new()
+        .args([
             "run",
             "--job",
             "job.yaml",
@@ -27,11 +26,11 @@ async fn a_cron_schedule_decides_when_healthy_cycles_run() {
             "1h",
             "--cron",
             "0 */10 * * * *",
-        ],
-        h.dir.path(),
-    )
-    .await;
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        ])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    out.status(0);
     let cycles = out
         .stdout
         .lines()
@@ -46,24 +45,23 @@ async fn a_cron_schedule_decides_when_healthy_cycles_run() {
         assert!(seconds(gap) <= 600, "{}", out.stdout);
     }
     assert_eq!(h.target.users().len(), 1);
-    let bad = run(
-        &["run", "--job", "job.yaml", "--cron", "every day"],
-        h.dir.path(),
-    )
-    .await;
+    let bad = Test::new()
+        .args(["run", "--job", "job.yaml", "--cron", "every day"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(bad.code, 3, "{}", bad.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_daemon_after_its_cycle() {
     let h = Harness::alice().await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+    let mut child = Test::new()
         .args(["run", "--job", "job.yaml", "--interval", "1h"])
         .current_dir(h.dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn();
     let stdout = child.stdout.take().unwrap();
     // Wait (off the runtime, so the target keeps serving) until the daemon is between cycles.
     let first_lines = tokio::task::spawn_blocking(move || {
@@ -103,7 +101,11 @@ async fn sigterm_stops_the_daemon_after_its_cycle() {
     .unwrap();
     assert_eq!(status.code(), Some(0));
     assert_eq!(h.target.users().len(), 1);
-    let status = run(&["status", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["status"]["code"], "Active");
     assert_eq!(json["status"]["lastExecution"]["state"], "Succeeded");
@@ -145,31 +147,37 @@ async fn the_daemon_reads_the_job_files_again_when_they_change() {
         .map(|r| dir.join(format!("tenant-{r}.jsonl")))
         .collect();
     let s = |p: &PathBuf| p.to_str().unwrap().to_owned();
-    run_bin(&[
-        "directory",
-        "generate",
-        "--users",
-        "300",
-        "--groups",
-        "6",
-        "--seed",
-        "7",
-        "--out",
-        &s(&versions[0]),
-    ]);
-    for r in 1..versions.len() {
-        run_bin(&[
+    Test::new()
+        .args([
             "directory",
-            "mutate",
-            "--in",
-            &s(&versions[r - 1]),
-            "--changes",
-            "20",
+            "generate",
+            "--users",
+            "300",
+            "--groups",
+            "6",
             "--seed",
-            &r.to_string(),
+            "7",
             "--out",
-            &s(&versions[r]),
-        ]);
+            &s(&versions[0]),
+        ])
+        .run()
+        .success();
+    for r in 1..versions.len() {
+        Test::new()
+            .args([
+                "directory",
+                "mutate",
+                "--in",
+                &s(&versions[r - 1]),
+                "--changes",
+                "20",
+                "--seed",
+                &r.to_string(),
+                "--out",
+                &s(&versions[r]),
+            ])
+            .run()
+            .success();
     }
     let spawn = || {
         target::spawn(TargetConfig {
@@ -183,8 +191,12 @@ async fn the_daemon_reads_the_job_files_again_when_they_change() {
     let job = jsonl_job(&home, reference.base_url());
     for version in &versions {
         install(version, &home);
-        let out = crate::cli::run(&["cycle", "--job", &s(&job)], dir).await;
-        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        let out = Test::new()
+            .args(["cycle", "--job", &s(&job)])
+            .current_dir(dir)
+            .run_async()
+            .await;
+        out.status(0);
     }
     // The daemon, every second, with each version put in place once it has run two cycles
     // since the last (the second began after the change).
@@ -192,12 +204,11 @@ async fn the_daemon_reads_the_job_files_again_when_they_change() {
     let home = dir.join("live");
     let job = jsonl_job(&home, live.base_url());
     install(&versions[0], &home);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+    let mut child = Test::new()
         .args(["run", "--job", &s(&job), "--interval", "1s"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn();
     let (lines, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -302,16 +313,13 @@ struct Daemon {
 
 impl Daemon {
     fn spawn(dir: &Path, args: &[&str]) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        let mut child = Test::new()
             .arg("run")
             .args(args)
             .current_dir(dir)
-            .env_remove("ENTRA_SIM_TOKEN")
-            .env_remove("ENTRA_SIM_STATE_DIR")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .spawn();
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -417,11 +425,11 @@ async fn issue_18_a_cron_schedule_that_never_fires_is_refused_at_start() {
             assert_eq!(status, Some(3), "{cron} (virtual time: {virtual_time})");
         }
     }
-    let out = run(
-        &["run", "--job", "job.yaml", "--cron", "0 0 0 31 2 *"],
-        h.dir.path(),
-    )
-    .await;
+    let out = Test::new()
+        .args(["run", "--job", "job.yaml", "--cron", "0 0 0 31 2 *"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert!(
         out.stderr.contains("--cron \"0 0 0 31 2 *\"") && out.stderr.contains("no time after"),
         "{}",
@@ -499,15 +507,26 @@ async fn issue_18_files_that_break_under_the_daemon_are_tried_again_each_tick() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_18_a_virtual_run_leaves_the_real_state_untouched() {
     let h = Harness::alice().await;
-    let cycle = run(&["cycle", "--job", "job.yaml"], h.dir.path()).await;
-    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    cycle.status(0);
     let status = || async {
-        let out = run(&["status", "--job", "job.yaml", "--json"], h.dir.path()).await;
+        let out = Test::new()
+            .args(["status", "--job", "job.yaml", "--json"])
+            .current_dir(h.dir.path())
+            .run_async()
+            .await;
         assert_eq!(out.code, 0, "{}", out.stderr);
         serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()
     };
     let logs = || async {
-        run(&["logs", "--job", "job.yaml", "--json"], h.dir.path())
+        Test::new()
+            .args(["logs", "--job", "job.yaml", "--json"])
+            .current_dir(h.dir.path())
+            .run_async()
             .await
             .stdout
     };
@@ -520,8 +539,12 @@ async fn issue_18_a_virtual_run_leaves_the_real_state_untouched() {
         "--until",
         "30d",
     ];
-    let out = run(&args, h.dir.path()).await;
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = Test::new()
+        .args(args)
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    out.status(0);
     assert!(
         out.stdout
             .lines()
@@ -549,8 +572,12 @@ async fn issue_18_a_virtual_run_leaves_the_real_state_untouched() {
 
     let mut kept_args = args.to_vec();
     kept_args.push("--keep-state");
-    let kept = run(&kept_args, h.dir.path()).await;
-    assert_eq!(kept.code, 0, "{}{}", kept.stdout, kept.stderr);
+    let kept = Test::new()
+        .args(&kept_args)
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    kept.status(0);
     let dir = copy(&kept.stdout);
     assert!(
         kept.stdout.lines().last().unwrap().contains(&format!(
@@ -560,13 +587,12 @@ async fn issue_18_a_virtual_run_leaves_the_real_state_untouched() {
         "{}",
         kept.stdout
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+    let out = Test::new()
         .args(["status", "--job", "job.yaml", "--json"])
         .current_dir(h.dir.path())
         .env("ENTRA_SIM_STATE_DIR", &dir)
-        .output()
-        .unwrap();
-    let virtual_status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .run();
+    let virtual_status: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let ended = |s: &serde_json::Value| {
         s["status"]["lastExecution"]["timeEnded"]
             .as_str()
@@ -596,7 +622,11 @@ async fn issue_18_durations_out_of_range_are_refused_with_the_range() {
         ("--interval", "1ms", "unknown unit 'ms'"),
         ("--interval", "0s", "shorter than 1s"),
     ] {
-        let out = run(&["run", "--job", "job.yaml", flag, value], h.dir.path()).await;
+        let out = Test::new()
+            .args(["run", "--job", "job.yaml", flag, value])
+            .current_dir(h.dir.path())
+            .run_async()
+            .await;
         assert_eq!(out.code, 3, "{flag} {value}: {}", out.stderr);
         assert!(
             out.stderr.contains(wanted) && out.stderr.contains("s, m, h or d"),

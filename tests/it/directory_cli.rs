@@ -3,10 +3,9 @@
 
 use std::path::Path;
 
+use crate::support::Test;
 use entra_sim::config;
 use entra_sim::directory::Directory;
-
-use crate::support::run_bin;
 
 fn load(path: &Path) -> Directory {
     let text = std::fs::read_to_string(path).unwrap();
@@ -36,10 +35,10 @@ fn generate_writes_a_tenant_and_a_job_that_loads() {
         "--mapping",
         mapping.to_str().unwrap(),
     ];
-    let stdout = run_bin(&args);
+    let stdout = Test::new().args(args).run().success().stdout.clone();
     assert!(stdout.contains("wrote 400 users and 12 groups"), "{stdout}");
     let first = std::fs::read(&out).unwrap();
-    run_bin(&args);
+    Test::new().args(args).run().success();
     assert!(
         first == std::fs::read(&out).unwrap(),
         "same seed, same bytes"
@@ -64,28 +63,36 @@ fn mutate_applies_k_changes_and_the_result_loads() {
     let dir = tempfile::tempdir().unwrap();
     let tenant = dir.path().join("tenant.yaml");
     let changed = dir.path().join("changed.jsonl");
-    run_bin(&[
-        "directory",
-        "generate",
-        "--users",
-        "300",
-        "--groups",
-        "10",
-        "--out",
-        tenant.to_str().unwrap(),
-    ]);
-    let stdout = run_bin(&[
-        "directory",
-        "mutate",
-        "--in",
-        tenant.to_str().unwrap(),
-        "--changes",
-        "40",
-        "--seed",
-        "2",
-        "--out",
-        changed.to_str().unwrap(),
-    ]);
+    Test::new()
+        .args([
+            "directory",
+            "generate",
+            "--users",
+            "300",
+            "--groups",
+            "10",
+            "--out",
+            tenant.to_str().unwrap(),
+        ])
+        .run()
+        .success();
+    let stdout = Test::new()
+        .args([
+            "directory",
+            "mutate",
+            "--in",
+            tenant.to_str().unwrap(),
+            "--changes",
+            "40",
+            "--seed",
+            "2",
+            "--out",
+            changed.to_str().unwrap(),
+        ])
+        .run()
+        .success()
+        .stdout
+        .clone();
     assert!(stdout.starts_with("applied 40 changes"), "{stdout}");
     let before = load(&tenant);
     let after = load(&changed);

@@ -3,8 +3,7 @@
 
 use serde_json::json;
 
-use crate::cli::run;
-use crate::support::{Harness, TOKEN, tenant, user};
+use crate::support::{Harness, JobFiles, TOKEN, Test, tenant, user};
 
 async fn send(h: &Harness, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) {
     let client = reqwest::Client::new();
@@ -27,21 +26,29 @@ async fn send(h: &Harness, method: reqwest::Method, path: &str, body: Option<ser
 #[tokio::test]
 async fn drift_reports_changes_made_behind_entras_back() {
     let users = [
-        user("a1", "alice", "Alice", "CEO", None, ""),
-        user("b2", "bob", "Bob", "Engineer", None, ""),
-        user("c3", "carol", "Carol", "Analyst", None, ""),
+        user("a1").nick("alice").given("Alice").title("CEO").yaml(),
+        user("b2").nick("bob").given("Bob").title("Engineer").yaml(),
+        user("c3")
+            .nick("carol")
+            .given("Carol")
+            .title("Analyst")
+            .yaml(),
     ];
-    let mut h = Harness::new(
-        &tenant(&users, &["a1", "b2"]),
-        "mappings/unifi.yaml",
-        "assignments:\n  - principal: Team\n  - principal: c3\n",
-        "",
-    )
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users, &["a1", "b2"]),
+        mapping: "mappings/unifi.yaml",
+        extra: "assignments:\n  - principal: Team\n  - principal: c3\n",
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
     h.close_store();
-    let clean = run(&["drift", "--job", "job.yaml"], h.dir.path()).await;
-    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    let clean = Test::new()
+        .args(["drift", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    clean.status(0);
 
     let alice = h.user("alice@contoso.com").unwrap()["id"]
         .as_str()
@@ -75,8 +82,12 @@ async fn drift_reports_changes_made_behind_entras_back() {
     )
     .await;
 
-    let out = run(&["drift", "--job", "job.yaml", "--json"], h.dir.path()).await;
-    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let out = Test::new()
+        .args(["drift", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    out.status(1);
     let drifts: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
     let kinds: Vec<(String, String)> = drifts
         .iter()

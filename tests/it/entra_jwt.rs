@@ -7,15 +7,20 @@ use std::path::Path;
 
 use entra_sim::target::{self, AuthSeen, Jwks, RunningTarget, TargetConfig};
 
-use crate::cli::{Run, run};
-use crate::support::{repo, tenant, user};
+use crate::support::Output;
+use crate::support::{Test, repo, tenant, user};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 /// A two-user job in `d` with `target.entra_jwt` (plus `claims`, a YAML flow map, if given).
 fn write_job(d: &Path, url: &str, claims: &str) {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
     std::fs::write(d.join("directory.yaml"), tenant(&[a, b], &[])).unwrap();
     let claims = if claims.is_empty() {
         String::new()
@@ -34,7 +39,11 @@ fn write_job(d: &Path, url: &str, claims: &str) {
 
 /// `entra-sim jwks` for the job in `d`, and a target that requires JWTs verifying against it.
 async fn target_trusting_the_job(d: &Path) -> (String, RunningTarget) {
-    let jwks = run(&["jwks", "--job", "job.yaml"], d).await;
+    let jwks = Test::new()
+        .args(["jwks", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(jwks.code, 0, "{}", jwks.stderr);
     let target = target::spawn(TargetConfig {
         jwks: Some(Jwks::parse(&jwks.stdout).unwrap()),
@@ -69,7 +78,11 @@ async fn a_job_with_no_secret_sends_entra_s_jwt_which_verifies_against_the_print
     assert!(key["kid"].is_string());
     // 2048 bits, base64url without padding.
     assert_eq!(key["n"].as_str().unwrap().len(), 342);
-    let again = run(&["jwks", "--job", "job.yaml"], d).await;
+    let again = Test::new()
+        .args(["jwks", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(again.stdout, printed, "one key per state directory");
 
     // The target serves the same keys at the server root, to anyone.
@@ -92,7 +105,7 @@ async fn a_job_with_no_secret_sends_entra_s_jwt_which_verifies_against_the_print
             "bob@contoso.com",
         ][..],
     ] {
-        let out = run(args, d).await;
+        let out = Test::new().args(args).current_dir(d).run_async().await;
         assert_eq!(out.code, 0, "{args:?}: {}{}", out.stdout, out.stderr);
         transcript.push_str(&out.stdout);
         transcript.push_str(&out.stderr);
@@ -136,13 +149,17 @@ async fn a_job_with_no_secret_sends_entra_s_jwt_which_verifies_against_the_print
     }
 }
 
-async fn refused(claims: &str) -> (Run, Vec<AuthSeen>) {
+async fn refused(claims: &str) -> (Output, Vec<AuthSeen>) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_job(d, "http://127.0.0.1:9/scim/v2", claims);
     let (_, target) = target_trusting_the_job(d).await;
     write_job(d, target.base_url(), claims);
-    let out = run(&["test-connection", "--job", "job.yaml"], d).await;
+    let out = Test::new()
+        .args(["test-connection", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     (out, auth_seen(&target))
 }
 
@@ -177,7 +194,11 @@ async fn jwks_needs_a_job_whose_target_uses_entra_jwt() {
         "  token_env: T\n",
     );
     std::fs::write(d.join("job.yaml"), text).unwrap();
-    let out = run(&["jwks", "--job", "job.yaml"], d).await;
+    let out = Test::new()
+        .args(["jwks", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
         out.stderr
@@ -211,16 +232,19 @@ async fn target_serve_publishes_the_jwks_it_is_given() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_job(d, "http://127.0.0.1:9/scim/v2", "");
-    let printed = run(&["jwks", "--job", "job.yaml"], d).await.stdout;
+    let printed = Test::new()
+        .args(["jwks", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await
+        .stdout;
     std::fs::write(d.join("jwks.json"), &printed).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+    let mut child = Test::new()
         .args(["target", "serve", "--port", "0", "--jwks"])
         .arg(d.join("jwks.json"))
-        .env_remove("ENTRA_SIM_TOKEN")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut lines = String::new();
     for _ in 0..2 {
@@ -244,13 +268,13 @@ async fn target_serve_publishes_the_jwks_it_is_given() {
     assert_eq!(scim.status(), 401, "SCIM needs a JWT the keys verify");
 
     std::fs::write(d.join("bad.json"), "{\"keys\": []}").unwrap();
-    let bad = run(&["target", "serve", "--port", "0", "--jwks", "bad.json"], d).await;
+    let bad = Test::new()
+        .args(["target", "serve", "--port", "0", "--jwks", "bad.json"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(bad.code, 3, "{}", bad.stderr);
-    assert!(
-        bad.stderr.contains("--jwks bad.json: holds no key"),
-        "{}",
-        bad.stderr
-    );
+    bad.stderr_contains("--jwks bad.json: holds no key");
 }
 
 /// `run --virtual-time` never touches the job's state: its JWT key is made in the copy.
@@ -260,19 +284,19 @@ async fn a_virtual_run_makes_no_key_in_the_job_s_state() {
     let d = dir.path();
     let target = target::spawn(TargetConfig::default()).await.unwrap();
     write_job(d, target.base_url(), "");
-    let out = run(
-        &[
+    let out = Test::new()
+        .args([
             "run",
             "--job",
             "job.yaml",
             "--virtual-time",
             "--until",
             "2h",
-        ],
-        d,
-    )
-    .await;
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        ])
+        .current_dir(d)
+        .run_async()
+        .await;
+    out.status(0);
     assert_eq!(target.snapshot().users.len(), 2);
     let seen = auth_seen(&target);
     assert!(seen.iter().all(|a| *a == AuthSeen::Present), "{seen:?}");

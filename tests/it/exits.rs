@@ -9,30 +9,32 @@ use std::io::BufRead;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::cli::run;
-use crate::support::{Harness, TOKEN, repo, serve_target, tenant, user, users};
+use crate::support::{Harness, JobFiles, TOKEN, Test, repo, serve_target, tenant, user, users};
 
 #[tokio::test]
 async fn a_cycle_that_ends_in_quarantine_exits_2_and_is_no_success() {
-    let mut h = Harness::new(
-        &tenant(&users(3), &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\nsettings:\n  deletion_threshold: 1\n",
-        "",
-    )
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users(3), &[]),
+        extra: "scope: all\nsettings:\n  deletion_threshold: 1\n",
+        ..JobFiles::default()
+    })
     .await;
     let (report, _) = h.cycle().await;
     assert_eq!(report.counts.created, 3);
     h.close_store();
     h.set_directory(&tenant(&users(1), &[]));
-    let cycle = run(&["cycle", "--job", "job.yaml"], h.dir.path()).await;
-    assert_eq!(cycle.code, 2, "{}{}", cycle.stdout, cycle.stderr);
-    assert!(
-        cycle.stderr.contains("quarantine (TooManyDeletes)"),
-        "{}",
-        cycle.stderr
-    );
-    let status = run(&["status", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    cycle.status(2);
+    cycle.stderr_contains("quarantine (TooManyDeletes)");
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     let last = &json["status"]["lastExecution"];
     assert_eq!(last["state"], "Failed", "{last}");
@@ -44,13 +46,21 @@ async fn an_unchanged_source_still_needs_a_token_source_that_resolves() {
     let mut h = Harness::users(1).await;
     h.cycle().await;
     h.close_store();
-    let again = run(&["cycle", "--job", "job.yaml"], h.dir.path()).await;
-    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
-    assert!(again.stdout.contains("byte for byte"), "{}", again.stdout);
+    let again = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    again.status(0);
+    again.stdout_contains("byte for byte");
     std::fs::remove_file(h.dir.path().join("token")).unwrap();
-    let cycle = run(&["cycle", "--job", "job.yaml"], h.dir.path()).await;
-    assert_eq!(cycle.code, 3, "{}{}", cycle.stdout, cycle.stderr);
-    assert!(cycle.stderr.contains("token"), "{}", cycle.stderr);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    cycle.status(3);
+    cycle.stderr_contains("token");
     assert!(!cycle.stdout.contains("byte for byte"), "{}", cycle.stdout);
 }
 
@@ -61,7 +71,10 @@ async fn a_cycle_with_nothing_to_do_says_what_waits_in_escrow() {
     std::fs::write(dir.path().join("token"), TOKEN).unwrap();
     std::fs::write(
         dir.path().join("directory.yaml"),
-        tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+        tenant(
+            &[user("a1").nick("alice").given("Alice").title("CEO").yaml()],
+            &[],
+        ),
     )
     .unwrap();
     std::fs::write(
@@ -72,17 +85,21 @@ async fn a_cycle_with_nothing_to_do_says_what_waits_in_escrow() {
         ),
     )
     .unwrap();
-    let first = run(&["cycle", "--job", "job.yaml"], dir.path()).await;
-    assert_eq!(first.code, 1, "{}{}", first.stdout, first.stderr);
-    let second = run(&["cycle", "--job", "job.yaml"], dir.path()).await;
+    let first = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
+    first.status(1);
+    let second = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
     let _ = target.kill();
-    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
-    assert!(
-        second.stdout.contains(
-            "nothing changed since the last cycle; 1 object waits in escrow, the first due for a retry at "
-        ),
-        "{}",
-        second.stdout
+    second.status(0);
+    second.stdout_contains(
+        "nothing changed since the last cycle; 1 object waits in escrow, the first due for a retry at ",
     );
 }
 

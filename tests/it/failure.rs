@@ -4,8 +4,7 @@
 use entra_sim::policy::JobCode;
 use entra_sim::target::parse_spec;
 
-use crate::cli::{run, run_with};
-use crate::support::{Harness, tenant, user, users};
+use crate::support::{Harness, JobFiles, Test, tenant, user, users};
 
 fn state(h: &mut Harness) -> entra_sim::policy::JobState {
     h.close_store();
@@ -53,8 +52,8 @@ async fn not_found_instead_of_an_empty_list_quarantines() {
 async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_weeks() {
     let h = Harness::users(1).await;
     h.target.set_faults(parse_spec("* *=unauthorized").unwrap());
-    let out = run(
-        &[
+    let out = Test::new()
+        .args([
             "run",
             "--job",
             "job.yaml",
@@ -62,11 +61,11 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
             "--until",
             "30d",
             "--keep-state",
-        ],
-        h.dir.path(),
-    )
-    .await;
-    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+        ])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    out.status(2);
     // The virtual month ran on a copy of the state (issue 18, item 4), kept where it says.
     let kept = out
         .stdout
@@ -74,7 +73,7 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
         .find_map(|l| l.strip_prefix("the virtual run's state is kept in "))
         .and_then(|l| l.split("; ").next())
         .unwrap_or_else(|| panic!("{}", out.stdout));
-    let copy = Some(std::path::Path::new(kept));
+    let copy = std::path::Path::new(kept);
     let gaps: Vec<&str> = out
         .stdout
         .lines()
@@ -82,7 +81,7 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
         .collect();
     assert_eq!(&gaps[..4], &["6h", "6h", "12h", "1d"], "{}", out.stdout);
     assert!(gaps[4..].iter().all(|g| *g == "1d"), "{gaps:?}");
-    assert!(out.stdout.contains("job Disabled"), "{}", out.stdout);
+    out.stdout_contains("job Disabled");
     assert!(
         out.stdout
             .lines()
@@ -99,12 +98,12 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
         "{}",
         h.target.requests().len()
     );
-    let status = run_with(
-        &["status", "--job", "job.yaml", "--json"],
-        h.dir.path(),
-        copy,
-    )
-    .await;
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .env("ENTRA_SIM_STATE_DIR", copy)
+        .run_async()
+        .await;
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["status"]["code"], "Quarantine");
     assert_eq!(json["schedule"]["state"], "Disabled");
@@ -113,23 +112,37 @@ async fn the_quarantine_ladder_runs_to_daily_and_disables_the_job_after_four_wee
         "EncounteredQuarantineException"
     );
     // A disabled job refuses to cycle until restarted.
-    let cycle = run_with(&["cycle", "--job", "job.yaml"], h.dir.path(), copy).await;
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .env("ENTRA_SIM_STATE_DIR", copy)
+        .run_async()
+        .await;
     assert_eq!(cycle.code, 2);
     h.target.set_faults(Vec::new());
     assert_eq!(
-        run_with(&["restart", "--job", "job.yaml"], h.dir.path(), copy)
+        Test::new()
+            .args(["restart", "--job", "job.yaml"])
+            .current_dir(h.dir.path())
+            .env("ENTRA_SIM_STATE_DIR", copy)
+            .run_async()
             .await
             .code,
         0
     );
-    let cycle = run_with(&["cycle", "--job", "job.yaml"], h.dir.path(), copy).await;
-    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
-    let status = run_with(
-        &["status", "--job", "job.yaml", "--json"],
-        h.dir.path(),
-        copy,
-    )
-    .await;
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .env("ENTRA_SIM_STATE_DIR", copy)
+        .run_async()
+        .await;
+    cycle.status(0);
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .env("ENTRA_SIM_STATE_DIR", copy)
+        .run_async()
+        .await;
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["status"]["code"], "Active");
     std::fs::remove_dir_all(kept).unwrap();
@@ -139,18 +152,19 @@ const SMALL: &str = "scope: all\nsettings:\n  escrow_thresholds: { min_failures:
 
 #[tokio::test]
 async fn escrow_thresholds_quarantine_an_incremental_cycle() {
-    let mut h = Harness::new(&tenant(&users(4), &[]), "mappings/uni-tel.yaml", SMALL, "").await;
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users(4), &[]),
+        extra: SMALL,
+        ..JobFiles::default()
+    })
+    .await;
     h.cycle().await;
     let renamed: Vec<String> = (0..4)
         .map(|i| {
-            user(
-                &format!("u{i}"),
-                &format!("user{i}"),
-                "Renamed",
-                "Staff",
-                None,
-                "",
-            )
+            user(&format!("u{i}"))
+                .nick(&format!("user{i}"))
+                .given("Renamed")
+                .yaml()
         })
         .collect();
     h.set_directory(&tenant(&renamed, &[]));
@@ -168,7 +182,12 @@ async fn escrow_thresholds_quarantine_an_incremental_cycle() {
 
 #[tokio::test]
 async fn an_initial_cycle_prunes_escrows_and_pauses() {
-    let mut h = Harness::new(&tenant(&users(4), &[]), "mappings/uni-tel.yaml", SMALL, "").await;
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users(4), &[]),
+        extra: SMALL,
+        ..JobFiles::default()
+    })
+    .await;
     h.target
         .set_faults(parse_spec("POST /Users=400:times=3").unwrap());
     let (report, _) = h.cycle().await;
@@ -183,7 +202,12 @@ async fn an_initial_cycle_prunes_escrows_and_pauses() {
 #[tokio::test]
 async fn the_deletion_guard_stages_deletes_until_force_deletes() {
     let extra = "scope: all\nsettings:\n  deletion_threshold: 1\n";
-    let mut h = Harness::new(&tenant(&users(3), &[]), "mappings/uni-tel.yaml", extra, "").await;
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users(3), &[]),
+        extra,
+        ..JobFiles::default()
+    })
+    .await;
     h.cycle().await;
     h.set_directory(&tenant(&users(3)[..1], &[]));
     let (report, logs) = h.cycle().await;
@@ -206,12 +230,12 @@ async fn the_deletion_guard_stages_deletes_until_force_deletes() {
     // Allow deletes: the next cycle sends them.
     h.close_store();
     assert_eq!(
-        run(
-            &["restart", "--job", "job.yaml", "--scope", "ForceDeletes"],
-            h.dir.path()
-        )
-        .await
-        .code,
+        Test::new()
+            .args(["restart", "--job", "job.yaml", "--scope", "ForceDeletes"])
+            .current_dir(h.dir.path())
+            .run_async()
+            .await
+            .code,
         0
     );
     let (report, _) = h.cycle().await;
@@ -225,27 +249,27 @@ async fn restart_scopes_clear_what_they_name() {
     let mut h = Harness::users(2).await;
     h.cycle().await;
     h.close_store();
-    let bad = run(
-        &[
+    let bad = Test::new()
+        .args([
             "restart",
             "--job",
             "job.yaml",
             "--scope",
             "Watermark,Escrow",
-        ],
-        h.dir.path(),
-    )
-    .await;
+        ])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(bad.code, 3);
-    assert!(bad.stderr.contains("Escrow"), "{}", bad.stderr);
+    bad.stderr_contains("Escrow");
     // Watermark: everyone is re-evaluated (reads, no writes — nothing changed).
     assert_eq!(
-        run(
-            &["restart", "--job", "job.yaml", "--scope", "Watermark"],
-            h.dir.path()
-        )
-        .await
-        .code,
+        Test::new()
+            .args(["restart", "--job", "job.yaml", "--scope", "Watermark"])
+            .current_dir(h.dir.path())
+            .run_async()
+            .await
+            .code,
         0
     );
     let (report, _) = h.cycle().await;
@@ -260,12 +284,12 @@ async fn restart_scopes_clear_what_they_name() {
     // Full: connections are forgotten; objects are matched again by filter.
     h.close_store();
     assert_eq!(
-        run(
-            &["restart", "--job", "job.yaml", "--scope", "Full"],
-            h.dir.path()
-        )
-        .await
-        .code,
+        Test::new()
+            .args(["restart", "--job", "job.yaml", "--scope", "Full"])
+            .current_dir(h.dir.path())
+            .run_async()
+            .await
+            .code,
         0
     );
     h.cycle().await;

@@ -5,8 +5,7 @@
 use entra_sim::provlog::{LogEntry, ProvisioningAction, Status};
 use serde_json::{Value, json};
 
-use crate::cli::run;
-use crate::support::{Harness, TOKEN, tenant, user};
+use crate::support::{Harness, JobFiles, TOKEN, Test, tenant, user};
 
 const MANAGER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
 
@@ -14,20 +13,25 @@ const MANAGER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:Use
 fn directory(managed: bool) -> String {
     tenant(
         &[
-            user("a1", "alice", "Alice", "CEO", None, ""),
-            user("b2", "bob", "Bob", "Engineer", managed.then_some("a1"), ""),
+            user("a1").nick("alice").given("Alice").title("CEO").yaml(),
+            user("b2")
+                .nick("bob")
+                .given("Bob")
+                .title("Engineer")
+                .manager(managed.then_some("a1"))
+                .yaml(),
         ],
         &["a1", "b2"],
     )
 }
 
 async fn managed_pair(url_suffix: &str) -> Harness {
-    let mut h = Harness::new(
-        &directory(true),
-        "mappings/scim-default.yaml",
-        "assignments:\n  - principal: Team\n",
+    let mut h = Harness::new(JobFiles {
+        directory: &directory(true),
+        mapping: "mappings/scim-default.yaml",
+        extra: "assignments:\n  - principal: Team\n",
         url_suffix,
-    )
+    })
     .await;
     let (report, _) = h.cycle().await;
     assert_eq!(report.counts.created, 3, "Alice, Bob and Team");
@@ -143,7 +147,10 @@ async fn a_manager_the_server_lost_is_sent_again_when_the_user_is_read() {
     assert_eq!(manager_of(&h, "bob@contoso.com"), None);
     h.close_store();
     assert_eq!(
-        run(&["restart", "--job", "job.yaml"], h.dir.path())
+        Test::new()
+            .args(["restart", "--job", "job.yaml"])
+            .current_dir(h.dir.path())
+            .run_async()
             .await
             .code,
         0
@@ -179,7 +186,11 @@ async fn a_manager_the_server_lost_is_sent_again_when_the_user_is_read() {
     )
     .await;
     h.close_store();
-    run(&["restart", "--job", "job.yaml"], h.dir.path()).await;
+    Test::new()
+        .args(["restart", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     let (_, logs) = h.cycle().await;
     assert_eq!(
         manager_of(&h, "bob@contoso.com"),
@@ -193,7 +204,11 @@ async fn a_manager_the_server_lost_is_sent_again_when_the_user_is_read() {
 
     // A manager the server still holds is not sent again after a restart.
     h.close_store();
-    run(&["restart", "--job", "job.yaml"], h.dir.path()).await;
+    Test::new()
+        .args(["restart", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     h.cycle().await;
     assert!(h.writes().is_empty(), "{:?}", h.writes());
 }

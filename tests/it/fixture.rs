@@ -1,20 +1,12 @@
-//! A small builder for CLI tests: fixture files in a temp dir, the built binary run against them,
-//! and its exit code, stdout and stderr.
+//! A temp dir of fixture files for CLI tests; [`Fixture::test`] runs the binary in it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::support::Test;
 
 /// A temp dir holding fixture files; removed when dropped.
 pub struct Fixture {
     dir: tempfile::TempDir,
-}
-
-/// What a run of the binary produced.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
 }
 
 impl Fixture {
@@ -39,27 +31,8 @@ impl Fixture {
         path
     }
 
-    /// Runs the binary in the fixture dir.
-    pub fn run(&self, args: &[&str]) -> Run {
-        run_in(self.dir.path(), args)
-    }
-}
-
-/// Runs the binary in the crate root.
-pub fn run(args: &[&str]) -> Run {
-    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("ENTRA_SIM_TOKEN")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
+    /// A run of the binary in the fixture dir.
+    pub fn test(&self) -> Test {
+        Test::new().current_dir(self.dir.path())
     }
 }

@@ -4,19 +4,24 @@
 
 use serde_json::json;
 
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, JobFiles, tenant, user};
 
 #[tokio::test]
 async fn flag_mode_cycles_use_the_2020_dialect() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
     let extra = "assignments:\n  - principal: Team\n";
-    let mut h = Harness::new(
-        &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
-        "mappings/scim-default.yaml",
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
+        mapping: "mappings/scim-default.yaml",
         extra,
-        "?aadOptscim062020",
-    )
+        url_suffix: "?aadOptscim062020",
+    })
     .await;
     h.cycle().await;
     assert!(
@@ -45,7 +50,11 @@ async fn flag_mode_cycles_use_the_2020_dialect() {
     );
 
     // Several plain attributes change: one path-less replace with dotted keys.
-    let a2 = user("a1", "alice", "Alicia", "Chair", None, "");
+    let a2 = user("a1")
+        .nick("alice")
+        .given("Alicia")
+        .title("Chair")
+        .yaml();
     h.set_directory(&tenant(&[a2.clone(), b.clone()], &["a1", "b2"]));
     h.cycle().await;
     assert_eq!(

@@ -4,8 +4,7 @@
 
 use serde_json::Value;
 
-use crate::cli::run;
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, JobFiles, Test, tenant, user};
 
 /// `2020-06-26T13:58:24.5494971Z`: seconds and exactly seven fractional digits.
 fn is_graph_time(v: &Value) -> bool {
@@ -20,22 +19,31 @@ fn keys(v: &Value) -> Vec<&str> {
 }
 
 async fn alice_and_bob() -> Harness {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
-    Harness::new(
-        &tenant(&[a, b], &["a1", "b2"]),
-        "mappings/scim-default.yaml",
-        "assignments:\n  - principal: Team\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
+    Harness::new(JobFiles {
+        directory: &tenant(&[a, b], &["a1", "b2"]),
+        mapping: "mappings/scim-default.yaml",
+        extra: "assignments:\n  - principal: Team\n",
+        ..JobFiles::default()
+    })
     .await
 }
 
 async fn on_demand(h: &Harness, args: &[&str]) -> Vec<(Value, Value)> {
     let mut all = vec!["provision-on-demand", "--job", "job.yaml", "--json"];
     all.extend_from_slice(args);
-    let out = run(&all, h.dir.path()).await;
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = Test::new()
+        .args(&all)
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    out.status(0);
     let pairs: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
     pairs
         .iter()
@@ -226,7 +234,11 @@ async fn log_records_name_the_tenant_and_the_service_principal() {
     let mut h = alice_and_bob().await;
     h.cycle().await;
     h.close_store();
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(logs.code, 0, "{}", logs.stderr);
     let records: Vec<Value> = serde_json::from_str(&logs.stdout).unwrap();
     let first = &records[0];
@@ -260,12 +272,20 @@ async fn log_records_name_the_tenant_and_the_service_principal() {
     )
     .unwrap();
     h.set_directory(&tenant(
-        &[user("a1", "alice", "Alicia", "CEO", None, "")],
+        &[user("a1").nick("alice").given("Alicia").title("CEO").yaml()],
         &["a1"],
     ));
-    let cycle = run(&["cycle", "--job", "job.yaml"], h.dir.path()).await;
-    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    cycle.status(0);
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     let records: Vec<Value> = serde_json::from_str(&logs.stdout).unwrap();
     let last = records.last().unwrap();
     assert_eq!(last["tenantId"], "72f988bf-86f1-41af-91ab-2d7cd011db47");
@@ -281,7 +301,11 @@ async fn log_records_name_the_tenant_and_the_service_principal() {
 async fn json_outputs_write_http_methods_as_http_does() {
     let mut h = alice_and_bob().await;
     h.close_store();
-    let plan = run(&["plan", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let plan = Test::new()
+        .args(["plan", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let json: Value = serde_json::from_str(&plan.stdout).unwrap();
     let methods: Vec<&str> = json["changes"]
@@ -299,17 +323,21 @@ async fn json_outputs_write_http_methods_as_http_does() {
         "{methods:?}"
     );
 
-    let cycle = run(&["cycle", "--job", "job.yaml"], h.dir.path()).await;
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(cycle.code, 0, "{}", cycle.stderr);
     h.set_directory(&tenant(
-        &[user("a1", "alice", "Alicia", "CEO", None, "")],
+        &[user("a1").nick("alice").given("Alicia").title("CEO").yaml()],
         &["a1"],
     ));
-    let compare = run(
-        &["compare-modes", "--job", "job.yaml", "--json"],
-        h.dir.path(),
-    )
-    .await;
+    let compare = Test::new()
+        .args(["compare-modes", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(compare.code, 0, "{}", compare.stderr);
     let json: Value = serde_json::from_str(&compare.stdout).unwrap();
     let pairs = json["writes"].as_array().unwrap();
@@ -332,7 +360,11 @@ async fn status_json_is_graphs_synchronization_job() {
     let (first, _) = h.cycle().await;
     h.cycle().await;
     h.close_store();
-    let out = run(&["status", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let out = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let job: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(job["id"], "scim.entrasim.job");
@@ -423,28 +455,22 @@ async fn status_json_is_graphs_synchronization_job() {
 /// `Failure` with the error in the key and in `statusInfo`.
 #[tokio::test]
 async fn provision_on_demand_json_shows_scoping_verdicts_and_failures() {
-    let a = user(
-        "a1",
-        "alice",
-        "Alice",
-        "CEO",
-        None,
-        "    department: Sales\n",
-    );
-    let b = user(
-        "b2",
-        "bob",
-        "Bob",
-        "Engineer",
-        None,
-        "    department: Engineering\n",
-    );
-    let mut h = Harness::new(
-        &tenant(&[a, b], &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
+    let a = user("a1")
+        .nick("alice")
+        .given("Alice")
+        .title("CEO")
+        .extra("    department: Sales\n")
+        .yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .extra("    department: Engineering\n")
+        .yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[a, b], &[]),
+        ..JobFiles::default()
+    })
     .await;
     let base = std::fs::read_to_string(crate::support::repo("mappings/uni-tel.yaml")).unwrap();
     let path = h.dir.path().join("mapping.yaml");
@@ -485,19 +511,19 @@ async fn provision_on_demand_json_shows_scoping_verdicts_and_failures() {
 
     h.target
         .set_faults(entra_sim::target::parse_spec("POST /Users=400:times=1").unwrap());
-    let failed = run(
-        &[
+    let failed = Test::new()
+        .args([
             "provision-on-demand",
             "--job",
             "job.yaml",
             "--json",
             "--user",
             "alice@contoso.com",
-        ],
-        h.dir.path(),
-    )
-    .await;
-    assert_eq!(failed.code, 1, "{}{}", failed.stdout, failed.stderr);
+        ])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    failed.status(1);
     let pairs: Vec<Value> = serde_json::from_str(&failed.stdout).unwrap();
     let key: Value = serde_json::from_str(pairs[0]["key"].as_str().unwrap()).unwrap();
     let value: Value = serde_json::from_str(pairs[0]["value"].as_str().unwrap()).unwrap();
@@ -532,8 +558,12 @@ async fn provision_on_demand_json_shows_scoping_verdicts_and_failures() {
 async fn cycle_json_prints_one_record_per_line_then_the_summary() {
     let mut h = alice_and_bob().await;
     h.close_store();
-    let out = run(&["cycle", "--job", "job.yaml", "--json"], h.dir.path()).await;
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = Test::new()
+        .args(["cycle", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    out.status(0);
     let lines: Vec<Value> = out
         .stdout
         .lines()
@@ -553,16 +583,20 @@ async fn cycle_json_prints_one_record_per_line_then_the_summary() {
     .sum();
     assert_eq!(entries.len() as u64, counted, "{}", out.stdout);
     assert_eq!(cycle["counts"]["created"], 3, "{cycle}");
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], h.dir.path()).await;
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     let records: Vec<Value> = serde_json::from_str(&logs.stdout).unwrap();
     assert_eq!(entries, records.as_slice());
 
     // With --quiet, the summary alone: one line.
-    let quiet = run(
-        &["cycle", "--job", "job.yaml", "--json", "--quiet"],
-        h.dir.path(),
-    )
-    .await;
+    let quiet = Test::new()
+        .args(["cycle", "--job", "job.yaml", "--json", "--quiet"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert_eq!(quiet.stdout.lines().count(), 1, "{}", quiet.stdout);
     let summary: Value = serde_json::from_str(&quiet.stdout).unwrap();

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::cli::run;
-use crate::support::{TOKEN, repo, tenant, user};
+use crate::support::{TOKEN, Test, repo, tenant, user};
 
 /// A server on `ip`:0 answering every request with `head` and then `body_len` bytes of `x`
 /// (written in 64 KiB pieces); its Tenant URL and the number of requests it received.
@@ -68,7 +67,10 @@ fn job(dir: &Path, url: &str, settings: &str) {
     std::fs::write(dir.join("token"), TOKEN).unwrap();
     std::fs::write(
         dir.join("directory.yaml"),
-        tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
+        tenant(
+            &[user("a1").nick("alice").given("Alice").title("CEO").yaml()],
+            &[],
+        ),
     )
     .unwrap();
     std::fs::write(
@@ -99,19 +101,27 @@ async fn a_redirect_to_another_host_is_not_followed() {
     let dir = tempfile::tempdir().unwrap();
     job(dir.path(), &url, "");
 
-    let test = run(&["test-connection", "--job", "job.yaml"], dir.path()).await;
-    assert_eq!(test.code, 2, "{}{}", test.stdout, test.stderr);
+    let test = Test::new()
+        .args(["test-connection", "--job", "job.yaml"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
+    test.status(2);
     assert!(!test.stdout.contains("authorized"), "{}", test.stdout);
-    assert!(test.stdout.contains(&location), "{}", test.stdout);
+    test.stdout_contains(&location);
 
-    let cycle = run(&["cycle", "--job", "job.yaml", "--verbose"], dir.path()).await;
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml", "--verbose"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
     assert_ne!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], dir.path()).await;
-    assert!(
-        logs.stdout.contains(&format!("redirecting to {location}")),
-        "{}",
-        logs.stdout
-    );
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
+    logs.stdout_contains(&format!("redirecting to {location}"));
     assert!(
         asked.load(Ordering::SeqCst) >= 2,
         "the probe and the match were sent"
@@ -135,8 +145,12 @@ async fn a_reply_larger_than_the_limit_fails_unread() {
         &url,
         "settings:\n  max_response_bytes: 1048576\n",
     );
-    let test = run(&["test-connection", "--job", "job.yaml"], dir.path()).await;
-    assert_eq!(test.code, 2, "{}{}", test.stdout, test.stderr);
+    let test = Test::new()
+        .args(["test-connection", "--job", "job.yaml"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
+    test.status(2);
     assert!(
         test.stdout
             .contains("a body larger than settings.max_response_bytes (1048576 bytes)"),
@@ -152,9 +166,17 @@ async fn a_reply_larger_than_the_limit_fails_unread() {
         &url,
         "settings:\n  max_response_bytes: 1048576\n",
     );
-    let cycle = run(&["cycle", "--job", "job.yaml"], dir.path()).await;
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
     assert_ne!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], dir.path()).await;
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
     assert!(
         logs.stdout
             .contains("settings.max_response_bytes (1048576 bytes)"),
@@ -185,16 +207,20 @@ async fn a_count_without_resources_is_logged_as_a_warning() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     job(dir.path(), &url, "");
-    let cycle = run(&["cycle", "--job", "job.yaml"], dir.path()).await;
-    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
-    assert!(
-        cycle.stdout.contains(
-            "warning: The query on userName for User 'alice@contoso.com' answered totalResults 1 but listed no resource; treated as no match"
-        ),
-        "{}",
-        cycle.stdout
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
+    cycle.status(0);
+    cycle.stdout_contains(
+        "warning: The query on userName for User 'alice@contoso.com' answered totalResults 1 but listed no resource; treated as no match",
     );
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], dir.path()).await;
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
     let entries: serde_json::Value = serde_json::from_str(&logs.stdout).unwrap();
     let steps = entries[0]["provisioningSteps"].as_array().unwrap();
     let warning = steps

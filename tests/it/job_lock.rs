@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use entra_sim::store::Store;
 
-use crate::cli::{Run, run};
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, Output, Test, tenant, user};
 
 /// A spawned daemon and the lines it prints, killed if the test ends before it does.
 struct Daemon {
@@ -30,14 +29,13 @@ impl Drop for Daemon {
 impl Daemon {
     /// `entra-sim run --job job.yaml` with `extra` arguments in the harness's folder.
     fn spawn(h: &Harness, extra: &[&str]) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        let mut child = Test::new()
             .args(["run", "--job", "job.yaml"])
             .args(extra)
             .current_dir(h.dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .spawn();
         let stdout = child.stdout.take().unwrap();
         let (send, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -107,7 +105,7 @@ async fn daemon_between_cycles(h: &Harness, extra: &[&str]) -> Daemon {
     daemon
 }
 
-fn no_raw_lock_text(out: &Run) {
+fn no_raw_lock_text(out: &Output) {
     for text in [&out.stdout, &out.stderr] {
         for raw in ["Os {", "WouldBlock", "could not acquire lock", "IO error"] {
             assert!(!text.contains(raw), "{raw:?} in {text}");
@@ -133,7 +131,7 @@ async fn issue_18_a_daemon_waiting_for_its_next_cycle_locks_nobody_out() {
         &["pause", "--job", "job.yaml"],
         &["start", "--job", "job.yaml"],
     ] {
-        let out = run(args, d).await;
+        let out = Test::new().args(args).current_dir(d).run_async().await;
         assert_eq!(out.code, 0, "{args:?}: {}{}", out.stdout, out.stderr);
         // The state was free: nothing is read from a snapshot.
         assert!(
@@ -160,14 +158,26 @@ async fn issue_18_pause_reaches_a_running_daemon_at_its_next_tick() {
     let h = Harness::alice().await;
     let d = h.dir.path();
     let daemon = daemon_between_cycles(&h, &["--interval", "3s"]).await;
-    let pause = run(&["pause", "--job", "job.yaml"], d).await;
-    assert_eq!(pause.code, 0, "{}{}", pause.stdout, pause.stderr);
+    let pause = Test::new()
+        .args(["pause", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    pause.status(0);
     // The daemon reads the job's state before its next cycle, finds it paused and ends.
     assert_eq!(daemon.exit_code().await, Some(0));
-    let status = run(&["status", "--job", "job.yaml", "--json"], d).await;
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(d)
+        .run_async()
+        .await;
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["status"]["code"], "Paused", "{}", status.stdout);
-    let start = run(&["start", "--job", "job.yaml"], d).await;
+    let start = Test::new()
+        .args(["start", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(start.code, 0, "{}", start.stderr);
 }
 
@@ -175,13 +185,17 @@ async fn issue_18_pause_reaches_a_running_daemon_at_its_next_tick() {
 async fn issue_18_while_a_cycle_holds_the_state_readers_read_around_it_and_writers_name_it() {
     let h = Harness::alice().await;
     let d = h.dir.path();
-    let first = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    let first = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    first.status(0);
     // A user to create, so a cycle that got in would create her.
     h.set_directory(&tenant(
         &[
-            user("a1", "alice", "Alice", "CEO", None, ""),
-            user("b2", "bob", "Bob", "CFO", None, ""),
+            user("a1").nick("alice").given("Alice").title("CEO").yaml(),
+            user("b2").nick("bob").given("Bob").title("CFO").yaml(),
         ],
         &[],
     ));
@@ -190,15 +204,23 @@ async fn issue_18_while_a_cycle_holds_the_state_readers_read_around_it_and_write
     let holding = Store::open(&state_dir).unwrap();
     let pid = std::process::id().to_string();
 
-    let status = run(&["status", "--job", "job.yaml"], d).await;
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(status.code, 0, "{}", status.stderr);
-    assert!(status.stdout.contains("last cycle"), "{}", status.stdout);
+    status.stdout_contains("last cycle");
     assert!(
         status.stderr.contains(&format!("note: process {pid} (")),
         "{}",
         status.stderr
     );
-    let json = run(&["status", "--job", "job.yaml", "--json"], d).await;
+    let json = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(json.code, 0, "{}", json.stderr);
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(json["status"]["code"], "Active");
@@ -207,21 +229,25 @@ async fn issue_18_while_a_cycle_holds_the_state_readers_read_around_it_and_write
             .contains(r#"{"key":"user to User","value":1}"#),
         "{json}"
     );
-    let logs = run(&["logs", "--job", "job.yaml"], d).await;
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(logs.code, 0, "{}", logs.stderr);
-    assert!(logs.stdout.contains("alice"), "{}", logs.stdout);
+    logs.stdout_contains("alice");
     let report = d.join("report.html");
-    let out = run(
-        &[
+    let out = Test::new()
+        .args([
             "report",
             "--job",
             "job.yaml",
             "--out",
             report.to_str().unwrap(),
-        ],
-        d,
-    )
-    .await;
+        ])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
 
     // What needs the state says who holds it and what to do, in words, and changes nothing.
@@ -231,7 +257,7 @@ async fn issue_18_while_a_cycle_holds_the_state_readers_read_around_it_and_write
         &["restart", "--job", "job.yaml"],
         &["plan", "--job", "job.yaml"],
     ] {
-        let out = run(args, d).await;
+        let out = Test::new().args(args).current_dir(d).run_async().await;
         assert_eq!(out.code, 4, "{args:?}: {}{}", out.stdout, out.stderr);
         assert!(
             out.stderr
@@ -239,11 +265,7 @@ async fn issue_18_while_a_cycle_holds_the_state_readers_read_around_it_and_write
             "{args:?}: {}",
             out.stderr
         );
-        assert!(
-            out.stderr.contains("wait for its cycle to end, or stop it"),
-            "{}",
-            out.stderr
-        );
+        out.stderr_contains("wait for its cycle to end, or stop it");
         no_raw_lock_text(&out);
     }
     assert_eq!(
@@ -256,8 +278,12 @@ async fn issue_18_while_a_cycle_holds_the_state_readers_read_around_it_and_write
         entra_sim::policy::JobCode::Active
     );
     drop(holding);
-    let second = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    let second = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    second.status(0);
     assert_eq!(h.target.users().len(), 2);
 }
 

@@ -2,7 +2,7 @@
 //! change, manager change, unassignment, soft delete, group membership change, hard delete — with
 //! the exact request sequence each mapping makes Entra send, and the target's final state.
 
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, JobFiles, tenant, user};
 
 struct App {
     mapping: &'static str,
@@ -58,15 +58,25 @@ fn read_patch(name: &str) -> Vec<String> {
 
 async fn story(app: &App) {
     let m = app.mapping;
-    let alice = user("a1", "alice", "Alice", "CEO", None, "");
-    let bob = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
-    let carol = user("c3", "carol", "Carol", "Analyst", Some("a1"), "");
-    let mut h = Harness::new(
-        &tenant(&[alice.clone(), bob.clone(), carol.clone()], &["a1", "b2"]),
-        m,
-        JOB,
-        "",
-    )
+    let alice = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let bob = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
+    let carol = user("c3")
+        .nick("carol")
+        .given("Carol")
+        .title("Analyst")
+        .manager("a1")
+        .yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[alice.clone(), bob.clone(), carol.clone()], &["a1", "b2"]),
+        mapping: m,
+        extra: JOB,
+        ..JobFiles::default()
+    })
     .await;
 
     // Initial.
@@ -90,7 +100,12 @@ async fn story(app: &App) {
     assert_eq!(h.requests(), expected, "{m}: initial");
 
     // Attribute change.
-    let carol2 = user("c3", "carol", "Caroline", "Analyst", Some("a1"), "");
+    let carol2 = user("c3")
+        .nick("carol")
+        .given("Caroline")
+        .title("Analyst")
+        .manager("a1")
+        .yaml();
     h.set_directory(&tenant(
         &[alice.clone(), bob.clone(), carol2.clone()],
         &["a1", "b2"],
@@ -99,7 +114,12 @@ async fn story(app: &App) {
     assert_eq!(h.requests(), read_patch("carol"), "{m}: attribute change");
 
     // Manager change: a read, and a manager PATCH only where the mapping links managers.
-    let carol3 = user("c3", "carol", "Caroline", "Analyst", Some("b2"), "");
+    let carol3 = user("c3")
+        .nick("carol")
+        .given("Caroline")
+        .title("Analyst")
+        .manager("b2")
+        .yaml();
     h.set_directory(&tenant(
         &[alice.clone(), bob.clone(), carol3.clone()],
         &["a1", "b2"],
@@ -119,14 +139,13 @@ async fn story(app: &App) {
     assert_eq!(h.user("carol@contoso.com").unwrap()["active"], false, "{m}");
 
     // Soft delete of an assigned user → disable through the active mapping.
-    let bob_soft = user(
-        "b2",
-        "bob",
-        "Bob",
-        "Engineer",
-        Some("a1"),
-        "    softDeleted: true\n",
-    );
+    let bob_soft = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .extra("    softDeleted: true\n")
+        .yaml();
     h.set_directory(&tenant(
         &[alice.clone(), bob_soft.clone(), carol3.clone()],
         &["a1", "b2"],
@@ -136,7 +155,11 @@ async fn story(app: &App) {
     assert_eq!(h.user("bob@contoso.com").unwrap()["active"], false, "{m}");
 
     // Group membership change: dave joins the team (and so the app).
-    let dave = user("d4", "dave", "Dave", "Engineer", None, "");
+    let dave = user("d4")
+        .nick("dave")
+        .given("Dave")
+        .title("Engineer")
+        .yaml();
     h.set_directory(&tenant(
         &[alice.clone(), bob_soft, carol3.clone(), dave.clone()],
         &["a1", "b2", "d4"],

@@ -13,7 +13,7 @@ use entra_sim::target::{self, RunningTarget, TargetConfig};
 use rand::SeedableRng;
 use serde_json::Value;
 
-use crate::support::{Collect, repo, run_bin, start_time};
+use crate::support::{Collect, Test, repo, start_time};
 
 const TOKEN: &str = "delta-token";
 
@@ -162,22 +162,25 @@ async fn story(delete_users: bool) {
         std::fs::write(&path, changed).unwrap();
         path
     };
-    run_bin(&[
-        "directory",
-        "generate",
-        "--users",
-        "600",
-        "--groups",
-        "12",
-        "--seed",
-        "5",
-        "--out",
-        directory.to_str().unwrap(),
-        "--job-out",
-        generated.to_str().unwrap(),
-        "--mapping",
-        shipped.to_str().unwrap(),
-    ]);
+    Test::new()
+        .args([
+            "directory",
+            "generate",
+            "--users",
+            "600",
+            "--groups",
+            "12",
+            "--seed",
+            "5",
+            "--out",
+            directory.to_str().unwrap(),
+            "--job-out",
+            generated.to_str().unwrap(),
+            "--mapping",
+            shipped.to_str().unwrap(),
+        ])
+        .run()
+        .success();
     let generated = std::fs::read_to_string(&generated).unwrap();
     let delta = Side::new(dir, "delta", true).await;
     let every = Side::new(dir, "every", false).await;
@@ -189,18 +192,21 @@ async fn story(delete_users: bool) {
         let drop: &[usize] = if round >= 3 { &[0, 2] } else { &[] };
         if round > 0 {
             let next = dir.join(format!("tenant-{round}.jsonl"));
-            run_bin(&[
-                "directory",
-                "mutate",
-                "--in",
-                directory.to_str().unwrap(),
-                "--changes",
-                "25",
-                "--seed",
-                &round.to_string(),
-                "--out",
-                next.to_str().unwrap(),
-            ]);
+            Test::new()
+                .args([
+                    "directory",
+                    "mutate",
+                    "--in",
+                    directory.to_str().unwrap(),
+                    "--changes",
+                    "25",
+                    "--seed",
+                    &round.to_string(),
+                    "--out",
+                    next.to_str().unwrap(),
+                ])
+                .run()
+                .success();
             directory = next;
         }
         delta.write_job(&generated, &directory, &mapping, drop);
@@ -279,34 +285,40 @@ async fn cycle_reports_the_lines_it_read() {
     let second = dir.join("tenant-1.jsonl");
     let generated = dir.join("generated.yaml");
     let mapping = repo("mappings/scim-default.yaml");
-    run_bin(&[
-        "directory",
-        "generate",
-        "--users",
-        "300",
-        "--groups",
-        "6",
-        "--seed",
-        "7",
-        "--out",
-        first.to_str().unwrap(),
-        "--job-out",
-        generated.to_str().unwrap(),
-        "--mapping",
-        mapping.to_str().unwrap(),
-    ]);
-    run_bin(&[
-        "directory",
-        "mutate",
-        "--in",
-        first.to_str().unwrap(),
-        "--changes",
-        "5",
-        "--seed",
-        "2",
-        "--out",
-        second.to_str().unwrap(),
-    ]);
+    Test::new()
+        .args([
+            "directory",
+            "generate",
+            "--users",
+            "300",
+            "--groups",
+            "6",
+            "--seed",
+            "7",
+            "--out",
+            first.to_str().unwrap(),
+            "--job-out",
+            generated.to_str().unwrap(),
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ])
+        .run()
+        .success();
+    Test::new()
+        .args([
+            "directory",
+            "mutate",
+            "--in",
+            first.to_str().unwrap(),
+            "--changes",
+            "5",
+            "--seed",
+            "2",
+            "--out",
+            second.to_str().unwrap(),
+        ])
+        .run()
+        .success();
     let generated = std::fs::read_to_string(&generated).unwrap();
     let side = Side::new(dir, "cli", true).await;
     side.write_job(&generated, &first, &mapping, &[]);
@@ -338,18 +350,11 @@ async fn cycle_reports_the_lines_it_read() {
 
 /// `entra-sim cycle --quiet --job JOB` (and `--json`), without blocking the in-process target.
 async fn cli_cycle(job: &Path, json: bool) -> String {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"));
-    command.args(["cycle", "--quiet", "--job"]).arg(job);
+    let mut test = Test::new().args(["cycle", "--quiet", "--job"]).arg(job);
     if json {
-        command.arg("--json");
+        test = test.arg("--json");
     }
-    let output = command.output().await.unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    test.run_async().await.success().stdout.clone()
 }
 
 /// Issue 15: a user deleted from the file while a group line and another user's manager still
@@ -362,22 +367,25 @@ async fn a_deleted_user_still_named_elsewhere_is_handled_alike() {
     let first = dir.join("tenant-0.jsonl");
     let generated = dir.join("generated.yaml");
     let mapping = repo("mappings/scim-default.yaml");
-    run_bin(&[
-        "directory",
-        "generate",
-        "--users",
-        "200",
-        "--groups",
-        "4",
-        "--seed",
-        "11",
-        "--out",
-        first.to_str().unwrap(),
-        "--job-out",
-        generated.to_str().unwrap(),
-        "--mapping",
-        mapping.to_str().unwrap(),
-    ]);
+    Test::new()
+        .args([
+            "directory",
+            "generate",
+            "--users",
+            "200",
+            "--groups",
+            "4",
+            "--seed",
+            "11",
+            "--out",
+            first.to_str().unwrap(),
+            "--job-out",
+            generated.to_str().unwrap(),
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ])
+        .run()
+        .success();
     let generated = std::fs::read_to_string(&generated).unwrap();
     let text = std::fs::read_to_string(&first).unwrap();
     // A user who manages someone and is a member of a group.

@@ -11,15 +11,6 @@ use entra_sim::store::Store;
 
 use crate::fixture::Fixture;
 
-fn identity(kind: &str, id: &str, name: &str) -> Identity {
-    Identity {
-        identity_type: kind.to_owned(),
-        id: id.to_owned(),
-        display_name: name.to_owned(),
-        details: serde_json::Map::new(),
-    }
-}
-
 fn system(name: &str) -> System {
     System {
         id: String::new(),
@@ -28,44 +19,71 @@ fn system(name: &str) -> System {
     }
 }
 
-fn entry(change: &str, action: ProvisioningAction, status: Status, name: &str) -> LogEntry {
-    LogEntry {
-        id: format!("id-{change}"),
-        activity_date_time: "2024-05-01T10:00:00Z".to_owned(),
-        tenant_id: String::new(),
-        job_id: "scim.entrasim.job".to_owned(),
-        cycle_id: "cycle-1".to_owned(),
-        change_id: change.to_owned(),
-        provisioning_action: action,
-        duration_in_milliseconds: 42,
-        initiated_by: Initiator {
-            initiating_type: "system".to_owned(),
-            id: String::new(),
-            display_name: "Azure AD Provisioning Service".to_owned(),
-        },
-        service_principal: Default::default(),
-        source_system: system("Azure Active Directory"),
-        target_system: system("job"),
-        source_identity: identity("User", &format!("src-{change}"), name),
-        target_identity: identity("User", "", name),
-        provisioning_status_info: StatusInfo {
+/// What differs between the records; [`Record::entry`] fills in the rest.
+struct Record<'a> {
+    change: &'a str,
+    action: ProvisioningAction,
+    status: Status,
+    name: &'a str,
+}
+
+impl Record<'_> {
+    fn entry(self) -> LogEntry {
+        let Record {
+            change,
+            action,
             status,
-            error_information: None,
-        },
-        modified_properties: Vec::new(),
-        provisioning_steps: Vec::new(),
+            name,
+        } = self;
+        LogEntry {
+            id: format!("id-{change}"),
+            activity_date_time: "2024-05-01T10:00:00Z".to_owned(),
+            tenant_id: String::new(),
+            job_id: "scim.entrasim.job".to_owned(),
+            cycle_id: "cycle-1".to_owned(),
+            change_id: change.to_owned(),
+            provisioning_action: action,
+            duration_in_milliseconds: 42,
+            initiated_by: Initiator {
+                initiating_type: "system".to_owned(),
+                id: String::new(),
+                display_name: "Azure AD Provisioning Service".to_owned(),
+            },
+            service_principal: Default::default(),
+            source_system: system("Azure Active Directory"),
+            target_system: system("job"),
+            source_identity: Identity {
+                identity_type: "User".to_owned(),
+                id: format!("src-{change}"),
+                display_name: name.to_owned(),
+                details: serde_json::Map::new(),
+            },
+            target_identity: Identity {
+                identity_type: "User".to_owned(),
+                id: String::new(),
+                display_name: name.to_owned(),
+                details: serde_json::Map::new(),
+            },
+            provisioning_status_info: StatusInfo {
+                status,
+                error_information: None,
+            },
+            modified_properties: Vec::new(),
+            provisioning_steps: Vec::new(),
+        }
     }
 }
 
 /// Three records: a create with steps and properties whose values need quoting, a failure with
 /// an error, and a skip with nothing else.
 fn records() -> Vec<LogEntry> {
-    let mut create = entry(
-        "c1",
-        ProvisioningAction::Create,
-        Status::Success,
-        "Ødegård, Björn",
-    );
+    let mut create = Record {
+        change: "c1",
+        action: ProvisioningAction::Create,
+        status: Status::Success,
+        name: "Ødegård, Björn",
+    }
+    .entry();
     create.target_identity.id = "scim-1".to_owned();
     create.provisioning_steps = vec![
         Step::new(
@@ -94,7 +112,13 @@ fn records() -> Vec<LogEntry> {
             new_value: Some("True".to_owned()),
         },
     ];
-    let mut failed = entry("c2", ProvisioningAction::Update, Status::Failure, "megan");
+    let mut failed = Record {
+        change: "c2",
+        action: ProvisioningAction::Update,
+        status: Status::Failure,
+        name: "megan",
+    }
+    .entry();
     failed.provisioning_status_info.error_information = Some(ErrorInformation {
         error_code: "SystemForCrossDomainIdentityManagementBadRequest".to_owned(),
         reason: "StatusCode: BadRequest\nMessage: \"bad\"".to_owned(),
@@ -102,7 +126,13 @@ fn records() -> Vec<LogEntry> {
         error_category: "nonServiceFailure".to_owned(),
         recommended_action: Some("Fix it".to_owned()),
     });
-    let skipped = entry("c3", ProvisioningAction::Other, Status::Skipped, "guest");
+    let skipped = Record {
+        change: "c3",
+        action: ProvisioningAction::Other,
+        status: Status::Skipped,
+        name: "guest",
+    }
+    .entry();
     vec![create, failed, skipped]
 }
 
@@ -166,9 +196,12 @@ fn column<'a>(rows: &'a [Vec<String>], name: &str) -> Vec<&'a str> {
 #[test]
 fn csv_export_writes_the_portals_three_files_joined_by_change_id() {
     let fixture = fixture();
-    let run = fixture.run(&[
-        "logs", "--job", "job.yaml", "--format", "csv", "--out", "out",
-    ]);
+    let run = fixture
+        .test()
+        .args([
+            "logs", "--job", "job.yaml", "--format", "csv", "--out", "out",
+        ])
+        .run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
@@ -263,8 +296,14 @@ fn csv_export_writes_the_portals_three_files_joined_by_change_id() {
 #[test]
 fn json_flag_and_format_json_print_the_same_records() {
     let fixture = fixture();
-    let flag = fixture.run(&["logs", "--job", "job.yaml", "--json"]);
-    let format = fixture.run(&["logs", "--job", "job.yaml", "--format", "json"]);
+    let flag = fixture
+        .test()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .run();
+    let format = fixture
+        .test()
+        .args(["logs", "--job", "job.yaml", "--format", "json"])
+        .run();
     assert_eq!(flag.code, 0, "{flag:?}");
     assert_eq!(flag.stdout, format.stdout);
     let printed: Vec<LogEntry> = serde_json::from_str(&flag.stdout).unwrap();
@@ -274,12 +313,18 @@ fn json_flag_and_format_json_print_the_same_records() {
         flag.stdout,
         serde_json::to_string_pretty(&records()).unwrap() + "\n"
     );
-    let none = fixture.run(&["logs", "--job", "job.yaml", "--json", "--cycle", "none"]);
+    let none = fixture
+        .test()
+        .args(["logs", "--job", "job.yaml", "--json", "--cycle", "none"])
+        .run();
     assert_eq!(none.stdout, "[]\n", "{none:?}");
 
-    let filtered = fixture.run(&[
-        "logs", "--job", "job.yaml", "--format", "json", "--status", "failure", "--out", "j",
-    ]);
+    let filtered = fixture
+        .test()
+        .args([
+            "logs", "--job", "job.yaml", "--format", "json", "--status", "failure", "--out", "j",
+        ])
+        .run();
     assert_eq!(
         filtered.stdout, "1 records: j/ProvisioningLogs.json\n",
         "{filtered:?}"
@@ -293,13 +338,19 @@ fn json_flag_and_format_json_print_the_same_records() {
 #[test]
 fn out_needs_an_export_format_and_json_conflicts_with_format() {
     let fixture = fixture();
-    let run = fixture.run(&["logs", "--job", "job.yaml", "--out", "x"]);
+    let run = fixture
+        .test()
+        .args(["logs", "--job", "job.yaml", "--out", "x"])
+        .run();
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(
         run.stderr,
         "error: --out: needs --format json or --format csv\n"
     );
-    let run = fixture.run(&["logs", "--job", "job.yaml", "--json", "--format", "csv"]);
+    let run = fixture
+        .test()
+        .args(["logs", "--job", "job.yaml", "--json", "--format", "csv"])
+        .run();
     assert_eq!(run.code, 3, "{run:?}");
 }
 
@@ -313,11 +364,14 @@ fn logs_stay_readable_when_the_directory_no_longer_loads() {
     );
     assert_ne!(job, broken);
     fixture.write("job.yaml", &broken);
-    let run = fixture.run(&["logs", "--job", "job.yaml", "--json"]);
+    let run = fixture
+        .test()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .run();
     assert_eq!(run.code, 0, "{run:?}");
     let printed: Vec<LogEntry> = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(printed, records());
     // A job file that cannot be read at all is still reported as such.
-    let missing = fixture.run(&["logs", "--job", "nope.yaml"]);
+    let missing = fixture.test().args(["logs", "--job", "nope.yaml"]).run();
     assert_eq!(missing.code, 3, "{missing:?}");
 }

@@ -11,8 +11,8 @@ use entra_sim::target::{
     self, AuthSeen, OAuthClientConfig, RunningTarget, TargetConfig, parse_spec,
 };
 
-use crate::cli::{run, walk};
-use crate::support::{TOKEN, repo, serve_target, tenant, users};
+use crate::cli::walk;
+use crate::support::{TOKEN, Test, repo, serve_target, tenant, users};
 
 const CLIENT_SECRET: &str = "client-secret-9d41b7";
 
@@ -29,19 +29,35 @@ async fn oauth_target(secret: &str, lifetime: Duration) -> RunningTarget {
     .unwrap()
 }
 
-/// A job over `n` users whose target authenticates with an OAuth client; `oauth` is the rest of
-/// the `oauth` block after its token URL and client id.
-fn oauth_job(d: &Path, n: usize, url: &str, token_url: &str, oauth: &str) {
-    std::fs::write(d.join("client-secret"), format!("{CLIENT_SECRET}\n")).unwrap();
-    std::fs::write(d.join("directory.yaml"), tenant(&users(n), &[])).unwrap();
-    std::fs::write(
-        d.join("job.yaml"),
-        format!(
-            "directory: directory.yaml\nmapping: {}\ntarget:\n  url: {url}\n  oauth:\n    token_url: {token_url}\n    client_id: entra-provisioning\n{oauth}scope: all\n",
-            repo("mappings/scim-default.yaml").display()
-        ),
-    )
-    .unwrap();
+/// A job over `users` generated users whose target (`url`) authenticates with an OAuth client;
+/// `oauth` is the rest of the `oauth` block after its `token_url` and client id.
+struct OauthJob<'a> {
+    users: usize,
+    url: &'a str,
+    token_url: &'a str,
+    oauth: &'a str,
+}
+
+impl OauthJob<'_> {
+    /// Writes the job, its directory and the client secret into `d`.
+    fn write(&self, d: &Path) {
+        let OauthJob {
+            users: n,
+            url,
+            token_url,
+            oauth,
+        } = self;
+        std::fs::write(d.join("client-secret"), format!("{CLIENT_SECRET}\n")).unwrap();
+        std::fs::write(d.join("directory.yaml"), tenant(&users(*n), &[])).unwrap();
+        std::fs::write(
+            d.join("job.yaml"),
+            format!(
+                "directory: directory.yaml\nmapping: {}\ntarget:\n  url: {url}\n  oauth:\n    token_url: {token_url}\n    client_id: entra-provisioning\n{oauth}scope: all\n",
+                repo("mappings/scim-default.yaml").display()
+            ),
+        )
+        .unwrap();
+    }
 }
 
 fn token_url(target: &RunningTarget) -> String {
@@ -67,7 +83,11 @@ fn assert_no_secret(outputs: &str, d: &Path, tokens: &[String]) {
 }
 
 async fn status_json(d: &Path) -> serde_json::Value {
-    let status = run(&["status", "--job", "job.yaml", "--json"], d).await;
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml", "--json"])
+        .current_dir(d)
+        .run_async()
+        .await;
     serde_json::from_str(&status.stdout).unwrap()
 }
 
@@ -79,19 +99,27 @@ async fn a_cycle_that_outlives_several_tokens_never_sends_an_expired_one() {
     target.set_faults(parse_spec("* *=pass:latency=300").unwrap());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    oauth_job(
-        d,
-        30,
-        target.base_url(),
-        &token_url(&target),
-        "    client_secret_file: client-secret\n    auth_method: client_secret_basic\n    scope: scim\nsettings:\n  concurrency: 3\n",
-    );
+    OauthJob {
+        users: 30,
+        url: target.base_url(),
+        token_url: &token_url(&target),
+        oauth: "    client_secret_file: client-secret\n    auth_method: client_secret_basic\n    scope: scim\nsettings:\n  concurrency: 3\n",
+    }
+    .write(d);
     let mut outputs = String::new();
-    let tc = run(&["test-connection", "--job", "job.yaml"], d).await;
-    assert_eq!(tc.code, 0, "{}{}", tc.stdout, tc.stderr);
+    let tc = Test::new()
+        .args(["test-connection", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    tc.status(0);
     outputs.push_str(&(tc.stdout + &tc.stderr));
-    let cycle = run(&["cycle", "--job", "job.yaml", "--verbose"], d).await;
-    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml", "--verbose"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    cycle.status(0);
     outputs.push_str(&(cycle.stdout + &cycle.stderr));
     assert_eq!(target.users().len(), 30);
     let requests = target.requests();
@@ -122,7 +150,7 @@ async fn a_cycle_that_outlives_several_tokens_never_sends_an_expired_one() {
         ],
         &["logs", "--job", "job.yaml", "--json"],
     ] {
-        let out = run(args, d).await;
+        let out = Test::new().args(args).current_dir(d).run_async().await;
         assert!(
             out.code == 0 || args[0] == "drift",
             "{args:?}: {}{}",
@@ -143,15 +171,19 @@ async fn a_wrong_client_secret_quarantines_the_job_as_a_credential_failure() {
     let target = oauth_target("another-secret", Duration::from_secs(3600)).await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    oauth_job(
-        d,
-        2,
-        target.base_url(),
-        &token_url(&target),
-        "    client_secret_file: client-secret\n",
-    );
-    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(cycle.code, 2, "{}{}", cycle.stdout, cycle.stderr);
+    OauthJob {
+        users: 2,
+        url: target.base_url(),
+        token_url: &token_url(&target),
+        oauth: "    client_secret_file: client-secret\n",
+    }
+    .write(d);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    cycle.status(2);
     let text = format!("{}{}", cycle.stdout, cycle.stderr);
     assert!(
         text.contains("refused the client id \"entra-provisioning\": invalid_client"),
@@ -165,11 +197,19 @@ async fn a_wrong_client_secret_quarantines_the_job_as_a_credential_failure() {
         quarantine["error"]["code"],
         "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
     );
-    let logs = run(&["logs", "--job", "job.yaml", "--json"], d).await;
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml", "--json"])
+        .current_dir(d)
+        .run_async()
+        .await;
     assert_no_secret(&format!("{text}{}{status}", logs.stdout), d, &[]);
-    let tc = run(&["test-connection", "--job", "job.yaml"], d).await;
-    assert_eq!(tc.code, 2, "{}{}", tc.stdout, tc.stderr);
-    assert!(tc.stdout.contains("invalid_client"), "{}", tc.stdout);
+    let tc = Test::new()
+        .args(["test-connection", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    tc.status(2);
+    tc.stdout_contains("invalid_client");
 }
 
 #[tokio::test]
@@ -177,15 +217,19 @@ async fn an_unreachable_token_endpoint_quarantines_the_job_and_says_so() {
     let target = oauth_target(CLIENT_SECRET, Duration::from_secs(3600)).await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    oauth_job(
-        d,
-        2,
-        target.base_url(),
-        "http://127.0.0.1:9/oauth2/token",
-        "    client_secret_file: client-secret\n",
-    );
-    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(cycle.code, 2, "{}{}", cycle.stdout, cycle.stderr);
+    OauthJob {
+        users: 2,
+        url: target.base_url(),
+        token_url: "http://127.0.0.1:9/oauth2/token",
+        oauth: "    client_secret_file: client-secret\n",
+    }
+    .write(d);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    cycle.status(2);
     let text = format!("{}{}", cycle.stdout, cycle.stderr);
     assert!(
         text.contains("the token endpoint http://127.0.0.1:9/oauth2/token could not be reached"),
@@ -205,17 +249,21 @@ async fn a_refused_token_gets_one_fresh_token_and_one_retry() {
     let target = oauth_target(CLIENT_SECRET, Duration::from_secs(3600)).await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    oauth_job(
-        d,
-        2,
-        target.base_url(),
-        &token_url(&target),
-        "    client_secret_file: client-secret\n",
-    );
+    OauthJob {
+        users: 2,
+        url: target.base_url(),
+        token_url: &token_url(&target),
+        oauth: "    client_secret_file: client-secret\n",
+    }
+    .write(d);
     // The first request is refused although its token is live: a fresh token, the same request.
     target.set_faults(parse_spec("GET /Users=unauthorized:times=1").unwrap());
-    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(cycle.code, 0, "{}{}", cycle.stdout, cycle.stderr);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    cycle.status(0);
     assert_eq!(target.users().len(), 2);
     assert_eq!(target.tokens_issued().len(), 2);
     let statuses: Vec<_> = target.requests().iter().map(|r| r.status).collect();
@@ -229,8 +277,12 @@ async fn a_refused_token_gets_one_fresh_token_and_one_retry() {
     target.set_faults(parse_spec("* *=unauthorized").unwrap());
     target.clear_requests();
     std::fs::write(d.join("directory.yaml"), tenant(&users(3), &[])).unwrap();
-    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(cycle.code, 2, "{}{}", cycle.stdout, cycle.stderr);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    cycle.status(2);
     assert_eq!(target.requests().len(), 2, "one request and its one retry");
     assert_eq!(target.tokens_issued().len(), 4);
     let status = status_json(d).await;
@@ -278,20 +330,20 @@ async fn target_serve_issues_tokens_to_its_oauth_client() {
     assert_eq!(users("made-up".to_owned()).await, 401);
     child.kill().unwrap();
     child.wait().unwrap();
-    let bad = run(
-        &[
+    let bad = Test::new()
+        .args([
             "target",
             "serve",
             "--port",
             "0",
             "--oauth-client",
             ":s3cret",
-        ],
-        Path::new("."),
-    )
-    .await;
+        ])
+        .current_dir(Path::new("."))
+        .run_async()
+        .await;
     assert_eq!(bad.code, 3, "{}", bad.stderr);
-    assert!(bad.stderr.contains("ID:SECRET"), "{}", bad.stderr);
+    bad.stderr_contains("ID:SECRET");
     assert!(!bad.stderr.contains("s3cret"), "{}", bad.stderr);
 }
 
@@ -302,15 +354,19 @@ async fn a_token_endpoint_that_answers_no_token_response_is_a_credential_failure
     let d = dir.path();
     // A SCIM endpoint is no token endpoint: its answer is neither §5.1 nor §5.2.
     let not_a_token_endpoint = format!("{}/ServiceProviderConfig", target.base_url());
-    oauth_job(
-        d,
-        1,
-        target.base_url(),
-        &not_a_token_endpoint,
-        "    client_secret_file: client-secret\n",
-    );
-    let cycle = run(&["cycle", "--job", "job.yaml"], d).await;
-    assert_eq!(cycle.code, 2, "{}{}", cycle.stdout, cycle.stderr);
+    OauthJob {
+        users: 1,
+        url: target.base_url(),
+        token_url: &not_a_token_endpoint,
+        oauth: "    client_secret_file: client-secret\n",
+    }
+    .write(d);
+    let cycle = Test::new()
+        .args(["cycle", "--job", "job.yaml"])
+        .current_dir(d)
+        .run_async()
+        .await;
+    cycle.status(2);
     let text = format!("{}{}", cycle.stdout, cycle.stderr);
     assert!(
         text.contains(&format!(

@@ -1,7 +1,7 @@
 //! Issue 6: `plan` sends only reads, changes nothing, and the following cycle sends exactly the
 //! planned writes.
 
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, JobFiles, Test, tenant, user};
 
 #[tokio::test]
 async fn a_cycle_sends_exactly_what_was_planned() {
@@ -23,19 +23,32 @@ async fn a_cycle_sends_exactly_what_was_planned() {
 
 #[tokio::test]
 async fn incremental_plans_match_their_cycles() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
-    let mut h = Harness::new(
-        &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
-        "mappings/scim-default.yaml",
-        "assignments:\n  - principal: Team\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
+        mapping: "mappings/scim-default.yaml",
+        extra: "assignments:\n  - principal: Team\n",
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
-    let c = user("c3", "carol", "Carol", "Analyst", Some("a1"), "");
+    let c = user("c3")
+        .nick("carol")
+        .given("Carol")
+        .title("Analyst")
+        .manager("a1")
+        .yaml();
     h.set_directory(&tenant(
-        &[user("a1", "alice", "Alicia", "CEO", None, ""), c],
+        &[
+            user("a1").nick("alice").given("Alicia").title("CEO").yaml(),
+            c,
+        ],
         &["a1", "c3"],
     ));
     let planned = h.plan().await;
@@ -46,26 +59,38 @@ async fn incremental_plans_match_their_cycles() {
 
 #[tokio::test]
 async fn compare_modes_shows_the_dialect_differences() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
-    let mut h = Harness::new(
-        &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
-        "mappings/scim-default.yaml",
-        "assignments:\n  - principal: Team\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
+        mapping: "mappings/scim-default.yaml",
+        extra: "assignments:\n  - principal: Team\n",
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
     h.set_directory(&tenant(
-        &[user("a1", "alice", "Alicia", "Chair", None, ""), b],
+        &[
+            user("a1")
+                .nick("alice")
+                .given("Alicia")
+                .title("Chair")
+                .yaml(),
+            b,
+        ],
         &["a1"],
     ));
     h.close_store();
-    let out = crate::cli::run(
-        &["compare-modes", "--job", "job.yaml", "--json"],
-        h.dir.path(),
-    )
-    .await;
+    let out = Test::new()
+        .args(["compare-modes", "--job", "job.yaml", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let pairs = json["writes"].as_array().unwrap();
@@ -106,20 +131,19 @@ async fn compare_modes_shows_the_dialect_differences() {
 
 #[tokio::test]
 async fn compare_modes_probe_finds_what_the_server_applies() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let mut h = Harness::new(
-        &tenant(&[a], &[]),
-        "mappings/scim-default.yaml",
-        "scope: all\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[a], &[]),
+        mapping: "mappings/scim-default.yaml",
+        ..JobFiles::default()
+    })
     .await;
     h.close_store();
-    let out = crate::cli::run(
-        &["compare-modes", "--job", "job.yaml", "--probe", "--json"],
-        h.dir.path(),
-    )
-    .await;
+    let out = Test::new()
+        .args(["compare-modes", "--job", "job.yaml", "--probe", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let probes = json["probe"].as_array().unwrap();
@@ -134,11 +158,11 @@ async fn compare_modes_probe_finds_what_the_server_applies() {
     // A server that rejects a form is reported with the error Entra would log.
     h.target
         .set_faults(entra_sim::target::parse_spec("PATCH /Users/*=400:times=1").unwrap());
-    let out = crate::cli::run(
-        &["compare-modes", "--job", "job.yaml", "--probe", "--json"],
-        h.dir.path(),
-    )
-    .await;
+    let out = Test::new()
+        .args(["compare-modes", "--job", "job.yaml", "--probe", "--json"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let first = &json["probe"][0];
     assert_eq!(
@@ -153,20 +177,33 @@ async fn compare_modes_probe_finds_what_the_server_applies() {
 
 #[tokio::test]
 async fn offline_plans_send_nothing_and_match_the_next_cycle() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", Some("a1"), "");
-    let mut h = Harness::new(
-        &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
-        "mappings/scim-default.yaml",
-        "assignments:\n  - principal: Team\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .manager("a1")
+        .yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[a.clone(), b.clone()], &["a1", "b2"]),
+        mapping: "mappings/scim-default.yaml",
+        extra: "assignments:\n  - principal: Team\n",
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
     assert!(h.plan_offline().await.is_empty(), "nothing changed");
-    let c = user("c3", "carol", "Carol", "Analyst", Some("a1"), "");
+    let c = user("c3")
+        .nick("carol")
+        .given("Carol")
+        .title("Analyst")
+        .manager("a1")
+        .yaml();
     h.set_directory(&tenant(
-        &[user("a1", "alice", "Alicia", "CEO", None, ""), c],
+        &[
+            user("a1").nick("alice").given("Alicia").title("CEO").yaml(),
+            c,
+        ],
         &["a1", "c3"],
     ));
     let offline = h.plan_offline().await;

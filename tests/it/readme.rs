@@ -9,6 +9,8 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use crate::support::Test;
+
 const README: &str = include_str!("../../README.md");
 
 /// The `sh` blocks of the README section whose heading starts with `heading`, up to the next
@@ -161,12 +163,11 @@ impl Scratch {
         let port = args.iter().position(|a| a == "--port").unwrap() + 1;
         assert_eq!(args[port], "8080", "{line}");
         args[port] = self.port.unwrap_or(0).to_string();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        let mut child = Test::new()
             .args(&args[1..])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .spawn();
         let mut first = String::new();
         std::io::BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
@@ -312,14 +313,14 @@ fn the_quickstart_cycles_twice_and_writes_the_report_beside_the_state() {
     // sample-builtin beside the state directory, here moved out of the repository.
     let scratch = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        Test::new()
             .args(args)
             .current_dir(scratch.path())
             .env("ENTRA_SIM_STATE_DIR", scratch.path().join("state"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        String::from_utf8(out.stdout).unwrap()
+            .run()
+            .success()
+            .stdout
+            .clone()
     };
     assert!(run(&["cycle"]).contains("initial cycle"));
     assert!(run(&["cycle"]).contains("nothing sent"));
@@ -328,7 +329,12 @@ fn the_quickstart_cycles_twice_and_writes_the_report_beside_the_state() {
     assert!(report.exists());
     assert!(!scratch.path().join("report.html").exists());
     // What `cycle --help` names is where the sample's state goes without the variable.
-    let help = crate::support::run_bin(&["cycle", "--help"]);
+    let help = Test::new()
+        .args(["cycle", "--help"])
+        .run()
+        .success()
+        .stdout
+        .clone();
     assert!(help.contains("jobs/.entra-sim/sample-builtin/"), "{help}");
     assert!(README.contains("jobs/.entra-sim/sample-builtin/report.html"));
 }

@@ -6,20 +6,15 @@ use entra_sim::engine::Counts;
 use entra_sim::target::parse_spec;
 use serde_json::{Value, json};
 
-use crate::cli::run;
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, JobFiles, Test, tenant, user};
 
 fn users(given: &str) -> Vec<String> {
     (0..5)
         .map(|i| {
-            user(
-                &format!("u{i}"),
-                &format!("user{i}"),
-                given,
-                "Staff",
-                None,
-                "",
-            )
+            user(&format!("u{i}"))
+                .nick(&format!("user{i}"))
+                .given(given)
+                .yaml()
         })
         .collect()
 }
@@ -45,12 +40,10 @@ fn add(total: &mut Counts, c: &Counts) {
 
 #[tokio::test]
 async fn the_report_shows_cycles_failures_quarantine_and_keeps_server_answers_inert() {
-    let mut h = Harness::new(
-        &tenant(&users("User"), &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users("User"), &[]),
+        ..JobFiles::default()
+    })
     .await;
     let mut faults = parse_spec("POST /Users=500:times=1; POST /Users=409:times=1").unwrap();
     faults[1].body = Some(json!({
@@ -76,12 +69,12 @@ async fn the_report_shows_cycles_failures_quarantine_and_keeps_server_answers_in
     add(&mut total, &third.counts);
     h.close_store();
 
-    let out = run(
-        &["report", "--job", "job.yaml", "--out", "out/report.html"],
-        h.dir.path(),
-    )
-    .await;
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = Test::new()
+        .args(["report", "--job", "job.yaml", "--out", "out/report.html"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    out.status(0);
     let page = std::fs::read_to_string(h.dir.path().join("out/report.html")).unwrap();
 
     let data = embedded(&page);
@@ -162,20 +155,24 @@ async fn the_report_shows_cycles_failures_quarantine_and_keeps_server_answers_in
             .ends_with(" min"),
         "{interval}"
     );
-    let logs = run(&["logs", "--job", "job.yaml"], h.dir.path()).await;
+    let logs = Test::new()
+        .args(["logs", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(logs.code, 0, "{}", logs.stderr);
     let stamped = regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \w{8} ").unwrap();
     assert_eq!(logs.stdout.lines().count(), 7, "{}", logs.stdout);
     for line in logs.stdout.lines() {
         assert!(stamped.is_match(line), "{line}");
     }
-    let status = run(&["status", "--job", "job.yaml"], h.dir.path()).await;
+    let status = Test::new()
+        .args(["status", "--job", "job.yaml"])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
     assert_eq!(status.code, 0, "{}", status.stderr);
-    assert!(
-        status.stdout.contains("since 2026-03-01T09:20:00Z"),
-        "{}",
-        status.stdout
-    );
+    status.stdout_contains("since 2026-03-01T09:20:00Z");
     assert!(!fraction.is_match(&status.stdout), "{}", status.stdout);
 }
 

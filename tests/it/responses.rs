@@ -6,17 +6,15 @@ use entra_sim::clock::Clock;
 use entra_sim::provlog::{LogEntry, Status};
 use entra_sim::target::parse_spec;
 
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, JobFiles, tenant, user};
 
 async fn two_users() -> Harness {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let b = user("b2", "bob", "Bob", "Engineer", None, "");
-    Harness::new(
-        &tenant(&[a, b], &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let b = user("b2").nick("bob").given("Bob").title("Engineer").yaml();
+    Harness::new(JobFiles {
+        directory: &tenant(&[a, b], &[]),
+        ..JobFiles::default()
+    })
     .await
 }
 
@@ -87,8 +85,8 @@ async fn server_error_on_update_is_retried_next_cycle() {
     h.cycle().await;
     h.set_directory(&tenant(
         &[
-            user("a1", "alice", "Alicia", "CEO", None, ""),
-            user("b2", "bob", "Bob", "Engineer", None, ""),
+            user("a1").nick("alice").given("Alicia").title("CEO").yaml(),
+            user("b2").nick("bob").given("Bob").title("Engineer").yaml(),
         ],
         &[],
     ));
@@ -116,8 +114,8 @@ async fn missing_connected_object_is_an_invalid_anchor() {
     h.cycle().await;
     h.set_directory(&tenant(
         &[
-            user("a1", "alice", "Alicia", "CEO", None, ""),
-            user("b2", "bob", "Bob", "Engineer", None, ""),
+            user("a1").nick("alice").given("Alicia").title("CEO").yaml(),
+            user("b2").nick("bob").given("Bob").title("Engineer").yaml(),
         ],
         &[],
     ));

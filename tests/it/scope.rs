@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{Harness, tenant, user};
+use crate::support::{Harness, JobFiles, tenant, user};
 
 fn write_mapping(h: &Harness, text: &str) -> std::path::PathBuf {
     let path = h.dir.path().join("mapping.yaml");
@@ -13,13 +13,13 @@ fn write_mapping(h: &Harness, text: &str) -> std::path::PathBuf {
 
 #[tokio::test]
 async fn a_group_leaving_scope_is_deleted_and_its_users_disabled() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let mut h = Harness::new(
-        &tenant(std::slice::from_ref(&a), &["a1"]),
-        "mappings/unifi.yaml",
-        "assignments:\n  - principal: Team\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(std::slice::from_ref(&a), &["a1"]),
+        mapping: "mappings/unifi.yaml",
+        extra: "assignments:\n  - principal: Team\n",
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
     assert!(h.group("Team").is_some());
@@ -38,13 +38,12 @@ async fn a_group_leaving_scope_is_deleted_and_its_users_disabled() {
 
 #[tokio::test]
 async fn skip_out_of_scope_deletions_sends_nothing_on_unassignment() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let mut h = Harness::new(
-        &tenant(&[a], &[]),
-        "mappings/uni-tel.yaml",
-        "assignments:\n  - principal: a1\nsettings:\n  skip_out_of_scope_deletions: true\n",
-        "",
-    )
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&[a], &[]),
+        extra: "assignments:\n  - principal: a1\nsettings:\n  skip_out_of_scope_deletions: true\n",
+        ..JobFiles::default()
+    })
     .await;
     h.cycle().await;
     h.set_job_extra(
@@ -68,28 +67,22 @@ async fn skip_out_of_scope_deletions_sends_nothing_on_unassignment() {
 
 #[tokio::test]
 async fn scoping_filters_decide_and_a_mapping_change_forces_an_initial_cycle() {
-    let a = user(
-        "a1",
-        "alice",
-        "Alice",
-        "CEO",
-        None,
-        "    department: Sales\n",
-    );
-    let b = user(
-        "b2",
-        "bob",
-        "Bob",
-        "Engineer",
-        None,
-        "    department: Engineering\n",
-    );
-    let h0 = Harness::new(
-        &tenant(&[a.clone(), b.clone()], &[]),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
+    let a = user("a1")
+        .nick("alice")
+        .given("Alice")
+        .title("CEO")
+        .extra("    department: Sales\n")
+        .yaml();
+    let b = user("b2")
+        .nick("bob")
+        .given("Bob")
+        .title("Engineer")
+        .extra("    department: Engineering\n")
+        .yaml();
+    let h0 = Harness::new(JobFiles {
+        directory: &tenant(&[a.clone(), b.clone()], &[]),
+        ..JobFiles::default()
+    })
     .await;
     let base = std::fs::read_to_string(crate::support::repo("mappings/uni-tel.yaml")).unwrap();
     let filtered = format!(
@@ -145,8 +138,13 @@ async fn scoping_filters_decide_and_a_mapping_change_forces_an_initial_cycle() {
 
 #[tokio::test]
 async fn single_app_role_assignment_flows_as_entra_shapes_roles() {
-    let a = user("a1", "alice", "Alice", "CEO", None, "");
-    let h0 = Harness::new(&tenant(&[a], &[]), "mappings/uni-tel.yaml", "", "").await;
+    let a = user("a1").nick("alice").given("Alice").title("CEO").yaml();
+    let h0 = Harness::new(JobFiles {
+        directory: &tenant(&[a], &[]),
+        extra: "",
+        ..JobFiles::default()
+    })
+    .await;
     let base = std::fs::read_to_string(crate::support::repo("mappings/uni-tel.yaml")).unwrap();
     let path = write_mapping(
         &h0,

@@ -1,7 +1,32 @@
-//! Test support: a temp folder holding a job, its directory and a mapping; the built-in target
-//! in-process; and cycles run through the library with a fake clock and seeded randomness.
+//! Test support.
+//!
+//! - [`Test`]: the one way tests run the `entra-sim` binary, in the style of just's test harness.
+//!   Build a command, run it, then assert on (or read) what it produced:
+//!
+//!   ```ignore
+//!   Test::new()
+//!       .args(["cycle", "--job", "job.yaml"])
+//!       .current_dir(h.dir.path())        // default: the crate root
+//!       .env("ENTRA_SIM_STATE_DIR", &dir) // ENTRA_SIM_TOKEN/ENTRA_SIM_STATE_DIR start unset
+//!       .run()                            // or `.run_async().await` beside an in-process target
+//!       .status(2)                        // or `.success()`
+//!       .stdout_contains("initial cycle")
+//!       .stderr_contains("quarantine");
+//!   ```
+//!
+//!   `run`/`run_async` return an [`Output`] (`code`, `stdout`, `stderr`, public) whose assertion
+//!   methods print the whole output on failure. A test that needs the child itself (a daemon, a
+//!   served target, a process to kill) sets `.stdout(Stdio::piped())`/`.stderr(..)` and calls
+//!   `.spawn()`; [`serve_target`] is that for `target serve`.
+//! - [`Harness`]: a temp folder holding a job, its directory and a mapping ([`JobFiles`]); the
+//!   built-in target in-process; and cycles run through the library with a fake clock and seeded
+//!   randomness.
+//! - Directory fixtures with named fields: [`user`]`("a1").nick("alice").title("CEO")`, [`users`],
+//!   [`tenant`].
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 use chrono::{DateTime, Utc};
 use entra_sim::clock::FakeClock;
@@ -16,32 +41,143 @@ use serde_json::Value;
 
 pub const TOKEN: &str = "test-token-5e1f0c2a";
 
-/// A repository file, e.g. `mappings/scim-default.yaml`.
-/// Runs the `entra-sim` binary with `args` (it must succeed) and returns its standard output.
-/// Not for commands that talk to an in-process target: this blocks the test's runtime.
-pub fn run_bin(args: &[&str]) -> String {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+/// One run of the `entra-sim` binary, built up before it runs: in the crate root, with
+/// `ENTRA_SIM_TOKEN` and `ENTRA_SIM_STATE_DIR` removed from the environment.
+#[must_use]
+pub struct Test {
+    command: Command,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Test::new()
+    }
+}
+
+impl Test {
+    pub fn new() -> Test {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_entra-sim"));
+        command
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("ENTRA_SIM_TOKEN")
+            .env_remove("ENTRA_SIM_STATE_DIR");
+        Test { command }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Test {
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Test {
+        self.command.current_dir(dir);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Test {
+        self.command.env(key, value);
+        self
+    }
+
+    /// Where a spawned child's standard output goes (`run` always captures it).
+    pub fn stdout(mut self, to: Stdio) -> Test {
+        self.command.stdout(to);
+        self
+    }
+
+    /// Where a spawned child's standard error goes (`run` always captures it).
+    pub fn stderr(mut self, to: Stdio) -> Test {
+        self.command.stderr(to);
+        self
+    }
+
+    /// Runs the binary to its end and captures its exit code, stdout and stderr. Blocks: in a
+    /// test serving an in-process target use [`Test::run_async`].
+    pub fn run(mut self) -> Output {
+        let out = self.command.output().unwrap();
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    /// [`Test::run`] off the async runtime, so that an in-process target keeps serving.
+    pub async fn run_async(self) -> Output {
+        tokio::task::spawn_blocking(move || self.run())
+            .await
+            .unwrap()
+    }
+
+    /// Starts the binary and returns the child (standard streams as set, else inherited).
+    pub fn spawn(mut self) -> Child {
+        self.command.spawn().unwrap()
+    }
+}
+
+/// What a finished run of the binary produced. The assertion methods panic with the whole
+/// output and return it, so they chain.
+#[derive(Debug)]
+pub struct Output {
+    /// The exit code, -1 when killed by a signal.
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Asserts the exit code.
+    #[track_caller]
+    pub fn status(&self, code: i32) -> &Output {
+        assert_eq!(self.code, code, "{}{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Asserts exit code 0.
+    #[track_caller]
+    pub fn success(&self) -> &Output {
+        self.status(0)
+    }
+
+    #[track_caller]
+    pub fn stdout_contains(&self, text: &str) -> &Output {
+        assert!(
+            self.stdout.contains(text),
+            "{text:?} not in\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_contains(&self, text: &str) -> &Output {
+        assert!(
+            self.stderr.contains(text),
+            "{text:?} not in\n{}",
+            self.stderr
+        );
+        self
+    }
 }
 
 /// `entra-sim target serve --port 0` with `extra` arguments, as a separate process: the child
 /// and the Tenant URL from the line it prints once listening.
-pub fn serve_target(token: &str, extra: &[&str]) -> (std::process::Child, String) {
-    let mut target = std::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+pub fn serve_target(token: &str, extra: &[&str]) -> (Child, String) {
+    let mut target = Test::new()
         .args(["target", "serve", "--port", "0", "--token", token])
         .args(extra)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
     let mut line = String::new();
     std::io::BufRead::read_line(
         &mut std::io::BufReader::new(target.stdout.take().unwrap()),
@@ -56,8 +192,33 @@ pub fn serve_target(token: &str, extra: &[&str]) -> (std::process::Child, String
     (target, url)
 }
 
+/// A repository file, e.g. `mappings/scim-default.yaml`.
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// What a [`Harness`]'s job is made of, field by field: `JobFiles { directory: &tenant(..),
+/// mapping: "mappings/scim-default.yaml", ..JobFiles::default() }`.
+pub struct JobFiles<'a> {
+    /// The directory file's text (no default).
+    pub directory: &'a str,
+    /// A repository path (default `mappings/uni-tel.yaml`).
+    pub mapping: &'a str,
+    /// The job file's lines after `target` (default `scope: all`).
+    pub extra: &'a str,
+    /// Appended to the Tenant URL, e.g. `?aadOptscim062020` (default none).
+    pub url_suffix: &'a str,
+}
+
+impl Default for JobFiles<'_> {
+    fn default() -> Self {
+        JobFiles {
+            directory: "",
+            mapping: "mappings/uni-tel.yaml",
+            extra: "scope: all\n",
+            url_suffix: "",
+        }
+    }
 }
 
 pub struct Harness {
@@ -94,9 +255,14 @@ pub fn start_time() -> DateTime<Utc> {
 }
 
 impl Harness {
-    /// A target requiring [`TOKEN`], and a job (`job.yaml`) over `directory` with `mapping` (a
-    /// repository path), `url_suffix` appended to the Tenant URL (e.g. `?aadOptscim062020`).
-    pub async fn new(directory: &str, mapping: &str, job_extra: &str, url_suffix: &str) -> Harness {
+    /// A target requiring [`TOKEN`], and a job (`job.yaml`) made of `job`'s files.
+    pub async fn new(job: JobFiles<'_>) -> Harness {
+        let JobFiles {
+            directory,
+            mapping,
+            extra: job_extra,
+            url_suffix,
+        } = job;
         let target = target::spawn(TargetConfig {
             token: Some(TOKEN.into()),
             ..TargetConfig::default()
@@ -121,23 +287,22 @@ impl Harness {
 
     /// `n` generated users under Uni-tel's mapping with `scope: all`.
     pub async fn users(n: usize) -> Harness {
-        Harness::new(
-            &tenant(&users(n), &[]),
-            "mappings/uni-tel.yaml",
-            "scope: all\n",
-            "",
-        )
+        Harness::new(JobFiles {
+            directory: &tenant(&users(n), &[]),
+            ..JobFiles::default()
+        })
         .await
     }
 
     /// One user, Alice, under Uni-tel's mapping with `scope: all`.
     pub async fn alice() -> Harness {
-        Harness::new(
-            &tenant(&[user("a1", "alice", "Alice", "CEO", None, "")], &[]),
-            "mappings/uni-tel.yaml",
-            "scope: all\n",
-            "",
-        )
+        Harness::new(JobFiles {
+            directory: &tenant(
+                &[user("a1").nick("alice").given("Alice").title("CEO").yaml()],
+                &[],
+            ),
+            ..JobFiles::default()
+        })
         .await
     }
 
@@ -418,41 +583,97 @@ impl Harness {
         } else {
             serde_yaml::to_string(&value).unwrap()
         };
-        Harness::new(&directory, &mapping, &extra, "").await
+        Harness::new(JobFiles {
+            directory: &directory,
+            mapping: &mapping,
+            extra: &extra,
+            ..JobFiles::default()
+        })
+        .await
     }
 }
 
 /// `n` plain users `u0`… (`user0@contoso.com`, …), for tests that only count them.
 pub fn users(n: usize) -> Vec<String> {
     (0..n)
-        .map(|i| {
-            user(
-                &format!("u{i}"),
-                &format!("user{i}"),
-                "User",
-                "Staff",
-                None,
-                "",
-            )
-        })
+        .map(|i| user(&format!("u{i}")).nick(&format!("user{i}")).yaml())
         .collect()
 }
 
-/// One user entry of a directory file.
-pub fn user(
-    id: &str,
-    nick: &str,
-    given: &str,
-    title: &str,
-    manager: Option<&str>,
-    extra: &str,
-) -> String {
-    let manager = manager
-        .map(|m| format!("    manager: {m}\n"))
-        .unwrap_or_default();
-    format!(
-        "  - objectId: {id}\n    userPrincipalName: {nick}@contoso.com\n    mailNickname: {nick}\n    mail: {nick}@contoso.com\n    givenName: {given}\n    surname: Example\n    displayName: {given} Example\n    jobTitle: {title}\n{manager}{extra}"
-    )
+/// One user entry of a directory file: `user("a1").nick("alice").given("Alice").title("CEO")`,
+/// then `.yaml()` for its text.
+pub fn user(id: &str) -> UserEntry {
+    UserEntry {
+        id: id.to_string(),
+        nick: String::new(),
+        given: "User".to_string(),
+        title: "Staff".to_string(),
+        manager: None,
+        extra: String::new(),
+    }
+}
+
+/// A user of a directory file, field by field. Its `userPrincipalName` and `mail` are
+/// `NICK@contoso.com`, its surname `Example`.
+#[must_use]
+pub struct UserEntry {
+    id: String,
+    nick: String,
+    given: String,
+    title: String,
+    manager: Option<String>,
+    extra: String,
+}
+
+impl UserEntry {
+    /// The `mailNickname` (always set it).
+    pub fn nick(mut self, nick: &str) -> Self {
+        self.nick = nick.to_string();
+        self
+    }
+
+    /// The `givenName` (default `User`); the `displayName` is `GIVEN Example`.
+    pub fn given(mut self, given: &str) -> Self {
+        self.given = given.to_string();
+        self
+    }
+
+    /// The `jobTitle` (default `Staff`).
+    pub fn title(mut self, title: &str) -> Self {
+        self.title = title.to_string();
+        self
+    }
+
+    /// The manager's objectId (`"a1"`, or an `Option`; default none).
+    pub fn manager<'a>(mut self, manager: impl Into<Option<&'a str>>) -> Self {
+        self.manager = manager.into().map(str::to_string);
+        self
+    }
+
+    /// Further YAML lines (indented by four spaces, each ending in a newline).
+    pub fn extra(mut self, extra: &str) -> Self {
+        self.extra = extra.to_string();
+        self
+    }
+
+    /// The entry as the lines of a directory file's `users:` list.
+    pub fn yaml(&self) -> String {
+        let UserEntry {
+            id,
+            nick,
+            given,
+            title,
+            manager,
+            extra,
+        } = self;
+        let manager = manager
+            .as_ref()
+            .map(|m| format!("    manager: {m}\n"))
+            .unwrap_or_default();
+        format!(
+            "  - objectId: {id}\n    userPrincipalName: {nick}@contoso.com\n    mailNickname: {nick}\n    mail: {nick}@contoso.com\n    givenName: {given}\n    surname: Example\n    displayName: {given} Example\n    jobTitle: {title}\n{manager}{extra}"
+        )
+    }
 }
 
 /// A directory file with `users` and one group `Team` (objectId g1) with `team` members.

@@ -7,7 +7,7 @@ use entra_sim::engine;
 use entra_sim::target::parse_spec;
 use rand::SeedableRng;
 
-use crate::support::{Harness, tenant, user, users};
+use crate::support::{Harness, JobFiles, Test, tenant, user, users};
 
 /// Whether the next cycle may skip reading the tenant, asked the way `cycle` asks it.
 fn skippable(h: &mut Harness) -> bool {
@@ -55,7 +55,12 @@ const ALL: &str = "scope: all\n";
 
 #[tokio::test]
 async fn a_clean_cycle_lets_the_same_bytes_skip_and_any_change_reads_again() {
-    let mut h = Harness::new(&tenant(&users(3), &[]), "mappings/uni-tel.yaml", ALL, "").await;
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users(3), &[]),
+        extra: ALL,
+        ..JobFiles::default()
+    })
+    .await;
     assert!(!skippable(&mut h), "no cycle yet");
     h.cycle().await;
     assert!(skippable(&mut h));
@@ -67,7 +72,7 @@ async fn a_clean_cycle_lets_the_same_bytes_skip_and_any_change_reads_again() {
 
     // One byte of the directory: a full (incremental) cycle, which sends the change.
     let mut changed = users(3);
-    changed[1] = user("u1", "user1", "Renamed", "Staff", None, "");
+    changed[1] = user("u1").nick("user1").given("Renamed").yaml();
     h.set_directory(&tenant(&changed, &[]));
     assert!(!skippable(&mut h));
     let (report, _) = h.cycle().await;
@@ -85,10 +90,15 @@ async fn a_clean_cycle_lets_the_same_bytes_skip_and_any_change_reads_again() {
 
 #[tokio::test]
 async fn failures_escrow_and_restarts_need_a_full_cycle() {
-    let mut h = Harness::new(&tenant(&users(4), &[]), "mappings/uni-tel.yaml", ALL, "").await;
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users(4), &[]),
+        extra: ALL,
+        ..JobFiles::default()
+    })
+    .await;
     h.cycle().await;
     let mut changed = users(4);
-    changed[0] = user("u0", "user0", "Renamed", "Staff", None, "");
+    changed[0] = user("u0").nick("user0").given("Renamed").yaml();
     h.set_directory(&tenant(&changed, &[]));
     h.target
         .set_faults(parse_spec("PATCH /Users/*=500:times=1").unwrap());
@@ -105,12 +115,11 @@ async fn failures_escrow_and_restarts_need_a_full_cycle() {
     // A restart forgets the digest: the next cycle is initial and reads everything.
     h.close_store();
     let job = h.job_path();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+    Test::new()
         .args(["restart", "--job"])
         .arg(&job)
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "{status:?}");
+        .run()
+        .success();
     assert!(!skippable(&mut h));
     let (report, _) = h.cycle().await;
     assert_eq!(report.kind, entra_sim::plan::CycleKind::Initial);
@@ -120,7 +129,6 @@ async fn failures_escrow_and_restarts_need_a_full_cycle() {
 fn the_cycle_command_skips_an_unchanged_tenant_without_loading_it() {
     // A clean cycle of the quickstart's job shape against a target served by the binary.
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_entra-sim");
     let (mut target, url) = crate::support::serve_target("t0k3n", &[]);
     std::fs::write(dir.path().join("dir.yaml"), tenant(&users(2), &[])).unwrap();
     std::fs::write(
@@ -132,34 +140,37 @@ fn the_cycle_command_skips_an_unchanged_tenant_without_loading_it() {
     )
     .unwrap();
     let cycle = || {
-        std::process::Command::new(bin)
+        Test::new()
             .args(["cycle", "--json", "--quiet", "--job"])
             .arg(dir.path().join("job.yaml"))
             .env("T", "t0k3n")
-            .output()
-            .unwrap()
+            .run()
     };
     let first = cycle();
-    assert!(first.status.success(), "{first:?}");
-    let out: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    first.success();
+    let out: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
     assert_eq!(out["cycle"]["sourceUnchanged"], false);
     let _ = target.kill();
     let _ = target.wait();
     let second = cycle();
-    assert!(second.status.success(), "{second:?}");
-    let out: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    second.success();
+    let out: serde_json::Value = serde_json::from_str(&second.stdout).unwrap();
     assert_eq!(out["cycle"]["sourceUnchanged"], true);
     assert_eq!(out["cycle"]["requests"], 0);
     assert_eq!(out["cycle"]["kind"], "Incremental");
     // A changed directory needs the target again: the full cycle finds it gone (exit 2).
     std::fs::write(dir.path().join("dir.yaml"), tenant(&users(3), &[])).unwrap();
-    let third = cycle();
-    assert_eq!(third.status.code(), Some(2), "{third:?}");
+    cycle().status(2);
 }
 
 #[tokio::test]
 async fn a_job_file_with_an_inline_token_is_never_fingerprinted() {
-    let mut h = Harness::new(&tenant(&users(2), &[]), "mappings/uni-tel.yaml", ALL, "").await;
+    let mut h = Harness::new(JobFiles {
+        directory: &tenant(&users(2), &[]),
+        extra: ALL,
+        ..JobFiles::default()
+    })
+    .await;
     let job = std::fs::read_to_string(h.job_path()).unwrap();
     let inline = job.replace(
         "token_file: token",

@@ -3,7 +3,7 @@
 //! taken fails the entry (escrowed). `plan` reads the server the same way; `plan --offline` cannot
 //! read, so it assumes the first candidate is free.
 
-use crate::support::Harness;
+use crate::support::{Harness, JobFiles, Test};
 
 /// userName is picked from three candidates: the given name, the surname, then both.
 const MAPPING: &str = r#"users:
@@ -20,18 +20,46 @@ const MAPPING: &str = r#"users:
       source: displayName
 "#;
 
-fn person(id: &str, nick: &str, given: &str, surname: &str) -> String {
-    format!(
-        "  - objectId: {id}\n    userPrincipalName: {nick}@contoso.com\n    mailNickname: {nick}\n    givenName: {given}\n    surname: {surname}\n    displayName: {given} {surname}\n"
-    )
+/// A user entry of the directory file, `displayName` `GIVEN SURNAME`.
+struct Person<'a> {
+    id: &'a str,
+    nick: &'a str,
+    given: &'a str,
+    surname: &'a str,
+}
+
+impl Person<'_> {
+    fn yaml(&self) -> String {
+        let Person {
+            id,
+            nick,
+            given,
+            surname,
+        } = self;
+        format!(
+            "  - objectId: {id}\n    userPrincipalName: {nick}@contoso.com\n    mailNickname: {nick}\n    givenName: {given}\n    surname: {surname}\n    displayName: {given} {surname}\n"
+        )
+    }
 }
 
 /// Zoë First and Adams Second, whose first candidates are `Zoe@contoso.com` and
 /// `Adams@contoso.com`: the first two candidates of Zoë Adams.
 fn holders() -> Vec<String> {
     vec![
-        person("p1", "zfirst", "Zoë", "First"),
-        person("p2", "asecond", "Adams", "Second"),
+        Person {
+            id: "p1",
+            nick: "zfirst",
+            given: "Zoë",
+            surname: "First",
+        }
+        .yaml(),
+        Person {
+            id: "p2",
+            nick: "asecond",
+            given: "Adams",
+            surname: "Second",
+        }
+        .yaml(),
     ]
 }
 
@@ -41,12 +69,10 @@ fn directory(users: &[String]) -> String {
 
 /// A target holding the first two candidates of Zoë Adams, created by a first cycle.
 async fn target_with_holders() -> Harness {
-    let h0 = Harness::new(
-        &directory(&holders()),
-        "mappings/uni-tel.yaml",
-        "scope: all\n",
-        "",
-    )
+    let h0 = Harness::new(JobFiles {
+        directory: &directory(&holders()),
+        ..JobFiles::default()
+    })
     .await;
     let path = h0.dir.path().join("mapping.yaml");
     std::fs::write(&path, MAPPING).unwrap();
@@ -70,7 +96,15 @@ const CHECKS: [&str; 3] = [
 async fn select_unique_value_checks_each_candidate_in_the_target_before_the_create() {
     let mut h = target_with_holders().await;
     let mut users = holders();
-    users.push(person("n1", "zadams", "Zoë", "Adams"));
+    users.push(
+        Person {
+            id: "n1",
+            nick: "zadams",
+            given: "Zoë",
+            surname: "Adams",
+        }
+        .yaml(),
+    );
     h.set_directory(&directory(&users));
 
     // The dry run reads the server like the cycle; offline it cannot, and takes the first.
@@ -109,8 +143,14 @@ async fn select_unique_value_checks_each_candidate_in_the_target_before_the_crea
     // A later update never asks again: the value is kept as created.
     let mut users = holders();
     users.push(
-        person("n1", "zadams", "Zoë", "Adams")
-            .replace("displayName: Zoë Adams", "displayName: Zoë A."),
+        Person {
+            id: "n1",
+            nick: "zadams",
+            given: "Zoë",
+            surname: "Adams",
+        }
+        .yaml()
+        .replace("displayName: Zoë Adams", "displayName: Zoë A."),
     );
     h.set_directory(&directory(&users));
     let (report, _) = h.cycle().await;
@@ -133,12 +173,28 @@ async fn select_unique_value_checks_each_candidate_in_the_target_before_the_crea
 async fn select_unique_value_with_every_candidate_taken_fails_the_entry_and_escrows_it() {
     let mut h = target_with_holders().await;
     let mut users = holders();
-    users.push(person("n1", "zadams", "Zoë", "Adams"));
+    users.push(
+        Person {
+            id: "n1",
+            nick: "zadams",
+            given: "Zoë",
+            surname: "Adams",
+        }
+        .yaml(),
+    );
     h.set_directory(&directory(&users));
     h.cycle().await;
     assert!(h.user("Zoe.Adams@contoso.com").is_some());
 
-    users.push(person("n2", "zadams2", "Zoë", "Adams"));
+    users.push(
+        Person {
+            id: "n2",
+            nick: "zadams2",
+            given: "Zoë",
+            surname: "Adams",
+        }
+        .yaml(),
+    );
     h.set_directory(&directory(&users));
     let (report, logs) = h.cycle().await;
     let mut expected = vec!["GET /Users?filter=externalId+eq+%22zadams2%22".to_string()];
@@ -168,22 +224,30 @@ async fn select_unique_value_with_every_candidate_taken_fails_the_entry_and_escr
 async fn provision_on_demand_checks_the_candidates_too() {
     let mut h = target_with_holders().await;
     let mut users = holders();
-    users.push(person("n1", "zadams", "Zoë", "Adams"));
+    users.push(
+        Person {
+            id: "n1",
+            nick: "zadams",
+            given: "Zoë",
+            surname: "Adams",
+        }
+        .yaml(),
+    );
     h.set_directory(&directory(&users));
     h.close_store();
     h.target.clear_requests();
-    let run = crate::cli::run(
-        &[
+    let run = Test::new()
+        .args([
             "provision-on-demand",
             "--job",
             "job.yaml",
             "--user",
             "zadams@contoso.com",
-        ],
-        h.dir.path(),
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        ])
+        .current_dir(h.dir.path())
+        .run_async()
+        .await;
+    run.status(0);
     let requests = h.requests();
     for check in CHECKS {
         assert!(requests.iter().any(|r| r == check), "{requests:?}");

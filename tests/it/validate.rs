@@ -2,7 +2,8 @@
 //! `file:line:column: field: message` lines and the exit code, plus the JSON shape, the summary of a
 //! valid job and problems of several files reported together.
 
-use crate::fixture::{Fixture, Run};
+use crate::fixture::Fixture;
+use crate::support::{Output, Test};
 
 const JOB: &str = "\
 directory: dir.yaml
@@ -52,12 +53,12 @@ groups:
 ";
 
 /// Runs `validate` on the baseline fixture with `edits` applied: `(file, from, to)` replacements.
-fn validate(edits: &[(&str, &str, &str)], json: bool) -> Run {
+fn validate(edits: &[(&str, &str, &str)], json: bool) -> Output {
     validate_with(edits, if json { &["--json"] } else { &[] })
 }
 
 /// [`validate`] with these flags.
-fn validate_with(edits: &[(&str, &str, &str)], flags: &[&str]) -> Run {
+fn validate_with(edits: &[(&str, &str, &str)], flags: &[&str]) -> Output {
     let fixture = Fixture::new();
     for (name, base) in [
         ("job.yaml", JOB),
@@ -75,11 +76,11 @@ fn validate_with(edits: &[(&str, &str, &str)], flags: &[&str]) -> Run {
     }
     let mut args = vec!["validate", "--job", "job.yaml"];
     args.extend(flags);
-    fixture.run(&args)
+    fixture.test().args(&args).run()
 }
 
 /// The problem lines (an expression error's caret drawing is indented and left out).
-fn problem_lines(run: &Run) -> Vec<&str> {
+fn problem_lines(run: &Output) -> Vec<&str> {
     run.stdout
         .lines()
         .filter(|l| !l.starts_with(char::is_whitespace))
@@ -125,7 +126,7 @@ fn every_shipped_job_is_valid() {
         "unity-cloud",
     ] {
         let path = format!("jobs/{job}.yaml");
-        let run = crate::fixture::run(&["validate", "--job", &path]);
+        let run = Test::new().args(["validate", "--job", &path]).run();
         assert_eq!(run.code, 0, "{run:?}");
         assert!(
             run.stdout.starts_with(&format!("{path}: valid (")),
@@ -173,7 +174,10 @@ fn json_lists_every_problem_as_objects() {
 #[test]
 fn a_missing_job_file_is_a_problem_too() {
     let fixture = Fixture::new();
-    let run = fixture.run(&["validate", "--job", "nowhere.yaml"]);
+    let run = fixture
+        .test()
+        .args(["validate", "--job", "nowhere.yaml"])
+        .run();
     assert_eq!(run.code, 3, "{run:?}");
     assert!(
         run.stdout
@@ -616,7 +620,7 @@ fn nesting_too_deep_is_a_located_problem_in_every_file_kind() {
             "]".repeat(100_000)
         ),
     );
-    let jsonl = fixture.run(&["validate", "--job", "job.yaml"]);
+    let jsonl = fixture.test().args(["validate", "--job", "job.yaml"]).run();
     assert_eq!(jsonl.code, 3, "{jsonl:?}");
     assert!(jsonl.stdout.starts_with("dir.jsonl:1:"), "{jsonl:?}");
     assert!(
@@ -699,7 +703,7 @@ fn a_duplicate_in_json_lines_is_reported_alone() {
             "{\"group\":{\"objectId\":\"g1\",\"displayName\":\"Sales\",\"members\":[\"adele@contoso.com\",\"u2\",\"carl@contoso.com\",\"u3\"]}}\n",
         ),
     );
-    let run = fixture.run(&["validate", "--job", "job.yaml"]);
+    let run = fixture.test().args(["validate", "--job", "job.yaml"]).run();
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(
         problem_lines(&run),
@@ -761,12 +765,12 @@ fn bytes_that_are_not_utf8_are_located_at_the_first_bad_byte() {
         fixture.write("dir.yaml", DIRECTORY);
         fixture.write("map.yaml", MAPPING);
         write_latin1(&fixture, name, text);
-        let run = fixture.run(&["validate", "--job", "job.yaml"]);
+        let run = fixture.test().args(["validate", "--job", "job.yaml"]).run();
         assert_eq!(run.code, 3, "{name}: {run:?}");
         assert_eq!(problem_lines(&run), [expected], "{name}: {run:?}");
         assert_eq!(run.stderr, "1 problem in 1 file\n", "{name}: {run:?}");
         // A cycle reads the directory its own way (for the fingerprint), to the same problem.
-        let run = fixture.run(&["cycle", "--job", "job.yaml"]);
+        let run = fixture.test().args(["cycle", "--job", "job.yaml"]).run();
         assert_eq!(run.code, 3, "{name}: {run:?}");
         assert!(
             run.stderr.contains(&format!("error: {expected}\n")),

@@ -11,15 +11,6 @@ fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-fn counts(successes: u64, failures: u64, reference_failures: u64) -> CycleCounts {
-    CycleCounts {
-        successes,
-        failures,
-        reference_failures,
-        ..CycleCounts::default()
-    }
-}
-
 fn cycle(began: DateTime<Utc>, counts: CycleCounts) -> CycleResult {
     CycleResult {
         cycle_id: format!("cycle-{}", began.timestamp()),
@@ -38,7 +29,12 @@ fn unauthorized(began: DateTime<Utc>) -> CycleResult {
             "SystemForCrossDomainIdentityManagementCredentialValidationFailure",
             "You appear to have entered invalid credentials.",
         )),
-        ..cycle(began, counts(0, 0, 0))
+        ..cycle(
+            began,
+            CycleCounts {
+                ..CycleCounts::default()
+            },
+        )
     }
 }
 
@@ -53,37 +49,112 @@ fn active() -> JobState {
 fn the_specs_threshold_examples() {
     let th = EscrowThresholds::default();
     assert_eq!(
-        escrow_threshold(&counts(0, 45_000, 0), &th),
+        escrow_threshold(
+            &CycleCounts {
+                failures: 45_000,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
         Some(QuarantineReason::EncounteredBaseEscrowThreshold)
     );
     assert_eq!(
-        escrow_threshold(&counts(5_000, 30_000, 0), &th),
+        escrow_threshold(
+            &CycleCounts {
+                successes: 5_000,
+                failures: 30_000,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
         Some(QuarantineReason::EncounteredEscrowProportionThreshold)
     );
-    assert_eq!(escrow_threshold(&counts(100_000, 20_000, 0), &th), None);
+    assert_eq!(
+        escrow_threshold(
+            &CycleCounts {
+                successes: 100_000,
+                failures: 20_000,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
+        None
+    );
 }
 
 #[test]
 fn thresholds_start_at_5000_and_count_references_only_in_the_total() {
     let th = EscrowThresholds::default();
-    assert_eq!(escrow_threshold(&counts(0, 4_999, 0), &th), None);
     assert_eq!(
-        escrow_threshold(&counts(0, 5_000, 0), &th),
+        escrow_threshold(
+            &CycleCounts {
+                failures: 4_999,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
+        None
+    );
+    assert_eq!(
+        escrow_threshold(
+            &CycleCounts {
+                failures: 5_000,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
         Some(QuarantineReason::EncounteredEscrowProportionThreshold)
     );
     // Reference failures are not part of the ratio or the 40,000 cap …
-    assert_eq!(escrow_threshold(&counts(100_000, 1_000, 50_000), &th), None);
+    assert_eq!(
+        escrow_threshold(
+            &CycleCounts {
+                successes: 100_000,
+                failures: 1_000,
+                reference_failures: 50_000,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
+        None
+    );
     // … but are part of the 60,000 cap.
     assert_eq!(
-        escrow_threshold(&counts(1_000_000, 30_000, 30_001), &th),
+        escrow_threshold(
+            &CycleCounts {
+                successes: 1_000_000,
+                failures: 30_000,
+                reference_failures: 30_001,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
         Some(QuarantineReason::EncounteredTotalEscrowThreshold)
     );
     assert_eq!(
-        escrow_threshold(&counts(1_000_000, 30_000, 30_000), &th),
+        escrow_threshold(
+            &CycleCounts {
+                successes: 1_000_000,
+                failures: 30_000,
+                reference_failures: 30_000,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
         None
     );
     // Exactly 40 % is not more than 40 %.
-    assert_eq!(escrow_threshold(&counts(9_000, 6_000, 0), &th), None);
+    assert_eq!(
+        escrow_threshold(
+            &CycleCounts {
+                successes: 9_000,
+                failures: 6_000,
+                ..CycleCounts::default()
+            },
+            &th
+        ),
+        None
+    );
 }
 
 #[test]
@@ -91,7 +162,14 @@ fn threshold_quarantine_after_an_incremental_cycle() {
     let now = t("2026-01-01T00:00:00Z");
     let (state, decision) = after_cycle(
         &active(),
-        &cycle(now, counts(5_000, 30_000, 0)),
+        &cycle(
+            now,
+            CycleCounts {
+                successes: 5_000,
+                failures: 30_000,
+                ..CycleCounts::default()
+            },
+        ),
         &EscrowThresholds::default(),
         &ScheduleSettings::default(),
         now + Duration::minutes(10),
@@ -109,7 +187,14 @@ fn threshold_quarantine_after_an_incremental_cycle() {
     assert_eq!((exec.count_exported, exec.count_escrowed), (5_000, 30_000));
     let (_, decision) = after_cycle(
         &active(),
-        &cycle(now, counts(100_000, 20_000, 0)),
+        &cycle(
+            now,
+            CycleCounts {
+                successes: 100_000,
+                failures: 20_000,
+                ..CycleCounts::default()
+            },
+        ),
         &EscrowThresholds::default(),
         &ScheduleSettings::default(),
         now,
@@ -193,7 +278,19 @@ fn a_good_cycle_lifts_quarantine_and_resumes_the_interval() {
     let retry = next_cycle(&state, &sched, start).unwrap();
     assert_eq!(retry, start + Duration::hours(6));
     let ended = retry + Duration::minutes(3);
-    let (state, decision) = after_cycle(&state, &cycle(retry, counts(3, 0, 0)), &th, &sched, ended);
+    let (state, decision) = after_cycle(
+        &state,
+        &cycle(
+            retry,
+            CycleCounts {
+                successes: 3,
+                ..CycleCounts::default()
+            },
+        ),
+        &th,
+        &sched,
+        ended,
+    );
     assert_eq!(decision, Decision::QuarantineLifted);
     assert_eq!(state.code, JobCode::Active);
     assert!(state.quarantine.is_none());
@@ -219,7 +316,13 @@ fn a_changed_reason_notifies_again_within_the_series() {
     let later = now + Duration::hours(6);
     let (state, decision) = after_cycle(
         &state,
-        &cycle(later, counts(0, 45_000, 0)),
+        &cycle(
+            later,
+            CycleCounts {
+                failures: 45_000,
+                ..CycleCounts::default()
+            },
+        ),
         &th,
         &sched,
         later,
@@ -245,7 +348,14 @@ fn an_initial_cycle_prunes_escrows_then_pauses() {
     let now = t("2026-02-01T09:00:00Z");
     let initial = CycleResult {
         is_initial: true,
-        ..cycle(now, counts(1_000, 45_000, 0))
+        ..cycle(
+            now,
+            CycleCounts {
+                successes: 1_000,
+                failures: 45_000,
+                ..CycleCounts::default()
+            },
+        )
     };
     let (state, decision) = after_cycle(&JobState::default(), &initial, &th, &sched, now);
     assert_eq!(decision, Decision::PruneEscrowsAndPause);
@@ -263,7 +373,13 @@ fn an_initial_cycle_prunes_escrows_then_pauses() {
     let pruned = CycleResult {
         is_initial: true,
         escrows_pruned: true,
-        ..cycle(now, counts(1_000, 0, 0))
+        ..cycle(
+            now,
+            CycleCounts {
+                successes: 1_000,
+                ..CycleCounts::default()
+            },
+        )
     };
     let (state, decision) = after_cycle(&JobState::default(), &pruned, &th, &sched, now);
     assert_eq!(decision, Decision::PruneEscrowsAndPause);
@@ -277,7 +393,10 @@ fn credential_failure_in_an_initial_cycle_quarantines_regardless_of_counts() {
     let now = t("2026-02-01T09:00:00Z");
     let result = CycleResult {
         is_initial: true,
-        counts: counts(0, 45_000, 0),
+        counts: CycleCounts {
+            failures: 45_000,
+            ..CycleCounts::default()
+        },
         ..unauthorized(now)
     };
     let (state, decision) = after_cycle(&JobState::default(), &result, &th, &sched, now);
@@ -300,7 +419,13 @@ fn staged_deletes_quarantine_until_allowed() {
     let now = t("2026-02-01T09:00:00Z");
     let staged = CycleResult {
         staged_deletes: 600,
-        ..cycle(now, counts(10, 0, 0))
+        ..cycle(
+            now,
+            CycleCounts {
+                successes: 10,
+                ..CycleCounts::default()
+            },
+        )
     };
     let (state, decision) = after_cycle(&active(), &staged, &th, &sched, now);
     assert_eq!(
@@ -327,7 +452,13 @@ fn staged_deletes_quarantine_until_allowed() {
     let later = now + Duration::hours(6);
     let (state, decision) = after_cycle(
         &allowed,
-        &cycle(later, counts(600, 0, 0)),
+        &cycle(
+            later,
+            CycleCounts {
+                successes: 600,
+                ..CycleCounts::default()
+            },
+        ),
         &th,
         &sched,
         later,
@@ -342,7 +473,19 @@ fn an_admin_pause_during_a_cycle_holds_after_it() {
     let sched = ScheduleSettings::default();
     let now = t("2026-02-01T09:00:00Z");
     let paused = pause(&active());
-    let (state, decision) = after_cycle(&paused, &cycle(now, counts(1, 0, 0)), &th, &sched, now);
+    let (state, decision) = after_cycle(
+        &paused,
+        &cycle(
+            now,
+            CycleCounts {
+                successes: 1,
+                ..CycleCounts::default()
+            },
+        ),
+        &th,
+        &sched,
+        now,
+    );
     assert_eq!(decision, Decision::Healthy);
     assert_eq!(state.code, JobCode::Paused);
     assert_eq!(next_cycle(&state, &sched, now), None);
