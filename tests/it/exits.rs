@@ -7,7 +7,7 @@
 
 use std::io::BufRead;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::support::{Harness, JobFiles, TOKEN, Test, repo, serve_target, tenant, user, users};
 
@@ -109,15 +109,12 @@ async fn into_a_closed_pipe(args: &[&str], cwd: &Path, lines: usize) -> (i32, St
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let cwd = cwd.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_entra-sim"))
+        let mut child = Test::new()
             .args(&args)
             .current_dir(&cwd)
-            .env_remove("ENTRA_SIM_TOKEN")
-            .env_remove("ENTRA_SIM_STATE_DIR")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .spawn();
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
         for _ in 0..lines {
             let mut line = String::new();
