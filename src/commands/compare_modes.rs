@@ -90,8 +90,7 @@ pub async fn run(args: CompareArgs) -> Result<i32, AppError> {
     }
     let differing = pairs.iter().filter(|p| !p.differences.is_empty()).count();
     let probes = if args.probe {
-        let token = loaded.token()?;
-        let client = loaded.client(&loaded.base_url, &token)?;
+        let client = loaded.tenant_client()?;
         let tag = engine::guid(&mut rand::rngs::StdRng::from_os_rng());
         Some(super::probe::probe(&client, &tag[..8]).await?)
     } else {
