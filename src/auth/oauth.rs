@@ -136,18 +136,41 @@ impl TokenCache {
         self.bearer().await
     }
 
-    /// One token request: `grant_type=client_credentials`, form-encoded, the client
-    /// authenticated in the body or with HTTP Basic (RFC 6749 §2.3.1, §4.4.2).
+    /// One token request and what its answer means.
     async fn fetch(&self) -> Result<(HeaderValue, Option<Instant>), TokenFailure> {
-        let url = &self.client.token_url;
         let started = crate::clock::monotonic();
+        let mut response = self
+            .request()
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = response.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(&e))? {
+            if body.len() + chunk.len() > MAX_TOKEN_RESPONSE {
+                return Err(self.unusable(format!(
+                    "HTTP {} with a body larger than {MAX_TOKEN_RESPONSE} bytes",
+                    status.as_u16()
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status.is_success() {
+            return self.accepted(&body, started);
+        }
+        Err(self.refusal(status, &body))
+    }
+
+    /// `grant_type=client_credentials`, form-encoded, the client authenticated in the body or
+    /// with HTTP Basic (RFC 6749 §2.3.1, §4.4.2).
+    fn request(&self) -> reqwest::RequestBuilder {
         let mut form = vec![("grant_type", "client_credentials")];
         if let Some(scope) = &self.client.scope {
             form.push(("scope", scope));
         }
         let mut request = self
             .http
-            .post(url)
+            .post(&self.client.token_url)
             .header(reqwest::header::ACCEPT, "application/json");
         match self.client.auth_method {
             ClientAuthMethod::ClientSecretPost => {
@@ -162,37 +185,28 @@ impl TokenCache {
                 );
             }
         }
-        let unreachable = |e: &reqwest::Error| TokenFailure::Unreachable {
-            url: url.clone(),
-            detail: self.scrub(&chain(e)),
-        };
-        let mut response = request
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| unreachable(&e))?;
-        let status = response.status();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(&e))? {
-            if body.len() + chunk.len() > MAX_TOKEN_RESPONSE {
-                return Err(self.unusable(format!(
-                    "HTTP {} with a body larger than {MAX_TOKEN_RESPONSE} bytes",
-                    status.as_u16()
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if status.is_success() {
-            let (token, lifetime) = token_response(&body).map_err(|e| self.unusable(e))?;
-            let mut header =
-                HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
-                    self.unusable("an access_token an HTTP header cannot carry".to_owned())
-                })?;
-            header.set_sensitive(true);
-            let refresh_at = lifetime.map(|life| started + life - margin(life));
-            return Ok((header, refresh_at));
-        }
-        let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+        request.form(&form)
+    }
+
+    /// A token response (§5.1): the header to send, and when to fetch the next token (its
+    /// lifetime counted from `started`, less the margin).
+    fn accepted(
+        &self,
+        body: &[u8],
+        started: Instant,
+    ) -> Result<(HeaderValue, Option<Instant>), TokenFailure> {
+        let (token, lifetime) = token_response(body).map_err(|e| self.unusable(e))?;
+        let mut header = HeaderValue::try_from(format!("Bearer {}", token.expose()))
+            .map_err(|_| self.unusable("an access_token an HTTP header cannot carry".to_owned()))?;
+        header.set_sensitive(true);
+        let refresh_at = lifetime.map(|life| started + life - margin(life));
+        Ok((header, refresh_at))
+    }
+
+    /// Why an answer other than a success gave no token: an OAuth error (§5.2), a redirect, or
+    /// something else, its text scrubbed of the secret.
+    fn refusal(&self, status: reqwest::StatusCode, body: &[u8]) -> TokenFailure {
+        let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
         let error = json
             .as_ref()
             .and_then(|j| j.get("error"))
@@ -205,25 +219,32 @@ impl TokenCache {
                     .and_then(|d| d.as_str())
                     .map(|d| format!(": {}", self.scrub(&cut(d))))
                     .unwrap_or_default();
-                Err(TokenFailure::Refused {
-                    url: url.clone(),
+                TokenFailure::Refused {
+                    url: self.client.token_url.clone(),
                     client_id: self.client.client_id.clone(),
                     detail: format!(
                         "{}{description} (HTTP {})",
                         self.scrub(&cut(error)),
                         status.as_u16()
                     ),
-                })
+                }
             }
-            _ if status.is_redirection() => Err(self.unusable(format!(
+            _ if status.is_redirection() => self.unusable(format!(
                 "HTTP {} (a redirect, not followed)",
                 status.as_u16()
-            ))),
-            _ => Err(self.unusable(format!(
+            )),
+            _ => self.unusable(format!(
                 "HTTP {} without an OAuth error: {}",
                 status.as_u16(),
-                self.scrub(&cut(&String::from_utf8_lossy(&body)))
-            ))),
+                self.scrub(&cut(&String::from_utf8_lossy(body)))
+            )),
+        }
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> TokenFailure {
+        TokenFailure::Unreachable {
+            url: self.client.token_url.clone(),
+            detail: self.scrub(&chain(e)),
         }
     }
 

@@ -70,29 +70,13 @@ pub async fn run(args: CompareArgs) -> Result<i32, AppError> {
     let store = loaded.store()?;
     let default = planned(&loaded, &store, ScimMode::Default).await?;
     let flagged = planned(&loaded, &store, ScimMode::Aad062020).await?;
-    let mut pairs = Vec::new();
-    for ((object, a), (_, b)) in default.into_iter().zip(flagged) {
-        let mut diffs = Vec::new();
-        if a.path != b.path {
-            diffs.push(format!("path: {} → {}", a.path, b.path));
-        }
-        differences(
-            "body",
-            a.body.as_ref().unwrap_or(&serde_json::Value::Null),
-            b.body.as_ref().unwrap_or(&serde_json::Value::Null),
-            &mut diffs,
-        );
-        pairs.push(Pair {
-            object,
-            default: a,
-            aad_opt_scim062020: b,
-            differences: diffs,
-        });
-    }
-    let differing = pairs.iter().filter(|p| !p.differences.is_empty()).count();
+    let pairs: Vec<Pair> = default
+        .into_iter()
+        .zip(flagged)
+        .map(|((object, a), (_, b))| Pair::of(object, a, b))
+        .collect();
     let probes = if args.probe {
-        let token = loaded.token()?;
-        let client = loaded.client(&loaded.base_url, &token)?;
+        let client = loaded.tenant_client()?;
         let tag = engine::guid(&mut rand::rngs::StdRng::from_os_rng());
         Some(super::probe::probe(&client, &tag[..8]).await?)
     } else {
@@ -104,7 +88,39 @@ pub async fn run(args: CompareArgs) -> Result<i32, AppError> {
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(0);
     }
-    for pair in pairs.iter().filter(|p| !p.differences.is_empty()) {
+    print_pairs(&pairs)?;
+    if let Some(probes) = probes {
+        print_probes(&probes)?;
+    }
+    Ok(0)
+}
+
+impl Pair {
+    /// The write to `object` as `a` (default) and `b` (flagged), and where they differ.
+    fn of(object: String, a: Request, b: Request) -> Self {
+        let mut diffs = Vec::new();
+        if a.path != b.path {
+            diffs.push(format!("path: {} → {}", a.path, b.path));
+        }
+        differences(
+            "body",
+            a.body.as_ref().unwrap_or(&serde_json::Value::Null),
+            b.body.as_ref().unwrap_or(&serde_json::Value::Null),
+            &mut diffs,
+        );
+        Pair {
+            object,
+            default: a,
+            aad_opt_scim062020: b,
+            differences: diffs,
+        }
+    }
+}
+
+/// The writes that differ, both bodies and each difference, then a count.
+fn print_pairs(pairs: &[Pair]) -> Result<(), AppError> {
+    let differing: Vec<&Pair> = pairs.iter().filter(|p| !p.differences.is_empty()).collect();
+    for pair in &differing {
         outln!(
             "{}: {} {}",
             pair.object,
@@ -119,20 +135,24 @@ pub async fn run(args: CompareArgs) -> Result<i32, AppError> {
         }
     }
     outln!(
-        "{} planned write(s); {differing} differ between the default and aadOptscim062020 dialects",
-        pairs.len()
+        "{} planned write(s); {} differ between the default and aadOptscim062020 dialects",
+        pairs.len(),
+        differing.len()
     )?;
-    if let Some(probes) = probes {
-        outln!("probe on scratch objects:")?;
-        for p in &probes {
-            let verdict = match (p.accepted, p.applied) {
-                (true, true) => "applied",
-                (true, false) => "accepted, NOT applied",
-                _ => "rejected",
-            };
-            outln!("  {:<18} {:<70} {verdict} {}", p.mode, p.check, p.detail)?;
-        }
-        outln!("{}", super::probe::Verdict::of(&probes).line())?;
+    Ok(())
+}
+
+/// What each probe showed, and the verdict.
+fn print_probes(probes: &[super::probe::ProbeResult]) -> Result<(), AppError> {
+    outln!("probe on scratch objects:")?;
+    for p in probes {
+        let verdict = match (p.accepted, p.applied) {
+            (true, true) => "applied",
+            (true, false) => "accepted, NOT applied",
+            _ => "rejected",
+        };
+        outln!("  {:<18} {:<70} {verdict} {}", p.mode, p.check, p.detail)?;
     }
-    Ok(0)
+    outln!("{}", super::probe::Verdict::of(probes).line())?;
+    Ok(())
 }

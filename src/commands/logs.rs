@@ -29,95 +29,128 @@ pub fn run(args: LogsArgs) -> Result<i32, AppError> {
     {
         return Err(AppError::UnknownStatus(status.clone()));
     }
-    // Only the state directory is needed: the logs stay readable when the directory or mapping
-    // no longer load, and a million-user tenant is not loaded to export its logs. The log is a
-    // plain file beside the state, read without opening the state: while a cycle runs too.
-    let state_dir = match config::state_dir_of(&args.job) {
-        Some(dir) => dir,
-        None => super::load(&args.job)?.job.settings.state_dir,
+    let logs = Logs {
+        state_dir: state_dir(&args.job)?,
+        cycle: args.cycle.as_deref(),
+        status: args.status.as_deref(),
     };
-    let for_each_log = |f: &mut dyn FnMut(LogEntry) -> Result<(), AppError>| {
-        Store::for_each_log_in(&state_dir, |_| true, |_, log| f(log))
-    };
-    let wanted = |l: &LogEntry| {
-        args.cycle.as_ref().is_none_or(|c| &l.cycle_id == c)
-            && args
-                .status
-                .as_ref()
-                .is_none_or(|s| l.provisioning_status_info.status.as_str() == s)
-    };
-    let mut count = 0usize;
     match format {
-        Some(LogFormat::Json) => {
-            let (mut out, path) = match &args.out {
-                None => (Sink::stdout(), None),
-                Some(dir) => {
-                    let (sink, path) = Sink::file(dir, JSON_FILE)?;
-                    (sink, Some(path))
-                }
-            };
-            let mut array = JsonArray::default();
-            for_each_log(&mut |log| {
-                if wanted(&log) {
-                    count += 1;
-                    out.write(&array.element(&log)?)?;
-                }
-                Ok(())
-            })?;
-            out.write(&array.end())?;
-            out.finish()?;
-            if let Some(path) = path {
-                outln!("{count} records: {}", path.display())?;
-            }
-        }
+        Some(LogFormat::Json) => write_json(&logs, args.out.as_deref())?,
         Some(LogFormat::Csv) => {
-            let dir = args.out.as_deref().unwrap_or(Path::new("."));
-            let mut export = portal_csv::Export::default();
-            let mut files = Vec::new();
-            for name in portal_csv::FILES {
-                files.push(Sink::file(dir, name)?);
-            }
-            let mut flush = |export: &mut portal_csv::Export| -> Result<(), AppError> {
-                for ((_, text), (sink, _)) in export.take().into_iter().zip(files.iter_mut()) {
-                    sink.write(&text)?;
-                }
-                Ok(())
-            };
-            for_each_log(&mut |log| {
-                if wanted(&log) {
-                    count += 1;
-                    export.add(&log);
-                    if export.pending() > 1 << 20 {
-                        flush(&mut export)?;
-                    }
-                }
-                Ok(())
-            })?;
-            flush(&mut export)?;
-            let mut written = Vec::new();
-            for (sink, path) in files {
-                sink.finish()?;
-                written.push(path.display().to_string());
-            }
-            outln!("{count} records: {}", written.join(", "))?;
+            write_csv(&logs, args.out.as_deref().unwrap_or(Path::new(".")))?;
         }
-        None => {
-            let mut out = Sink::stdout();
-            for_each_log(&mut |log| {
-                if wanted(&log) {
-                    out.write(&format!(
-                        "{} {} {}\n",
-                        output::whole_seconds(&log.activity_date_time),
-                        &log.cycle_id[..8.min(log.cycle_id.len())],
-                        output::entry_line(&log)
-                    ))?;
-                }
-                Ok(())
-            })?;
-            out.finish()?;
-        }
+        None => write_lines(&logs)?,
     }
     Ok(0)
+}
+
+/// Only the state directory is needed: the logs stay readable when the directory or mapping
+/// no longer load, and a million-user tenant is not loaded to export its logs.
+fn state_dir(job: &Path) -> Result<PathBuf, AppError> {
+    Ok(match config::state_dir_of(job) {
+        Some(dir) => dir,
+        None => super::load(job)?.job.settings.state_dir,
+    })
+}
+
+/// The job's log records of one cycle and status (or all). The log is a plain file beside the
+/// state, read without opening the state: while a cycle runs too.
+struct Logs<'a> {
+    state_dir: PathBuf,
+    cycle: Option<&'a str>,
+    status: Option<&'a str>,
+}
+
+impl Logs<'_> {
+    fn wanted(&self, l: &LogEntry) -> bool {
+        self.cycle.is_none_or(|c| l.cycle_id == c)
+            && self
+                .status
+                .is_none_or(|s| l.provisioning_status_info.status.as_str() == s)
+    }
+
+    /// Calls `f` with each wanted record, oldest first; returns how many there were.
+    fn for_each(
+        &self,
+        mut f: impl FnMut(LogEntry) -> Result<(), AppError>,
+    ) -> Result<usize, AppError> {
+        let mut count = 0usize;
+        Store::for_each_log_in(
+            &self.state_dir,
+            |_| true,
+            |_, log| {
+                if !self.wanted(&log) {
+                    return Ok(());
+                }
+                count += 1;
+                f(log)
+            },
+        )?;
+        Ok(count)
+    }
+}
+
+/// Graph's JSON to standard output, or to [`JSON_FILE`] in `out`.
+fn write_json(logs: &Logs, out: Option<&Path>) -> Result<(), AppError> {
+    let (mut sink, path) = match out {
+        None => (Sink::stdout(), None),
+        Some(dir) => {
+            let (sink, path) = Sink::file(dir, JSON_FILE)?;
+            (sink, Some(path))
+        }
+    };
+    let mut array = JsonArray::default();
+    let count = logs.for_each(|log| sink.write(&array.element(&log)?))?;
+    sink.write(&array.end())?;
+    sink.finish()?;
+    if let Some(path) = path {
+        outln!("{count} records: {}", path.display())?;
+    }
+    Ok(())
+}
+
+/// The portal's three CSV files in `dir`, written a megabyte at a time.
+fn write_csv(logs: &Logs, dir: &Path) -> Result<(), AppError> {
+    let mut export = portal_csv::Export::default();
+    let mut files = Vec::new();
+    for name in portal_csv::FILES {
+        files.push(Sink::file(dir, name)?);
+    }
+    let mut flush = |export: &mut portal_csv::Export| -> Result<(), AppError> {
+        for ((_, text), (sink, _)) in export.take().into_iter().zip(files.iter_mut()) {
+            sink.write(&text)?;
+        }
+        Ok(())
+    };
+    let count = logs.for_each(|log| {
+        export.add(&log);
+        if export.pending() > 1 << 20 {
+            flush(&mut export)?;
+        }
+        Ok(())
+    })?;
+    flush(&mut export)?;
+    let mut written = Vec::new();
+    for (sink, path) in files {
+        sink.finish()?;
+        written.push(path.display().to_string());
+    }
+    outln!("{count} records: {}", written.join(", "))?;
+    Ok(())
+}
+
+/// One line per record on standard output.
+fn write_lines(logs: &Logs) -> Result<(), AppError> {
+    let mut out = Sink::stdout();
+    logs.for_each(|log| {
+        out.write(&format!(
+            "{} {} {}\n",
+            output::whole_seconds(&log.activity_date_time),
+            &log.cycle_id[..8.min(log.cycle_id.len())],
+            output::entry_line(&log)
+        ))
+    })?;
+    out.finish()
 }
 
 /// Graph's JSON array of records, pretty-printed as `serde_json::to_string_pretty` prints a

@@ -191,6 +191,13 @@ impl Loaded {
         ))
     }
 
+    /// An HTTP client for the Tenant URL, authenticating with the job's credential
+    /// ([`Loaded::token`], then [`Loaded::client`]).
+    pub fn tenant_client(&self) -> Result<ScimClient, AppError> {
+        let token = self.token()?;
+        self.client(&self.base_url, &token)
+    }
+
     /// The job's state.
     pub fn store(&self) -> Result<Store, AppError> {
         Ok(Store::open(&self.job.settings.state_dir)?)

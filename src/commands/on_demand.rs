@@ -9,7 +9,7 @@ use rand::SeedableRng;
 
 use crate::cli::OnDemandArgs;
 use crate::clock::{Clock, SystemClock};
-use crate::directory::{MemberKind, User};
+use crate::directory::{Group, MemberKind, User};
 use crate::engine::{apply_changes, entry_context, guid};
 use crate::error::AppError;
 use crate::expr::EvalContext;
@@ -20,7 +20,7 @@ use crate::plan::desired::{self, Sources};
 use crate::plan::wire;
 use crate::plan::{
     Anchors, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
-    ObjectKey, SkipFlow, SourceObject, UserFlow, evaluation_failure,
+    Method, ObjectKey, Reply, Request, SkipFlow, SourceObject, UserFlow, evaluation_failure,
 };
 use crate::runner;
 use crate::scim::{self, OpKind, Outcome, ScimMode};
@@ -38,7 +38,91 @@ struct Session<'a> {
     shown: Vec<graph::Shown>,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// A session over the job's state, holding the anchors it has now.
+    fn open(
+        loaded: &'a Loaded,
+        client: &'a ScimClient,
+        store: &'a Store,
+        cycle_id: String,
+    ) -> Result<Self, AppError> {
+        Ok(Session {
+            loaded,
+            client,
+            store,
+            rng: rand::rngs::StdRng::from_os_rng(),
+            cycle_id,
+            anchors: store.anchors()?.into_iter().collect(),
+            shown: Vec::new(),
+        })
+    }
+
+    /// Provisions one user, then its manager reference.
+    async fn user(&mut self, picker: &mut Picker<'_>, who: &str) -> Result<bool, AppError> {
+        let user = picker.user(who)?;
+        let object = picker.user_object(user);
+        let ok = self.provision(&object).await?;
+        self.manager(&object, &picker.manager_upn(user)).await?;
+        Ok(ok)
+    }
+
+    /// Provisions the chosen direct members of a group, the group, then its membership; `None`
+    /// when the mapping makes no object of the group.
+    async fn group(
+        &mut self,
+        picker: &mut Picker<'_>,
+        which: &str,
+        members: &[String],
+    ) -> Result<Option<bool>, AppError> {
+        let group = picker.group(which)?;
+        let mut ok = true;
+        let mut member_keys = Vec::new();
+        for who in members {
+            let user = picker.member(group, who)?;
+            let object = picker.user_object(user);
+            ok &= self.provision(&object).await?;
+            member_keys.push(object.key.clone());
+        }
+        let Some(object) = picker.group_object(group) else {
+            return Ok(None);
+        };
+        ok &= self.provision(&object).await?;
+        ok &= self.add_members(&object, &member_keys).await?;
+        Ok(Some(ok))
+    }
+
+    /// Adds the users provisioned with a group (`member_keys`) to its members on the target,
+    /// unless they are members already.
+    async fn add_members(
+        &mut self,
+        object: &SourceObject,
+        member_keys: &[ObjectKey],
+    ) -> Result<bool, AppError> {
+        let Some(anchor) = self.anchors.get(&object.key).cloned() else {
+            return Ok(true);
+        };
+        let mut wanted = anchor.members.clone();
+        wanted.extend(
+            member_keys
+                .iter()
+                .filter_map(|k| self.anchors.get(k).map(|a| a.target_id.clone())),
+        );
+        wanted.sort();
+        wanted.dedup();
+        let ctx = self.context();
+        let mut flow = MembersFlow::new(
+            ctx,
+            object.key.clone(),
+            &object.name,
+            anchor,
+            wanted.iter().map(|id| Keyed::new(id)),
+        );
+        if flow.is_noop() {
+            return Ok(true);
+        }
+        self.run(object, &mut flow).await
+    }
+
     fn context(&mut self) -> EntryContext {
         // On demand, Entra does not honour aadOptscim062020: always the default shapes.
         let change_id = guid(&mut self.rng);
@@ -58,25 +142,7 @@ impl Session<'_> {
     ) -> Result<bool, AppError> {
         let started = SystemClock.now();
         let (outcome, exchanges, _) = runner::drive(flow, self.client, true, None).await;
-        // What the target holds, from the last read that found the object (the matching
-        // query or the read by id): the matching step shows it.
-        let target = exchanges
-            .into_iter()
-            .rev()
-            .filter(|(request, _)| request.method == crate::plan::Method::Get)
-            .find_map(|(request, reply)| {
-                if request.path.contains("filter=") {
-                    match wire::interpret_query(reply) {
-                        Ok(wire::Found::One(_, r)) => Some(r),
-                        _ => None,
-                    }
-                } else {
-                    match wire::interpret(OpKind::GetById, reply) {
-                        wire::Answer::Resource(_, r) => Some(r),
-                        _ => None,
-                    }
-                }
-            });
+        let target = last_found(exchanges);
         self.record(object, outcome, target, started)
     }
 
@@ -195,6 +261,116 @@ impl Session<'_> {
     }
 }
 
+/// What the target holds, from the last read that found the object (the matching query or the
+/// read by id): the matching step shows it.
+fn last_found(exchanges: Vec<(Request, Reply)>) -> Option<serde_json::Value> {
+    exchanges
+        .into_iter()
+        .rev()
+        .filter(|(request, _)| request.method == Method::Get)
+        .find_map(|(request, reply)| {
+            if request.path.contains("filter=") {
+                match wire::interpret_query(reply) {
+                    Ok(wire::Found::One(_, r)) => Some(r),
+                    _ => None,
+                }
+            } else {
+                match wire::interpret(OpKind::GetById, reply) {
+                    wire::Answer::Resource(_, r) => Some(r),
+                    _ => None,
+                }
+            }
+        })
+}
+
+/// Finds the objects named on the command line and builds their source objects as a cycle
+/// would: from the job's directory, assignments and scope, expressions evaluated now.
+struct Picker<'a> {
+    loaded: &'a Loaded,
+    sources: Sources<'a>,
+    ctx: EvalContext<'a>,
+}
+
+impl<'a> Picker<'a> {
+    fn new(loaded: &'a Loaded, rng: &'a mut rand::rngs::StdRng) -> Self {
+        Picker {
+            loaded,
+            sources: Sources {
+                directory: &loaded.job.directory,
+                assignments: loaded.job.assignment_index(),
+                scope: loaded.job.scope,
+            },
+            ctx: EvalContext {
+                now: SystemClock.now(),
+                rng,
+            },
+        }
+    }
+
+    /// The user with object id or UPN `who`.
+    fn user(&self, who: &str) -> Result<&'a User, AppError> {
+        let directory = self.sources.directory;
+        directory
+            .user(who)
+            .or_else(|| directory.user_by_upn(who))
+            .ok_or_else(|| AppError::NoSuchUser {
+                who: who.to_owned(),
+                directory: self.loaded.job.directory_path.clone(),
+            })
+    }
+
+    /// The user `who`, a direct member of `group`.
+    fn member(&self, group: &Group, who: &str) -> Result<&'a User, AppError> {
+        let user = self.user(who)?;
+        if !group
+            .members
+            .iter()
+            .any(|m| m.kind == MemberKind::User && m.object_id == user.object_id)
+        {
+            return Err(AppError::NotAMember {
+                who: who.to_owned(),
+                group: group.display_name.clone(),
+            });
+        }
+        Ok(user)
+    }
+
+    /// The group with object id or display name `which`, when the mapping provisions groups.
+    fn group(&self, which: &str) -> Result<&'a Group, AppError> {
+        let job = &self.loaded.job;
+        if self.loaded.compiled.groups.is_none() {
+            return Err(AppError::GroupsNotMapped {
+                mapping: job.mapping_path.clone(),
+            });
+        }
+        let directory = self.sources.directory;
+        directory
+            .group(which)
+            .or_else(|| directory.group_by_display_name(which))
+            .ok_or_else(|| AppError::NoSuchGroup {
+                which: which.to_owned(),
+                directory: job.directory_path.clone(),
+            })
+    }
+
+    /// The UPN of `user`'s manager; empty when it has none in the directory.
+    fn manager_upn(&self, user: &User) -> String {
+        user.manager
+            .as_deref()
+            .and_then(|m| self.sources.directory.user(m))
+            .map(|m| m.upn.clone())
+            .unwrap_or_default()
+    }
+
+    fn user_object(&mut self, user: &User) -> SourceObject {
+        desired::user_object(user, &self.loaded.compiled, &self.sources, &mut self.ctx)
+    }
+
+    fn group_object(&mut self, group: &Group) -> Option<SourceObject> {
+        desired::group_object(group, &self.loaded.compiled, &self.sources, &mut self.ctx)
+    }
+}
+
 /// Step 1: shown only when it fails.
 async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), AppError> {
     let Some(path) = loaded
@@ -209,8 +385,8 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
         return Ok(());
     };
     let id = guid(&mut rand::rngs::StdRng::from_os_rng());
-    let request = crate::plan::Request {
-        method: crate::plan::Method::Get,
+    let request = Request {
+        method: Method::Get,
         path: scim::match_query(scim::ResourceKind::User, &path, &id),
         body: None,
     };
@@ -225,126 +401,42 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
 }
 
 pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
-    if args.members.len() > 5 {
-        return Err(AppError::TooManyMembers(args.members.len()));
-    }
+    check_member_count(&args.members)?;
     let loaded = super::load(&args.job)?;
     if loaded.mode != ScimMode::Default && !args.json {
         outln!(
             "note: provisioning on demand does not honour aadOptscim062020; default wire shapes are used"
         )?;
     }
-    let token = loaded.token()?;
-    let client = loaded.client(&loaded.base_url, &token)?;
+    let client = loaded.tenant_client()?;
     let store = loaded.store()?;
     test_connection(&loaded, &client).await?;
     // The next cycle looks at every object again rather than trusting the last clean one.
     store.forget_source_digest()?;
-    let directory = &loaded.job.directory;
-    let assignments = loaded.job.assignment_index();
-    let sources = Sources {
-        directory,
-        assignments,
-        scope: loaded.job.scope,
-    };
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let cycle_id = guid(&mut rng);
-    let anchors = store.anchors()?.into_iter().collect();
-    let mut session = Session {
-        loaded: &loaded,
-        client: &client,
-        store: &store,
-        rng: rand::rngs::StdRng::from_os_rng(),
-        cycle_id,
-        anchors,
-        shown: Vec::new(),
-    };
-    let mut ctx = EvalContext {
-        now: SystemClock.now(),
-        rng: &mut rng,
-    };
-    let find_user = |who: &str| -> Result<&User, AppError> {
-        directory
-            .user(who)
-            .or_else(|| directory.user_by_upn(who))
-            .ok_or_else(|| AppError::NoSuchUser {
-                who: who.to_owned(),
-                directory: loaded.job.directory_path.clone(),
-            })
-    };
-    let mut ok = true;
-    if let Some(who) = &args.user {
-        let user = find_user(who)?;
-        let object = desired::user_object(user, &loaded.compiled, &sources, &mut ctx);
-        ok &= session.provision(&object).await?;
-        let manager_name = user
-            .manager
-            .as_deref()
-            .and_then(|m| directory.user(m))
-            .map(|m| m.upn.clone())
-            .unwrap_or_default();
-        session.manager(&object, &manager_name).await?;
-    } else if let Some(which) = &args.group {
-        if loaded.compiled.groups.is_none() {
-            return Err(AppError::GroupsNotMapped {
-                mapping: loaded.job.mapping_path.clone(),
-            });
+    let mut session = Session::open(&loaded, &client, &store, cycle_id)?;
+    let mut picker = Picker::new(&loaded, &mut rng);
+    let ok = match (&args.user, &args.group) {
+        (Some(who), _) => session.user(&mut picker, who).await?,
+        (None, Some(which)) => match session.group(&mut picker, which, &args.members).await? {
+            Some(ok) => ok,
+            None => return Ok(0),
+        },
+        (None, None) => {
+            return Err(AppError::NothingOnDemand);
         }
-        let group = directory
-            .group(which)
-            .or_else(|| directory.group_by_display_name(which))
-            .ok_or_else(|| AppError::NoSuchGroup {
-                which: which.clone(),
-                directory: loaded.job.directory_path.clone(),
-            })?;
-        let mut member_keys = Vec::new();
-        for who in &args.members {
-            let user = find_user(who)?;
-            if !group
-                .members
-                .iter()
-                .any(|m| m.kind == MemberKind::User && m.object_id == user.object_id)
-            {
-                return Err(AppError::NotAMember {
-                    who: who.clone(),
-                    group: group.display_name.clone(),
-                });
-            }
-            let object = desired::user_object(user, &loaded.compiled, &sources, &mut ctx);
-            ok &= session.provision(&object).await?;
-            member_keys.push(object.key.clone());
-        }
-        let Some(object) = desired::group_object(group, &loaded.compiled, &sources, &mut ctx)
-        else {
-            return Ok(0);
-        };
-        ok &= session.provision(&object).await?;
-        if let Some(anchor) = session.anchors.get(&object.key).cloned() {
-            let mut wanted = anchor.members.clone();
-            wanted.extend(
-                member_keys
-                    .iter()
-                    .filter_map(|k| session.anchors.get(k).map(|a| a.target_id.clone())),
-            );
-            wanted.sort();
-            wanted.dedup();
-            let ctx = session.context();
-            let mut flow = MembersFlow::new(
-                ctx,
-                object.key.clone(),
-                &object.name,
-                anchor,
-                wanted.iter().map(|id| Keyed::new(id)),
-            );
-            if !flow.is_noop() {
-                ok &= session.run(&object, &mut flow).await?;
-            }
-        }
-    } else {
-        return Err(AppError::NothingOnDemand);
-    }
+    };
     print(&session.shown, args.json)?;
     Ok(if ok { 0 } else { 1 })
+}
+
+/// Entra provisions at most 5 members on demand with a group.
+fn check_member_count(members: &[String]) -> Result<(), AppError> {
+    if members.len() > 5 {
+        return Err(AppError::TooManyMembers(members.len()));
+    }
+    Ok(())
 }
 
 /// The human form (Entra's steps, readable), or with `--json` one Graph `provisionOnDemand`

@@ -173,58 +173,109 @@ pub async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     let Some(issuer) = &s.oauth else {
         return ScimError::not_found("no such endpoint").into_response();
     };
+    let authenticated = client_credentials_request(&headers, &body)
+        .and_then(|params| authenticated_client(&headers, &params))
+        .and_then(|(id, secret, basic)| {
+            if id != issuer.config.client_id || secret != issuer.config.client_secret {
+                return Err(Refusal::InvalidClient { basic });
+            }
+            Ok(())
+        });
+    match authenticated {
+        Ok(()) => issued_token(issuer),
+        Err(refusal) => refusal.response(),
+    }
+}
+
+/// Why a token request gets no token (§5.2).
+enum Refusal {
+    /// `invalid_request`, with its description.
+    InvalidRequest(&'static str),
+    /// `unsupported_grant_type`: only client credentials are.
+    UnsupportedGrantType,
+    /// `invalid_client`; `basic` when the client used HTTP Basic.
+    InvalidClient { basic: bool },
+}
+
+impl Refusal {
+    fn response(self) -> Response {
+        match self {
+            Refusal::InvalidRequest(description) => invalid_request(description),
+            Refusal::UnsupportedGrantType => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+                false,
+            ),
+            Refusal::InvalidClient { basic } => oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+                basic,
+            ),
+        }
+    }
+}
+
+/// The form parameters of a client-credentials token request (§4.4.2).
+fn client_credentials_request(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<HashMap<String, String>, Refusal> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return invalid_request("the body must be application/x-www-form-urlencoded");
+        return Err(Refusal::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded",
+        ));
     }
-    let Some(params) = form(&body) else {
-        return invalid_request("a malformed or repeated form parameter");
+    let Some(params) = form(body) else {
+        return Err(Refusal::InvalidRequest(
+            "a malformed or repeated form parameter",
+        ));
     };
     match params.get("grant_type").map(String::as_str) {
-        None => return invalid_request("grant_type is missing"),
-        Some("client_credentials") => {}
-        Some(_) => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                "only client_credentials is supported",
-                false,
-            );
-        }
+        None => Err(Refusal::InvalidRequest("grant_type is missing")),
+        Some("client_credentials") => Ok(params),
+        Some(_) => Err(Refusal::UnsupportedGrantType),
     }
+}
+
+/// The client id and secret the request authenticates with (§2.3: in the body or with Basic,
+/// not both), and whether it used Basic.
+fn authenticated_client(
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<(String, String, bool), Refusal> {
     let in_body = match (params.get("client_id"), params.get("client_secret")) {
         (Some(id), Some(secret)) => Some((id.clone(), secret.clone())),
         (None, None) => None,
-        _ => return invalid_request("client_id and client_secret go together"),
+        _ => {
+            return Err(Refusal::InvalidRequest(
+                "client_id and client_secret go together",
+            ));
+        }
     };
-    let in_header = basic(&headers);
+    let in_header = basic(headers);
     let used_basic = in_header.is_some();
-    let (id, secret) = match (in_header, in_body) {
+    match (in_header, in_body) {
         (Some(_), Some(_)) => {
             // §2.3: "MUST NOT use more than one authentication method in each request".
-            return invalid_request("the client authenticated both with Basic and in the body");
+            Err(Refusal::InvalidRequest(
+                "the client authenticated both with Basic and in the body",
+            ))
         }
-        (Some(Some(credentials)), None) | (None, Some(credentials)) => credentials,
-        (Some(None), None) | (None, None) => {
-            return oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "client authentication failed",
-                used_basic,
-            );
+        (Some(Some((id, secret))), None) | (None, Some((id, secret))) => {
+            Ok((id, secret, used_basic))
         }
-    };
-    if id != issuer.config.client_id || secret != issuer.config.client_secret {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-            used_basic,
-        );
+        (Some(None), None) | (None, None) => Err(Refusal::InvalidClient { basic: used_basic }),
     }
+}
+
+/// A new access token, as a token response (§5.1).
+fn issued_token(issuer: &Issuer) -> Response {
     let access_token = issuer.issue();
     let mut resp = (
         StatusCode::OK,

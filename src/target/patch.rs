@@ -382,33 +382,11 @@ fn apply_value_path(
     op: OpKind,
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
-    let hit = |e: &Value| {
-        e.as_object()
-            .is_some_and(|m| eval::matches(f, m, "", Some(key)))
-    };
     if op == OpKind::Remove {
-        let Some(Value::Array(items)) = holder.get_mut(key) else {
-            return Ok(());
-        };
-        match sub {
-            None => items.retain(|e| !hit(e)),
-            Some(sub) => {
-                for m in items
-                    .iter_mut()
-                    .filter(|e| hit(e))
-                    .filter_map(Value::as_object_mut)
-                {
-                    if let Some(k) = key_of(m, sub).cloned() {
-                        m.remove(&k);
-                    }
-                }
-            }
-        }
-        if items.is_empty() && !key.eq_ignore_ascii_case("members") {
-            holder.remove(key);
-        }
+        remove_value_path(holder, key, f, sub);
         return Ok(());
     }
+    let hit = |e: &Value| matches_element(e, f, key);
     let Some(value) = value else {
         return Err(syntax("missing 'value'"));
     };
@@ -446,6 +424,37 @@ fn apply_value_path(
         }
     }
     Ok(())
+}
+
+/// Whether element `e` of multi-valued attribute `key` matches `f`.
+fn matches_element(e: &Value, f: &Filter, key: &str) -> bool {
+    e.as_object()
+        .is_some_and(|m| eval::matches(f, m, "", Some(key)))
+}
+
+/// `remove` with `key[f]` (or `key[f].sub`): drops the matching elements (or their `sub`), and
+/// the attribute once empty, except `members`.
+fn remove_value_path(holder: &mut Map<String, Value>, key: &str, f: &Filter, sub: Option<&str>) {
+    let Some(Value::Array(items)) = holder.get_mut(key) else {
+        return;
+    };
+    match sub {
+        None => items.retain(|e| !matches_element(e, f, key)),
+        Some(sub) => {
+            for m in items
+                .iter_mut()
+                .filter(|e| matches_element(e, f, key))
+                .filter_map(Value::as_object_mut)
+            {
+                if let Some(k) = key_of(m, sub).cloned() {
+                    m.remove(&k);
+                }
+            }
+        }
+    }
+    if items.is_empty() && !key.eq_ignore_ascii_case("members") {
+        holder.remove(key);
+    }
 }
 
 fn merge(into: &mut Map<String, Value>, fields: &Map<String, Value>) {

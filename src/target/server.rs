@@ -230,55 +230,14 @@ fn scimify(resp: Response) -> Response {
 
 async fn gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    // Inside the nested router the URI lacks `/scim/v2`; record what the client sent.
-    let full = parts
-        .extensions
-        .get::<OriginalUri>()
-        .map_or(&parts.uri, |o| &o.0);
-    let path = full
-        .path_and_query()
-        .map_or_else(|| full.path().to_string(), |pq| pq.as_str().to_string());
     let auth = s.auth(&parts.headers);
     let (bytes, too_big) = match to_bytes(body, MAX_BODY).await {
         Ok(b) => (b, false),
         Err(_) => (Bytes::new(), true),
     };
-    // With recording off (`max_recorded: 0`) nothing is copied or parsed for the log: the
-    // target must not be the bottleneck of a scale benchmark.
-    let keeps = lock(&s.recorder).keeps();
-    let headers = if keeps {
-        RECORDED_HEADERS
-            .iter()
-            .filter_map(|h| {
-                let v = parts.headers.get(*h)?.to_str().ok()?;
-                Some(((*h).to_string(), v.to_string()))
-            })
-            .collect()
-    } else {
-        Default::default()
-    };
-    let body = if keeps {
-        RecordedBody::from_bytes(&bytes)
-    } else {
-        RecordedBody::Empty
-    };
-    let seq = lock(&s.recorder).begin(RecordedRequest {
-        seq: 0,
-        method: parts.method.to_string(),
-        path,
-        headers,
-        auth,
-        body,
-        status: None,
-        fault: None,
-    });
-    let conn = parts
-        .extensions
-        .get::<ConnectInfo<Conn>>()
-        .map(|c| c.0.clone());
-    let rel = parts.uri.path().to_string();
+    let seq = begin_record(&s, &parts, auth, &bytes);
     let fired = if s.authorized(auth) {
-        lock(&s.faults).decide(parts.method.as_str(), &rel)
+        lock(&s.faults).decide(parts.method.as_str(), parts.uri.path())
     } else {
         None
     };
@@ -293,8 +252,8 @@ async fn gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respons
     let resp = match fired.map(|f| (f.action, f)) {
         _ if !s.authorized(auth) => unauthorized(),
         Some((FaultAction::Drop, _)) => {
-            if let Some(c) = conn {
-                c.kill();
+            if let Some(c) = parts.extensions.get::<ConnectInfo<Conn>>() {
+                c.0.kill();
             }
             lock(&s.recorder).finish(seq, None, fault_index);
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -309,6 +268,52 @@ async fn gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respons
     };
     lock(&s.recorder).finish(seq, Some(resp.status().as_u16()), fault_index);
     resp
+}
+
+/// Starts the request's record and returns its sequence number. With recording off
+/// (`max_recorded: 0`) no header or body is copied or parsed for the log: the target must not
+/// be the bottleneck of a scale benchmark.
+fn begin_record(
+    s: &Shared,
+    parts: &axum::http::request::Parts,
+    auth: AuthSeen,
+    bytes: &Bytes,
+) -> u64 {
+    // Inside the nested router the URI lacks `/scim/v2`; record what the client sent.
+    let full = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |o| &o.0);
+    let path = full
+        .path_and_query()
+        .map_or_else(|| full.path().to_string(), |pq| pq.as_str().to_string());
+    let keeps = lock(&s.recorder).keeps();
+    let headers = if keeps {
+        RECORDED_HEADERS
+            .iter()
+            .filter_map(|h| {
+                let v = parts.headers.get(*h)?.to_str().ok()?;
+                Some(((*h).to_string(), v.to_string()))
+            })
+            .collect()
+    } else {
+        Default::default()
+    };
+    let body = if keeps {
+        RecordedBody::from_bytes(bytes)
+    } else {
+        RecordedBody::Empty
+    };
+    lock(&s.recorder).begin(RecordedRequest {
+        seq: 0,
+        method: parts.method.to_string(),
+        path,
+        headers,
+        auth,
+        body,
+        status: None,
+        fault: None,
+    })
 }
 
 async fn admin_gate(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {

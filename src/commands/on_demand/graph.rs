@@ -143,96 +143,118 @@ fn step_type(kind: StepType) -> &'static str {
     }
 }
 
+/// A step's fields as the on-demand answer shows them.
+struct Redressed {
+    name: String,
+    description: String,
+    at: DateTime<Utc>,
+    details: Map<String, Value>,
+}
+
 fn step(shown: &Shown, s: &Step) -> Value {
     let kind = shown.log.source_identity.identity_type.as_str();
     let name = &shown.log.source_identity.display_name;
-    let mut details: Map<String, Value> = s
-        .details
-        .iter()
-        .map(|(k, v)| (k.clone(), text(v)))
-        .collect();
-    let (step_name, description, at) = match s.provisioning_step_type {
-        StepType::Import => {
-            details
-                .entry("IsSoftDeleted")
-                .or_insert_with(|| true_false(!shown.scope.active));
-            (
-                "EntryImport".to_string(),
-                s.description.clone(),
-                shown.started,
-            )
-        }
-        // The docs write two spaces after "Retrieved" (no object type between them).
-        StepType::Matching => match &shown.target {
-            Some(resource) => {
-                details = target_details(resource);
-                (
-                    "EntryImport".to_string(),
-                    format!("Retrieved  '{name}' from {TARGET_SYSTEM}"),
-                    shown.ended,
-                )
-            }
-            None => (s.name.clone(), s.description.clone(), shown.ended),
+    let as_logged = Redressed {
+        name: s.name.clone(),
+        description: s.description.clone(),
+        at: shown.ended,
+        details: s
+            .details
+            .iter()
+            .map(|(k, v)| (k.clone(), text(v)))
+            .collect(),
+    };
+    let shown_step = match s.provisioning_step_type {
+        StepType::Import => import_step(shown, as_logged),
+        StepType::Matching => matching_step(shown, as_logged),
+        StepType::Scoping => Redressed {
+            description: format!(
+                "Determine if {kind} in scope by evaluating against each scoping filter"
+            ),
+            details: scoping_details(s, shown.scope),
+            ..as_logged
         },
-        StepType::Scoping => {
-            // The clauses each filter evaluated, as the portal names them; "{}" without filters.
-            let clauses: Map<String, Value> = s
-                .details
-                .iter()
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "Assigned to application" | "ScopeEvaluationResult"
-                    )
-                })
-                .map(|(k, v)| (k.clone(), text(v)))
-                .collect();
-            let scope = shown.scope;
-            let mut d = Map::new();
-            d.insert("IsActive".into(), true_false(scope.active));
-            d.insert("Assigned".into(), true_false(scope.assigned));
-            d.insert(
-                "IsEffectivelyEntitledForProvisioning".into(),
-                true_false(scope.assigned),
-            );
-            d.insert(
-                "IsInProvisioningScopeDisplayName".into(),
-                true_false(scope.in_scope),
-            );
-            d.insert(
-                "ScopeEvaluationResult".into(),
-                Value::String(Value::Object(clauses).to_string()),
-            );
-            details = d;
-            (
-                s.name.clone(),
-                format!("Determine if {kind} in scope by evaluating against each scoping filter"),
-                shown.ended,
-            )
-        }
         // The docs' skip adds what this means for the object.
         StepType::Export
             if s.details.get("SkipReason").and_then(Value::as_str) == Some("RedundantExport") =>
         {
-            (
-                s.name.clone(),
-                format!(
+            Redressed {
+                description: format!(
                     "{} No change to the {kind} '{name}' currently needs to be made.",
                     s.description
                 ),
-                shown.ended,
-            )
+                ..as_logged
+            }
         }
-        _ => (s.name.clone(), s.description.clone(), shown.ended),
+        _ => as_logged,
     };
     json!({
-        "name": step_name,
+        "name": shown_step.name,
         "type": step_type(s.provisioning_step_type),
         "status": status(s.status),
-        "description": description,
-        "timestamp": graph_time(at),
-        "details": details,
+        "description": shown_step.description,
+        "timestamp": graph_time(shown_step.at),
+        "details": shown_step.details,
     })
+}
+
+/// The import step, at the flow's start, saying whether the object is soft-deleted.
+fn import_step(shown: &Shown, mut step: Redressed) -> Redressed {
+    step.details
+        .entry("IsSoftDeleted")
+        .or_insert_with(|| true_false(!shown.scope.active));
+    Redressed {
+        name: "EntryImport".to_string(),
+        at: shown.started,
+        ..step
+    }
+}
+
+/// The matching step, holding the target's copy of the object when it was read.
+fn matching_step(shown: &Shown, step: Redressed) -> Redressed {
+    let Some(resource) = &shown.target else {
+        return step;
+    };
+    // The docs write two spaces after "Retrieved" (no object type between them).
+    let name = &shown.log.source_identity.display_name;
+    Redressed {
+        name: "EntryImport".to_string(),
+        description: format!("Retrieved  '{name}' from {TARGET_SYSTEM}"),
+        details: target_details(resource),
+        ..step
+    }
+}
+
+/// The scoping step's details with Entra's names, the clauses each filter evaluated in
+/// `ScopeEvaluationResult` (as the portal names them; "{}" without filters).
+fn scoping_details(s: &Step, scope: Scope) -> Map<String, Value> {
+    let clauses: Map<String, Value> = s
+        .details
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "Assigned to application" | "ScopeEvaluationResult"
+            )
+        })
+        .map(|(k, v)| (k.clone(), text(v)))
+        .collect();
+    let mut d = Map::new();
+    d.insert("IsActive".into(), true_false(scope.active));
+    d.insert("Assigned".into(), true_false(scope.assigned));
+    d.insert(
+        "IsEffectivelyEntitledForProvisioning".into(),
+        true_false(scope.assigned),
+    );
+    d.insert(
+        "IsInProvisioningScopeDisplayName".into(),
+        true_false(scope.in_scope),
+    );
+    d.insert(
+        "ScopeEvaluationResult".into(),
+        Value::String(Value::Object(clauses).to_string()),
+    );
+    d
 }
 
 /// The entry as Graph's `provisionOnDemand` answers: `{key, value}`, both JSON in strings.
