@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::output;
 use crate::plan::{Reply, Request};
 use crate::provlog::LogEntry;
-use crate::runner::Observer;
+use crate::runner::{Observer, Recording, Transport};
 use crate::store::Store;
 use crate::target::{self, Snapshot, TargetConfig};
 
@@ -233,12 +233,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 printer.lines_read = Some((directory.users().len(), directory.ghost_count()));
             }
             let token = loaded.token()?;
-            let mut client = loaded.client(&loaded.base_url, &token)?;
-            if let Some(file) = &args.record_requests {
-                client = client
-                    .recording_requests(file)
-                    .map_err(|e| AppError::Local(format!("{}: {e}", file.display())))?;
-            }
+            let client = loaded.client(&loaded.base_url, &token)?;
             let store = match opened {
                 Some((store, dir)) if dir == loaded.job.settings.state_dir => store,
                 other => {
@@ -247,10 +242,18 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     loaded.store()?
                 }
             };
-            let report = cycle(&loaded, &client, &store, &mut printer).await?;
-            client
-                .finish_recording()
-                .map_err(|e| AppError::Local(format!("--record-requests: {e}")))?;
+            let report = match &args.record_requests {
+                Some(file) => {
+                    let recording = Recording::create(client, file)
+                        .map_err(|e| AppError::Local(format!("{}: {e}", file.display())))?;
+                    let report = cycle(&loaded, &recording, &store, &mut printer).await?;
+                    recording
+                        .finish()
+                        .map_err(|e| AppError::Local(format!("--record-requests: {e}")))?;
+                    report
+                }
+                None => cycle(&loaded, &client, &store, &mut printer).await?,
+            };
             // The process ends after the summary: the tenant (a million users is gigabytes of
             // small allocations) is left to the OS instead of being freed one by one.
             std::mem::forget(loaded);
@@ -264,7 +267,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
 
 async fn cycle(
     loaded: &Loaded,
-    client: &crate::http::ScimClient,
+    client: &dyn Transport,
     store: &crate::store::Store,
     printer: &mut Printer,
 ) -> Result<CycleReport, AppError> {

@@ -15,6 +15,7 @@ use crate::expr::EvalContext;
 use crate::plan::desired::{self, Sources};
 use crate::plan::wire::{self, Answer};
 use crate::plan::{Method, ObjectKey, ObjectKind, Request, SourceObject};
+use crate::runner::{FlowId, Transport};
 use crate::scim::{self, OpKind, ResourceKind};
 
 /// One difference between the target and what Entra last wrote.
@@ -88,11 +89,14 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         // Groups are read with their members: the one read Entra never makes.
         let path = scim::resource_path(kind(key), &anchor.target_id);
         let reply = client
-            .send(&Request {
-                method: Method::Get,
-                path,
-                body: None,
-            })
+            .send(
+                FlowId::default(),
+                &Request {
+                    method: Method::Get,
+                    path,
+                    body: None,
+                },
+            )
             .await;
         let resource = match wire::interpret(OpKind::GetById, reply) {
             Answer::Resource(_, resource) => resource,
@@ -141,7 +145,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
                 .filter_map(|(p, v)| v.as_ref().map(|v| (p, v)))
             {
                 let query = wire::match_request(key.kind, path, value);
-                if let Err(f) = wire::interpret_query(client.send(&query).await)
+                if let Err(f) = wire::interpret_query(client.send(FlowId::default(), &query).await)
                     && f.code.contains("MultipleEntries")
                 {
                     report(

@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::expr::EvalContext;
 use crate::hash::Keyed;
 use crate::http::ScimClient;
+use crate::plan::connection::ConnectionFlow;
 use crate::plan::desired::{self, Sources};
 use crate::plan::wire;
 use crate::plan::{
@@ -208,14 +209,11 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
         return Ok(());
     };
     let id = guid(&mut rand::rngs::StdRng::from_os_rng());
-    let request = crate::plan::Request {
-        method: crate::plan::Method::Get,
-        path: scim::match_query(scim::ResourceKind::User, &path, &id),
-        body: None,
-    };
-    let outcome = wire::outcome(OpKind::TestConnection, client.send(&request).await);
-    match outcome {
-        Outcome::Failure(f) => Err(AppError::Job(format!(
+    let query = scim::match_query(scim::ResourceKind::User, &path, &id);
+    let mut flow = ConnectionFlow::new(vec![query]);
+    let probes = runner::conclude(&mut flow, client).await;
+    match probes.into_iter().next().map(|p| p.outcome) {
+        Some(Outcome::Failure(f)) => Err(AppError::Job(format!(
             "Step 1: Test connection — failed\n  {}: {}",
             f.code.as_str(),
             f.reason

@@ -11,6 +11,7 @@ use crate::expr::Value;
 use crate::http::ScimClient;
 use crate::plan::wire::{self, Answer};
 use crate::plan::{Method, Request};
+use crate::runner::{FlowId, Transport};
 use crate::scim::{self, AttrChange, OpKind, PatchOp, ResourceKind, ScimMode, TargetPath};
 
 /// One form sent and what the server made of it.
@@ -82,7 +83,12 @@ async fn send(
     body: Option<Json>,
     op: OpKind,
 ) -> Result<Option<Json>, String> {
-    match wire::interpret(op, client.send(&Request { method, path, body }).await) {
+    match wire::interpret(
+        op,
+        client
+            .send(FlowId::default(), &Request { method, path, body })
+            .await,
+    ) {
         Answer::Resource(_, r) => Ok(Some(r)),
         Answer::Done(_) => Ok(None),
         Answer::Failed(f) => Err(format!("{}: {}", f.code, f.reason)),
