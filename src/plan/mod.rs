@@ -8,6 +8,7 @@ pub mod connection;
 mod cycle;
 mod deprovision;
 pub mod desired;
+pub mod drift;
 mod flows;
 mod references;
 pub mod wire;
