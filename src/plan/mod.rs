@@ -10,6 +10,7 @@ mod deprovision;
 pub mod desired;
 pub mod drift;
 mod flows;
+pub mod probe;
 mod references;
 pub mod wire;
 
