@@ -242,18 +242,8 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     loaded.store()?
                 }
             };
-            let report = match &args.record_requests {
-                Some(file) => {
-                    let recording = Recording::create(client, file)
-                        .map_err(|e| AppError::Local(format!("{}: {e}", file.display())))?;
-                    let report = cycle(&loaded, &recording, &store, &mut printer).await?;
-                    recording
-                        .finish()
-                        .map_err(|e| AppError::Local(format!("--record-requests: {e}")))?;
-                    report
-                }
-                None => cycle(&loaded, &client, &store, &mut printer).await?,
-            };
+            let record = args.record_requests.as_deref();
+            let report = cycle_over(&loaded, client, record, &store, &mut printer).await?;
             // The process ends after the summary: the tenant (a million users is gigabytes of
             // small allocations) is left to the OS instead of being freed one by one.
             std::mem::forget(loaded);
@@ -263,6 +253,27 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
     };
     printer.progress.finish();
     finish(&report, &mut printer)
+}
+
+/// [`cycle`] over `client`; with `record` (`--record-requests`), every request it sends is
+/// also written to that file.
+async fn cycle_over(
+    loaded: &Loaded,
+    client: crate::http::ScimClient,
+    record: Option<&Path>,
+    store: &crate::store::Store,
+    printer: &mut Printer,
+) -> Result<CycleReport, AppError> {
+    let Some(file) = record else {
+        return cycle(loaded, &client, store, printer).await;
+    };
+    let recording = Recording::create(client, file)
+        .map_err(|e| AppError::Local(format!("{}: {e}", file.display())))?;
+    let report = cycle(loaded, &recording, store, printer).await?;
+    recording
+        .finish()
+        .map_err(|e| AppError::Local(format!("--record-requests: {e}")))?;
+    Ok(report)
 }
 
 async fn cycle(
