@@ -19,7 +19,6 @@ use crate::directory::{Directory, MemberKind, MemberRef};
 use crate::error::AppError;
 use crate::expr::EvalContext;
 use crate::hash::Keyed;
-use crate::http::ScimClient;
 use crate::plan::desired::{self, CompiledMapping, Details, Sources};
 use crate::plan::{
     Anchors, CycleInputs, CycleKind, CycleRules, DeleteFlow, DisableFlow, EntryContext,
@@ -32,7 +31,7 @@ use crate::policy::{
     deletion_guard, escrow_threshold,
 };
 use crate::provlog::{LogEntry, ProvisioningAction, Status};
-use crate::runner::{self, Observer};
+use crate::runner::{self, Observer, Transport};
 use crate::scim::{CreateSettings, PrimaryType, ScimMode};
 use crate::store::Store;
 
@@ -110,13 +109,13 @@ pub struct CycleEnv<'a> {
     pub compiled: &'a CompiledMapping,
     /// Its state.
     pub store: &'a Store,
-    /// The SCIM client for the Tenant URL.
-    pub client: &'a ScimClient,
+    /// Where requests go: the HTTP client for the Tenant URL, or a planning transport.
+    pub client: &'a dyn Transport,
     /// Default or `aadOptscim062020`.
     pub mode: ScimMode,
     /// The clock.
     pub clock: &'a dyn Clock,
-    /// Plan only: the client answers writes itself and nothing is persisted.
+    /// Plan only: the transport answers writes itself and nothing is persisted.
     pub dry_run: bool,
 }
 

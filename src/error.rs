@@ -202,9 +202,6 @@ pub enum AppError {
         /// Its reason.
         reason: String,
     },
-    /// `probe` could not make its scratch object on the target.
-    #[error("{0}")]
-    Probe(&'static str),
     /// `probe` could not make its scratch object on the target: the target's answer.
     #[error("cannot create a scratch object on the target: {0}")]
     ProbeCreate(String),
@@ -343,7 +340,6 @@ impl AppError {
             | AppError::Unreachable(_)
             | AppError::ConnectionRefused
             | AppError::OnDemandConnection { .. }
-            | AppError::Probe(_)
             | AppError::ProbeCreate(_) => 2,
             AppError::Store(_)
             | AppError::SigningKey { .. }

@@ -1,10 +1,9 @@
-//! The HTTP client (reqwest, rustls): sends one planned [`Request`] to the Tenant URL with Entra's
-//! headers and turns whatever happens into a [`Reply`]. With `auth::oauth` (the token requests,
+//! The HTTP client (reqwest, rustls), the [`Transport`] of every command that talks to a server:
+//! sends one planned [`Request`] to the Tenant URL with Entra's headers and turns whatever happens
+//! into a [`Reply`]. With `auth::oauth` (the token requests,
 //! on this client's connection pool) the only code that imports reqwest.
 
-use std::io::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use crate::auth::oauth::{Bearer, TokenCache};
 use crate::clock::Clock;
 use crate::config::{Credential, Secret};
 use crate::plan::{Method, Reply, Request};
+use crate::runner::{FlowId, Sending, Transport};
 
 /// How a client talks to the server: the job's settings that shape each request.
 #[derive(Debug, Clone)]
@@ -37,8 +37,6 @@ pub struct ScimClient {
     authorization: Authorization,
     /// With Entra's own JWT: the bearer signed anew before it runs out.
     renewal: Option<Renewal>,
-    dry_run: Option<DryRun>,
-    request_log: Option<RequestLog>,
 }
 
 /// Where each request's `Authorization` header comes from.
@@ -80,32 +78,6 @@ fn bearer(token: &str) -> Result<reqwest::header::HeaderValue, ClientError> {
         .map_err(|_| ClientError::Token)?;
     header.set_sensitive(true);
     Ok(header)
-}
-
-/// For benchmarks (`cycle --record-requests FILE`): every request sent, one JSON line each, so a
-/// bare HTTP loop can replay the exact sequence. Flows are numbered in the order they start.
-struct RequestLog {
-    out: Mutex<(std::io::BufWriter<std::fs::File>, Option<std::io::Error>)>,
-    flows: AtomicU64,
-}
-
-impl RequestLog {
-    fn write(&self, line: &serde_json::Value) {
-        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
-        if out.1.is_none()
-            && let Err(e) = writeln!(out.0, "{line}")
-        {
-            out.1 = Some(e);
-        }
-    }
-}
-
-/// A planning client: reads go to the server, writes are kept and answered here.
-#[derive(Default)]
-struct DryRun {
-    planned: std::sync::Mutex<Vec<Request>>,
-    /// Offline: reads answered from the last known target state (target id → resource).
-    offline: Option<std::collections::HashMap<String, serde_json::Value>>,
 }
 
 impl std::fmt::Debug for ScimClient {
@@ -192,8 +164,6 @@ impl ScimClient {
             base: base.trim_end_matches('/').to_string(),
             authorization,
             renewal: None,
-            dry_run: None,
-            request_log: None,
         })
     }
 
@@ -219,156 +189,13 @@ impl ScimClient {
         self
     }
 
-    /// This client, also writing every request it sends to `path` (for benchmarks).
-    pub fn recording_requests(mut self, path: &std::path::Path) -> std::io::Result<Self> {
-        let file = std::fs::File::create(path)?;
-        self.request_log = Some(RequestLog {
-            out: Mutex::new((std::io::BufWriter::new(file), None)),
-            flows: AtomicU64::new(0),
-        });
-        Ok(self)
-    }
-
-    /// A new flow starts: its number in the request log (0 when not recording).
-    pub fn flow_started(&self) -> u64 {
-        self.request_log
-            .as_ref()
-            .map_or(0, |log| log.flows.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// A phase of the cycle starts (request log only).
-    pub fn phase_started(&self, phase: &str) {
-        if let Some(log) = &self.request_log {
-            log.write(&serde_json::json!({ "phase": phase }));
-        }
-    }
-
-    /// Logs a request `flow` sent and, for a created object, the id it got (request log only).
-    pub fn record(&self, flow: u64, request: &Request, reply: &Reply) {
-        let Some(log) = &self.request_log else { return };
-        let created = match (request.method, reply) {
-            (Method::Post, Reply::Http { body, .. }) => {
-                serde_json::from_slice::<serde_json::Value>(body)
-                    .ok()
-                    .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string))
-            }
-            _ => None,
-        };
-        let method = match request.method {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        };
-        log.write(&serde_json::json!({
-            "flow": flow,
-            "method": method,
-            "path": request.path,
-            "body": request.body,
-            "created": created,
-        }));
-    }
-
-    /// Flushes the request log; the first write error, if any.
-    pub fn finish_recording(&self) -> std::io::Result<()> {
-        let Some(log) = &self.request_log else {
-            return Ok(());
-        };
-        let mut out = log.out.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = out.1.take() {
-            return Err(e);
-        }
-        out.0.flush()
-    }
-
-    /// This client, planning: GETs are sent; POST, PATCH and DELETE are recorded and answered
-    /// as a compliant server would (a POST gets back its body with the id `planned-N`).
-    pub fn planning(mut self) -> Self {
-        self.dry_run = Some(DryRun::default());
-        self
-    }
-
-    /// A planning client that sends nothing at all: reads of a connected object are answered with
-    /// its last known state (`known`: target id → resource; an object with none reads as empty),
-    /// and matching queries find nothing.
-    pub fn planning_offline(
-        mut self,
-        known: std::collections::HashMap<String, serde_json::Value>,
-    ) -> Self {
-        self.dry_run = Some(DryRun {
-            offline: Some(known),
-            ..DryRun::default()
-        });
-        self
-    }
-
-    /// A read answered from the last known state.
-    fn recall(
-        known: &std::collections::HashMap<String, serde_json::Value>,
-        request: &Request,
-    ) -> Reply {
-        let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
-        let body = if query.contains("filter=") {
-            serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "Resources": [], "startIndex": 1, "itemsPerPage": 0})
-        } else {
-            let id = path.rsplit('/').next().unwrap_or_default();
-            known
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| serde_json::json!({ "id": id }))
-        };
-        Reply::Http {
-            status: 200,
-            retry_after: None,
-            body: body.to_string().into_bytes(),
-        }
-    }
-
-    /// The writes a planning client kept, in the order they were planned.
-    pub fn planned(&self) -> Vec<Request> {
-        self.dry_run
-            .as_ref()
-            .map(|d| d.planned.lock().unwrap_or_else(|p| p.into_inner()).clone())
-            .unwrap_or_default()
-    }
-
-    fn plan(&self, dry_run: &DryRun, request: &Request) -> Reply {
-        let mut planned = dry_run.planned.lock().unwrap_or_else(|p| p.into_inner());
-        planned.push(request.clone());
-        let body = match (request.method, &request.body) {
-            (Method::Post, Some(serde_json::Value::Object(body))) => {
-                let mut created = body.clone();
-                created.insert("id".into(), format!("planned-{}", planned.len()).into());
-                serde_json::Value::Object(created).to_string().into_bytes()
-            }
-            _ => Vec::new(),
-        };
-        let status = match request.method {
-            Method::Post => 201,
-            _ => 204,
-        };
-        Reply::Http {
-            status,
-            retry_after: None,
-            body,
-        }
-    }
-
     /// The Tenant URL requests go to.
     pub fn base(&self) -> &str {
         &self.base
     }
 
     /// Sends `request` and waits for the reply.
-    pub async fn send(&self, request: &Request) -> Reply {
-        if let Some(dry_run) = &self.dry_run {
-            if request.method != Method::Get {
-                return self.plan(dry_run, request);
-            }
-            if let Some(known) = &dry_run.offline {
-                return Self::recall(known, request);
-            }
-        }
+    async fn deliver(&self, request: &Request) -> Reply {
         let url = format!("{}{}", self.base, request.path);
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
@@ -538,6 +365,13 @@ impl ScimClient {
         } else {
             text.replace(&self.token, "[redacted]")
         }
+    }
+}
+
+/// The HTTP transport: every request goes to the Tenant URL.
+impl Transport for ScimClient {
+    fn send<'a>(&'a self, _flow: FlowId, request: &'a Request) -> Sending<'a> {
+        Box::pin(self.deliver(request))
     }
 }
 

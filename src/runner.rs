@@ -1,9 +1,16 @@
-//! Drives planner flows over HTTP: sends each request a [`Flow`] offers, feeds the reply back, and
-//! persists the entry's state changes and log record before the next entry starts (so a crash never
-//! loses a connection that a later request depends on).
+//! Drives planner flows over a [`Transport`]: sends each request a [`Flow`] offers, feeds the
+//! reply back, and persists the entry's state changes and log record before the next entry starts
+//! (so a crash never loses a connection that a later request depends on). Every command that
+//! talks to the target — `cycle`, `plan`, `provision-on-demand`, `drift`, `compare-modes --probe`,
+//! `test-connection` — drives its flows here, so what is planned is what is sent.
+
+mod transport;
+
+#[cfg(test)]
+pub(crate) use transport::Scripted;
+pub use transport::{FlowId, Offline, Planning, Recording, Sending, Transport};
 
 use crate::clock::Clock;
-use crate::http::ScimClient;
 use crate::plan::{EntryOutcome, Flow, Next, Reply, Request, StateChange};
 use crate::policy::{RetryAfterPolicy, ThrottleDecision, on_too_many_requests};
 use crate::scim::{self, OpKind, Outcome, RetryAfter, RetryClass};
@@ -43,26 +50,42 @@ fn retry_after(reply: &Reply) -> Option<Option<RetryAfter>> {
     }
 }
 
-/// Runs `flow` to completion against `client`; returns the outcome, every exchange when `keep`,
-/// and how many requests were sent. A 429
-/// is waited out and resent while `throttle` allows (§3, pitfall 14); otherwise the flow sees it.
+/// Runs an entry's `flow` to completion over `transport`; returns the outcome, every exchange
+/// when `keep`, and how many requests were sent. A 429 is waited out and resent while
+/// `throttle` allows (§3, pitfall 14); otherwise the flow sees it.
 pub async fn drive(
     flow: &mut (dyn Flow + Send),
-    client: &ScimClient,
+    transport: &dyn Transport,
     keep: bool,
     throttle: Option<Throttle<'_>>,
 ) -> (EntryOutcome, Vec<(Request, Reply)>, usize) {
+    let (outcome, exchanges, sent) = drive_to_end(flow, transport, keep, throttle).await;
+    (*outcome, exchanges, sent)
+}
+
+/// Runs a command's `flow` to its result over `transport`; the flow sees every reply (a 429
+/// too: the commands that are not cycles never waited one out).
+pub async fn conclude<D>(flow: &mut (dyn Flow<D> + Send), transport: &dyn Transport) -> D {
+    drive_to_end(flow, transport, false, None).await.0
+}
+
+/// [`drive`] for a flow of any result.
+async fn drive_to_end<D>(
+    flow: &mut (dyn Flow<D> + Send),
+    transport: &dyn Transport,
+    keep: bool,
+    throttle: Option<Throttle<'_>>,
+) -> (D, Vec<(Request, Reply)>, usize) {
     let mut reply = None;
     let mut exchanges = Vec::new();
     let mut sent = 0;
-    let flow_id = client.flow_started();
+    let flow_id = transport.flow_started();
     loop {
         match flow.step(reply.take()) {
             Next::Send(request) => {
                 let mut retries = 0;
                 let answer = loop {
-                    let answer = client.send(&request).await;
-                    client.record(flow_id, &request, &answer);
+                    let answer = transport.send(flow_id, &request).await;
                     sent += 1;
                     if let (Some(t), Some(after)) = (throttle, retry_after(&answer)) {
                         let now = t.clock.now();
@@ -84,7 +107,7 @@ pub async fn drive(
                 }
                 reply = Some(answer);
             }
-            Next::Done(outcome) => return (*outcome, exchanges, sent),
+            Next::Done(outcome) => return (outcome, exchanges, sent),
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::output;
 use crate::plan::{Reply, Request};
 use crate::provlog::LogEntry;
-use crate::runner::Observer;
+use crate::runner::{Observer, Recording, Transport};
 use crate::store::Store;
 use crate::target::{self, Snapshot, TargetConfig};
 
@@ -232,15 +232,7 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                 printer.lines_read = Some((directory.users().len(), directory.ghost_count()));
             }
             let token = loaded.token()?;
-            let mut client = loaded.client(&loaded.base_url, &token)?;
-            if let Some(file) = &args.record_requests {
-                client = client
-                    .recording_requests(file)
-                    .map_err(|source| AppError::Io {
-                        path: file.clone(),
-                        source,
-                    })?;
-            }
+            let client = loaded.client(&loaded.base_url, &token)?;
             let store = match opened {
                 Some((store, dir)) if dir == loaded.job.settings.state_dir => store,
                 other => {
@@ -249,8 +241,8 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
                     loaded.store()?
                 }
             };
-            let report = cycle(&loaded, &client, &store, &mut printer).await?;
-            client.finish_recording().map_err(AppError::Recording)?;
+            let record = args.record_requests.as_deref();
+            let report = cycle_over(&loaded, client, record, &store, &mut printer).await?;
             // The process ends after the summary: the tenant (a million users is gigabytes of
             // small allocations) is left to the OS instead of being freed one by one.
             std::mem::forget(loaded);
@@ -262,9 +254,30 @@ pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
     finish(&report, &mut printer)
 }
 
+/// [`cycle`] over `client`; with `record` (`--record-requests`), every request it sends is
+/// also written to that file.
+async fn cycle_over(
+    loaded: &Loaded,
+    client: crate::http::ScimClient,
+    record: Option<&Path>,
+    store: &crate::store::Store,
+    printer: &mut Printer,
+) -> Result<CycleReport, AppError> {
+    let Some(file) = record else {
+        return cycle(loaded, &client, store, printer).await;
+    };
+    let recording = Recording::create(client, file).map_err(|source| AppError::Io {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let report = cycle(loaded, &recording, store, printer).await?;
+    recording.finish().map_err(AppError::Recording)?;
+    Ok(report)
+}
+
 async fn cycle(
     loaded: &Loaded,
-    client: &crate::http::ScimClient,
+    client: &dyn Transport,
     store: &crate::store::Store,
     printer: &mut Printer,
 ) -> Result<CycleReport, AppError> {

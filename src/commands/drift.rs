@@ -2,11 +2,11 @@
 //! which Entra itself never reads — and reports where the target no longer matches what entra-sim
 //! exported or what the mapping says: changed attributes, missing or extra members, objects deleted
 //! behind Entra's back, duplicates by matching attribute. Exit code 1 on drift, so it can gate CI.
+//! The reads are a [`DriftFlow`] driven by the runner.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use rand::SeedableRng;
-use serde::Serialize;
 
 use crate::cli::JobArgs;
 use crate::clock::{Clock, SystemClock};
@@ -14,171 +14,21 @@ use crate::error::AppError;
 use crate::expr::EvalContext;
 use crate::output::outln;
 use crate::plan::desired::{self, Sources};
-use crate::plan::wire::{self, Answer};
-use crate::plan::{Method, ObjectKey, ObjectKind, Request, SourceObject};
-use crate::scim::{self, OpKind, ResourceKind};
+use crate::plan::drift::{Connected, DriftFlow};
+use crate::plan::{Anchor, ObjectKey, SourceObject};
+use crate::runner::{self, Transport};
 
-/// One difference between the target and what Entra last wrote.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Drift {
-    /// `User` or `Group`.
-    pub object_type: String,
-    /// UPN or displayName.
-    pub name: String,
-    /// The target's id.
-    pub target_id: String,
-    /// `changed`, `deleted`, `missingMembers`, `extraMembers`, `duplicate`, `unreadable`.
-    pub kind: String,
-    /// What differs.
-    pub detail: String,
-}
+pub use crate::plan::drift::Drift;
 
-fn kind(key: &ObjectKey) -> ResourceKind {
-    match key.kind {
-        ObjectKind::User => ResourceKind::User,
-        ObjectKind::Group => ResourceKind::Group,
-    }
-}
-
+/// Checks every connected object of the job; exit code 1 when anything drifted.
 pub async fn run(args: JobArgs) -> Result<i32, AppError> {
     let loaded = super::load(&args.job)?;
     let token = loaded.token()?;
     let client = loaded.client(&loaded.base_url, &token)?;
     let store = loaded.store()?;
-    let assignments = loaded.job.assignment_index();
-    let sources = Sources {
-        directory: &loaded.job.directory,
-        assignments,
-        scope: loaded.job.scope,
-    };
-    let objects = {
-        let mut rng = rand::rngs::StdRng::from_os_rng();
-        let mut ctx = EvalContext {
-            now: SystemClock.now(),
-            rng: &mut rng,
-        };
-        desired::detailed_objects(&loaded.compiled, &sources, &mut ctx)
-    };
-    let by_key: HashMap<&ObjectKey, &SourceObject> = objects.iter().map(|o| (&o.key, o)).collect();
+    let objects = source_objects(&loaded);
     let anchors = store.anchors()?;
-    let id_names: HashMap<String, String> = anchors
-        .iter()
-        .map(|(k, a)| {
-            (
-                a.target_id.clone(),
-                by_key
-                    .get(k)
-                    .map_or_else(|| k.object_id.clone(), |o| o.name.clone()),
-            )
-        })
-        .collect();
-    let mut drifts = Vec::new();
-    for (key, anchor) in &anchors {
-        let object = by_key.get(key);
-        let name = object.map_or_else(|| key.object_id.clone(), |o| o.name.clone());
-        let mut report = |kind: &str, detail: String| {
-            drifts.push(Drift {
-                object_type: key.kind.as_str().into(),
-                name: name.clone(),
-                target_id: anchor.target_id.clone(),
-                kind: kind.into(),
-                detail,
-            });
-        };
-        // Groups are read with their members: the one read Entra never makes.
-        let path = scim::resource_path(kind(key), &anchor.target_id);
-        let reply = client
-            .send(&Request {
-                method: Method::Get,
-                path,
-                body: None,
-            })
-            .await;
-        let resource = match wire::interpret(OpKind::GetById, reply) {
-            Answer::Resource(_, resource) => resource,
-            Answer::Failed(f) if f.not_found => {
-                report(
-                    "deleted",
-                    "the object no longer exists in the target".into(),
-                );
-                continue;
-            }
-            Answer::Failed(f) => {
-                report("unreadable", format!("{}: {}", f.code, f.reason));
-                continue;
-            }
-            Answer::Done(_) => {
-                report(
-                    "unreadable",
-                    "the target answered with an empty body".into(),
-                );
-                continue;
-            }
-        };
-        if let Some(object) = object.filter(|o| o.in_scope) {
-            if let Ok(changes) = wire::diff(
-                &object.spec.update,
-                &resource,
-                &object.spec.case_exact,
-                object.spec.roles,
-            ) {
-                for change in changes {
-                    report(
-                        "changed",
-                        format!(
-                            "{}: target has {:?}, mapping says {:?}",
-                            change.path,
-                            change.old.unwrap_or_default(),
-                            wire::display_value(&change.new)
-                        ),
-                    );
-                }
-            }
-            for (path, value) in object
-                .spec
-                .matching
-                .iter()
-                .filter_map(|(p, v)| v.as_ref().map(|v| (p, v)))
-            {
-                let query = wire::match_request(key.kind, path, value);
-                if let Err(f) = wire::interpret_query(client.send(&query).await)
-                    && f.code.contains("MultipleEntries")
-                {
-                    report(
-                        "duplicate",
-                        format!("more than one {} has {path} {value:?}", key.kind.as_str()),
-                    );
-                }
-            }
-        }
-        if key.kind == ObjectKind::Group {
-            let actual: BTreeSet<String> = resource
-                .get("members")
-                .and_then(|m| m.as_array())
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|m| m.get("value").and_then(|v| v.as_str()).map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let exported: BTreeSet<String> = anchor.members.iter().cloned().collect();
-            let label = |ids: Vec<&String>| {
-                ids.iter()
-                    .map(|id| id_names.get(*id).cloned().unwrap_or_else(|| (*id).clone()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let missing: Vec<&String> = exported.difference(&actual).collect();
-            if !missing.is_empty() {
-                report("missingMembers", label(missing));
-            }
-            let extra: Vec<&String> = actual.difference(&exported).collect();
-            if !extra.is_empty() {
-                report("extraMembers", label(extra));
-            }
-        }
-    }
+    let drifts = drifts(&client, &objects, &anchors).await;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&drifts)?)?;
     } else {
@@ -199,4 +49,196 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         )?;
     }
     Ok(if drifts.is_empty() { 0 } else { 1 })
+}
+
+/// The job's source objects, mapped as a cycle would map them now.
+fn source_objects(loaded: &super::Loaded) -> Vec<SourceObject> {
+    let sources = Sources {
+        directory: &loaded.job.directory,
+        assignments: loaded.job.assignment_index(),
+        scope: loaded.job.scope,
+    };
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let mut ctx = EvalContext {
+        now: SystemClock.now(),
+        rng: &mut rng,
+    };
+    desired::detailed_objects(&loaded.compiled, &sources, &mut ctx)
+}
+
+/// Reads back each connection in `anchors` over `transport` and compares it with `objects`.
+async fn drifts(
+    transport: &dyn Transport,
+    objects: &[SourceObject],
+    anchors: &[(ObjectKey, Anchor)],
+) -> Vec<Drift> {
+    let by_key: HashMap<&ObjectKey, &SourceObject> = objects.iter().map(|o| (&o.key, o)).collect();
+    let connected: Vec<Connected> = anchors
+        .iter()
+        .map(|(key, anchor)| Connected {
+            key,
+            anchor,
+            object: by_key.get(key).copied(),
+        })
+        .collect();
+    let names: HashMap<String, String> = connected
+        .iter()
+        .map(|c| {
+            let name = c.object.map_or(&c.key.object_id, |o| &o.name);
+            (c.anchor.target_id.clone(), name.clone())
+        })
+        .collect();
+    let mut flow = DriftFlow::new(connected, &names);
+    runner::conclude(&mut flow, transport).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{ObjectSpec, Reply};
+    use crate::runner::Scripted;
+    use crate::scim::TargetPath;
+    use serde_json::json;
+
+    fn object(key: &ObjectKey, name: &str, spec: ObjectSpec) -> SourceObject {
+        SourceObject {
+            key: key.clone(),
+            name: name.into(),
+            fingerprint: String::new(),
+            in_scope: true,
+            out_of_scope_reason: None,
+            spec,
+            manager: None,
+            members: Vec::new(),
+            steps: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn anchor(target_id: &str, members: &[&str]) -> Anchor {
+        Anchor {
+            target_id: target_id.into(),
+            manager: None,
+            members: members.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    fn not_found() -> Reply {
+        Scripted::json(
+            404,
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404", "detail": "no such user"}),
+        )
+    }
+
+    /// A connected object the target no longer has is `deleted`; the next one is still read.
+    #[tokio::test]
+    async fn a_missing_object_is_reported_deleted() {
+        let (gone, kept) = (ObjectKey::user("u1"), ObjectKey::user("u2"));
+        let anchors = [(gone.clone(), anchor("t1", &[])), (kept, anchor("t2", &[]))];
+        let objects = [object(&gone, "gone@example.com", ObjectSpec::default())];
+        let transport = Scripted::new([
+            not_found(),
+            Scripted::json(200, json!({"id": "t2", "userName": "kept"})),
+        ]);
+        let drifts = drifts(&transport, &objects, &anchors).await;
+        assert_eq!(transport.lines(), ["GET /Users/t1", "GET /Users/t2"]);
+        assert_eq!(
+            drifts,
+            [Drift {
+                object_type: "User".into(),
+                name: "gone@example.com".into(),
+                target_id: "t1".into(),
+                kind: "deleted".into(),
+                detail: "the object no longer exists in the target".into(),
+            }]
+        );
+    }
+
+    /// A changed attribute, then a duplicate by matching attribute (one query per value).
+    #[tokio::test]
+    async fn a_changed_attribute_and_a_duplicate_are_reported() {
+        let key = ObjectKey::user("u1");
+        let user_name = TargetPath::parse("userName").unwrap();
+        let display = TargetPath::parse("displayName").unwrap();
+        let spec = ObjectSpec {
+            update: vec![(display, crate::expr::Value::Str("Alice".into()), false)],
+            matching: vec![(user_name, Some("alice".into()))],
+            ..ObjectSpec::default()
+        };
+        let objects = [object(&key, "alice", spec)];
+        let anchors = [(key, anchor("t1", &[]))];
+        let two = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 2, "startIndex": 1, "itemsPerPage": 2,
+            "Resources": [{"id": "t1", "userName": "alice"}, {"id": "t9", "userName": "alice"}]
+        });
+        let transport = Scripted::new([
+            Scripted::json(
+                200,
+                json!({"id": "t1", "userName": "alice", "displayName": "Eve"}),
+            ),
+            Scripted::json(200, two),
+        ]);
+        let drifts = drifts(&transport, &objects, &anchors).await;
+        assert_eq!(
+            transport.lines(),
+            ["GET /Users/t1", "GET /Users?filter=userName+eq+%22alice%22"]
+        );
+        let kinds: Vec<(&str, &str)> = drifts
+            .iter()
+            .map(|d| (d.kind.as_str(), d.detail.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (
+                    "changed",
+                    "displayName: target has \"Eve\", mapping says \"Alice\""
+                ),
+                ("duplicate", "more than one User has userName \"alice\""),
+            ]
+        );
+    }
+
+    /// A group read with its members: who is missing and who was added, by name where known.
+    #[tokio::test]
+    async fn missing_and_extra_members_are_named() {
+        let (group, member) = (ObjectKey::group("g1"), ObjectKey::user("u1"));
+        let objects = [object(&member, "bob@example.com", ObjectSpec::default())];
+        let anchors = [
+            (group, anchor("tg", &["tu", "tx"])),
+            (member, anchor("tu", &[])),
+        ];
+        let transport = Scripted::new([
+            Scripted::json(
+                200,
+                json!({"id": "tg", "displayName": "G", "members": [{"value": "tx"}, {"value": "ty"}]}),
+            ),
+            Scripted::json(200, json!({"id": "tu", "userName": "bob"})),
+        ]);
+        let drifts = drifts(&transport, &objects, &anchors).await;
+        let kinds: Vec<(&str, &str, &str)> = drifts
+            .iter()
+            .map(|d| (d.kind.as_str(), d.name.as_str(), d.detail.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("missingMembers", "g1", "bob@example.com"),
+                ("extraMembers", "g1", "ty"),
+            ]
+        );
+    }
+
+    /// A server that cannot be read is reported, not fatal.
+    #[tokio::test]
+    async fn an_unreachable_target_makes_every_object_unreadable() {
+        let key = ObjectKey::user("u1");
+        let anchors = [(key, anchor("t1", &[]))];
+        let transport = Scripted::new([]);
+        let drifts = drifts(&transport, &[], &anchors).await;
+        assert_eq!(drifts.len(), 1);
+        assert_eq!(drifts[0].kind, "unreadable");
+        assert_eq!(drifts[0].name, "u1");
+    }
 }

@@ -16,6 +16,7 @@ use crate::expr::EvalContext;
 use crate::hash::Keyed;
 use crate::http::ScimClient;
 use crate::output::outln;
+use crate::plan::connection::ConnectionFlow;
 use crate::plan::desired::{self, Sources};
 use crate::plan::wire;
 use crate::plan::{
@@ -385,14 +386,11 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
         return Ok(());
     };
     let id = guid(&mut rand::rngs::StdRng::from_os_rng());
-    let request = Request {
-        method: Method::Get,
-        path: scim::match_query(scim::ResourceKind::User, &path, &id),
-        body: None,
-    };
-    let outcome = wire::outcome(OpKind::TestConnection, client.send(&request).await);
-    match outcome {
-        Outcome::Failure(f) => Err(AppError::OnDemandConnection {
+    let query = scim::match_query(scim::ResourceKind::User, &path, &id);
+    let mut flow = ConnectionFlow::new(vec![query]);
+    let probes = runner::conclude(&mut flow, client).await;
+    match probes.into_iter().next().map(|p| p.outcome) {
+        Some(Outcome::Failure(f)) => Err(AppError::OnDemandConnection {
             code: f.code.as_str().to_owned(),
             reason: f.reason,
         }),

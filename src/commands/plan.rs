@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::output::outln;
 use crate::plan::{Method, Reply, Request};
 use crate::provlog::{LogEntry, ProvisioningAction, Status, StepType};
-use crate::runner::Observer;
+use crate::runner::{Observer, Offline, Planning, Transport};
 
 /// One object's planned change.
 #[derive(Debug, Serialize)]
@@ -109,7 +109,7 @@ fn reason(log: &LogEntry) -> String {
     }
 }
 
-/// Plans the next cycle of `loaded` in `mode`: the engine driven with a planning client, nothing
+/// Plans the next cycle of `loaded` in `mode`: the engine driven over [`Planning`], nothing
 /// persisted. `plan` and `compare-modes` both use it.
 pub async fn dry_run(
     loaded: &super::Loaded,
@@ -117,8 +117,8 @@ pub async fn dry_run(
     mode: crate::scim::ScimMode,
 ) -> Result<(engine::CycleReport, Planner), AppError> {
     let token = loaded.token()?;
-    let client = loaded.client(&loaded.base_url, &token)?.planning();
-    run_planner(loaded, store, mode, &client).await
+    let transport = Planning::new(loaded.client(&loaded.base_url, &token)?);
+    run_planner(loaded, store, mode, &transport).await
 }
 
 /// [`dry_run`] without the network: reads are answered from the last known target state.
@@ -132,22 +132,15 @@ pub async fn offline_run(
         .into_iter()
         .filter_map(|(key, resource)| anchors.get(&key).map(|a| (a.target_id.clone(), resource)))
         .collect();
-    // The offline client never sends a request, so it needs no token (nor an entra_jwt key).
-    let client = super::client_of(
-        &loaded.job.file,
-        &loaded.job.settings,
-        &loaded.base_url,
-        &crate::config::Credential::Bearer(crate::config::Secret::new("")),
-    )?
-    .planning_offline(known);
-    run_planner(loaded, store, loaded.mode, &client).await
+    // Offline planning sends no request, so it needs no token (nor an entra_jwt key).
+    run_planner(loaded, store, loaded.mode, &Offline::new(known)).await
 }
 
 async fn run_planner(
     loaded: &super::Loaded,
     store: &crate::store::Store,
     mode: crate::scim::ScimMode,
-    client: &crate::http::ScimClient,
+    client: &dyn Transport,
 ) -> Result<(engine::CycleReport, Planner), AppError> {
     let clock = SystemClock;
     let env = CycleEnv {

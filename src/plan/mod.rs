@@ -4,10 +4,13 @@
 //! changes to persist). `cycle`, `provision-on-demand` and tests all drive the same flows, so what is
 //! planned is what is sent.
 
+pub mod connection;
 mod cycle;
 mod deprovision;
 pub mod desired;
+pub mod drift;
 mod flows;
+pub mod probe;
 mod references;
 pub mod wire;
 
@@ -181,13 +184,14 @@ pub enum Reply {
     },
 }
 
-/// What a flow wants next.
+/// What a flow wants next. An entry's flow ends with its [`EntryOutcome`]; a command's flow
+/// (`drift`, `compare-modes --probe`, `test-connection`) with its own result `D`.
 #[derive(Debug)]
-pub enum Next {
+pub enum Next<D = Box<EntryOutcome>> {
     /// Send this request and feed the reply back.
     Send(Request),
-    /// The entry is finished.
-    Done(Box<EntryOutcome>),
+    /// The flow is finished.
+    Done(D),
 }
 
 /// The state changes an entry asks the runner to persist.
@@ -224,8 +228,8 @@ pub struct EntryOutcome {
     pub job_failure: Option<JobFailure>,
 }
 
-/// A state machine for one object change.
-pub trait Flow {
+/// A state machine for one object change (or, with another `D`, for one command's requests).
+pub trait Flow<D = Box<EntryOutcome>> {
     /// Given the reply to the previous request (`None` at the start), says what to do next.
-    fn step(&mut self, reply: Option<Reply>) -> Next;
+    fn step(&mut self, reply: Option<Reply>) -> Next<D>;
 }

@@ -34,7 +34,7 @@ use entra_sim::commands::{Loaded, load};
 use entra_sim::engine::{self, CycleEnv, CycleReport, EntrySink};
 use entra_sim::plan::{Reply, Request};
 use entra_sim::provlog::LogEntry;
-use entra_sim::runner::Observer;
+use entra_sim::runner::{Observer, Planning};
 use entra_sim::target::{self, RunningTarget, TargetConfig};
 use rand::SeedableRng;
 use serde_json::Value;
@@ -322,7 +322,7 @@ impl Harness {
     async fn engine(
         &mut self,
         loaded: &Loaded,
-        client: &entra_sim::http::ScimClient,
+        client: &dyn entra_sim::runner::Transport,
         dry_run: bool,
         seed: u64,
         sink: &mut dyn EntrySink,
@@ -367,7 +367,7 @@ impl Harness {
         self.target.clear_requests();
         let loaded = self.loaded();
         let token = loaded.token().unwrap();
-        let client = loaded.client(&loaded.base_url, &token).unwrap().planning();
+        let client = Planning::new(loaded.client(&loaded.base_url, &token).unwrap());
         let mut planner = entra_sim::commands::plan::Planner::default();
         self.engine(&loaded, &client, true, 99, &mut planner).await;
         let planned: Vec<_> = planner
