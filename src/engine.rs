@@ -342,7 +342,7 @@ impl Cycle<'_, '_> {
                     key,
                     &name,
                     steps,
-                    "StagedDelete",
+                    crate::provlog::SkipReason::StagedDelete,
                     text,
                     Vec::new(),
                 )
@@ -393,14 +393,14 @@ impl Cycle<'_, '_> {
             }
             Work::Skip(key, reason) => {
                 let (name, steps) = self.named(key, objects);
-                let text = match *reason {
-                    "SkipOutOfScopeDeletions" => "The object left scope and SkipOutOfScopeDeletions is set, so it is not disabled.".to_string(),
-                    "ScopingFilterNotMatched" => "The object does not pass the scoping filters.".to_string(),
-                    "TargetActionNotEnabled" => "The object was deleted in the source but the Delete target action is disabled.".to_string(),
+                let text = match reason {
+                    crate::provlog::SkipReason::SkipOutOfScopeDeletions => "The object left scope and SkipOutOfScopeDeletions is set, so it is not disabled.".to_string(),
+                    crate::provlog::SkipReason::ScopingFilterNotMatched => "The object does not pass the scoping filters.".to_string(),
+                    crate::provlog::SkipReason::TargetActionNotEnabled => "The object was deleted in the source but the Delete target action is disabled.".to_string(),
                     other => format!("The object is out of scope ({other})."),
                 };
                 let flow =
-                    SkipFlow::new(self.context(), key, &name, steps, reason, text, Vec::new());
+                    SkipFlow::new(self.context(), key, &name, steps, *reason, text, Vec::new());
                 Prepared::Flow(key.clone(), Box::new(flow))
             }
             Work::Forget(_) => Prepared::Nothing,
@@ -823,7 +823,10 @@ pub async fn run_cycle(
         imports: ImportCounts {
             count_entitled: objects
                 .iter()
-                .filter(|o| o.out_of_scope_reason != Some("NotEffectivelyEntitled"))
+                .filter(|o| {
+                    o.out_of_scope_reason
+                        != Some(crate::provlog::SkipReason::NotEffectivelyEntitled)
+                })
                 .count() as u64,
             count_entitled_for_provisioning: objects.iter().filter(|o| o.in_scope).count() as u64,
             count_exports: (c.created + c.updated + c.disabled + c.deleted + c.failed) as u64,

@@ -142,7 +142,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
             {
                 let query = wire::match_request(key.kind, path, value);
                 if let Err(f) = wire::interpret_query(client.send(&query).await)
-                    && f.code.contains("MultipleEntries")
+                    && f.code == scim::ErrorCode::SystemForCrossDomainIdentityManagementMultipleEntriesInResponse
                 {
                     report(
                         "duplicate",

@@ -21,6 +21,7 @@ use crate::plan::{
     Anchors, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
     ObjectKey, SkipFlow, SourceObject, UserFlow, evaluation_failure,
 };
+use crate::provlog::SkipReason;
 use crate::runner;
 use crate::scim::{self, OpKind, Outcome, ScimMode};
 use crate::store::Store;
@@ -95,7 +96,7 @@ impl Session<'_> {
         }
         let scope = graph::Scope {
             active: object.spec.active,
-            assigned: object.out_of_scope_reason != Some("NotEffectivelyEntitled"),
+            assigned: object.out_of_scope_reason != Some(SkipReason::NotEffectivelyEntitled),
             in_scope: object.in_scope,
         };
         self.shown.extend(outcome.log.map(|log| graph::Shown {
@@ -148,7 +149,7 @@ impl Session<'_> {
             (false, None) => {
                 let reason = object
                     .out_of_scope_reason
-                    .unwrap_or("NotEffectivelyEntitled");
+                    .unwrap_or(SkipReason::NotEffectivelyEntitled);
                 let text = format!(
                     "{} '{}' is not in scope for provisioning ({reason}).",
                     object.key.kind.as_str(),

@@ -597,7 +597,7 @@ fn entry(h: &mut Html, log: &LogEntry) {
         h.raw("<table class=\"steps\"><thead><tr><th>Step</th><th>Status</th><th>Description</th><th>Details</th></tr></thead><tbody>");
         for step in &log.provisioning_steps {
             h.raw("<tr><td><code>")
-                .text(&step.name)
+                .text(step.name.as_str())
                 .raw("</code></td><td>");
             h.badge(step.status.as_str())
                 .raw("</td><td>")

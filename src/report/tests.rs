@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::*;
 use crate::provlog::{
-    ErrorInformation, Identity, Initiator, ModifiedProperty, StatusInfo, Step, StepType, System,
+    ErrorInformation, Identity, Initiator, ModifiedProperty, StatusInfo, Step, StepName, StepType,
+    System,
 };
 
 fn identity(kind: &str, id: &str, name: &str) -> Identity {
@@ -62,7 +63,7 @@ fn log(
         }],
         provisioning_steps: vec![
             Step::new(
-                "EntryImportAdd",
+                StepName::EntryImportAdd,
                 StepType::Import,
                 Status::Success,
                 format!("Received User '{name}'"),

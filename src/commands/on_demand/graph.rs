@@ -172,7 +172,7 @@ fn step(shown: &Shown, s: &Step) -> Value {
                     shown.ended,
                 )
             }
-            None => (s.name.clone(), s.description.clone(), shown.ended),
+            None => (s.name.to_string(), s.description.clone(), shown.ended),
         },
         StepType::Scoping => {
             // The clauses each filter evaluated, as the portal names them; "{}" without filters.
@@ -205,7 +205,7 @@ fn step(shown: &Shown, s: &Step) -> Value {
             );
             details = d;
             (
-                s.name.clone(),
+                s.name.to_string(),
                 format!("Determine if {kind} in scope by evaluating against each scoping filter"),
                 shown.ended,
             )
@@ -215,7 +215,7 @@ fn step(shown: &Shown, s: &Step) -> Value {
             if s.details.get("SkipReason").and_then(Value::as_str) == Some("RedundantExport") =>
         {
             (
-                s.name.clone(),
+                s.name.to_string(),
                 format!(
                     "{} No change to the {kind} '{name}' currently needs to be made.",
                     s.description
@@ -223,7 +223,7 @@ fn step(shown: &Shown, s: &Step) -> Value {
                 shown.ended,
             )
         }
-        _ => (s.name.clone(), s.description.clone(), shown.ended),
+        _ => (s.name.to_string(), s.description.clone(), shown.ended),
     };
     json!({
         "name": step_name,
