@@ -96,6 +96,7 @@ fn input(status: &serde_json::Value) -> ReportInput<'_> {
         job_name: "test",
         generated: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
         status,
+        code: JobCode::Active,
         escrows: &[],
         last_cycle: None,
         nonce: "n0nce",
