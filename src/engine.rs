@@ -618,7 +618,7 @@ pub async fn run_cycle(
         store.forget_source_digest()?;
         prune_logs(store, env.job.settings.log_retention_days, began)?;
     }
-    let previous: Option<String> = store.meta("mapping_fingerprint")?;
+    let previous = store.mapping_fingerprint()?;
     let kind = if previous.as_deref() == Some(env.compiled.fingerprint.as_str()) {
         CycleKind::Incremental
     } else {
@@ -811,7 +811,7 @@ pub async fn run_cycle(
                 None => store.remove_watermark(key)?,
             }
         }
-        store.set_meta("mapping_fingerprint", &env.compiled.fingerprint)?;
+        store.set_mapping_fingerprint(&env.compiled.fingerprint)?;
     }
     // Escrow thresholds during an initial cycle prune escrows instead of quarantining (§8).
     let (failures, reference_failures) = cycle.escrows.threshold_counts();
@@ -883,7 +883,7 @@ pub async fn run_cycle(
         requests: cycle.requests,
         source_unchanged: false,
     };
-    store.set_meta("last_cycle", &report)?;
+    store.set_last_cycle(&report)?;
     let clean = report.job_failure.is_none()
         && report.counts.failed == 0
         && report.staged_deletes == 0
@@ -988,7 +988,7 @@ pub fn unchanged_cycle(
         requests: 0,
         source_unchanged: true,
     };
-    store.set_meta("last_cycle", &report)?;
+    store.set_last_cycle(&report)?;
     store.commit()?;
     Ok(Some(report))
 }
