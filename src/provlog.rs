@@ -184,8 +184,6 @@ pub enum StepName {
     EntrySynchronizationError,
     /// A reference (manager, members) was resolved to target ids.
     EntryReferenceResolution,
-    /// An export of no particular kind.
-    EntryExport,
     /// The create.
     EntryExportAdd,
     /// An update (PATCH).
@@ -211,7 +209,6 @@ impl StepName {
             Self::EntrySynchronizationWarning => "EntrySynchronizationWarning",
             Self::EntrySynchronizationError => "EntrySynchronizationError",
             Self::EntryReferenceResolution => "EntryReferenceResolution",
-            Self::EntryExport => "EntryExport",
             Self::EntryExportAdd => "EntryExportAdd",
             Self::EntryExportUpdate => "EntryExportUpdate",
             Self::EntryExportUpdateSoftDelete => "EntryExportUpdateSoftDelete",
@@ -436,6 +433,32 @@ impl Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn step_names_serialize_as_they_spell_themselves() {
+        use StepName::*;
+        for name in [
+            EntryImport,
+            EntryImportAdd,
+            EntryImportObject,
+            EntryImportSkipped,
+            EntrySynchronizationScoping,
+            EntrySynchronizationSkip,
+            EntrySynchronizationAdd,
+            EntrySynchronizationUpdate,
+            EntrySynchronizationWarning,
+            EntrySynchronizationError,
+            EntryReferenceResolution,
+            EntryExportAdd,
+            EntryExportUpdate,
+            EntryExportUpdateSoftDelete,
+            EntryExportDelete,
+        ] {
+            let json = serde_json::to_value(name).unwrap();
+            assert_eq!(json, name.as_str());
+            assert_eq!(serde_json::from_value::<StepName>(json).unwrap(), name);
+        }
+    }
 
     #[test]
     fn graph_times_have_seven_fractional_digits() {

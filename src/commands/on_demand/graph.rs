@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::plan::ObjectKind;
-use crate::provlog::{LogEntry, ProvisioningAction, Status, Step, StepType, graph_time};
+use crate::provlog::{LogEntry, ProvisioningAction, Status, Step, StepName, StepType, graph_time};
 
 /// The target system's name in on-demand answers: the non-gallery SCIM connector.
 const TARGET_SYSTEM: &str = "customappsso";
@@ -157,7 +157,7 @@ fn step(shown: &Shown, s: &Step) -> Value {
                 .entry("IsSoftDeleted")
                 .or_insert_with(|| true_false(!shown.scope.active));
             (
-                "EntryImport".to_string(),
+                StepName::EntryImport.to_string(),
                 s.description.clone(),
                 shown.started,
             )
@@ -167,7 +167,7 @@ fn step(shown: &Shown, s: &Step) -> Value {
             Some(resource) => {
                 details = target_details(resource);
                 (
-                    "EntryImport".to_string(),
+                    StepName::EntryImport.to_string(),
                     format!("Retrieved  '{name}' from {TARGET_SYSTEM}"),
                     shown.ended,
                 )
