@@ -341,7 +341,7 @@ impl Cycle<'_, '_> {
                     key,
                     &name,
                     steps,
-                    "StagedDelete",
+                    crate::provlog::SkipReason::StagedDelete,
                     text,
                     Vec::new(),
                 )
@@ -392,14 +392,14 @@ impl Cycle<'_, '_> {
             }
             Work::Skip(key, reason) => {
                 let (name, steps) = self.named(key, objects);
-                let text = match *reason {
-                    "SkipOutOfScopeDeletions" => "The object left scope and SkipOutOfScopeDeletions is set, so it is not disabled.".to_string(),
-                    "ScopingFilterNotMatched" => "The object does not pass the scoping filters.".to_string(),
-                    "TargetActionNotEnabled" => "The object was deleted in the source but the Delete target action is disabled.".to_string(),
+                let text = match reason {
+                    crate::provlog::SkipReason::SkipOutOfScopeDeletions => "The object left scope and SkipOutOfScopeDeletions is set, so it is not disabled.".to_string(),
+                    crate::provlog::SkipReason::ScopingFilterNotMatched => "The object does not pass the scoping filters.".to_string(),
+                    crate::provlog::SkipReason::TargetActionNotEnabled => "The object was deleted in the source but the Delete target action is disabled.".to_string(),
                     other => format!("The object is out of scope ({other})."),
                 };
                 let flow =
-                    SkipFlow::new(self.context(), key, &name, steps, reason, text, Vec::new());
+                    SkipFlow::new(self.context(), key, &name, steps, *reason, text, Vec::new());
                 Prepared::Flow(key.clone(), Box::new(flow))
             }
             Work::Forget(_) => Prepared::Nothing,
@@ -615,7 +615,7 @@ pub async fn run_cycle(
         store.forget_source_digest()?;
         prune_logs(store, env.job.settings.log_retention_days, began)?;
     }
-    let previous: Option<String> = store.meta("mapping_fingerprint")?;
+    let previous = store.mapping_fingerprint()?;
     let kind = if previous.as_deref() == Some(env.compiled.fingerprint.as_str()) {
         CycleKind::Incremental
     } else {
@@ -806,7 +806,7 @@ pub async fn run_cycle(
                 None => store.remove_watermark(key)?,
             }
         }
-        store.set_meta("mapping_fingerprint", &env.compiled.fingerprint)?;
+        store.set_mapping_fingerprint(&env.compiled.fingerprint)?;
     }
     // Escrow thresholds during an initial cycle prune escrows instead of quarantining (§8).
     let (failures, reference_failures) = cycle.escrows.threshold_counts();
@@ -818,7 +818,10 @@ pub async fn run_cycle(
         imports: ImportCounts {
             count_entitled: objects
                 .iter()
-                .filter(|o| o.out_of_scope_reason != Some("NotEffectivelyEntitled"))
+                .filter(|o| {
+                    o.out_of_scope_reason
+                        != Some(crate::provlog::SkipReason::NotEffectivelyEntitled)
+                })
                 .count() as u64,
             count_entitled_for_provisioning: objects.iter().filter(|o| o.in_scope).count() as u64,
             count_exports: (c.created + c.updated + c.disabled + c.deleted + c.failed) as u64,
@@ -875,7 +878,7 @@ pub async fn run_cycle(
         requests: cycle.requests,
         source_unchanged: false,
     };
-    store.set_meta("last_cycle", &report)?;
+    store.set_last_cycle(&report)?;
     let clean = report.job_failure.is_none()
         && report.counts.failed == 0
         && report.staged_deletes == 0
@@ -980,7 +983,7 @@ pub fn unchanged_cycle(
         requests: 0,
         source_unchanged: true,
     };
-    store.set_meta("last_cycle", &report)?;
+    store.set_last_cycle(&report)?;
     store.commit()?;
     Ok(Some(report))
 }
@@ -1042,8 +1045,5 @@ fn count(works: &[Work], wanted: impl Fn(&Work) -> bool) -> u32 {
 
 /// `Active`, `Quarantine`, … as Graph spells `status.code`.
 pub fn status_name(code: JobCode) -> String {
-    serde_json::to_value(code)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    code.as_str().to_owned()
 }

@@ -113,7 +113,7 @@ impl Export {
             self.steps.row([
                 log.change_id.as_str(),
                 &number,
-                &step.name,
+                step.name.as_str(),
                 step_type_name(step.provisioning_step_type),
                 status_name(step.status),
                 &step.description,

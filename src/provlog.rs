@@ -159,12 +159,120 @@ pub enum StepType {
     Export,
 }
 
+/// A `provisioningStep`'s `name`, spelled as Entra's logs spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StepName {
+    /// The source object was read (on-demand provisioning's name for import and matching).
+    EntryImport,
+    /// The source object was read as a change of type Add.
+    EntryImportAdd,
+    /// The object was read from the target by its id.
+    EntryImportObject,
+    /// The object could not be imported (no matching attribute has a value).
+    EntryImportSkipped,
+    /// Scope evaluation.
+    EntrySynchronizationScoping,
+    /// Nothing exported: the entry is skipped with a `SkipReason`.
+    EntrySynchronizationSkip,
+    /// No match was found: the object will be created.
+    EntrySynchronizationAdd,
+    /// A match was found: the object will be updated.
+    EntrySynchronizationUpdate,
+    /// A caveat while matching.
+    EntrySynchronizationWarning,
+    /// Matching or evaluating the mappings failed.
+    EntrySynchronizationError,
+    /// A reference (manager, members) was resolved to target ids.
+    EntryReferenceResolution,
+    /// The create.
+    EntryExportAdd,
+    /// An update (PATCH).
+    EntryExportUpdate,
+    /// The disabling PATCH of a user that left scope.
+    EntryExportUpdateSoftDelete,
+    /// The delete.
+    EntryExportDelete,
+}
+
+impl StepName {
+    /// The name as logs write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EntryImport => "EntryImport",
+            Self::EntryImportAdd => "EntryImportAdd",
+            Self::EntryImportObject => "EntryImportObject",
+            Self::EntryImportSkipped => "EntryImportSkipped",
+            Self::EntrySynchronizationScoping => "EntrySynchronizationScoping",
+            Self::EntrySynchronizationSkip => "EntrySynchronizationSkip",
+            Self::EntrySynchronizationAdd => "EntrySynchronizationAdd",
+            Self::EntrySynchronizationUpdate => "EntrySynchronizationUpdate",
+            Self::EntrySynchronizationWarning => "EntrySynchronizationWarning",
+            Self::EntrySynchronizationError => "EntrySynchronizationError",
+            Self::EntryReferenceResolution => "EntryReferenceResolution",
+            Self::EntryExportAdd => "EntryExportAdd",
+            Self::EntryExportUpdate => "EntryExportUpdate",
+            Self::EntryExportUpdateSoftDelete => "EntryExportUpdateSoftDelete",
+            Self::EntryExportDelete => "EntryExportDelete",
+        }
+    }
+}
+
+impl std::fmt::Display for StepName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for StepName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// Why an entry was skipped: the `SkipReason` detail of its `EntrySynchronizationSkip` step and
+/// its `errorCode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// The object is not assigned to the app.
+    NotEffectivelyEntitled,
+    /// The object fails a scoping filter.
+    ScopingFilterNotMatched,
+    /// The object left scope and `SkipOutOfScopeDeletions` is set.
+    SkipOutOfScopeDeletions,
+    /// The target action the change needs (create, update, delete) is disabled.
+    TargetActionNotEnabled,
+    /// Source and target already agree.
+    RedundantExport,
+    /// Held back by the accidental-deletion guard.
+    StagedDelete,
+}
+
+impl SkipReason {
+    /// The reason as logs write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotEffectivelyEntitled => "NotEffectivelyEntitled",
+            Self::ScopingFilterNotMatched => "ScopingFilterNotMatched",
+            Self::SkipOutOfScopeDeletions => "SkipOutOfScopeDeletions",
+            Self::TargetActionNotEnabled => "TargetActionNotEnabled",
+            Self::RedundantExport => "RedundantExport",
+            Self::StagedDelete => "StagedDelete",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One `provisioningStep`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     /// e.g. `EntryImportAdd`, `EntrySynchronizationScoping`, `EntryExportUpdate`.
-    pub name: String,
+    pub name: StepName,
     /// The kind of step.
     pub provisioning_step_type: StepType,
     /// Its outcome.
@@ -305,9 +413,9 @@ pub struct LogEntry {
 
 impl Step {
     /// A step without details.
-    pub fn new(name: &str, kind: StepType, status: Status, description: String) -> Self {
+    pub fn new(name: StepName, kind: StepType, status: Status, description: String) -> Self {
         Self {
-            name: name.to_string(),
+            name,
             provisioning_step_type: kind,
             status,
             description,
@@ -325,6 +433,32 @@ impl Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn step_names_serialize_as_they_spell_themselves() {
+        use StepName::*;
+        for name in [
+            EntryImport,
+            EntryImportAdd,
+            EntryImportObject,
+            EntryImportSkipped,
+            EntrySynchronizationScoping,
+            EntrySynchronizationSkip,
+            EntrySynchronizationAdd,
+            EntrySynchronizationUpdate,
+            EntrySynchronizationWarning,
+            EntrySynchronizationError,
+            EntryReferenceResolution,
+            EntryExportAdd,
+            EntryExportUpdate,
+            EntryExportUpdateSoftDelete,
+            EntryExportDelete,
+        ] {
+            let json = serde_json::to_value(name).unwrap();
+            assert_eq!(json, name.as_str());
+            assert_eq!(serde_json::from_value::<StepName>(json).unwrap(), name);
+        }
+    }
 
     #[test]
     fn graph_times_have_seven_fractional_digits() {

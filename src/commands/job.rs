@@ -115,7 +115,7 @@ pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
     store.forget_source_digest()?;
     if plan.clear_watermarks {
         store.clear_watermarks()?;
-        store.set_meta("mapping_fingerprint", &"")?;
+        store.set_mapping_fingerprint("")?;
     }
     if plan.clear_escrows {
         store.clear_escrows()?;

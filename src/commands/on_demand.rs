@@ -23,6 +23,7 @@ use crate::plan::{
     Anchors, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
     Method, ObjectKey, Reply, Request, SkipFlow, SourceObject, UserFlow, evaluation_failure,
 };
+use crate::provlog::SkipReason;
 use crate::runner;
 use crate::scim::{self, OpKind, Outcome, ScimMode};
 use crate::store::Store;
@@ -163,7 +164,7 @@ impl<'a> Session<'a> {
         }
         let scope = graph::Scope {
             active: object.spec.active,
-            assigned: object.out_of_scope_reason != Some("NotEffectivelyEntitled"),
+            assigned: object.out_of_scope_reason != Some(SkipReason::NotEffectivelyEntitled),
             in_scope: object.in_scope,
         };
         self.shown.extend(outcome.log.map(|log| graph::Shown {
@@ -216,7 +217,7 @@ impl<'a> Session<'a> {
             (false, None) => {
                 let reason = object
                     .out_of_scope_reason
-                    .unwrap_or("NotEffectivelyEntitled");
+                    .unwrap_or(SkipReason::NotEffectivelyEntitled);
                 let text = format!(
                     "{} '{}' is not in scope for provisioning ({reason}).",
                     object.key.kind.as_str(),

@@ -12,7 +12,7 @@ use crate::engine::{self, CycleEnv, EntrySink};
 use crate::error::AppError;
 use crate::output::outln;
 use crate::plan::{Method, Reply, Request};
-use crate::provlog::{LogEntry, ProvisioningAction, Status, StepType};
+use crate::provlog::{LogEntry, ProvisioningAction, Status, StepName, StepType};
 use crate::runner::{Observer, Offline, Planning, Transport};
 
 /// One object's planned change.
@@ -93,7 +93,7 @@ fn reason(log: &LogEntry) -> String {
     let soft_delete = log
         .provisioning_steps
         .iter()
-        .any(|s| s.name == "EntryExportUpdateSoftDelete");
+        .any(|s| s.name == StepName::EntryExportUpdateSoftDelete);
     match log.provisioning_action {
         ProvisioningAction::Create => "new in scope, no match in the target".into(),
         ProvisioningAction::Delete if log.source_identity.identity_type == "Group" => {

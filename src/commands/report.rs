@@ -56,6 +56,7 @@ pub fn run(args: ReportArgs) -> Result<i32, AppError> {
         job_name: &job.name,
         generated: SystemClock.now(),
         status: &status,
+        code: policy::graph_status(&state.job_state).0,
         escrows: &escrows,
         last_cycle: last_cycle.as_ref(),
         nonce: &nonce,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::flows::ObjectSpec;
 use super::{Anchor, Anchors, ObjectKey, ObjectKind};
-use crate::provlog::Step;
+use crate::provlog::{SkipReason, Step};
 
 /// Initial (everything evaluated) or incremental (only changes since the watermark).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,7 +30,7 @@ pub struct SourceObject {
     /// Assigned (or sync-all) and passing the scoping filters.
     pub in_scope: bool,
     /// Why it is out of scope (`NotEffectivelyEntitled`, `ScopingFilterNotMatched`, …).
-    pub out_of_scope_reason: Option<&'static str>,
+    pub out_of_scope_reason: Option<SkipReason>,
     /// What the mappings want in the target.
     pub spec: ObjectSpec,
     /// The manager's objectId (users).
@@ -53,7 +53,7 @@ pub enum Work {
     /// Delete a connected object (hard-deleted user; group out of scope or deleted).
     Delete(ObjectKey, Anchor),
     /// Log as skipped with this reason; no request.
-    Skip(ObjectKey, &'static str),
+    Skip(ObjectKey, SkipReason),
     /// Remember the object's new fingerprint without doing anything (unmanaged, out of scope).
     Forget(ObjectKey),
 }
@@ -117,13 +117,15 @@ pub fn classify_objects(inputs: &CycleInputs<'_>) -> CyclePlan {
             (false, Some(anchor), ObjectKind::Group) if inputs.rules.delete_groups => {
                 Work::Delete(object.key.clone(), anchor.clone())
             }
-            (false, Some(_), _) => Work::Skip(object.key.clone(), "SkipOutOfScopeDeletions"),
+            (false, Some(_), _) => {
+                Work::Skip(object.key.clone(), SkipReason::SkipOutOfScopeDeletions)
+            }
             (false, None, _)
                 if inputs.watermarks.contains_key(&object.key)
                     || inputs.kind == CycleKind::Initial =>
             {
                 match object.out_of_scope_reason {
-                    Some(reason) if reason != "NotEffectivelyEntitled" => {
+                    Some(reason) if reason != SkipReason::NotEffectivelyEntitled => {
                         Work::Skip(object.key.clone(), reason)
                     }
                     _ => Work::Forget(object.key.clone()),
@@ -155,7 +157,7 @@ pub fn classify_objects(inputs: &CycleInputs<'_>) -> CyclePlan {
                 .push(Work::Delete(key.clone(), anchor.clone())),
             Some(_) => plan
                 .deprovision
-                .push(Work::Skip(key.clone(), "TargetActionNotEnabled")),
+                .push(Work::Skip(key.clone(), SkipReason::TargetActionNotEnabled)),
             None => plan.deprovision.push(Work::Forget(key.clone())),
         }
     }
@@ -184,7 +186,7 @@ mod tests {
             name: id.to_string(),
             fingerprint: fingerprint.to_string(),
             in_scope,
-            out_of_scope_reason: (!in_scope).then_some("NotEffectivelyEntitled"),
+            out_of_scope_reason: (!in_scope).then_some(SkipReason::NotEffectivelyEntitled),
             spec: ObjectSpec::default(),
             manager: None,
             members: Vec::new(),
@@ -281,7 +283,10 @@ mod tests {
         });
         assert_eq!(
             plan.users,
-            vec![Work::Skip(ObjectKey::user("a"), "SkipOutOfScopeDeletions")]
+            vec![Work::Skip(
+                ObjectKey::user("a"),
+                SkipReason::SkipOutOfScopeDeletions
+            )]
         );
     }
 }

@@ -1,17 +1,22 @@
 //! Flows that take objects away: disable a user that left scope (spec §4.2), delete a hard-deleted
 //! user or a group that left scope (§4.2–§4.3), and the log-only skip for out-of-scope objects.
 
-use super::flows::{Draft, EntryContext, done, failed, skipped};
-use super::wire::{self, Answer, Failure};
+use super::flows::{Attempt, Draft, EntryContext, done, failed, skipped};
+use super::wire::{self, Answer};
 use super::{Anchor, Flow, Next, ObjectKey, Reply, StateChange};
-use crate::provlog::{ProvisioningAction, Status, Step, StepType};
+use crate::provlog::{ProvisioningAction, SkipReason, Status, Step, StepName, StepType};
 use crate::scim::OpKind;
 
+/// Where a [`DisableFlow`] is. The entry's draft lives in the state that can still add to it.
 #[derive(Debug)]
 enum DisableState {
-    Start,
-    Reading,
-    Patching,
+    /// Not started.
+    Start(Draft),
+    /// The read of the user is out.
+    Reading(Draft),
+    /// The disabling PATCH is out.
+    Patching(Draft),
+    /// The entry's outcome has been handed back.
     Finished,
 }
 
@@ -23,7 +28,6 @@ pub struct DisableFlow {
     key: ObjectKey,
     anchor: Anchor,
     state: DisableState,
-    draft: Option<Draft>,
 }
 
 impl DisableFlow {
@@ -41,95 +45,84 @@ impl DisableFlow {
             ctx,
             key,
             anchor,
-            state: DisableState::Start,
-            draft: Some(draft),
+            state: DisableState::Start(draft),
         }
     }
 
-    fn take(&mut self) -> Draft {
-        self.state = DisableState::Finished;
-        self.draft
-            .take()
-            .unwrap_or_else(|| Draft::new(&self.key, "", "", Vec::new()))
+    fn release(&self) -> Vec<StateChange> {
+        vec![StateChange::RemoveAnchor(self.key.clone())]
+    }
+
+    /// Takes the read: an inactive user needs nothing; any other is disabled.
+    fn read(&mut self, mut draft: Draft, reply: Reply) -> Next {
+        match wire::interpret(OpKind::GetById, reply) {
+            Answer::Resource(_, resource) if !wire::is_active(&resource) => skipped(
+                &self.ctx,
+                draft,
+                SkipReason::RedundantExport,
+                "The state of the user in both the source and target systems already match.".into(),
+                self.release(),
+            ),
+            Answer::Resource(..) | Answer::Done(_) => {
+                draft.props = wire::disable_properties();
+                self.state = DisableState::Patching(draft);
+                Next::Send(wire::disable_request(&self.anchor.target_id, self.ctx.mode))
+            }
+            Answer::Failed(failure) => failed(&self.ctx, draft, Attempt::DisableRead, failure),
+        }
+    }
+
+    /// Takes the answer to the disabling PATCH.
+    fn patched(&self, mut draft: Draft, reply: Reply) -> Next {
+        match wire::interpret_write(OpKind::Update, reply) {
+            Answer::Resource(..) | Answer::Done(_) => {
+                draft.step(
+                    StepName::EntryExportUpdateSoftDelete,
+                    StepType::Export,
+                    Status::Success,
+                    format!(
+                        "User '{}' was disabled in {}",
+                        draft.name, self.ctx.target_name
+                    ),
+                );
+                done(
+                    draft.finish(&self.ctx, Status::Success, None),
+                    self.release(),
+                )
+            }
+            Answer::Failed(failure) => failed(&self.ctx, draft, Attempt::Disable, failure),
+        }
     }
 }
 
 impl Flow for DisableFlow {
+    /// A step without the reply its request waits for, or after the end, has nothing to do.
     fn step(&mut self, reply: Option<Reply>) -> Next {
-        let ctx = self.ctx.clone();
-        let name = self
-            .draft
-            .as_ref()
-            .map(|d| d.name.clone())
-            .unwrap_or_default();
-        let release = vec![StateChange::RemoveAnchor(self.key.clone())];
         match (
             std::mem::replace(&mut self.state, DisableState::Finished),
             reply,
         ) {
-            (DisableState::Start, _) => {
-                self.state = DisableState::Reading;
+            (DisableState::Start(draft), _) => {
+                self.state = DisableState::Reading(draft);
                 Next::Send(wire::get_request(self.key.kind, &self.anchor.target_id))
             }
-            (DisableState::Reading, Some(reply)) => match wire::interpret(OpKind::GetById, reply) {
-                Answer::Resource(_, resource) if !wire::is_active(&resource) => {
-                    let draft = self.take();
-                    skipped(&ctx, draft, "RedundantExport", "The state of the user in both the source and target systems already match.".into(), release)
-                }
-                Answer::Resource(..) | Answer::Done(_) => {
-                    if let Some(d) = self.draft.as_mut() {
-                        d.props = wire::disable_properties();
-                    }
-                    self.state = DisableState::Patching;
-                    Next::Send(wire::disable_request(&self.anchor.target_id, ctx.mode))
-                }
-                Answer::Failed(failure) => {
-                    let draft = self.take();
-                    failed(
-                        &ctx,
-                        draft,
-                        "EntryExportUpdate",
-                        format!("Failed to disable User '{name}' in {}", ctx.target_name),
-                        failure,
-                    )
-                }
-            },
-            (DisableState::Patching, Some(reply)) => {
-                match wire::interpret_write(OpKind::Update, reply) {
-                    Answer::Resource(..) | Answer::Done(_) => {
-                        let mut draft = self.take();
-                        draft.step(
-                            "EntryExportUpdateSoftDelete",
-                            StepType::Export,
-                            Status::Success,
-                            format!("User '{name}' was disabled in {}", ctx.target_name),
-                        );
-                        done(draft.finish(&ctx, Status::Success, None), release)
-                    }
-                    Answer::Failed(failure) => {
-                        let draft = self.take();
-                        failed(
-                            &ctx,
-                            draft,
-                            "EntryExportUpdateSoftDelete",
-                            format!("Failed to disable User '{name}' in {}", ctx.target_name),
-                            failure,
-                        )
-                    }
-                }
-            }
-            (DisableState::Finished, _) | (_, None) => {
-                let draft = self.take();
-                failed(
-                    &ctx,
-                    draft,
-                    "EntryExport",
-                    name,
-                    Failure::local("InternalError", "the flow was driven out of order".into()),
-                )
-            }
+            (DisableState::Reading(draft), Some(reply)) => self.read(draft, reply),
+            (DisableState::Patching(draft), Some(reply)) => self.patched(draft, reply),
+            (DisableState::Reading(_) | DisableState::Patching(_), None)
+            | (DisableState::Finished, _) => Next::Done(Box::default()),
         }
     }
+}
+
+/// Where a [`DeleteFlow`] is.
+#[derive(Debug)]
+enum DeleteState {
+    /// Not started.
+    Start(Draft),
+    /// The DELETE is out.
+    Deleting(Draft),
+    /// The entry's outcome has been handed back.
+    Finished,
 }
 
 /// Deletes a connected object: `DELETE /Users/{id}` or `DELETE /Groups/{id}`.
@@ -138,8 +131,7 @@ pub struct DeleteFlow {
     ctx: EntryContext,
     key: ObjectKey,
     anchor: Anchor,
-    sent: bool,
-    draft: Option<Draft>,
+    state: DeleteState,
 }
 
 impl DeleteFlow {
@@ -157,64 +149,53 @@ impl DeleteFlow {
             ctx,
             key,
             anchor,
-            sent: false,
-            draft: Some(draft),
+            state: DeleteState::Start(draft),
         }
+    }
+
+    /// Takes the answer to the DELETE; a 404 counts as deleted when the job says so.
+    fn deleted(&self, mut draft: Draft, reply: Reply) -> Next {
+        let ctx = &self.ctx;
+        let kind = self.key.kind.as_str();
+        let name = draft.name.clone();
+        let text = match wire::interpret_write(OpKind::Delete, reply) {
+            Answer::Resource(..) | Answer::Done(_) => {
+                format!("{kind} '{name}' was deleted in {}", ctx.target_name)
+            }
+            Answer::Failed(failure) if failure.not_found && ctx.delete_not_found_is_success => {
+                format!(
+                    "{kind} '{name}' was already absent from {}",
+                    ctx.target_name
+                )
+            }
+            Answer::Failed(failure) => return failed(ctx, draft, Attempt::Delete, failure),
+        };
+        draft.step(
+            StepName::EntryExportDelete,
+            StepType::Export,
+            Status::Success,
+            text,
+        );
+        let release = vec![StateChange::RemoveAnchor(self.key.clone())];
+        done(draft.finish(ctx, Status::Success, None), release)
     }
 }
 
 impl Flow for DeleteFlow {
+    /// A step without the reply its request waits for, or after the end, has nothing to do.
     fn step(&mut self, reply: Option<Reply>) -> Next {
-        if !self.sent {
-            self.sent = true;
-            return Next::Send(wire::delete_request(self.key.kind, &self.anchor.target_id));
-        }
-        let ctx = self.ctx.clone();
-        let mut draft = self
-            .draft
-            .take()
-            .unwrap_or_else(|| Draft::new(&self.key, "", "", Vec::new()));
-        let name = draft.name.clone();
-        let kind = self.key.kind.as_str();
-        let release = vec![StateChange::RemoveAnchor(self.key.clone())];
-        let Some(reply) = reply else {
-            return failed(
-                &ctx,
-                draft,
-                "EntryExportDelete",
-                name,
-                Failure::local("InternalError", "the flow was driven out of order".into()),
-            );
-        };
-        match wire::interpret_write(OpKind::Delete, reply) {
-            Answer::Resource(..) | Answer::Done(_) => {
-                draft.step(
-                    "EntryExportDelete",
-                    StepType::Export,
-                    Status::Success,
-                    format!("{kind} '{name}' was deleted in {}", ctx.target_name),
-                );
-                done(draft.finish(&ctx, Status::Success, None), release)
+        match (
+            std::mem::replace(&mut self.state, DeleteState::Finished),
+            reply,
+        ) {
+            (DeleteState::Start(draft), _) => {
+                self.state = DeleteState::Deleting(draft);
+                Next::Send(wire::delete_request(self.key.kind, &self.anchor.target_id))
             }
-            Answer::Failed(failure) if failure.not_found && ctx.delete_not_found_is_success => {
-                draft.step(
-                    "EntryExportDelete",
-                    StepType::Export,
-                    Status::Success,
-                    format!(
-                        "{kind} '{name}' was already absent from {}",
-                        ctx.target_name
-                    ),
-                );
-                done(draft.finish(&ctx, Status::Success, None), release)
+            (DeleteState::Deleting(draft), Some(reply)) => self.deleted(draft, reply),
+            (DeleteState::Deleting(_), None) | (DeleteState::Finished, _) => {
+                Next::Done(Box::default())
             }
-            Answer::Failed(failure) => failed(
-                &ctx,
-                draft,
-                "EntryExportDelete",
-                format!("Failed to delete {kind} '{name}' in {}", ctx.target_name),
-                failure,
-            ),
         }
     }
 }
@@ -224,19 +205,19 @@ impl Flow for DeleteFlow {
 pub struct SkipFlow {
     ctx: EntryContext,
     draft: Option<Draft>,
-    reason: &'static str,
+    reason: SkipReason,
     text: String,
     changes: Vec<StateChange>,
 }
 
 impl SkipFlow {
-    /// A skipped entry for `key` with `reason` (`SkipReason`) and its sentence.
+    /// A skipped entry for `key` with `reason` and its sentence.
     pub fn new(
         ctx: EntryContext,
         key: &ObjectKey,
         name: &str,
         steps: Vec<Step>,
-        reason: &'static str,
+        reason: SkipReason,
         text: String,
         changes: Vec<StateChange>,
     ) -> Self {

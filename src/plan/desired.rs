@@ -13,7 +13,7 @@ use crate::expr::{self, EvalContext, Expr, ExprKind, Function, Value};
 use crate::mapping::{
     AttributeMapping, ExprSource, FlowType, Mapping, MappingSource, ObjectMapping, TargetActions,
 };
-use crate::provlog::{Status, Step, StepType};
+use crate::provlog::{SkipReason, Status, Step, StepName, StepType};
 use crate::scim::{RoleFunction, TargetPath};
 use crate::scope::{self, AssignmentIndex, ScopeMode, ScopingFilter};
 use crate::yaml::{Location, Problem, Problems};
@@ -245,7 +245,7 @@ pub struct Sources<'a> {
 
 fn import_step(kind: ObjectKind, name: &str, attrs: &BTreeMap<String, Value>) -> Step {
     let mut step = Step::new(
-        "EntryImport",
+        StepName::EntryImport,
         StepType::Import,
         Status::Success,
         format!(
@@ -268,7 +268,7 @@ fn scoping_step(
 ) -> Step {
     let verdict = if in_scope { "in scope" } else { "out of scope" };
     let mut step = Step::new(
-        "EntrySynchronizationScoping",
+        StepName::EntrySynchronizationScoping,
         StepType::Scoping,
         if in_scope {
             Status::Success
@@ -433,11 +433,11 @@ impl Fnv {
     }
 }
 
-fn out_of_scope_reason(assigned: bool, filters_pass: bool) -> Option<&'static str> {
+fn out_of_scope_reason(assigned: bool, filters_pass: bool) -> Option<SkipReason> {
     if !assigned {
-        Some("NotEffectivelyEntitled")
+        Some(SkipReason::NotEffectivelyEntitled)
     } else if !filters_pass {
-        Some("ScopingFilterNotMatched")
+        Some(SkipReason::ScopingFilterNotMatched)
     } else {
         None
     }

@@ -189,7 +189,8 @@ impl<'a> DriftFlow<'a> {
         reply: Reply,
     ) -> Next<Vec<Drift>> {
         if let Err(f) = wire::interpret_query(reply)
-            && f.code.contains("MultipleEntries")
+            && f.code
+                == scim::ErrorCode::SystemForCrossDomainIdentityManagementMultipleEntriesInResponse
             && let Some((path, Some(value))) =
                 in_scope(&connected).and_then(|object| object.spec.matching.get(matching))
         {

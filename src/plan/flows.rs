@@ -7,13 +7,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::wire::{self, Answer, Failure};
-use super::{Anchor, EntryOutcome, Flow, Next, ObjectKey, Reply, StateChange};
+use super::{Anchor, EntryOutcome, Flow, Next, ObjectKey, Reply, Request, StateChange};
 use crate::expr::{UniqueCandidates, Value};
 use crate::provlog::{
-    ErrorInformation, Identity, Initiator, LogEntry, ModifiedProperty, ProvisioningAction, Status,
-    StatusInfo, Step, StepType, System,
+    ErrorInformation, Identity, Initiator, LogEntry, ModifiedProperty, ProvisioningAction,
+    SkipReason, Status, StatusInfo, Step, StepName, StepType, System,
 };
-use crate::scim::{CreateSettings, OpKind, RoleFunction, ScimMode, TargetPath};
+use crate::scim::{CreateSettings, ErrorCode, OpKind, RoleFunction, ScimMode, TargetPath};
 
 /// What every entry of a cycle shares.
 #[derive(Debug, Clone)]
@@ -67,7 +67,13 @@ impl Draft {
         self.key.kind.as_str()
     }
 
-    pub(super) fn step(&mut self, name: &str, kind: StepType, status: Status, description: String) {
+    pub(super) fn step(
+        &mut self,
+        name: StepName,
+        kind: StepType,
+        status: Status,
+        description: String,
+    ) {
         self.steps.push(Step::new(name, kind, status, description));
     }
 
@@ -130,45 +136,132 @@ pub(super) fn done(log: LogEntry, changes: Vec<StateChange>) -> Next {
     }))
 }
 
-pub(super) fn failed(
+/// What an entry was doing when it failed: names the failed step and says what failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Attempt {
+    /// Importing an object no matching attribute can match.
+    Import,
+    /// Evaluating the attribute mappings.
+    Evaluate,
+    /// Checking `SelectUniqueValue` candidates in the target.
+    CheckUnique,
+    /// The matching query.
+    Match,
+    /// The create.
+    Create,
+    /// The read by id, answered with nothing to read.
+    ReadEmpty,
+    /// The read by id.
+    Read,
+    /// The update.
+    Update,
+    /// The read before a disable.
+    DisableRead,
+    /// The disabling PATCH.
+    Disable,
+    /// The delete.
+    Delete,
+    /// The manager's PATCH.
+    UpdateManager,
+    /// A member PATCH.
+    UpdateMembers,
+}
+
+impl Attempt {
+    /// The failed step's name.
+    fn step(self) -> StepName {
+        match self {
+            Self::Import => StepName::EntryImportSkipped,
+            Self::Evaluate | Self::CheckUnique | Self::Match => StepName::EntrySynchronizationError,
+            Self::Create => StepName::EntryExportAdd,
+            Self::ReadEmpty
+            | Self::Read
+            | Self::Update
+            | Self::DisableRead
+            | Self::UpdateManager
+            | Self::UpdateMembers => StepName::EntryExportUpdate,
+            Self::Disable => StepName::EntryExportUpdateSoftDelete,
+            Self::Delete => StepName::EntryExportDelete,
+        }
+    }
+
+    /// The failed step's sentence, for the object `name` of `kind`.
+    fn describe(self, kind: &str, name: &str, target: &str) -> String {
+        match self {
+            Self::Import => format!("Skipped {kind} '{name}'"),
+            Self::Evaluate => {
+                format!("Failed to evaluate the attribute mappings of {kind} '{name}'")
+            }
+            Self::CheckUnique => format!(
+                "Failed to check in {target} whether the values of {kind} '{name}' are unique"
+            ),
+            Self::Match => {
+                format!("Failed to match an entry in the source and target systems {kind} '{name}'")
+            }
+            Self::Create => format!("Failed to create {kind} '{name}' in {target}"),
+            Self::ReadEmpty => format!("Failed to read {kind} '{name}'"),
+            Self::Read => format!("Failed to read {kind} '{name}' from {target}"),
+            Self::Update => format!("Failed to update {kind} '{name}' in {target}"),
+            Self::DisableRead | Self::Disable => {
+                format!("Failed to disable User '{name}' in {target}")
+            }
+            Self::Delete => format!("Failed to delete {kind} '{name}' in {target}"),
+            Self::UpdateManager => {
+                format!("Failed to update the manager of User '{name}' in {target}")
+            }
+            Self::UpdateMembers => {
+                format!("Failed to update the members of Group '{name}' in {target}")
+            }
+        }
+    }
+}
+
+/// The failed entry: the attempt's failed step, the failure as the record's error.
+pub(super) fn failure_outcome(
     ctx: &EntryContext,
     mut draft: Draft,
-    step: &str,
-    what: String,
+    attempt: Attempt,
     failure: Failure,
-) -> Next {
-    draft.step(step, StepType::Export, Status::Failure, what);
+) -> EntryOutcome {
+    let what = attempt.describe(draft.kind(), &draft.name, &ctx.target_name);
+    draft.step(attempt.step(), StepType::Export, Status::Failure, what);
     let job_failure = failure.job_level.then(|| super::JobFailure {
-        code: failure.code.clone(),
+        code: failure.code.as_str().to_owned(),
         reason: failure.reason.clone(),
     });
     let log = draft.finish(ctx, Status::Failure, Some(failure.into_error_information()));
-    Next::Done(Box::new(EntryOutcome {
+    EntryOutcome {
         log: Some(log),
         changes: Vec::new(),
         failed: true,
         job_failure,
-    }))
+    }
 }
 
+/// [`failure_outcome`], as a flow's last step.
+pub(super) fn failed(ctx: &EntryContext, draft: Draft, attempt: Attempt, failure: Failure) -> Next {
+    Next::Done(Box::new(failure_outcome(ctx, draft, attempt, failure)))
+}
+
+/// The skipped entry, with its `EntrySynchronizationSkip` step and `reason` as its error code.
 pub(super) fn skipped(
     ctx: &EntryContext,
     mut draft: Draft,
-    reason: &str,
+    reason: SkipReason,
     text: String,
     changes: Vec<StateChange>,
 ) -> Next {
     draft.steps.push(
         Step::new(
-            "EntrySynchronizationSkip",
+            StepName::EntrySynchronizationSkip,
             StepType::Export,
             Status::Skipped,
             text.clone(),
         )
-        .detail("SkipReason", reason),
+        .detail("SkipReason", reason.as_str()),
     );
     let error = ErrorInformation {
-        error_code: reason.to_string(),
+        error_code: reason.as_str().to_owned(),
         reason: text,
         additional_details: None,
         error_category: "nonServiceFailure".into(),
@@ -231,23 +324,31 @@ pub struct UniqueValue {
     pub candidates: UniqueCandidates,
 }
 
+/// Where a [`UserFlow`] is. The entry's draft lives in the state that can still add to it.
 #[derive(Debug)]
 enum State {
-    Start,
-    Matching(usize),
-    /// Asking whether candidate `taken` of `spec.unique[unique]` is held (the ones before it are).
-    Checking {
-        unique: usize,
-        taken: usize,
-    },
-    Reading,
-    Creating,
-    /// `put_anchor`: the connection is new or its manager was read anew; kept once the PATCH
-    /// succeeds.
-    Patching {
-        put_anchor: bool,
-    },
+    /// Not started: the draft holds the import and scoping steps; the connection, if any.
+    Start(Draft, Option<Anchor>),
+    /// A request is out; its reply goes to what [`Awaiting`] names.
+    Waiting(Draft, Awaiting),
+    /// The entry's outcome has been handed back.
     Finished,
+}
+
+/// The request a [`UserFlow`] is waiting on.
+#[derive(Debug)]
+enum Awaiting {
+    /// The matching query on the `i`th matching attribute.
+    Matching(usize),
+    /// Whether candidate `taken` of `spec.unique[unique]` is held (the ones before it are).
+    Checking { unique: usize, taken: usize },
+    /// The read by id of the connected object.
+    Reading(Anchor),
+    /// The create.
+    Creating,
+    /// The update. `put_anchor`: the connection is new or its manager was read anew; kept once
+    /// the PATCH succeeds.
+    Patching { anchor: Anchor, put_anchor: bool },
 }
 
 /// Brings one in-scope user or group to its mapped state: match (or read by anchor), then create,
@@ -257,9 +358,7 @@ pub struct UserFlow {
     ctx: EntryContext,
     key: ObjectKey,
     spec: ObjectSpec,
-    anchor: Option<Anchor>,
     state: State,
-    draft: Option<Draft>,
 }
 
 /// Groups follow the same machine; the wire differs (`excludedAttributes=members`, no `active`).
@@ -284,27 +383,18 @@ impl UserFlow {
             ctx,
             key,
             spec,
-            anchor,
-            state: State::Start,
-            draft: Some(draft),
+            state: State::Start(draft, anchor),
         }
     }
 
-    fn take_draft(&mut self) -> Draft {
-        self.state = State::Finished;
-        self.draft
-            .take()
-            .unwrap_or_else(|| Draft::new(&self.key, "", "", Vec::new()))
+    /// Sends `request`, keeping the draft until its reply.
+    fn send(&mut self, draft: Draft, awaiting: Awaiting, request: Request) -> Next {
+        self.state = State::Waiting(draft, awaiting);
+        Next::Send(request)
     }
 
-    fn draft(&mut self) -> &mut Draft {
-        if self.draft.is_none() {
-            self.draft = Some(Draft::new(&self.key, "", "", Vec::new()));
-        }
-        match self.draft.as_mut() {
-            Some(d) => d,
-            None => unreachable!("draft was just set"),
-        }
+    fn fail(&self, draft: Draft, attempt: Attempt, failure: Failure) -> Next {
+        failed(&self.ctx, draft, attempt, failure)
     }
 
     /// What the target holds after a successful export, as far as Entra knows.
@@ -318,13 +408,6 @@ impl UserFlow {
         .map(|resource| StateChange::Known(self.key.clone(), resource))
     }
 
-    fn name(&self) -> String {
-        self.draft
-            .as_ref()
-            .map(|d| d.name.clone())
-            .unwrap_or_default()
-    }
-
     /// The `i`th matching attribute's path, for the log.
     fn matching_path(&self, i: usize) -> String {
         self.spec
@@ -334,7 +417,18 @@ impl UserFlow {
             .unwrap_or_default()
     }
 
-    fn next_match(&mut self, from: usize) -> Next {
+    /// Reads the connected object by its id, or matches an unconnected one.
+    fn start(&mut self, draft: Draft, anchor: Option<Anchor>) -> Next {
+        match anchor {
+            Some(anchor) => {
+                let request = wire::get_request(self.key.kind, &anchor.target_id);
+                self.send(draft, Awaiting::Reading(anchor), request)
+            }
+            None => self.next_match(draft, 0),
+        }
+    }
+
+    fn next_match(&mut self, draft: Draft, from: usize) -> Next {
         let kind = self.key.kind;
         let candidate = self
             .spec
@@ -345,110 +439,124 @@ impl UserFlow {
             .find_map(|(i, (path, value))| value.as_ref().map(|v| (i, path.clone(), v.clone())));
         match candidate {
             Some((i, path, value)) => {
-                self.state = State::Matching(i);
-                Next::Send(wire::match_request(kind, &path, &value))
+                let request = wire::match_request(kind, &path, &value);
+                self.send(draft, Awaiting::Matching(i), request)
             }
             None if from == 0 => {
-                let ctx = self.ctx.clone();
-                let name = self.name();
-                let draft = self.take_draft();
                 let failure = Failure::local(
-                    "ImportSkipped",
+                    ErrorCode::ImportSkipped,
                     format!(
-                        "The {} '{name}' has no value for any matching attribute, so it cannot be matched or created.",
-                        kind.as_str()
+                        "The {} '{}' has no value for any matching attribute, so it cannot be matched or created.",
+                        kind.as_str(),
+                        draft.name
                     ),
                 );
-                failed(
-                    &ctx,
-                    draft,
-                    "EntryImportSkipped",
-                    format!("Skipped {} '{name}'", kind.as_str()),
-                    failure,
-                )
+                self.fail(draft, Attempt::Import, failure)
             }
-            None => self.create(),
+            None => self.create(draft),
         }
     }
 
-    fn create(&mut self) -> Next {
-        let ctx = self.ctx.clone();
-        let name = self.name();
+    /// Takes the answer to the matching query on the `i`th matching attribute.
+    fn matched(&mut self, mut draft: Draft, i: usize, reply: Reply) -> Next {
         let kind = self.key.kind;
-        if !self.spec.active {
-            let mut draft = self.take_draft();
-            draft.action = ProvisioningAction::Other;
-            return skipped(
-                &ctx,
-                draft,
-                "NotEffectivelyEntitled",
-                format!(
-                    "The {} '{name}' is not active in Azure Active Directory and no matching {} exists in {}; it is not created.",
-                    kind.as_str(),
-                    kind.as_str(),
-                    ctx.target_name
-                ),
-                Vec::new(),
-            );
+        let name = draft.name.clone();
+        match wire::interpret_query(reply) {
+            Ok(wire::Found::Nothing { claimed }) => {
+                if claimed > 0 {
+                    let path = self.matching_path(i);
+                    draft.step(
+                        StepName::EntrySynchronizationWarning,
+                        StepType::Matching,
+                        Status::Warning,
+                        format!(
+                            "The query on {path} for {} '{name}' answered totalResults {claimed} but listed no resource; treated as no match",
+                            kind.as_str()
+                        ),
+                    );
+                }
+                self.next_match(draft, i + 1)
+            }
+            Ok(wire::Found::One(id, resource)) => {
+                let path = self.matching_path(i);
+                draft.target_id = id.clone();
+                draft.step(
+                    StepName::EntrySynchronizationUpdate,
+                    StepType::Matching,
+                    Status::Success,
+                    format!(
+                        "Retrieved '{name}' from {} (matched on {path}, id {id})",
+                        self.ctx.target_name
+                    ),
+                );
+                let anchor = Anchor {
+                    target_id: id,
+                    ..Anchor::default()
+                };
+                self.reconcile(draft, anchor, &resource, true)
+            }
+            Err(failure) => self.fail(draft, Attempt::Match, failure),
         }
-        if !self.spec.can_create {
-            let mut draft = self.take_draft();
-            draft.action = ProvisioningAction::Other;
-            return skipped(
-                &ctx,
-                draft,
-                "TargetActionNotEnabled",
+    }
+
+    fn create(&mut self, mut draft: Draft) -> Next {
+        let kind = self.key.kind.as_str();
+        let target = &self.ctx.target_name;
+        let skip = if !self.spec.active {
+            Some((
+                SkipReason::NotEffectivelyEntitled,
                 format!(
-                    "No matching {} was found in {} and the Create target action is disabled.",
-                    kind.as_str(),
-                    ctx.target_name
+                    "The {kind} '{}' is not active in Azure Active Directory and no matching {kind} exists in {target}; it is not created.",
+                    draft.name
                 ),
-                Vec::new(),
-            );
+            ))
+        } else if !self.spec.can_create {
+            Some((
+                SkipReason::TargetActionNotEnabled,
+                format!(
+                    "No matching {kind} was found in {target} and the Create target action is disabled."
+                ),
+            ))
+        } else {
+            None
+        };
+        if let Some((reason, text)) = skip {
+            draft.action = ProvisioningAction::Other;
+            return skipped(&self.ctx, draft, reason, text, Vec::new());
         }
-        self.draft().action = ProvisioningAction::Create;
-        self.check_unique(0, 0)
+        draft.action = ProvisioningAction::Create;
+        self.check_unique(draft, 0, 0)
     }
 
     /// Asks the target about the next `SelectUniqueValue` candidate (spec §7.2): one query per
     /// candidate, in order, until one is free; once every such attribute has its value, creates.
-    fn check_unique(&mut self, unique: usize, taken: usize) -> Next {
+    fn check_unique(&mut self, draft: Draft, unique: usize, taken: usize) -> Next {
         let Some(u) = self.spec.unique.get(unique) else {
-            return self.post();
+            return self.post(draft);
         };
         let path = match self.spec.create.get(u.index) {
             Some((path, _, _)) => path.clone(),
-            None => return self.post(),
+            None => return self.post(draft),
         };
         match u.candidates.candidate(taken) {
             Ok(candidate) => {
                 let request = wire::uniqueness_request(self.key.kind, &path, candidate);
-                self.state = State::Checking { unique, taken };
-                Next::Send(request)
+                self.send(draft, Awaiting::Checking { unique, taken }, request)
             }
             Err(e) => {
-                let ctx = self.ctx.clone();
-                let name = self.name();
-                let kind = self.key.kind;
-                let draft = self.take_draft();
-                failed(
-                    &ctx,
-                    draft,
-                    "EntrySynchronizationError",
-                    format!(
-                        "Failed to evaluate the attribute mappings of {} '{name}'",
-                        kind.as_str()
-                    ),
-                    Failure::local(EVALUATION_FAILED, format!("{path}: {e}")),
-                )
+                let failure = Failure::local(
+                    ErrorCode::ExpressionEvaluationFailed,
+                    format!("{path}: {e}"),
+                );
+                self.fail(draft, Attempt::Evaluate, failure)
             }
         }
     }
 
-    /// Takes the target's answer about the candidate asked for in [`State::Checking`].
-    fn checked(&mut self, unique: usize, taken: usize, reply: Reply) -> Next {
+    /// Takes the target's answer about the candidate asked for in [`Awaiting::Checking`].
+    fn checked(&mut self, draft: Draft, unique: usize, taken: usize, reply: Reply) -> Next {
         match wire::interpret_uniqueness(reply) {
-            Ok(true) => self.check_unique(unique, taken + 1),
+            Ok(true) => self.check_unique(draft, unique, taken + 1),
             Ok(false) => {
                 let chosen = self.spec.unique.get(unique).and_then(|u| {
                     let candidate = u.candidates.candidate(taken).ok()?;
@@ -459,78 +567,64 @@ impl UserFlow {
                 {
                     attr.1 = Value::Str(candidate);
                 }
-                self.check_unique(unique + 1, 0)
+                self.check_unique(draft, unique + 1, 0)
             }
-            Err(failure) => {
-                let ctx = self.ctx.clone();
-                let name = self.name();
-                let kind = self.key.kind;
-                let draft = self.take_draft();
-                failed(
-                    &ctx,
-                    draft,
-                    "EntrySynchronizationError",
-                    format!(
-                        "Failed to check in {} whether the values of {} '{name}' are unique",
-                        ctx.target_name,
-                        kind.as_str()
-                    ),
-                    failure,
-                )
-            }
+            Err(failure) => self.fail(draft, Attempt::CheckUnique, failure),
         }
     }
 
     /// Sends the create.
-    fn post(&mut self) -> Next {
-        let ctx = self.ctx.clone();
-        let name = self.name();
-        let kind = self.key.kind;
-        let create = self.spec.create.clone();
-        let draft = self.draft();
+    fn post(&mut self, mut draft: Draft) -> Next {
+        let kind = self.key.kind.as_str();
+        let target = &self.ctx.target_name;
         draft.step(
-            "EntrySynchronizationAdd",
+            StepName::EntrySynchronizationAdd,
             StepType::Matching,
             Status::Success,
-            format!("{} '{name}' will be created in {} ({} is active and assigned in Azure Active Directory, but no matching {} was found in {})", kind.as_str(), ctx.target_name, kind.as_str(), kind.as_str(), ctx.target_name),
+            format!("{kind} '{}' will be created in {target} ({kind} is active and assigned in Azure Active Directory, but no matching {kind} was found in {target})", draft.name),
         );
-        draft.props = props_from_desired(&create);
-        match wire::create_request(kind, &create, &ctx.create_settings) {
-            Ok(request) => {
-                self.state = State::Creating;
-                Next::Send(request)
-            }
-            Err(failure) => {
-                let draft = self.take_draft();
-                failed(
-                    &ctx,
-                    draft,
-                    "EntryExportAdd",
-                    format!(
-                        "Failed to create {} '{name}' in {}",
-                        kind.as_str(),
-                        ctx.target_name
-                    ),
-                    failure,
-                )
-            }
+        draft.props = props_from_desired(&self.spec.create);
+        match wire::create_request(self.key.kind, &self.spec.create, &self.ctx.create_settings) {
+            Ok(request) => self.send(draft, Awaiting::Creating, request),
+            Err(failure) => self.fail(draft, Attempt::Create, failure),
         }
     }
 
-    fn reconcile(&mut self, resource: &serde_json::Value, connected_now: bool) -> Next {
-        let ctx = self.ctx.clone();
-        let name = self.name();
-        let kind = self.key.kind;
-        let Some(mut anchor) = self.anchor.clone() else {
-            let draft = self.take_draft();
-            return failed(
-                &ctx,
-                draft,
-                "EntryExportUpdate",
-                format!("Failed to update {} '{name}'", kind.as_str()),
-                Failure::local("InternalError", "no anchor".into()),
-            );
-        };
+    /// Takes the answer to the read by id of the connected object.
+    fn read(&mut self, mut draft: Draft, anchor: Anchor, reply: Reply) -> Next {
+        match wire::interpret(OpKind::GetById, reply) {
+            Answer::Resource(_, resource) => {
+                draft.step(
+                    StepName::EntryImportObject,
+                    StepType::Matching,
+                    Status::Success,
+                    format!(
+                        "Retrieved '{}' from {} by its id {}",
+                        draft.name, self.ctx.target_name, anchor.target_id
+                    ),
+                );
+                self.reconcile(draft, anchor, &resource, false)
+            }
+            Answer::Done(_) => {
+                let failure = Failure::local(
+                    ErrorCode::SystemForCrossDomainIdentityManagementServiceIncompatible,
+                    "The SCIM endpoint answered the read with an empty body.".into(),
+                );
+                self.fail(draft, Attempt::ReadEmpty, failure)
+            }
+            Answer::Failed(failure) => self.fail(draft, Attempt::Read, failure),
+        }
+    }
+
+    /// Updates what differs between the mapped state and `resource`, read from the target; or
+    /// skips when nothing does (or updates are disabled).
+    fn reconcile(
+        &mut self,
+        mut draft: Draft,
+        mut anchor: Anchor,
+        resource: &serde_json::Value,
+        connected_now: bool,
+    ) -> Next {
         let changes = match wire::diff(
             &self.spec.update,
             resource,
@@ -538,292 +632,158 @@ impl UserFlow {
             self.spec.roles,
         ) {
             Ok(changes) => changes,
-            Err(failure) => {
-                let draft = self.take_draft();
-                return failed(
-                    &ctx,
-                    draft,
-                    "EntryExportUpdate",
-                    format!(
-                        "Failed to update {} '{name}' in {}",
-                        kind.as_str(),
-                        ctx.target_name
-                    ),
-                    failure,
-                );
-            }
+            Err(failure) => return self.fail(draft, Attempt::Update, failure),
         };
-        // The manager the target holds, when a manager is mapped: what the reference export
-        // compares the desired manager with (azure-docs#11784: Entra re-sends a manager whenever
-        // the read-back `manager.value` differs from the one it wants).
-        let manager_read = match &self.spec.manager {
-            Some(path) => {
-                let held = match path.read(resource) {
-                    Value::Str(id) if !id.is_empty() => Some(id),
-                    _ => None,
-                };
-                let changed = held != anchor.manager;
-                anchor.manager = held;
-                self.anchor = Some(anchor.clone());
-                changed
-            }
-            None => false,
-        };
-        let put_anchor = connected_now || manager_read;
-        let mut connect = if put_anchor {
-            vec![StateChange::PutAnchor(self.key.clone(), anchor.clone())]
-        } else {
-            Vec::new()
-        };
-        if changes.is_empty() {
-            connect.extend(self.known(&anchor.target_id));
-        }
+        let put_anchor = self.note_manager(&mut anchor, resource) || connected_now;
         if changes.is_empty() || !self.spec.can_update {
-            let draft = self.take_draft();
-            let (reason, text) = if changes.is_empty() {
-                (
-                    "RedundantExport",
-                    format!(
-                        "The state of the {} in both the source and target systems already match.",
-                        kind.as_str().to_lowercase()
-                    ),
-                )
-            } else {
-                (
-                    "TargetActionNotEnabled",
-                    format!(
-                        "The {} differs in {} but the Update target action is disabled.",
-                        kind.as_str().to_lowercase(),
-                        ctx.target_name
-                    ),
-                )
-            };
-            return skipped(&ctx, draft, reason, text, connect);
+            let mut connect = Vec::new();
+            if put_anchor {
+                connect.push(StateChange::PutAnchor(self.key.clone(), anchor.clone()));
+            }
+            if changes.is_empty() {
+                connect.extend(self.known(&anchor.target_id));
+            }
+            return self.skip_update(draft, changes.is_empty(), connect);
         }
-        let request = wire::patch_request(kind, &anchor.target_id, &changes, ctx.mode);
-        let disabling = changes.iter().any(wire::disables);
-        let redacted = self.spec.redacted.clone();
-        let draft = self.draft();
+        let request =
+            wire::patch_request(self.key.kind, &anchor.target_id, &changes, self.ctx.mode);
         draft.target_id = anchor.target_id.clone();
-        draft.action = if disabling {
+        draft.action = if changes.iter().any(wire::disables) {
             ProvisioningAction::Disable
         } else {
             ProvisioningAction::Update
         };
-        draft.props = wire::change_properties(&changes, &redacted);
-        self.state = State::Patching { put_anchor };
-        Next::Send(request)
+        draft.props = wire::change_properties(&changes, &self.spec.redacted);
+        self.send(draft, Awaiting::Patching { anchor, put_anchor }, request)
     }
-}
 
-impl Flow for UserFlow {
-    fn step(&mut self, reply: Option<Reply>) -> Next {
-        let ctx = self.ctx.clone();
-        let kind = self.key.kind;
-        let name = self.name();
-        let state = std::mem::replace(&mut self.state, State::Finished);
-        match (state, reply) {
-            (State::Start, _) => match &self.anchor {
-                Some(anchor) => {
-                    self.state = State::Reading;
-                    Next::Send(wire::get_request(kind, &anchor.target_id))
-                }
-                None => self.next_match(0),
-            },
-            (State::Matching(i), Some(reply)) => match wire::interpret_query(reply) {
-                Ok(wire::Found::Nothing { claimed }) => {
-                    if claimed > 0 {
-                        let path = self.matching_path(i);
-                        self.draft().step(
-                            "EntrySynchronizationWarning",
-                            StepType::Matching,
-                            Status::Warning,
-                            format!(
-                                "The query on {path} for {} '{name}' answered totalResults {claimed} but listed no resource; treated as no match",
-                                kind.as_str()
-                            ),
-                        );
-                    }
-                    self.next_match(i + 1)
-                }
-                Ok(wire::Found::One(id, resource)) => {
-                    self.anchor = Some(Anchor {
-                        target_id: id.clone(),
-                        ..Anchor::default()
-                    });
-                    let path = self.matching_path(i);
-                    let draft = self.draft();
-                    draft.target_id = id.clone();
-                    draft.step(
-                        "EntrySynchronizationUpdate",
-                        StepType::Matching,
-                        Status::Success,
-                        format!(
-                            "Retrieved '{name}' from {} (matched on {path}, id {id})",
-                            ctx.target_name
-                        ),
-                    );
-                    self.reconcile(&resource, true)
-                }
-                Err(failure) => {
-                    let draft = self.take_draft();
-                    failed(
-                        &ctx,
-                        draft,
-                        "EntrySynchronizationError",
-                        format!(
-                            "Failed to match an entry in the source and target systems {} '{name}'",
-                            kind.as_str()
-                        ),
-                        failure,
-                    )
-                }
-            },
-            (State::Checking { unique, taken }, Some(reply)) => self.checked(unique, taken, reply),
-            (State::Reading, Some(reply)) => match wire::interpret(OpKind::GetById, reply) {
-                Answer::Resource(_, resource) => {
-                    let id = self
-                        .anchor
-                        .as_ref()
-                        .map(|a| a.target_id.clone())
-                        .unwrap_or_default();
-                    self.draft().step(
-                        "EntryImportObject",
-                        StepType::Matching,
-                        Status::Success,
-                        format!("Retrieved '{name}' from {} by its id {id}", ctx.target_name),
-                    );
-                    self.reconcile(&resource, false)
-                }
-                Answer::Done(_) => {
-                    let draft = self.take_draft();
-                    failed(
-                        &ctx,
-                        draft,
-                        "EntryExportUpdate",
-                        format!("Failed to read {} '{name}'", kind.as_str()),
-                        Failure::local(
-                            "SystemForCrossDomainIdentityManagementServiceIncompatible",
-                            "The SCIM endpoint answered the read with an empty body.".into(),
-                        ),
-                    )
-                }
-                Answer::Failed(failure) => {
-                    let draft = self.take_draft();
-                    failed(
-                        &ctx,
-                        draft,
-                        "EntryExportUpdate",
-                        format!(
-                            "Failed to read {} '{name}' from {}",
-                            kind.as_str(),
-                            ctx.target_name
-                        ),
-                        failure,
-                    )
-                }
-            },
-            (State::Creating, Some(reply)) => {
-                match wire::interpret_write(OpKind::Create, reply) {
-                    Answer::Resource(Some(id), _) | Answer::Done(Some(id)) => {
-                        let mut draft = self.take_draft();
-                        draft.target_id = id.clone();
-                        draft.step(
-                            "EntryExportAdd",
-                            StepType::Export,
-                            Status::Success,
-                            format!(
-                                "{} '{name}' was created in {}",
-                                kind.as_str(),
-                                ctx.target_name
-                            ),
-                        );
-                        let anchor = Anchor {
-                            target_id: id,
-                            ..Anchor::default()
-                        };
-                        let known = self.known(&anchor.target_id);
-                        let mut changes = vec![StateChange::PutAnchor(self.key.clone(), anchor)];
-                        changes.extend(known);
-                        done(draft.finish(&ctx, Status::Success, None), changes)
-                    }
-                    Answer::Resource(None, _) | Answer::Done(None) => {
-                        let draft = self.take_draft();
-                        failed(&ctx, draft, "EntryExportAdd", format!("Failed to create {} '{name}' in {}", kind.as_str(), ctx.target_name), Failure::local("SystemForCrossDomainIdentityManagementServiceIncompatible", "The SCIM endpoint did not return the created resource with its id.".into()))
-                    }
-                    Answer::Failed(failure) => {
-                        let draft = self.take_draft();
-                        failed(
-                            &ctx,
-                            draft,
-                            "EntryExportAdd",
-                            format!(
-                                "Failed to create {} '{name}' in {}",
-                                kind.as_str(),
-                                ctx.target_name
-                            ),
-                            failure,
-                        )
-                    }
-                }
+    /// Notes the manager the target holds, when a manager is mapped: what the reference export
+    /// compares the desired manager with (azure-docs#11784: Entra re-sends a manager whenever
+    /// the read-back `manager.value` differs from the one it wants). True when it changed.
+    fn note_manager(&self, anchor: &mut Anchor, resource: &serde_json::Value) -> bool {
+        let Some(path) = &self.spec.manager else {
+            return false;
+        };
+        let held = match path.read(resource) {
+            Value::Str(id) if !id.is_empty() => Some(id),
+            _ => None,
+        };
+        let changed = held != anchor.manager;
+        anchor.manager = held;
+        changed
+    }
+
+    /// The skipped entry of an object that already matches (`unchanged`), or whose update is
+    /// disabled.
+    fn skip_update(&self, draft: Draft, unchanged: bool, connect: Vec<StateChange>) -> Next {
+        let kind = self.key.kind.as_str().to_lowercase();
+        let (reason, text) = if unchanged {
+            (
+                SkipReason::RedundantExport,
+                format!(
+                    "The state of the {kind} in both the source and target systems already match."
+                ),
+            )
+        } else {
+            (
+                SkipReason::TargetActionNotEnabled,
+                format!(
+                    "The {kind} differs in {} but the Update target action is disabled.",
+                    self.ctx.target_name
+                ),
+            )
+        };
+        skipped(&self.ctx, draft, reason, text, connect)
+    }
+
+    /// Takes the answer to the create.
+    fn created(&mut self, mut draft: Draft, reply: Reply) -> Next {
+        match wire::interpret_write(OpKind::Create, reply) {
+            Answer::Resource(Some(id), _) | Answer::Done(Some(id)) => {
+                draft.target_id = id.clone();
+                draft.step(
+                    StepName::EntryExportAdd,
+                    StepType::Export,
+                    Status::Success,
+                    format!(
+                        "{} '{}' was created in {}",
+                        self.key.kind.as_str(),
+                        draft.name,
+                        self.ctx.target_name
+                    ),
+                );
+                let anchor = Anchor {
+                    target_id: id,
+                    ..Anchor::default()
+                };
+                let known = self.known(&anchor.target_id);
+                let mut changes = vec![StateChange::PutAnchor(self.key.clone(), anchor)];
+                changes.extend(known);
+                done(draft.finish(&self.ctx, Status::Success, None), changes)
             }
-            (State::Patching { put_anchor }, Some(reply)) => {
-                match wire::interpret_write(OpKind::Update, reply) {
-                    Answer::Resource(..) | Answer::Done(_) => {
-                        let mut draft = self.take_draft();
-                        draft.step(
-                            "EntryExportUpdate",
-                            StepType::Export,
-                            Status::Success,
-                            format!(
-                                "{} '{name}' was updated in {}",
-                                kind.as_str(),
-                                ctx.target_name
-                            ),
-                        );
-                        let mut changes = match (&self.anchor, put_anchor) {
-                            (Some(anchor), true) => {
-                                vec![StateChange::PutAnchor(self.key.clone(), anchor.clone())]
-                            }
-                            _ => Vec::new(),
-                        };
-                        if let Some(anchor) = &self.anchor {
-                            changes.extend(self.known(&anchor.target_id));
-                        }
-                        done(draft.finish(&ctx, Status::Success, None), changes)
-                    }
-                    Answer::Failed(failure) => {
-                        let draft = self.take_draft();
-                        failed(
-                            &ctx,
-                            draft,
-                            "EntryExportUpdate",
-                            format!(
-                                "Failed to update {} '{name}' in {}",
-                                kind.as_str(),
-                                ctx.target_name
-                            ),
-                            failure,
-                        )
-                    }
+            Answer::Resource(None, _) | Answer::Done(None) => {
+                let failure = Failure::local(
+                    ErrorCode::SystemForCrossDomainIdentityManagementServiceIncompatible,
+                    "The SCIM endpoint did not return the created resource with its id.".into(),
+                );
+                self.fail(draft, Attempt::Create, failure)
+            }
+            Answer::Failed(failure) => self.fail(draft, Attempt::Create, failure),
+        }
+    }
+
+    /// Takes the answer to the update.
+    fn patched(
+        &mut self,
+        mut draft: Draft,
+        anchor: Anchor,
+        put_anchor: bool,
+        reply: Reply,
+    ) -> Next {
+        match wire::interpret_write(OpKind::Update, reply) {
+            Answer::Resource(..) | Answer::Done(_) => {
+                draft.step(
+                    StepName::EntryExportUpdate,
+                    StepType::Export,
+                    Status::Success,
+                    format!(
+                        "{} '{}' was updated in {}",
+                        self.key.kind.as_str(),
+                        draft.name,
+                        self.ctx.target_name
+                    ),
+                );
+                let known = self.known(&anchor.target_id);
+                let mut changes = Vec::new();
+                if put_anchor {
+                    changes.push(StateChange::PutAnchor(self.key.clone(), anchor));
                 }
+                changes.extend(known);
+                done(draft.finish(&self.ctx, Status::Success, None), changes)
             }
-            (State::Finished, _) | (_, None) => {
-                let draft = self.take_draft();
-                failed(
-                    &ctx,
-                    draft,
-                    "EntryExport",
-                    format!("{} '{name}'", kind.as_str()),
-                    Failure::local("InternalError", "the flow was driven out of order".into()),
-                )
-            }
+            Answer::Failed(failure) => self.fail(draft, Attempt::Update, failure),
         }
     }
 }
 
-/// The error code of an entry whose mappings could not be evaluated.
-const EVALUATION_FAILED: &str = "ExpressionEvaluationFailed";
+impl Flow for UserFlow {
+    /// A step without the reply its request waits for, or after the end, has nothing to do.
+    fn step(&mut self, reply: Option<Reply>) -> Next {
+        match (std::mem::replace(&mut self.state, State::Finished), reply) {
+            (State::Start(draft, anchor), _) => self.start(draft, anchor),
+            (State::Waiting(draft, awaiting), Some(reply)) => match awaiting {
+                Awaiting::Matching(i) => self.matched(draft, i, reply),
+                Awaiting::Checking { unique, taken } => self.checked(draft, unique, taken, reply),
+                Awaiting::Reading(anchor) => self.read(draft, anchor, reply),
+                Awaiting::Creating => self.created(draft, reply),
+                Awaiting::Patching { anchor, put_anchor } => {
+                    self.patched(draft, anchor, put_anchor, reply)
+                }
+            },
+            (State::Waiting(..), None) | (State::Finished, _) => Next::Done(Box::default()),
+        }
+    }
+}
 
 /// The failed entry of an object whose mappings could not be evaluated (an expression failed).
 pub fn evaluation_failure(
@@ -834,20 +794,8 @@ pub fn evaluation_failure(
     reason: String,
 ) -> EntryOutcome {
     let draft = Draft::new(key, name, "", steps);
-    let failure = Failure::local(EVALUATION_FAILED, reason);
-    match failed(
-        ctx,
-        draft,
-        "EntrySynchronizationError",
-        format!(
-            "Failed to evaluate the attribute mappings of {} '{name}'",
-            key.kind.as_str()
-        ),
-        failure,
-    ) {
-        Next::Done(outcome) => *outcome,
-        Next::Send(_) => EntryOutcome::default(),
-    }
+    let failure = Failure::local(ErrorCode::ExpressionEvaluationFailed, reason);
+    failure_outcome(ctx, draft, Attempt::Evaluate, failure)
 }
 
 #[cfg(test)]

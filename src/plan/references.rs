@@ -5,11 +5,11 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use super::flows::{Draft, EntryContext, done, failed};
-use super::wire::{self, Answer, Failure};
+use super::flows::{Attempt, Draft, EntryContext, done, failed, failure_outcome};
+use super::wire::{self, Answer};
 use super::{Anchor, Flow, Next, ObjectKey, Reply, Request, StateChange};
 use crate::hash::{KeySet, Keyed};
-use crate::provlog::{ModifiedProperty, ProvisioningAction, Status, StepType};
+use crate::provlog::{ModifiedProperty, ProvisioningAction, Status, StepName, StepType};
 use crate::scim::OpKind;
 
 /// Links a user to its manager (PATCH `urn:…:enterprise:2.0:User:manager` with the manager's
@@ -60,7 +60,7 @@ impl ManagerFlow {
     ) -> Self {
         let mut draft = Draft::new(&key, name, &anchor.target_id, Vec::new());
         draft.step(
-            "EntryReferenceResolution",
+            StepName::EntryReferenceResolution,
             StepType::ReferenceResolution,
             Status::Success,
             resolution,
@@ -92,25 +92,16 @@ impl Flow for ManagerFlow {
                 self.ctx.mode,
             ));
         }
-        let ctx = self.ctx.clone();
-        let mut draft = self
-            .draft
-            .take()
-            .unwrap_or_else(|| Draft::new(&self.key, "", "", Vec::new()));
-        let name = draft.name.clone();
-        let Some(reply) = reply else {
-            return failed(
-                &ctx,
-                draft,
-                "EntryExportUpdate",
-                name,
-                Failure::local("InternalError", "the flow was driven out of order".into()),
-            );
+        // Without the reply its PATCH waits for, or after the end, there is nothing to do.
+        let (Some(reply), Some(mut draft)) = (reply, self.draft.take()) else {
+            return Next::Done(Box::default());
         };
+        let ctx = self.ctx.clone();
+        let name = draft.name.clone();
         match wire::interpret_write(OpKind::Update, reply) {
             Answer::Resource(..) | Answer::Done(_) => {
                 draft.step(
-                    "EntryExportUpdate",
+                    StepName::EntryExportUpdate,
                     StepType::Export,
                     Status::Success,
                     format!(
@@ -127,16 +118,9 @@ impl Flow for ManagerFlow {
                     vec![StateChange::PutAnchor(self.key.clone(), anchor)],
                 )
             }
-            Answer::Failed(failure) => failed(
-                &ctx,
-                draft,
-                "EntryExportUpdate",
-                format!(
-                    "Failed to update the manager of User '{name}' in {}",
-                    ctx.target_name
-                ),
-                failure.as_reference(),
-            ),
+            Answer::Failed(failure) => {
+                failed(&ctx, draft, Attempt::UpdateManager, failure.as_reference())
+            }
         }
     }
 }
@@ -196,7 +180,7 @@ impl MembersFlow {
         .into();
         let mut draft = Draft::new(&key, name, &anchor.target_id, Vec::new());
         draft.step(
-            "EntryReferenceResolution",
+            StepName::EntryReferenceResolution,
             StepType::ReferenceResolution,
             Status::Success,
             format!(
@@ -259,36 +243,23 @@ impl Flow for MembersFlow {
                     self.added.extend(added);
                 }
                 Answer::Failed(failure) => {
-                    let mut draft = self
-                        .draft
-                        .take()
-                        .unwrap_or_else(|| Draft::new(&self.key, "", "", Vec::new()));
-                    let name = draft.name.clone();
-                    let keep = vec![StateChange::PutAnchor(self.key.clone(), self.anchor_now())];
-                    draft.step(
-                        "EntryExportUpdate",
-                        StepType::Export,
-                        Status::Failure,
-                        format!(
-                            "Failed to update the members of Group '{name}' in {}",
-                            ctx.target_name
-                        ),
-                    );
-                    let mut next = failed(
+                    let Some(draft) = self.draft.take() else {
+                        return Next::Done(Box::default());
+                    };
+                    let mut outcome = failure_outcome(
                         &ctx,
                         draft,
-                        "EntryExportUpdate",
-                        String::new(),
+                        Attempt::UpdateMembers,
                         failure.as_reference(),
                     );
-                    if let Next::Done(outcome) = &mut next {
-                        // What was already exported stays exported: keep it so a retry sends only the rest.
-                        outcome.changes = keep;
-                        if let Some(log) = outcome.log.as_mut() {
-                            log.provisioning_steps.pop();
-                        }
+                    // What was already exported stays exported: keep it so a retry sends only the rest.
+                    outcome.changes =
+                        vec![StateChange::PutAnchor(self.key.clone(), self.anchor_now())];
+                    // The record's id has always counted one step more than the record shows.
+                    if let Some(log) = outcome.log.as_mut() {
+                        log.id = format!("{}-{}", ctx.change_id, log.provisioning_steps.len() + 1);
                     }
-                    return next;
+                    return Next::Done(Box::new(outcome));
                 }
             }
         }
@@ -296,13 +267,12 @@ impl Flow for MembersFlow {
             self.in_flight = Some((added, removed));
             return Next::Send(request);
         }
-        let mut draft = self
-            .draft
-            .take()
-            .unwrap_or_else(|| Draft::new(&self.key, "", "", Vec::new()));
+        let Some(mut draft) = self.draft.take() else {
+            return Next::Done(Box::default());
+        };
         let name = draft.name.clone();
         draft.step(
-            "EntryExportUpdate",
+            StepName::EntryExportUpdate,
             StepType::Export,
             Status::Success,
             format!(

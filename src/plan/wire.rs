@@ -17,8 +17,8 @@ pub const MANAGER_PATH: &str = "urn:ietf:params:scim:schemas:extension:enterpris
 /// A failed step, as the log and the job status need it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
-    /// Entra's error code.
-    pub code: String,
+    /// Entra's error code: the one the server's answer classified to, or the planner's own.
+    pub code: ErrorCode,
     /// The reason text.
     pub reason: String,
     /// A job-level failure (credentials, SCIM compliance): the job, not just the object, is unhealthy.
@@ -31,9 +31,9 @@ pub struct Failure {
 
 impl Failure {
     /// A failure decided locally, without a server response.
-    pub fn local(code: &str, reason: String) -> Self {
+    pub fn local(code: ErrorCode, reason: String) -> Self {
         Self {
-            code: code.to_string(),
+            code,
             reason,
             job_level: false,
             not_found: false,
@@ -43,7 +43,7 @@ impl Failure {
 
     fn from_scim(failure: scim::Failure, unreachable: bool) -> Self {
         Self {
-            code: failure.code.as_str().to_string(),
+            code: failure.code,
             not_found: failure.code == ErrorCode::InvalidAnchor,
             job_level: unreachable
                 || failure.credential
@@ -62,7 +62,7 @@ impl Failure {
     /// The log's `errorInformation`.
     pub fn into_error_information(self) -> ErrorInformation {
         ErrorInformation {
-            error_code: self.code,
+            error_code: self.code.as_str().to_owned(),
             reason: self.reason,
             additional_details: None,
             error_category: "nonServiceFailure".into(),
@@ -261,7 +261,7 @@ pub fn create_request(
         path: kind(object).collection_path().to_string(),
         body: Some(body),
     })
-    .map_err(|e| Failure::local(e.code().as_str(), e.to_string()))
+    .map_err(|e| Failure::local(e.code(), e.to_string()))
 }
 
 /// What differs between the mapped state and the resource read from the server.
@@ -272,7 +272,7 @@ pub fn diff(
     roles: RoleFunction,
 ) -> Result<Vec<AttrChange>, Failure> {
     scim::diff(&strip(desired), current, |p| case_exact.contains(p), roles)
-        .map_err(|e| Failure::local(e.code().as_str(), e.to_string()))
+        .map_err(|e| Failure::local(e.code(), e.to_string()))
 }
 
 /// The target's state as Entra believes it after a successful export of `attrs`: the resource a

@@ -29,7 +29,7 @@ pub use quarantine::{
 };
 pub use reset::{ResetScope, ResetScopeError, RestartPlan, restart};
 pub use schedule::{ScheduleSettings, cycle_delay, next_cycle, next_try};
-pub use status::{StatusView, iso_duration, status_json};
+pub use status::{StatusView, graph_status, iso_duration, status_json};
 pub use throttle::{RetryAfterPolicy, ThrottleDecision, on_too_many_requests};
 
 /// Every policy setting, with the defaults described on each part.

@@ -96,6 +96,25 @@ pub enum JobCode {
     Disabled,
 }
 
+impl JobCode {
+    /// The code as Graph spells `status.code` (`Active`, `Quarantine`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotRun => "NotRun",
+            Self::Active => "Active",
+            Self::Paused => "Paused",
+            Self::Quarantine => "Quarantine",
+            Self::Disabled => "Disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for JobCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Graph's `synchronizationTaskExecution.state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExecutionState {

@@ -35,16 +35,22 @@ pub struct StatusView {
     pub deletion_threshold: Option<u32>,
 }
 
+/// `status.code` and `schedule.state` as Graph shows the job: `Disabled` is ours, shown as a
+/// quarantined (or paused) code with a disabled schedule.
+pub fn graph_status(state: &JobState) -> (JobCode, &'static str) {
+    match state.code {
+        JobCode::NotRun => (JobCode::NotRun, "Active"),
+        JobCode::Active => (JobCode::Active, "Active"),
+        JobCode::Quarantine => (JobCode::Quarantine, "Active"),
+        JobCode::Paused => (JobCode::Paused, "Paused"),
+        JobCode::Disabled if state.quarantine.is_some() => (JobCode::Quarantine, "Disabled"),
+        JobCode::Disabled => (JobCode::Paused, "Disabled"),
+    }
+}
+
 /// Renders the job as Graph's `GET …/synchronization/jobs/{jobId}` shows it.
 pub fn status_json(state: &JobState, view: &StatusView) -> Value {
-    let (code, schedule_state) = match state.code {
-        JobCode::NotRun => ("NotRun", "Active"),
-        JobCode::Active => ("Active", "Active"),
-        JobCode::Quarantine => ("Quarantine", "Active"),
-        JobCode::Paused => ("Paused", "Paused"),
-        JobCode::Disabled if state.quarantine.is_some() => ("Quarantine", "Disabled"),
-        JobCode::Disabled => ("Paused", "Disabled"),
-    };
+    let (code, schedule_state) = graph_status(state);
     let interval = match state.code {
         JobCode::Paused | JobCode::Disabled => NEVER_INTERVAL.to_string(),
         _ => iso_duration(view.interval),
@@ -77,7 +83,7 @@ pub fn status_json(state: &JobState, view: &StatusView) -> Value {
             "state": schedule_state,
         },
         "status": {
-            "code": code,
+            "code": code.as_str(),
             "countSuccessiveCompleteFailures": state.count_successive_complete_failures,
             "escrowsPruned": state.escrows_pruned,
             "lastExecution": state.last_execution.as_ref().map(execution),

@@ -14,6 +14,7 @@ use super::{
     Summary,
 };
 use crate::plan::CycleKind;
+use crate::policy::JobCode;
 use crate::provlog::{LogEntry, ProvisioningAction};
 
 const CSS: &str = include_str!("page.css");
@@ -191,16 +192,16 @@ fn row(h: &mut Html, label: &str, value: &str) {
 fn status(h: &mut Html, input: &ReportInput<'_>) {
     let v = input.status;
     let st = &v["status"];
-    let code = show(&st["code"]);
-    let class = match code.as_str() {
-        "Active" => "success",
-        "Quarantine" => "failure",
-        _ => "skipped",
+    let code = input.code;
+    let class = match code {
+        JobCode::Active => "success",
+        JobCode::Quarantine => "failure",
+        JobCode::NotRun | JobCode::Paused | JobCode::Disabled => "skipped",
     };
     h.raw("<section id=\"status\"><h2>Job status <span class=\"badge ")
         .raw(class)
         .raw("\" id=\"job-status\">")
-        .text(&code)
+        .text(code.as_str())
         .raw("</span></h2><div class=\"grid\"><table class=\"kv\">");
     schedule(h, v);
     h.raw("</table>");
@@ -613,7 +614,7 @@ fn entry(h: &mut Html, log: &LogEntry) {
         h.raw("<table class=\"steps\"><thead><tr><th>Step</th><th>Status</th><th>Description</th><th>Details</th></tr></thead><tbody>");
         for step in &log.provisioning_steps {
             h.raw("<tr><td><code>")
-                .text(&step.name)
+                .text(step.name.as_str())
                 .raw("</code></td><td>");
             h.badge(step.status.as_str())
                 .raw("</td><td>")

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::engine::{Counts, CycleReport};
-use crate::policy::EscrowEntry;
+use crate::policy::{EscrowEntry, JobCode};
 use crate::provlog::{LogEntry, ProvisioningAction, Status};
 
 pub use html::{escape, json_for_script};
@@ -43,6 +43,8 @@ pub struct ReportInput<'a> {
     pub generated: DateTime<Utc>,
     /// The job status in Graph's shape ([`crate::policy::status_json`]).
     pub status: &'a serde_json::Value,
+    /// Its `status.code` ([`crate::policy::graph_status`]).
+    pub code: JobCode,
     /// The escrowed objects.
     pub escrows: &'a [EscrowEntry],
     /// The store's `last_cycle`.

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::*;
 use crate::provlog::{
-    ErrorInformation, Identity, Initiator, ModifiedProperty, StatusInfo, Step, StepType, System,
+    ErrorInformation, Identity, Initiator, ModifiedProperty, StatusInfo, Step, StepName, StepType,
+    System,
 };
 
 fn system(name: &str) -> System {
@@ -82,7 +83,7 @@ fn log(record: Log) -> LogEntry {
         }],
         provisioning_steps: vec![
             Step::new(
-                "EntryImportAdd",
+                StepName::EntryImportAdd,
                 StepType::Import,
                 Status::Success,
                 format!("Received User '{name}'"),
@@ -122,6 +123,7 @@ fn input(status: &serde_json::Value) -> ReportInput<'_> {
         job_name: "test",
         generated: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
         status,
+        code: JobCode::Active,
         escrows: &[],
         last_cycle: None,
         nonce: "n0nce",

@@ -1,4 +1,5 @@
-//! Entra's provisioning-log error codes this layer can produce (spec §3), by their log names.
+//! Entra's provisioning-log error codes entra-sim produces (spec §3), by their log names: the ones
+//! this layer reads from a server's answer, and the two the planner decides without one.
 
 use std::fmt;
 
@@ -38,6 +39,11 @@ pub enum ErrorCode {
     Timeout,
     /// A multi-valued source value for a single-valued target attribute.
     SchemaPropertyCanOnlyAcceptValue,
+    /// The planner's: no matching attribute has a value, so the object cannot be matched or
+    /// created.
+    ImportSkipped,
+    /// The planner's: an expression of the attribute mappings failed for the object.
+    ExpressionEvaluationFailed,
 }
 
 impl ErrorCode {
@@ -67,6 +73,8 @@ impl ErrorCode {
             Self::WebExceptionProtocolError => "WebExceptionProtocolError",
             Self::Timeout => "Timeout",
             Self::SchemaPropertyCanOnlyAcceptValue => "SchemaPropertyCanOnlyAcceptValue",
+            Self::ImportSkipped => "ImportSkipped",
+            Self::ExpressionEvaluationFailed => "ExpressionEvaluationFailed",
         }
     }
 }

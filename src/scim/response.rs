@@ -8,10 +8,12 @@
 //! retried N times. It will be retried again after this date: …" suffix. No text ever contains an
 //! Authorization header or bearer token, even if a server echoes one back.
 
+use std::fmt;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
+use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
 use crate::scim::codes::ErrorCode;
@@ -244,98 +246,97 @@ fn success(op: OpKind, status: u16, body: &[u8], keep: bool) -> Outcome {
 /// parsed body's does; every other value is checked as parsing it would be (UTF-8, escapes,
 /// number range, depth) and dropped.
 fn written_id(body: &[u8]) -> Option<Option<String>> {
-    use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
-    use std::fmt;
-
-    struct Ids(Json);
-    /// A member name: kept only if it is `id` in some case.
-    struct Name(Option<String>);
-    /// Any JSON value, checked and dropped.
-    struct Checked;
-
-    impl<'de> Deserialize<'de> for Name {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Name, D::Error> {
-            struct V;
-            impl Visitor<'_> for V {
-                type Value = Name;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a member name")
-                }
-                fn visit_str<E: Error>(self, name: &str) -> Result<Name, E> {
-                    Ok(Name(
-                        name.eq_ignore_ascii_case("id").then(|| name.to_owned()),
-                    ))
-                }
-            }
-            d.deserialize_str(V)
-        }
-    }
-    impl<'de> Deserialize<'de> for Checked {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Checked, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Checked;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a JSON value")
-                }
-                fn visit_bool<E: Error>(self, _: bool) -> Result<Checked, E> {
-                    Ok(Checked)
-                }
-                fn visit_i64<E: Error>(self, _: i64) -> Result<Checked, E> {
-                    Ok(Checked)
-                }
-                fn visit_u64<E: Error>(self, _: u64) -> Result<Checked, E> {
-                    Ok(Checked)
-                }
-                fn visit_f64<E: Error>(self, _: f64) -> Result<Checked, E> {
-                    Ok(Checked)
-                }
-                fn visit_str<E: Error>(self, _: &str) -> Result<Checked, E> {
-                    Ok(Checked)
-                }
-                fn visit_unit<E: Error>(self) -> Result<Checked, E> {
-                    Ok(Checked)
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
-                    while seq.next_element::<Checked>()?.is_some() {}
-                    Ok(Checked)
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
-                    while map.next_entry::<Checked, Checked>()?.is_some() {}
-                    Ok(Checked)
-                }
-            }
-            d.deserialize_any(V)
-        }
-    }
-    impl<'de> Deserialize<'de> for Ids {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Ids, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Ids;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a JSON object")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ids, A::Error> {
-                    let mut ids = serde_json::Map::new();
-                    while let Some(Name(name)) = map.next_key()? {
-                        match name {
-                            Some(name) => {
-                                ids.insert(name, map.next_value()?);
-                            }
-                            None => {
-                                map.next_value::<Checked>()?;
-                            }
-                        }
-                    }
-                    Ok(Ids(Json::Object(ids)))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
     let Ids(ids) = serde_json::from_slice(body).ok()?;
     Some(resource_id(&ids))
+}
+
+/// The members named `id` in some case of a JSON object, as [`written_id`] reads them.
+struct Ids(Json);
+/// A member name: kept only if it is `id` in some case.
+struct Name(Option<String>);
+/// Any JSON value, checked and dropped.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Name, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Name;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: Error>(self, name: &str) -> Result<Name, E> {
+                Ok(Name(
+                    name.eq_ignore_ascii_case("id").then(|| name.to_owned()),
+                ))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Checked, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Checked;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E: Error>(self, _: bool) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_i64<E: Error>(self, _: i64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_u64<E: Error>(self, _: u64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_f64<E: Error>(self, _: f64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_str<E: Error>(self, _: &str) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_unit<E: Error>(self) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+                while seq.next_element::<Checked>()?.is_some() {}
+                Ok(Checked)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+                while map.next_entry::<Checked, Checked>()?.is_some() {}
+                Ok(Checked)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+impl<'de> Deserialize<'de> for Ids {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Ids, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Ids;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ids, A::Error> {
+                let mut ids = serde_json::Map::new();
+                while let Some(Name(name)) = map.next_key()? {
+                    match name {
+                        Some(name) => {
+                            ids.insert(name, map.next_value()?);
+                        }
+                        None => {
+                            map.next_value::<Checked>()?;
+                        }
+                    }
+                }
+                Ok(Ids(Json::Object(ids)))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 fn list_outcome(status: u16, list: Json, body: &[u8]) -> Outcome {

@@ -139,6 +139,12 @@ const SOURCE_DIGEST: &str = "source_digest";
 /// The meta key of the last cycle's report (the engine's `CycleReport`).
 const LAST_CYCLE: &str = "last_cycle";
 
+/// The meta key of [`Store::job_state`].
+const JOB_STATE: &str = "job_state";
+
+/// The meta key of [`Store::mapping_fingerprint`].
+const MAPPING_FINGERPRINT: &str = "mapping_fingerprint";
+
 /// What `status` and `report` show of a job's state ([`Store::summary_of`]).
 #[derive(Debug)]
 pub struct Summary {
@@ -524,14 +530,31 @@ impl Store {
         self.clear(Tree::Watermarks)
     }
 
-    /// A job-level value.
-    pub fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
+    /// A job-level value; only this module names the keys.
+    fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
         self.get(Tree::Meta, name)
     }
 
     /// Sets a job-level value.
-    pub fn set_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
+    fn set_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
         self.put(Tree::Meta, name.as_bytes(), value)
+    }
+
+    /// The fingerprint of the mappings the last cycle ran with: a different one makes the next
+    /// cycle an initial one.
+    pub fn mapping_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        self.meta(MAPPING_FINGERPRINT)
+    }
+
+    /// Records the mappings' fingerprint (empty: no mappings ran, the next cycle is initial).
+    pub fn set_mapping_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.set_meta(MAPPING_FINGERPRINT, &fingerprint)
+    }
+
+    /// Records the last cycle's report (the engine's `CycleReport`), which
+    /// [`Summary::last_cycle`] reads back.
+    pub fn set_last_cycle<T: Serialize>(&self, report: &T) -> Result<(), StoreError> {
+        self.set_meta(LAST_CYCLE, report)
     }
 
     /// The source fingerprint (`config::Digest`) of the last cycle that ended clean — no
@@ -738,12 +761,12 @@ impl Store {
 
     /// The job's state (quarantine, last execution, …); the default before the first cycle.
     pub fn job_state(&self) -> Result<JobState, StoreError> {
-        Ok(self.meta("job_state")?.unwrap_or_default())
+        Ok(self.meta(JOB_STATE)?.unwrap_or_default())
     }
 
     /// Persists the job's state.
     pub fn set_job_state(&self, state: &JobState) -> Result<(), StoreError> {
-        self.set_meta("job_state", state)
+        self.set_meta(JOB_STATE, state)
     }
 
     /// Appends a provisioning-log record.

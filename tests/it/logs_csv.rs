@@ -5,7 +5,7 @@ use std::path::Path;
 
 use entra_sim::provlog::{
     ErrorInformation, Identity, Initiator, LogEntry, ModifiedProperty, ProvisioningAction, Status,
-    StatusInfo, Step, StepType, System,
+    StatusInfo, Step, StepName, StepType, System,
 };
 use entra_sim::store::Store;
 
@@ -87,14 +87,14 @@ fn records() -> Vec<LogEntry> {
     create.target_identity.id = "scim-1".to_owned();
     create.provisioning_steps = vec![
         Step::new(
-            "EntryImportAdd",
+            StepName::EntryImportAdd,
             StepType::Import,
             Status::Success,
             "Received User 'bjorn' change of type (Add)".to_owned(),
         )
         .detail("department", "R&D, \"core\""),
         Step::new(
-            "EntryExportAdd",
+            StepName::EntryExportAdd,
             StepType::Export,
             Status::Success,
             "Created User\nin job".to_owned(),

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::plan::ObjectKind;
-use crate::provlog::{LogEntry, ProvisioningAction, Status, Step, StepType, graph_time};
+use crate::provlog::{LogEntry, ProvisioningAction, Status, Step, StepName, StepType, graph_time};
 
 /// The target system's name in on-demand answers: the non-gallery SCIM connector.
 const TARGET_SYSTEM: &str = "customappsso";
@@ -145,7 +145,7 @@ fn step_type(kind: StepType) -> &'static str {
 
 /// A step's fields as the on-demand answer shows them.
 struct Redressed {
-    name: String,
+    name: StepName,
     description: String,
     at: DateTime<Utc>,
     details: Map<String, Value>,
@@ -155,7 +155,7 @@ fn step(shown: &Shown, s: &Step) -> Value {
     let kind = shown.log.source_identity.identity_type.as_str();
     let name = &shown.log.source_identity.display_name;
     let as_logged = Redressed {
-        name: s.name.clone(),
+        name: s.name,
         description: s.description.clone(),
         at: shown.ended,
         details: s
@@ -204,7 +204,7 @@ fn import_step(shown: &Shown, mut step: Redressed) -> Redressed {
         .entry("IsSoftDeleted")
         .or_insert_with(|| true_false(!shown.scope.active));
     Redressed {
-        name: "EntryImport".to_string(),
+        name: StepName::EntryImport,
         at: shown.started,
         ..step
     }
@@ -218,7 +218,7 @@ fn matching_step(shown: &Shown, step: Redressed) -> Redressed {
     // The docs write two spaces after "Retrieved" (no object type between them).
     let name = &shown.log.source_identity.display_name;
     Redressed {
-        name: "EntryImport".to_string(),
+        name: StepName::EntryImport,
         description: format!("Retrieved  '{name}' from {TARGET_SYSTEM}"),
         details: target_details(resource),
         ..step

@@ -144,7 +144,9 @@ fn a_failed_check_fails_the_entry_as_a_failed_matching_query_does_and_creates_no
         .error_information
         .map(|e| e.error_code)
         .unwrap_or_default();
-    let query = wire::interpret_query(error).err().map(|f| f.code);
+    let query = wire::interpret_query(error)
+        .err()
+        .map(|f| f.code.as_str().to_owned());
     assert_eq!(Some(code), query);
 }
 
