@@ -33,3 +33,16 @@ impl AppError {
         }
     }
 }
+
+impl From<crate::engine::CycleError> for AppError {
+    /// A paused or disabled job is a job-level failure (exit 2); the state failing is a state
+    /// error (4), as is a line-delta directory fed to an initial cycle (a local fault).
+    fn from(error: crate::engine::CycleError) -> Self {
+        use crate::engine::CycleError;
+        match error {
+            CycleError::JobDisabled | CycleError::JobPaused => AppError::Job(error.to_string()),
+            CycleError::PartialInitial => AppError::Local(error.to_string()),
+            CycleError::Store(e) => AppError::Store(e),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Why a cycle could not run or finish: the engine's own error, which the commands map onto the
+//! process's exit codes (`From<CycleError> for AppError`).
+
+use crate::store::StoreError;
+
+/// Why [`super::run_cycle`] failed. A job-level failure the target causes (bad credentials, an
+/// unreachable server) is not an error: the cycle ends, and its report and the job's state say so.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    /// The job is disabled (four weeks in quarantine): no cycle runs until a restart.
+    #[error(
+        "the job is disabled (four weeks in quarantine); fix the cause, then `entra-sim restart`"
+    )]
+    JobDisabled,
+    /// The job is paused: no cycle runs until it is started.
+    #[error("the job is paused; `entra-sim start` resumes it")]
+    JobPaused,
+    /// A directory read by line-level deltas holds only what changed: an initial cycle, which
+    /// must see every object, cannot use it.
+    #[error("a directory read by line-level deltas cannot feed an initial cycle")]
+    PartialInitial,
+    /// The job's state could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
