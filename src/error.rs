@@ -169,14 +169,10 @@ pub enum AppError {
     NothingOnDemand,
 
     // Job-level failure (exit 2).
-    /// The job is disabled (four weeks in quarantine).
-    #[error(
-        "the job is disabled (four weeks in quarantine); fix the cause, then `entra-sim restart`"
-    )]
-    JobDisabled,
-    /// The job is paused.
-    #[error("the job is paused; `entra-sim start` resumes it")]
-    JobPaused,
+    /// The engine could not run or finish a cycle: the job is paused or disabled (exit 2), or
+    /// its state failed (4).
+    #[error(transparent)]
+    Cycle(#[from] crate::engine::CycleError),
     /// The cycle stopped with a job failure.
     #[error("the cycle stopped: {0}")]
     CycleStopped(String),
@@ -282,9 +278,6 @@ pub enum AppError {
     /// A value could not be turned into JSON.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
-    /// A directory read by line-level deltas was handed to an initial cycle.
-    #[error("a directory read by line-level deltas cannot feed an initial cycle")]
-    PartialInitialCycle,
     /// A SCIM path `probe` builds from a constant does not parse (a bug).
     #[error("{0:?}")]
     ProbePath(#[source] crate::scim::PathError),
@@ -332,9 +325,8 @@ impl AppError {
             | AppError::TooManyMembers(_)
             | AppError::NotAMember { .. }
             | AppError::NothingOnDemand => 3,
-            AppError::JobDisabled
-            | AppError::JobPaused
-            | AppError::CycleStopped(_)
+            AppError::Cycle(e) => e.exit_code(),
+            AppError::CycleStopped(_)
             | AppError::Quarantined(_)
             | AppError::PlanningStopped(_)
             | AppError::Unreachable(_)
@@ -355,7 +347,6 @@ impl AppError {
             | AppError::Stdout(_)
             | AppError::CycleOutput(_)
             | AppError::Json(_)
-            | AppError::PartialInitialCycle
             | AppError::ProbePath(_) => 4,
         }
     }
@@ -408,6 +399,7 @@ pub fn argument(arg: impl Into<String>) -> impl FnOnce(BoxError) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::CycleError;
 
     #[test]
     fn a_cause_is_shown_once() {
@@ -440,8 +432,8 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_readme() {
         assert_eq!(AppError::OutWithoutFormat.exit_code(), 3);
-        assert_eq!(AppError::JobPaused.exit_code(), 2);
-        assert_eq!(AppError::PartialInitialCycle.exit_code(), 4);
+        assert_eq!(AppError::Cycle(CycleError::JobPaused).exit_code(), 2);
+        assert_eq!(AppError::Cycle(CycleError::PartialInitial).exit_code(), 4);
         let jwt = TokenError::Jwt(JwtError::Crypto("sign"));
         let token = |source| AppError::Token {
             file: "job.yaml".into(),

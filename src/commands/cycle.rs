@@ -9,15 +9,16 @@ use serde::Serialize;
 
 use crate::cli::CycleArgs;
 use crate::clock::SystemClock;
-use crate::config::{self, JobSettings, Settings};
+use crate::config::{self, JobSettings, JobSources, Settings};
 use crate::directory::LineIndex;
-use crate::engine::{self, CycleEnv, CycleReport, EntrySink};
+use crate::engine::{self, CycleEnv, CycleReport, EntrySink, Start};
 use crate::error::AppError;
+use crate::http::ScimClient;
 use crate::output;
 use crate::plan::{Reply, Request};
 use crate::provlog::LogEntry;
 use crate::runner::{Observer, Recording, Transport};
-use crate::store::Store;
+use crate::store::{IndexFile, Store};
 use crate::target::{self, Snapshot, TargetConfig};
 
 use super::Loaded;
@@ -164,121 +165,185 @@ fn sample_job() -> PathBuf {
 pub async fn run(args: CycleArgs) -> Result<i32, AppError> {
     let mut printer = Printer::new(&args);
     let report = match &args.job {
-        Some(path) => {
-            // An unchanged source is recognised from its bytes, before the tenant is loaded.
-            // The state opens on a second thread and the source index of the last clean cycle is
-            // read on a third (after one, only the directory lines that changed since are parsed;
-            // an index that cannot be read, or that another cycle replaced before the state
-            // opened, is the same as none: every line is read), while the job's files are read
-            // and fingerprinted — once: the load reuses the directory's bytes.
-            crate::stage!("cycle started");
-            let state_dir = config::state_dir_of(path).filter(|dir| dir.is_dir());
-            let (opened, index, sources) = std::thread::scope(|scope| {
-                let opening = state_dir
-                    .clone()
-                    .map(|dir| scope.spawn(move || Store::open(&dir).map(|store| (store, dir))));
-                let reading = state_dir.as_deref().map(|dir| {
-                    scope.spawn(move || {
-                        let index = Store::source_index_in(dir).ok().flatten();
-                        index.map(|(index, which)| (LineIndex::from(index), which))
-                    })
-                });
-                let sources = config::job_sources(path);
-                let opened = match opening.map(|thread| thread.join()) {
-                    Some(Ok(opened)) => Some(opened?),
-                    Some(Err(panic)) => std::panic::resume_unwind(panic),
-                    None => None,
-                };
-                let index = reading
-                    .and_then(|thread| thread.join().ok().flatten())
-                    .filter(|(_, which)| {
-                        opened
-                            .as_ref()
-                            .is_some_and(|(store, _)| store.holds_source_index(*which))
-                    })
-                    .map(|(index, _)| index);
-                Ok::<_, AppError>((opened, index, sources))
-            })?;
-            crate::stage!("state opened, source index and job's files read");
-            // With --record-requests the engine runs (and writes the recording, empty or not).
-            if let Some((store, _)) = &opened
-                && args.record_requests.is_none()
-                && store.source_digest()?.is_some()
-                && let Some(sources) = &sources
-            {
-                // The token source is checked as a cycle that reads the tenant checks it: an unset
-                // variable or a missing file is bad input here too (exit 3), not a silent success.
-                let job = super::load_settings(path)?;
-                super::token_of(path, &job.target, &job.settings.state_dir)?;
-                let mut rng = rand::rngs::StdRng::from_os_rng();
-                if let Some(report) = engine::unchanged_cycle(
-                    store,
-                    &sources.digest,
-                    job.settings.log_retention_days,
-                    &SystemClock,
-                    &mut rng,
-                )? {
-                    printer.progress.finish();
-                    // As below: what was read is left to the OS rather than freed piece by piece.
-                    std::mem::forget((index, sources));
-                    return finish(&report, &mut printer);
-                }
-            }
-            let loaded = super::load_with(path, || index, sources.map(|s| s.directory))?;
-
-            crate::stage!("job loaded");
-            let directory = &loaded.job.directory;
-            if directory.is_partial() {
-                printer.lines_read = Some((directory.users().len(), directory.ghost_count()));
-            }
-            let token = loaded.token()?;
-            let client = loaded.client(&loaded.base_url, &token)?;
-            let store = match opened {
-                Some((store, dir)) if dir == loaded.job.settings.state_dir => store,
-                other => {
-                    // sled holds a lock on the directory: close it before opening it again.
-                    drop(other);
-                    loaded.store()?
-                }
-            };
-            let record = args.record_requests.as_deref();
-            let report = cycle_over(&loaded, client, record, &store, &mut printer).await?;
-            // The process ends after the summary: the tenant (a million users is gigabytes of
-            // small allocations) is left to the OS instead of being freed one by one.
-            std::mem::forget(loaded);
-            report
-        }
+        Some(path) => job_cycle(path, &args, &mut printer).await?,
         None => sample(&mut printer).await?,
     };
     printer.progress.finish();
     finish(&report, &mut printer)
 }
 
-/// [`cycle`] over `client`; with `record` (`--record-requests`), every request it sends is
-/// also written to that file.
-async fn cycle_over(
-    loaded: &Loaded,
-    client: crate::http::ScimClient,
-    record: Option<&Path>,
-    store: &crate::store::Store,
+/// What a cycle reads before it decides whether to load the job ([`read_beside_state`]).
+struct BesideState {
+    /// The job's state, opened where its job file says (`None` when that directory does not
+    /// exist yet), with that directory.
+    opened: Option<(Store, PathBuf)>,
+    /// The last clean cycle's source index, and the file it was read from.
+    index: Option<(LineIndex, IndexFile)>,
+    /// The job's files, read and fingerprinted.
+    sources: Option<JobSources>,
+}
+
+/// A cycle of the job in `path`: recorded without reading the tenant when its files are the
+/// last clean cycle's ([`engine::start`]), else loaded (by line-level deltas when it can) and
+/// run.
+async fn job_cycle(
+    path: &Path,
+    args: &CycleArgs,
     printer: &mut Printer,
 ) -> Result<CycleReport, AppError> {
-    let Some(file) = record else {
-        return cycle(loaded, &client, store, printer).await;
+    crate::stage!("cycle started");
+    let BesideState {
+        opened,
+        mut index,
+        sources,
+    } = read_beside_state(path)?;
+    crate::stage!("state opened, source index and job's files read");
+    // With --record-requests the job is loaded first, for the client that writes the
+    // recording (empty or not), and the question is asked of the loaded job ([`cycle_loaded`]).
+    let now = sources.as_ref().filter(|_| args.record_requests.is_none());
+    let store = opened.as_ref().map(|(store, _)| store);
+    let files = engine::Files::Read { now, loaded: None };
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let start = engine::start(
+        store,
+        files,
+        || index.take(),
+        || checked_retention(path),
+        &SystemClock,
+        &mut rng,
+    )?;
+    let index = match start {
+        Start::Unchanged(report) => {
+            exit_without_freeing((index, sources));
+            return Ok(*report);
+        }
+        // No job was in memory to keep.
+        Start::Keep => None,
+        Start::Load(index) => index,
     };
+    let loaded = super::load_with(path, || index, sources.map(|s| s.directory))?;
+    crate::stage!("job loaded");
+    let directory = &loaded.job.directory;
+    if directory.is_partial() {
+        printer.lines_read = Some((directory.users().len(), directory.ghost_count()));
+    }
+    let client = loaded.tenant_client()?;
+    let store = state_of(&loaded, opened)?;
+    let report = match args.record_requests.as_deref() {
+        Some(file) => recorded(&loaded, client, file, &store, printer).await?,
+        None => cycle(&loaded, &client, &store, printer).await?,
+    };
+    exit_without_freeing(loaded);
+    Ok(report)
+}
+
+/// `--record-requests`: the cycle of the loaded job ([`cycle_loaded`]) over a transport that
+/// also writes every request it sends to `file`.
+async fn recorded(
+    loaded: &Loaded,
+    client: ScimClient,
+    file: &Path,
+    store: &Store,
+    printer: &mut Printer,
+) -> Result<CycleReport, AppError> {
     let recording = Recording::create(client, file).map_err(|source| AppError::Io {
         path: file.to_path_buf(),
         source,
     })?;
-    let report = cycle(loaded, &recording, store, printer).await?;
+    let report = cycle_loaded(loaded, &recording, store, printer).await?;
     recording.finish().map_err(AppError::Recording)?;
     Ok(report)
+}
+
+/// The job's state: the one opened beside the files when the loaded job names that directory,
+/// else its own, opened now.
+fn state_of(loaded: &Loaded, opened: Option<(Store, PathBuf)>) -> Result<Store, AppError> {
+    match opened {
+        Some((store, dir)) if dir == loaded.job.settings.state_dir => Ok(store),
+        other => {
+            // sled holds a lock on the directory: close it before opening it again.
+            drop(other);
+            loaded.store()
+        }
+    }
+}
+
+/// Opens the job's state on a second thread and reads the last clean cycle's source index on a
+/// third, while this one reads and fingerprints the job's files — once: the load reuses the
+/// directory's bytes. An index that cannot be read is the same as none: every line is read.
+fn read_beside_state(path: &Path) -> Result<BesideState, AppError> {
+    let state_dir = config::state_dir_of(path).filter(|dir| dir.is_dir());
+    std::thread::scope(|scope| {
+        let opening = state_dir
+            .clone()
+            .map(|dir| scope.spawn(move || Store::open(&dir).map(|store| (store, dir))));
+        let reading = state_dir.as_deref().map(|dir| {
+            scope.spawn(move || {
+                let index = Store::source_index_in(dir).ok().flatten();
+                index.map(|(index, which)| (LineIndex::from(index), which))
+            })
+        });
+        let sources = config::job_sources(path);
+        let opened = match opening.map(|thread| thread.join()) {
+            Some(Ok(opened)) => Some(opened?),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => None,
+        };
+        let index = reading.and_then(|thread| thread.join().ok().flatten());
+        Ok(BesideState {
+            opened,
+            index,
+            sources,
+        })
+    })
+}
+
+/// The job's log retention, for a cycle that may not read the tenant. Its token source is
+/// checked first, as a cycle that reads the tenant checks it: an unset variable or a missing
+/// file is bad input here too (exit 3), not a silent success.
+fn checked_retention(path: &Path) -> Result<u32, AppError> {
+    let job = super::load_settings(path)?;
+    super::token_of(path, &job.target, &job.settings.state_dir)?;
+    Ok(job.settings.log_retention_days)
+}
+
+/// A cycle of a job loaded before [`engine::start`] was asked — for the quickstart's sample job,
+/// and with `--record-requests` (the recording client needs the job): asked of the loaded job,
+/// so one whose files are the last clean cycle's is recorded without reading the tenant (and
+/// an empty recording); any other cycle runs.
+async fn cycle_loaded(
+    loaded: &Loaded,
+    client: &dyn Transport,
+    store: &Store,
+    printer: &mut Printer,
+) -> Result<CycleReport, AppError> {
+    let retention = loaded.job.settings.log_retention_days;
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let files = engine::Files::Loaded(&loaded.job);
+    let retention = || Ok::<_, AppError>(retention);
+    match engine::start(
+        Some(store),
+        files,
+        || None,
+        retention,
+        &SystemClock,
+        &mut rng,
+    )? {
+        Start::Unchanged(report) => Ok(*report),
+        Start::Keep | Start::Load(_) => cycle(loaded, client, store, printer).await,
+    }
+}
+
+/// The process ends right after the summary: what a cycle read (a million users is gigabytes
+/// of small allocations) is left to the OS instead of being freed one piece at a time.
+fn exit_without_freeing<T>(value: T) {
+    std::mem::forget(value);
 }
 
 async fn cycle(
     loaded: &Loaded,
     client: &dyn Transport,
-    store: &crate::store::Store,
+    store: &Store,
     printer: &mut Printer,
 ) -> Result<CycleReport, AppError> {
     let clock = SystemClock;
@@ -292,7 +357,7 @@ async fn cycle(
         dry_run: false,
     };
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    engine::run_cycle(&env, &mut rng, printer).await
+    Ok(engine::run_cycle(&env, &mut rng, printer).await?)
 }
 
 /// The bundled sample job with the state directory of the quickstart (`sample-builtin`, beside
@@ -351,7 +416,7 @@ async fn sample(printer: &mut Printer) -> Result<CycleReport, AppError> {
     }
     let client = loaded.client(server.base_url(), &crate::config::Credential::Bearer(token))?;
     let store = loaded.store()?;
-    let report = cycle(&loaded, &client, &store, printer).await;
+    let report = cycle_loaded(&loaded, &client, &store, printer).await;
     let snapshot = serde_json::to_vec_pretty(&server.snapshot())?;
     std::fs::write(&snapshot_file, snapshot).map_err(|source| AppError::Io {
         path: snapshot_file,

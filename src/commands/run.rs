@@ -24,7 +24,7 @@ use crate::cli::RunArgs;
 use crate::clock::{Clock, FakeClock, SystemClock};
 use crate::config;
 use crate::directory::LineIndex;
-use crate::engine::{self, CycleEnv, CycleReport};
+use crate::engine::{self, CycleEnv, CycleReport, Files, Start};
 use crate::error::{AppError, argument};
 use crate::http::ScimClient;
 use crate::output::{self, outln};
@@ -123,22 +123,10 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
         loaded.token()?;
     }
     let declared = loaded.job.settings.state_dir.clone();
-    let copy = if args.virtual_time {
-        let copy = VirtualState::copy(&declared)?;
-        outln!(
-            "virtual time: working on a copy of the job's state in {} ({})",
-            copy.path.display(),
-            if args.keep_state {
-                "kept at the end"
-            } else {
-                "removed at the end; --keep-state keeps it"
-            }
-        )?;
+    let copy = virtual_copy(&args, &declared)?;
+    if let Some(copy) = &copy {
         loaded.job.settings.state_dir = copy.path.clone();
-        Some(copy)
-    } else {
-        None
-    };
+    }
     let client = match loaded
         .token()
         .and_then(|token| loaded.client(&loaded.base_url, &token))
@@ -160,18 +148,43 @@ pub async fn run(args: RunArgs) -> Result<i32, AppError> {
     };
     let result = daemon.run(loaded, client).await;
     if let Some(copy) = copy {
-        if args.keep_state {
-            outln!(
-                "the virtual run's state is kept in {dir}; inspect it with `{env}={dir} entra-sim status --job {job}` (or logs, report)",
-                dir = copy.path.display(),
-                env = config::STATE_DIR_ENV,
-                job = args.job.display()
-            )?;
-        } else {
-            copy.remove();
-        }
+        leave(copy, &args)?;
     }
     result
+}
+
+/// With `--virtual-time`, a copy of the job's state in `declared` to work on (said so).
+fn virtual_copy(args: &RunArgs, declared: &Path) -> Result<Option<VirtualState>, AppError> {
+    if !args.virtual_time {
+        return Ok(None);
+    }
+    let copy = VirtualState::copy(declared)?;
+    outln!(
+        "virtual time: working on a copy of the job's state in {} ({})",
+        copy.path.display(),
+        if args.keep_state {
+            "kept at the end"
+        } else {
+            "removed at the end; --keep-state keeps it"
+        }
+    )?;
+    Ok(Some(copy))
+}
+
+/// A virtual run's copy of the state at the end: kept with `--keep-state` (and said where),
+/// else removed.
+fn leave(copy: VirtualState, args: &RunArgs) -> Result<(), AppError> {
+    if args.keep_state {
+        outln!(
+            "the virtual run's state is kept in {dir}; inspect it with `{env}={dir} entra-sim status --job {job}` (or logs, report)",
+            dir = copy.path.display(),
+            env = config::STATE_DIR_ENV,
+            job = args.job.display()
+        )?;
+    } else {
+        copy.remove();
+    }
+    Ok(())
 }
 
 /// The daemon's settings, decided before its first cycle.
@@ -184,8 +197,35 @@ struct Daemon<'a> {
     declared: PathBuf,
 }
 
+/// What the daemon carries from one pass to the next.
+struct Passes {
+    /// The job, as last loaded.
+    loaded: Loaded,
+    /// A client for its target and token.
+    client: ScimClient,
+    rng: rand::rngs::StdRng,
+    /// The exit code of the last cycle.
+    code: i32,
+    /// No cycle ran yet: the job was loaded just before.
+    first: bool,
+    /// The last load failure reported, so a failure that persists is told once.
+    reported: Option<String>,
+    /// The job's state, kept open between cycles (virtual time only).
+    kept: Option<Store>,
+}
+
+/// When the daemon's next pass comes.
+enum Next {
+    /// At `.1`, as of `.0`.
+    At(DateTime<Utc>, DateTime<Utc>),
+    /// At once: the loop's top says why (paused or disabled meanwhile).
+    Again,
+    /// Never: the daemon stops.
+    Stop,
+}
+
 impl Daemon<'_> {
-    async fn run(&self, mut loaded: Loaded, mut client: ScimClient) -> Result<i32, AppError> {
+    async fn run(&self, loaded: Loaded, client: ScimClient) -> Result<i32, AppError> {
         let clock = self.clock;
         let deadline = self.args.until.map(|d| add_saturating(clock.now(), d));
         let stop = Arc::new(Stop {
@@ -193,144 +233,51 @@ impl Daemon<'_> {
             notify: Notify::new(),
         });
         watch_signals(stop.clone());
-        let mut rng = rand::rngs::StdRng::from_os_rng();
-        let mut code = 0;
-        let mut first = true;
-        // The last load failure reported, so a failure that persists is told once.
-        let mut reported: Option<String> = None;
-        // The job's state is open for a cycle and closed while the daemon waits, so that
-        // `status`, `pause`, `restart` or a `cycle` by hand reach it in between (with virtual
-        // time no real time passes between cycles: it stays open).
-        let mut kept: Option<Store> = None;
+        let mut passes = Passes {
+            loaded,
+            client,
+            rng: rand::rngs::StdRng::from_os_rng(),
+            code: 0,
+            first: true,
+            reported: None,
+            kept: None,
+        };
         loop {
-            let store = match kept.take() {
+            // The job's state is open for a cycle and closed while the daemon waits, so that
+            // `status`, `pause`, `restart` or a `cycle` by hand reach it in between (with virtual
+            // time no real time passes between cycles: it stays open).
+            let store = match passes.kept.take() {
                 Some(store) => store,
-                None => match open_state(&loaded.job.settings.state_dir, &stop, clock).await? {
-                    Some(store) => store,
-                    None => return Ok(code),
-                },
+                None => {
+                    match open_state(&passes.loaded.job.settings.state_dir, &stop, clock).await? {
+                        Some(store) => store,
+                        None => return Ok(passes.code),
+                    }
+                }
             };
-            let state = store.job_state()?;
-            match state.code {
-                JobCode::Disabled => {
-                    outln!(
-                        "{} job disabled: four weeks in quarantine; fix the cause, then `entra-sim restart`",
-                        stamp(clock.now())
-                    )?;
-                    return Ok(2);
-                }
-                JobCode::Paused => {
-                    outln!(
-                        "{} job paused; `entra-sim start` resumes it",
-                        stamp(clock.now())
-                    )?;
-                    return Ok(code);
-                }
-                _ => {}
+            if let Some(code) = self.stopped(&store, passes.code)? {
+                return Ok(code);
             }
-            // Every cycle after the first sees the job's files as they are now.
-            let before = if first {
-                Before::Keep
-            } else {
-                before(
-                    &self.args.job,
-                    &self.declared,
-                    &loaded,
-                    &store,
-                    clock,
-                    &mut rng,
-                )?
-            };
-            first = false;
-            let report = match before {
-                Before::Unchanged(report) => Some(report),
-                Before::Broken(problem) => {
-                    let problem = problem.to_string();
-                    if reported.as_ref() == Some(&problem) {
-                        outln!(
-                            "{} the job's files still do not load (as reported above)",
-                            stamp(clock.now())
-                        )?;
-                    } else {
-                        outln!(
-                            "{} the job's files do not load, so no cycle runs until they do:\n{problem}",
-                            stamp(clock.now())
-                        )?;
-                        reported = Some(problem);
-                    }
-                    None
-                }
-                Before::Keep | Before::Reloaded(_) => {
-                    if let Before::Reloaded(job) = before {
-                        (loaded, client) = *job;
-                    }
-                    let env = CycleEnv {
-                        job: &loaded.job,
-                        compiled: &loaded.compiled,
-                        store: &store,
-                        client: &client,
-                        mode: loaded.mode,
-                        clock,
-                        dry_run: false,
-                    };
-                    let mut progress = Progress::new(false);
-                    let report = engine::run_cycle(&env, &mut rng, &mut progress).await?;
-                    progress.finish();
-                    Some(report)
-                }
-            };
+            let report = self.pass(&store, &mut passes).await?;
             let ran = report.is_some();
             if let Some(report) = report {
-                reported = None;
-                code = print_cycle(&report, clock)?;
+                passes.reported = None;
+                passes.code = print_cycle(&report, clock)?;
                 if self.args.once {
-                    return Ok(code);
+                    return Ok(passes.code);
                 }
             }
             if stop.requested().await {
-                return Ok(code);
+                return Ok(passes.code);
             }
-            let state = store.job_state()?;
-            let now = clock.now();
-            let next = match (&self.cron, state.code) {
-                (Some(cron), JobCode::Active | JobCode::NotRun) => {
-                    match cron.schedule.after(&now).next() {
-                        Some(next) => next,
-                        None => {
-                            outln!(
-                                "{} stopping: the schedule --cron {:?} has no time after this",
-                                stamp(now),
-                                cron.text
-                            )?;
-                            return Ok(code);
-                        }
-                    }
-                }
-                _ => {
-                    let next = if ran {
-                        policy::next_cycle(&state, &self.schedule, now)
-                    } else {
-                        policy::next_try(&state, &self.schedule, now)
-                    };
-                    // None: paused or disabled since the check above; the loop's top says so.
-                    let Some(next) = next else { continue };
-                    next
-                }
+            let (now, next) = match self.next(&store, ran, deadline)? {
+                Next::At(now, next) => (now, next),
+                Next::Again => continue,
+                Next::Stop => return Ok(passes.code),
             };
-            // At least a second per pass, whatever the schedule says (an overdue cycle, a state
-            // that never moves): simulated time always advances, so --until always ends it.
-            let next = next.max(add_saturating(now, Duration::seconds(1)));
-            if deadline.is_some_and(|d| next > d) {
-                outln!(
-                    "{} stopping: the next cycle ({}) is past --until",
-                    stamp(now),
-                    stamp(next)
-                )?;
-                return Ok(code);
-            }
             // Closed before the line that says the daemon waits: from then on others reach it.
             if self.args.virtual_time {
-                kept = Some(store);
+                passes.kept = Some(store);
             } else {
                 drop(store);
             }
@@ -338,9 +285,128 @@ impl Daemon<'_> {
             outln!("{} {what} in {}", stamp(now), human(next - now))?;
             tokio::select! {
                 _ = clock.sleep_until(next) => {}
-                _ = stop.notify.notified() => return Ok(code),
+                _ = stop.notify.notified() => return Ok(passes.code),
             }
         }
+    }
+
+    /// The exit code, when the job's state stops the daemon: disabled (2) or paused (the last
+    /// cycle's).
+    fn stopped(&self, store: &Store, code: i32) -> Result<Option<i32>, AppError> {
+        let now = stamp(self.clock.now());
+        Ok(match store.job_state()?.code {
+            JobCode::Disabled => {
+                outln!(
+                    "{now} job disabled: four weeks in quarantine; fix the cause, then `entra-sim restart`"
+                )?;
+                Some(2)
+            }
+            JobCode::Paused => {
+                outln!("{now} job paused; `entra-sim start` resumes it")?;
+                Some(code)
+            }
+            _ => None,
+        })
+    }
+
+    /// One pass: the job's files as they are now decide whether a cycle runs, and which; its
+    /// report, or `None` when the files do not load.
+    async fn pass(&self, store: &Store, p: &mut Passes) -> Result<Option<CycleReport>, AppError> {
+        let before = before(&self.args.job, &self.declared, p, store, self.clock)?;
+        p.first = false;
+        match before {
+            Before::Unchanged(report) => Ok(Some(report)),
+            Before::Broken(problem) => {
+                self.tell_broken(problem, &mut p.reported)?;
+                Ok(None)
+            }
+            Before::Keep | Before::Reloaded(_) => {
+                if let Before::Reloaded(job) = before {
+                    (p.loaded, p.client) = *job;
+                }
+                let env = CycleEnv {
+                    job: &p.loaded.job,
+                    compiled: &p.loaded.compiled,
+                    store,
+                    client: &p.client,
+                    mode: p.loaded.mode,
+                    clock: self.clock,
+                    dry_run: false,
+                };
+                let mut progress = Progress::new(false);
+                let report = engine::run_cycle(&env, &mut p.rng, &mut progress).await?;
+                progress.finish();
+                Ok(Some(report))
+            }
+        }
+    }
+
+    /// Says that the job's files do not load — once while the same problem persists.
+    fn tell_broken(
+        &self,
+        problem: AppError,
+        reported: &mut Option<String>,
+    ) -> Result<(), AppError> {
+        let problem = problem.to_string();
+        let now = stamp(self.clock.now());
+        if reported.as_ref() == Some(&problem) {
+            outln!("{now} the job's files still do not load (as reported above)")?;
+        } else {
+            outln!(
+                "{now} the job's files do not load, so no cycle runs until they do:\n{problem}"
+            )?;
+            *reported = Some(problem);
+        }
+        Ok(())
+    }
+
+    /// When the next pass comes: by `--cron` while the job is active, else by the policy's
+    /// schedule (its back-off while quarantined) — at least a second from now, whatever the
+    /// schedule says (an overdue cycle, a state that never moves), so simulated time always
+    /// advances and `--until` always ends the daemon.
+    fn next(
+        &self,
+        store: &Store,
+        ran: bool,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<Next, AppError> {
+        let state = store.job_state()?;
+        let now = self.clock.now();
+        let next = match (&self.cron, state.code) {
+            (Some(cron), JobCode::Active | JobCode::NotRun) => {
+                let Some(next) = cron.schedule.after(&now).next() else {
+                    outln!(
+                        "{} stopping: the schedule --cron {:?} has no time after this",
+                        stamp(now),
+                        cron.text
+                    )?;
+                    return Ok(Next::Stop);
+                };
+                next
+            }
+            _ => {
+                let next = if ran {
+                    policy::next_cycle(&state, &self.schedule, now)
+                } else {
+                    policy::next_try(&state, &self.schedule, now)
+                };
+                // None: paused or disabled since the check above; the loop's top says so.
+                let Some(next) = next else {
+                    return Ok(Next::Again);
+                };
+                next
+            }
+        };
+        let next = next.max(add_saturating(now, Duration::seconds(1)));
+        if deadline.is_some_and(|d| next > d) {
+            outln!(
+                "{} stopping: the next cycle ({}) is past --until",
+                stamp(now),
+                stamp(next)
+            )?;
+            return Ok(Next::Stop);
+        }
+        Ok(Next::At(now, next))
     }
 }
 
@@ -425,37 +491,55 @@ enum Before {
 }
 
 /// Reads the job's files again before a cycle, so that a directory (or mapping, or job file)
-/// edited while the daemon runs is what its next cycle provisions. A JSON-lines directory is read
-/// by line deltas against the last clean cycle's source index, as `cycle` reads it; a job read
-/// that way is never kept for a later cycle, whose index may differ.
+/// edited while the daemon runs is what its next cycle provisions ([`engine::start`] decides;
+/// the first cycle uses the job loaded just before). A JSON-lines directory is read by line
+/// deltas against the last clean cycle's source index, as `cycle` reads it; a job read that way
+/// is never kept for a later cycle, whose index may differ.
 fn before(
     path: &Path,
     declared: &Path,
-    loaded: &Loaded,
+    passes: &mut Passes,
     store: &Store,
     clock: &dyn Clock,
-    rng: &mut rand::rngs::StdRng,
 ) -> Result<Before, AppError> {
-    let sources = config::job_sources(path);
-    if let Some(sources) = &sources {
-        let retention = loaded.job.settings.log_retention_days;
-        if let Some(report) =
-            engine::unchanged_cycle(store, &sources.digest, retention, clock, rng)?
-        {
-            return Ok(Before::Unchanged(report));
+    let loaded = &passes.loaded;
+    let sources = if passes.first {
+        None
+    } else {
+        config::job_sources(path)
+    };
+    let files = if passes.first {
+        Files::Loaded(&loaded.job)
+    } else {
+        Files::Read {
+            now: sources.as_ref(),
+            loaded: Some(&loaded.job),
         }
-        if loaded.job.source_digest.as_ref() == Some(&sources.digest)
-            && !loaded.job.directory.is_partial()
-        {
-            return Ok(Before::Keep);
-        }
-    }
+    };
     let state_dir = &loaded.job.settings.state_dir;
-    let index = Store::source_index_in(state_dir)
-        .ok()
-        .flatten()
-        .filter(|(_, which)| store.holds_source_index(*which))
-        .map(|(index, _)| LineIndex::from(index));
+    let index = || {
+        let index = Store::source_index_in(state_dir).ok().flatten();
+        index.map(|(index, which)| (LineIndex::from(index), which))
+    };
+    let retention = || Ok::<_, AppError>(loaded.job.settings.log_retention_days);
+    let index = match engine::start(Some(store), files, index, retention, clock, &mut passes.rng)? {
+        Start::Unchanged(report) => return Ok(Before::Unchanged(*report)),
+        Start::Keep => return Ok(Before::Keep),
+        Start::Load(index) => index,
+    };
+    reload(path, declared, state_dir, index, sources)
+}
+
+/// The job loaded again from its files (`sources`: as read just now), by line deltas against
+/// `index`, with a client for its target and token as they are now; its state stays in
+/// `state_dir` (a virtual run goes on with its copy).
+fn reload(
+    path: &Path,
+    declared: &Path,
+    state_dir: &Path,
+    index: Option<LineIndex>,
+    sources: Option<config::JobSources>,
+) -> Result<Before, AppError> {
     let mut job = match super::load_with(path, || index, sources.map(|s| s.directory)) {
         Ok(job) => job,
         Err(problem) => return Ok(Before::Broken(problem)),
@@ -467,7 +551,7 @@ fn before(
         }));
     }
     // A virtual run goes on with its copy.
-    job.job.settings.state_dir.clone_from(state_dir);
+    job.job.settings.state_dir = state_dir.to_owned();
     let client = match job
         .token()
         .and_then(|token| job.client(&job.base_url, &token))

@@ -311,89 +311,130 @@ pub fn check_job_with(
     index: impl FnOnce() -> Option<LineIndex>,
     directory: Option<Preread>,
 ) -> Result<JobCheck, ConfigError> {
+    let mut digest = Digest::default();
+    let (text, raw) = match parse_job_file(path, &mut digest)? {
+        Parsed::Job(text, raw) => (text, *raw),
+        Parsed::Unusable(check) => return Ok(*check),
+    };
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut pending = Vec::new();
+    let inputs = read_inputs(&raw, base, directory, index, &mut pending, &mut digest);
+    Ok(check_inputs(path, &text, raw, inputs, pending, &digest))
+}
+
+/// A job file, read and parsed.
+enum Parsed {
+    /// Its text and fields.
+    Job(String, Box<JobFile>),
+    /// It could not be read or parsed: the check says why (and what else it found).
+    Unusable(Box<JobCheck>),
+}
+
+/// The job file's text (added to `digest`) and its fields; when it cannot be parsed, the
+/// check of what it names as far as that goes ([`check_named_files`]).
+fn parse_job_file(path: &Path, digest: &mut Digest) -> Result<Parsed, ConfigError> {
     let file = path.display().to_string();
     let text = match read_job(path)? {
         Ok(text) => text,
         Err(problem) => {
-            return Ok(JobCheck {
+            return Ok(Parsed::Unusable(Box::new(JobCheck {
                 loaded: None,
                 problems: Problems(vec![problem]),
                 warnings: Vec::new(),
                 files: vec![file],
-            });
+            })));
         }
     };
-    let base = path.parent().unwrap_or(Path::new(""));
-    let mut digest = Digest::default();
     digest.part(text.as_bytes());
-    let raw: JobFile = match yaml::parse(&file, &text) {
-        Ok(raw) => raw,
+    match yaml::parse(&file, &text) {
+        Ok(raw) => Ok(Parsed::Job(text, Box::new(raw))),
         Err(problem) => {
-            let mut problems = vec![problem];
-            let mut warnings = Vec::new();
-            let mut files = vec![file.clone()];
-            if let Ok(inputs) = yaml::parse::<JobInputs>(&file, &text) {
-                let mut pending = Vec::new();
-                let mut others = Vec::new();
-                if let Some(name) = inputs.directory {
-                    let input = normalize(&base.join(name));
-                    files.push(input.display().to_string());
-                    let directory = load_input(
-                        &input,
-                        "directory",
-                        &mut pending,
-                        &mut digest,
-                        Directory::check,
-                    );
-                    others.extend(directory.problems.0);
-                    if let Some(dir) = &directory.value {
-                        warnings.extend(dir.warnings().iter().cloned());
-                    }
-                }
-                if let Some(name) = inputs.mapping {
-                    let input = normalize(&base.join(name));
-                    files.push(input.display().to_string());
-                    let mapping =
-                        load_input(&input, "mapping", &mut pending, &mut digest, check_mapping);
-                    others.extend(mapping.problems.0);
-                    if let Some((mapping, _)) = &mapping.value {
-                        warnings.extend(mapping.warnings());
-                    }
-                }
-                problems.extend(yaml::place(&file, &text, pending).0);
-                problems.extend(others);
-            }
-            return Ok(JobCheck {
-                loaded: None,
-                problems: Problems(problems),
-                warnings,
-                files,
-            });
+            let base = path.parent().unwrap_or(Path::new(""));
+            let check = check_named_files(&file, &text, base, problem, digest);
+            Ok(Parsed::Unusable(Box::new(check)))
         }
-    };
-    let locator = Locator::new(&text);
-    let mut pending = Vec::new();
+    }
+}
 
+/// A job file that does not parse: its problem, and those of the directory and mapping it
+/// still names (read through [`JobInputs`]), so they are checked too.
+fn check_named_files(
+    file: &str,
+    text: &str,
+    base: &Path,
+    problem: Problem,
+    digest: &mut Digest,
+) -> JobCheck {
+    let mut problems = vec![problem];
+    let mut warnings = Vec::new();
+    let mut files = vec![file.to_owned()];
+    if let Ok(inputs) = yaml::parse::<JobInputs>(file, text) {
+        let mut pending = Vec::new();
+        let mut others = Vec::new();
+        if let Some(name) = inputs.directory {
+            let input = normalize(&base.join(name));
+            files.push(input.display().to_string());
+            let directory = load_input(&input, "directory", &mut pending, digest, Directory::check);
+            others.extend(directory.problems.0);
+            if let Some(dir) = &directory.value {
+                warnings.extend(dir.warnings().iter().cloned());
+            }
+        }
+        if let Some(name) = inputs.mapping {
+            let input = normalize(&base.join(name));
+            files.push(input.display().to_string());
+            let mapping = load_input(&input, "mapping", &mut pending, digest, check_mapping);
+            others.extend(mapping.problems.0);
+            if let Some((mapping, _)) = &mapping.value {
+                warnings.extend(mapping.warnings());
+            }
+        }
+        problems.extend(yaml::place(file, text, pending).0);
+        problems.extend(others);
+    }
+    JobCheck {
+        loaded: None,
+        problems: Problems(problems),
+        warnings,
+        files,
+    }
+}
+
+/// The directory and mapping files a job names, read and checked as far as each goes.
+struct Inputs {
+    directory_path: PathBuf,
+    /// The directory's text, kept while users it left unread may still be read from it.
+    directory_text: Option<String>,
+    directory: Checked<Directory>,
+    mapping_path: PathBuf,
+    mapping: Checked<(Mapping, Option<CompiledMapping>)>,
+}
+
+/// Reads the job's directory (from `preread` when it was read already) and mapping, adding
+/// their bytes to `digest`; a JSON-lines directory is read by line-level deltas against `index`
+/// once the mapping is compiled. A file that cannot be read is a problem of the job's field.
+fn read_inputs(
+    raw: &JobFile,
+    base: &Path,
+    preread: Option<Preread>,
+    index: impl FnOnce() -> Option<LineIndex>,
+    pending: &mut Vec<Pending>,
+    digest: &mut Digest,
+) -> Inputs {
     let directory_path = normalize(&base.join(&raw.directory));
     let directory_file = directory_path.display().to_string();
-    let directory_read = match directory.filter(|d| d.path == directory_path) {
+    let directory_read = match preread.filter(|d| d.path == directory_path) {
         Some(read) => {
             digest.part_hashed(read.hash);
             Some(yaml::text_of(&directory_file, read.bytes))
         }
-        None => read_input(&directory_path, "directory", &mut pending, &mut digest),
+        None => read_input(&directory_path, "directory", pending, digest),
     };
     crate::stage!("directory read");
     let mapping_path = normalize(&base.join(&raw.mapping));
-    let mapping = load_input(
-        &mapping_path,
-        "mapping",
-        &mut pending,
-        &mut digest,
-        check_mapping,
-    );
+    let mapping = load_input(&mapping_path, "mapping", pending, digest, check_mapping);
     let compiled = mapping.value.as_ref().and_then(|(_, c)| c.as_ref());
-    let (directory_text, mut directory) = match directory_read {
+    let (directory_text, directory) = match directory_read {
         None => (
             None,
             Checked {
@@ -418,36 +459,40 @@ pub fn check_job_with(
             (Some(text), checked)
         }
     };
+    Inputs {
+        directory_path,
+        directory_text,
+        directory,
+        mapping_path,
+        mapping,
+    }
+}
 
+/// Checks the job file's own fields against what its inputs hold — target, app roles,
+/// assignments (resolved in the directory), scope, settings, app — and builds the job when
+/// every file could be read; every problem and warning in file order.
+fn check_inputs(
+    path: &Path,
+    text: &str,
+    raw: JobFile,
+    mut inputs: Inputs,
+    mut pending: Vec<Pending>,
+    digest: &Digest,
+) -> JobCheck {
+    let file = path.display().to_string();
+    let base = path.parent().unwrap_or(Path::new(""));
+    let locator = Locator::new(text);
     let name = job_name(path);
     let (target, mut warnings) = target(&file, &name, raw.target, base, &locator, &mut pending);
     let app_roles = app_roles(raw.app_roles, &mut pending);
     let mut dropped = Vec::new();
-    let assignments = directory
-        .value
-        .as_ref()
-        .map(|dir| assignments(raw.assignments, dir, &app_roles, &mut pending, &mut dropped))
-        .unwrap_or_default();
-    let assignment_index = directory
-        .value
-        .as_ref()
-        .map(|dir| AssignmentIndex::new(&assignments, dir))
-        .unwrap_or_default();
-    crate::stage!("directory parsed, assignments indexed");
-    // Unread users whose assignment changed are read after all: their fingerprint changed.
-    if let (Some(dir), Some(text)) = (directory.value.as_mut(), &directory_text)
-        && dir.is_partial()
-    {
-        let read = dir.read_ghosts(&directory_file, text, |id, before| {
-            assignment_digest(assignment_index.user_parts(id, raw.scope)) != before
-        });
-        if let Err(problems) = read {
-            directory.problems.0.extend(problems.0);
-        }
-    }
-    crate::stage!("unread users with a changed assignment read");
-    drop(directory_text);
-    if let (ScopeMode::All, Some((mapping, _))) = (raw.scope, &mapping.value) {
+    let assigned = Assigned {
+        raw: raw.assignments,
+        scope: raw.scope,
+        app_roles: &app_roles,
+    };
+    let (assignments, assignment_index) = assigned.resolve(&mut inputs, &mut pending, &mut dropped);
+    if let (ScopeMode::All, Some((mapping, _))) = (raw.scope, &inputs.mapping.value) {
         check_sync_all(mapping, &mut pending);
     }
     let settings = settings(raw.settings, base, &name, &mut pending);
@@ -458,20 +503,20 @@ pub fn check_job_with(
     // the problems (the job file's, the directory's, the mapping's).
     warnings.extend(yaml::place_with(&file, &locator, dropped).0);
     warnings.sort_by_key(|w| w.location);
-    if let Some(dir) = &directory.value {
+    if let Some(dir) = &inputs.directory.value {
         warnings.extend(dir.warnings().iter().cloned());
     }
-    if let Some((mapping, _)) = &mapping.value {
+    if let Some((mapping, _)) = &inputs.mapping.value {
         warnings.extend(mapping.warnings());
     }
     let files = vec![
-        file.clone(),
-        directory_path.display().to_string(),
-        mapping_path.display().to_string(),
+        file,
+        inputs.directory_path.display().to_string(),
+        inputs.mapping_path.display().to_string(),
     ];
-    problems.extend(directory.problems.0);
-    problems.extend(mapping.problems.0);
-    let loaded = match (directory.value, mapping.value, target) {
+    problems.extend(inputs.directory.problems.0);
+    problems.extend(inputs.mapping.problems.0);
+    let loaded = match (inputs.directory.value, inputs.mapping.value, target) {
         (Some(directory), Some((mapping, Some(compiled))), Some(target)) => Some((
             Job {
                 // An inline token is part of the job file's bytes: no fingerprint of them is kept.
@@ -480,9 +525,9 @@ pub fn check_job_with(
                 file: path.to_owned(),
                 name,
                 app,
-                directory_path,
+                directory_path: inputs.directory_path,
                 directory,
-                mapping_path,
+                mapping_path: inputs.mapping_path,
                 mapping,
                 target,
                 scope: raw.scope,
@@ -496,12 +541,58 @@ pub fn check_job_with(
         )),
         _ => None,
     };
-    Ok(JobCheck {
+    JobCheck {
         loaded,
         problems: Problems(problems),
         warnings,
         files,
-    })
+    }
+}
+
+/// The job file's assignments, to be resolved in its directory.
+struct Assigned<'a> {
+    raw: Vec<RawAssignment>,
+    scope: ScopeMode,
+    app_roles: &'a [AppRole],
+}
+
+impl Assigned<'_> {
+    /// The assignments resolved to objectIds (a principal naming no object is a deleted one's:
+    /// `dropped`) and expanded over the directory's groups. Users the directory left unread
+    /// whose assignment changed are read after all: their fingerprint changed.
+    fn resolve(
+        self,
+        inputs: &mut Inputs,
+        pending: &mut Vec<Pending>,
+        dropped: &mut Vec<Pending>,
+    ) -> (Vec<AppAssignment>, AssignmentIndex) {
+        let directory = &mut inputs.directory;
+        let assignments = directory
+            .value
+            .as_ref()
+            .map(|dir| assignments(self.raw, dir, self.app_roles, pending, dropped))
+            .unwrap_or_default();
+        let index = directory
+            .value
+            .as_ref()
+            .map(|dir| AssignmentIndex::new(&assignments, dir))
+            .unwrap_or_default();
+        crate::stage!("directory parsed, assignments indexed");
+        if let (Some(dir), Some(text)) = (directory.value.as_mut(), &inputs.directory_text)
+            && dir.is_partial()
+        {
+            let file = inputs.directory_path.display().to_string();
+            let read = dir.read_ghosts(&file, text, |id, before| {
+                assignment_digest(index.user_parts(id, self.scope)) != before
+            });
+            if let Err(problems) = read {
+                directory.problems.0.extend(problems.0);
+            }
+        }
+        crate::stage!("unread users with a changed assignment read");
+        inputs.directory_text = None;
+        (assignments, index)
+    }
 }
 
 /// Checks a mapping file and compiles what could be read of it, so its target paths and

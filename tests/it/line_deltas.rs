@@ -100,7 +100,10 @@ impl Side {
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut sink = Collect::default();
-        let report = engine::run_cycle(&env, &mut rng, &mut sink).await.unwrap();
+        let report = match crate::support::unchanged(&store, &loaded.job, clock, &mut rng) {
+            Some(report) => report,
+            None => engine::run_cycle(&env, &mut rng, &mut sink).await.unwrap(),
+        };
         let logs = sink
             .logs
             .iter()
