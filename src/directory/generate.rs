@@ -112,34 +112,91 @@ pub fn generate_with<W: Write>(
         "Keys are Entra/Graph attribute names; references are objectIds.".to_owned(),
     ];
     let mut writer = DirectoryWriter::new(out, format, &comment)?;
+    let direct = direct_assignment_picks(spec, &structure, &mut group_rng);
+    let user_assignments = write_users(
+        spec,
+        &structure,
+        &direct,
+        &mut user_rng,
+        &mut writer,
+        on_object,
+    )?;
+    let groups = write_groups(
+        spec,
+        &structure,
+        &direct,
+        &mut group_rng,
+        &mut writer,
+        on_object,
+    )?;
+    writer.finish()?;
+    Ok(GeneratedTenant {
+        spec: *spec,
+        group_assignments: groups.assignments,
+        user_assignments,
+        assigned_users: groups.assigned_users,
+        largest_group: groups.largest,
+    })
+}
+
+/// Writes every user; returns the UPNs of the ones assigned directly (`direct`, sorted).
+fn write_users<W: Write>(
+    spec: &TenantSpec,
+    structure: &Structure,
+    direct: &[usize],
+    rng: &mut StdRng,
+    writer: &mut DirectoryWriter<W>,
+    on_object: &mut dyn FnMut(),
+) -> io::Result<Vec<String>> {
     let mut users = UserMaker::new(spec.seed);
     let mut upns = Vec::new();
-    let direct = direct_assignment_picks(spec, &structure, &mut group_rng);
     for i in 0..spec.users {
-        let user = users.make(i, &structure, &mut user_rng);
+        let user = users.make(i, structure, rng);
         if direct.binary_search(&i).is_ok() {
             upns.push(user.upn.clone());
         }
         writer.user(&user)?;
         on_object();
     }
+    Ok(upns)
+}
 
+/// What writing the groups tells the job file.
+struct GroupsWritten {
+    /// Assigned groups: (objectId, displayName).
+    assignments: Vec<(String, String)>,
+    /// Users assigned directly or through an assigned group.
+    assigned_users: usize,
+    /// The size of the largest group.
+    largest: usize,
+}
+
+/// Writes every group: the office groups first, then the ranked ones, the last nesting the one
+/// before it. The office groups and the first ranked one are assigned.
+fn write_groups<W: Write>(
+    spec: &TenantSpec,
+    structure: &Structure,
+    direct: &[usize],
+    rng: &mut StdRng,
+    writer: &mut DirectoryWriter<W>,
+    on_object: &mut dyn FnMut(),
+) -> io::Result<GroupsWritten> {
     let mut covered = vec![false; spec.users];
-    for &i in &direct {
+    for &i in direct {
         if let Some(c) = covered.get_mut(i) {
             *c = true;
         }
     }
-    let mut group_assignments = Vec::new();
-    let mut largest_group = 0;
+    let mut assignments = Vec::new();
+    let mut largest = 0;
     let offices = spec.groups.min(names::OFFICES.len());
-    let sizes = rank_sizes(spec, offices, &mut group_rng);
+    let sizes = rank_sizes(spec, offices, rng);
     for g in 0..spec.groups {
         let (mut group, indices) = if g < offices {
-            office_group(spec.seed, g, &structure)
+            office_group(spec.seed, g, structure)
         } else {
             let size = sizes.get(g - offices).copied().unwrap_or(1);
-            ranked_group(spec.seed, g, size, spec.users, &mut group_rng)
+            ranked_group(spec.seed, g, size, spec.users, rng)
         };
         if spec.groups >= 2 && g == spec.groups - 1 {
             group.members.push(MemberRef {
@@ -147,25 +204,22 @@ pub fn generate_with<W: Write>(
                 kind: MemberKind::Group,
             });
         }
-        largest_group = largest_group.max(group.members.len());
+        largest = largest.max(group.members.len());
         if g <= offices {
             for i in indices {
                 if let Some(c) = covered.get_mut(i) {
                     *c = true;
                 }
             }
-            group_assignments.push((group.object_id.clone(), group.display_name.clone()));
+            assignments.push((group.object_id.clone(), group.display_name.clone()));
         }
         writer.group(&group)?;
         on_object();
     }
-    writer.finish()?;
-    Ok(GeneratedTenant {
-        spec: *spec,
-        group_assignments,
-        user_assignments: upns,
+    Ok(GroupsWritten {
+        assignments,
         assigned_users: covered.iter().filter(|&&c| c).count(),
-        largest_group,
+        largest,
     })
 }
 
@@ -305,135 +359,22 @@ impl UserMaker {
 
     fn make(&mut self, i: usize, s: &Structure, rng: &mut StdRng) -> User {
         let id = object_id(self.seed, USER_KIND, i as u64);
-        let fi = rng.random_range(0..names::FIRST_NAMES.len());
-        let li = rng.random_range(0..LAST_NAMES.len());
-        let given = names::FIRST_NAMES.get(fi).copied().unwrap_or("Alex");
-        let surname = LAST_NAMES.get(li).copied().unwrap_or("Smith");
-        let base = format!(
-            "{}.{}",
-            self.first.get(fi).map_or("alex", String::as_str),
-            self.last.get(li).map_or("smith", String::as_str)
-        );
-        let count = self.aliases.entry(base.clone()).or_insert(0);
-        *count += 1;
-        let alias = if *count == 1 {
-            base
-        } else {
-            format!("{base}{count}")
-        };
-
+        let name = self.name(rng);
         let guest = s.guest.get(i) == Some(&true);
-        let depth = s.depth.get(i).copied().unwrap_or(0);
-        let manages = s.has_reports.get(i) == Some(&true);
-        let department = s.department.get(i).copied().unwrap_or(NO_DEPARTMENT);
-        let office = s
-            .office
-            .get(i)
-            .and_then(|&o| names::OFFICES.get(usize::from(o)));
-
         let mut attrs = BTreeMap::new();
-        let mut put = |key: &str, value: String| {
-            attrs.insert(key.to_owned(), Value::Str(value));
-        };
         let upn = if guest {
-            let domain = names::GUEST_DOMAINS
-                .choose(rng)
-                .copied()
-                .unwrap_or("fabrikam.com");
-            let label = domain.split('.').next().unwrap_or(domain);
-            let company = capitalise(label);
-            put("mailNickname", format!("{alias}_{domain}#EXT#"));
-            put("mail", format!("{alias}@{domain}"));
-            put("displayName", format!("{given} {surname} ({company})"));
-            put(
-                "jobTitle",
-                names::GUEST_TITLES
-                    .choose(rng)
-                    .copied()
-                    .unwrap_or("Consultant")
-                    .to_owned(),
-            );
-            put("userType", "Guest".to_owned());
-            format!("{alias}_{domain}#EXT#@{GUEST_UPN_DOMAIN}")
+            guest_attributes(&mut attrs, &name, rng)
         } else {
-            let upn = format!("{alias}@{TENANT_DOMAIN}");
-            put("mailNickname", alias.clone());
-            put("mail", upn.clone());
-            put("displayName", format!("{given} {surname}"));
-            let dept = DEPARTMENTS.get(usize::from(department));
-            let dept_name = dept.map_or(names::EXECUTIVE, |d| d.0);
-            let title = if depth == 0 {
-                names::ROOT_TITLES
-                    .get(i)
-                    .copied()
-                    .unwrap_or("Chief Strategy Officer")
-                    .to_owned()
-            } else if manages && depth == 1 {
-                format!("Vice President, {dept_name}")
-            } else if manages && depth == 2 {
-                format!("Director, {dept_name}")
-            } else if manages {
-                format!("{dept_name} Manager")
-            } else {
-                dept.and_then(|d| d.1.choose(rng))
-                    .copied()
-                    .unwrap_or("Analyst")
-                    .to_owned()
-            };
-            put("jobTitle", title);
-            put("department", dept_name.to_owned());
-            put("employeeId", (100_001 + i).to_string());
-            let prefix = office.map_or("+1 206", |o| o.phone_prefix);
-            if office.is_some() && rng.random_bool(0.8) {
-                put(
-                    "telephoneNumber",
-                    format!("{prefix} 555 {:04}", rng.random_range(0..10_000)),
-                );
-            }
-            if rng.random_bool(0.5) {
-                put(
-                    "mobile",
-                    format!(
-                        "{prefix} 7{:02} {:04}",
-                        rng.random_range(0..100),
-                        rng.random_range(0..10_000)
-                    ),
-                );
-            }
-            if let Some(o) = office {
-                put("streetAddress", o.street.to_owned());
-                put("city", o.city.to_owned());
-                if !o.state.is_empty() {
-                    put("state", o.state.to_owned());
-                }
-                put("postalCode", o.postal_code.to_owned());
-                put("country", o.country.to_owned());
-                put(
-                    "physicalDeliveryOfficeName",
-                    format!("Building {}", rng.random_range(1..=12)),
-                );
-            }
-            put(
-                "preferredLanguage",
-                office.map_or("en-US", |o| o.language).to_owned(),
-            );
-            put("userType", "Member".to_owned());
-            if rng.random_bool(0.4) {
-                put(
-                    "extensionAttribute1",
-                    format!("CC-{}{:03}", department % 10, rng.random_range(0..1000)),
-                );
-            }
-            upn
+            member_attributes(&mut attrs, &name, &Place::of(i, s), rng)
         };
-        put("givenName", given.to_owned());
-        put("surname", surname.to_owned());
+        put(&mut attrs, "givenName", name.given.to_owned());
+        put(&mut attrs, "surname", name.surname.to_owned());
         if !guest && rng.random_bool(0.3) {
             attrs.insert(
                 "proxyAddresses".to_owned(),
                 Value::Multi(vec![
                     format!("SMTP:{upn}"),
-                    format!("smtp:{alias}@contoso.mail.onmicrosoft.com"),
+                    format!("smtp:{}@contoso.mail.onmicrosoft.com", name.alias),
                 ]),
             );
         }
@@ -451,6 +392,208 @@ impl UserMaker {
             soft_deleted: rng.random_bool(0.01),
         }
     }
+
+    /// A random name, and its alias made unique with a counter.
+    fn name(&mut self, rng: &mut StdRng) -> Name {
+        let fi = rng.random_range(0..names::FIRST_NAMES.len());
+        let li = rng.random_range(0..LAST_NAMES.len());
+        let base = format!(
+            "{}.{}",
+            self.first.get(fi).map_or("alex", String::as_str),
+            self.last.get(li).map_or("smith", String::as_str)
+        );
+        let count = self.aliases.entry(base.clone()).or_insert(0);
+        *count += 1;
+        let alias = if *count == 1 {
+            base
+        } else {
+            format!("{base}{count}")
+        };
+        Name {
+            given: names::FIRST_NAMES.get(fi).copied().unwrap_or("Alex"),
+            surname: LAST_NAMES.get(li).copied().unwrap_or("Smith"),
+            alias,
+        }
+    }
+}
+
+/// A user's name: as displayed, and the ASCII alias its UPN and mail are made of.
+struct Name {
+    given: &'static str,
+    surname: &'static str,
+    alias: String,
+}
+
+/// Where a member user sits in the tenant: index, depth in the management tree, department,
+/// office.
+struct Place {
+    index: usize,
+    depth: u8,
+    manages: bool,
+    department: u8,
+    office: Option<&'static names::Office>,
+}
+
+impl Place {
+    fn of(i: usize, s: &Structure) -> Self {
+        Place {
+            index: i,
+            depth: s.depth.get(i).copied().unwrap_or(0),
+            manages: s.has_reports.get(i) == Some(&true),
+            department: s.department.get(i).copied().unwrap_or(NO_DEPARTMENT),
+            office: s
+                .office
+                .get(i)
+                .and_then(|&o| names::OFFICES.get(usize::from(o))),
+        }
+    }
+}
+
+fn put(attrs: &mut BTreeMap<String, Value>, key: &str, value: String) {
+    attrs.insert(key.to_owned(), Value::Str(value));
+}
+
+/// A B2B guest's attributes; returns its `#EXT#` UPN.
+fn guest_attributes(attrs: &mut BTreeMap<String, Value>, name: &Name, rng: &mut StdRng) -> String {
+    let Name {
+        given,
+        surname,
+        alias,
+    } = name;
+    let domain = names::GUEST_DOMAINS
+        .choose(rng)
+        .copied()
+        .unwrap_or("fabrikam.com");
+    let label = domain.split('.').next().unwrap_or(domain);
+    let company = capitalise(label);
+    put(attrs, "mailNickname", format!("{alias}_{domain}#EXT#"));
+    put(attrs, "mail", format!("{alias}@{domain}"));
+    put(
+        attrs,
+        "displayName",
+        format!("{given} {surname} ({company})"),
+    );
+    put(
+        attrs,
+        "jobTitle",
+        names::GUEST_TITLES
+            .choose(rng)
+            .copied()
+            .unwrap_or("Consultant")
+            .to_owned(),
+    );
+    put(attrs, "userType", "Guest".to_owned());
+    format!("{alias}_{domain}#EXT#@{GUEST_UPN_DOMAIN}")
+}
+
+/// A member's attributes; returns its UPN in the tenant's domain.
+fn member_attributes(
+    attrs: &mut BTreeMap<String, Value>,
+    name: &Name,
+    place: &Place,
+    rng: &mut StdRng,
+) -> String {
+    let upn = format!("{}@{TENANT_DOMAIN}", name.alias);
+    put(attrs, "mailNickname", name.alias.clone());
+    put(attrs, "mail", upn.clone());
+    put(
+        attrs,
+        "displayName",
+        format!("{} {}", name.given, name.surname),
+    );
+    let dept = DEPARTMENTS.get(usize::from(place.department));
+    put(attrs, "jobTitle", job_title(place, dept, rng));
+    put(
+        attrs,
+        "department",
+        dept.map_or(names::EXECUTIVE, |d| d.0).to_owned(),
+    );
+    put(attrs, "employeeId", (100_001 + place.index).to_string());
+    phones(attrs, place.office, rng);
+    if let Some(o) = place.office {
+        office_address(attrs, o, rng);
+    }
+    put(
+        attrs,
+        "preferredLanguage",
+        place.office.map_or("en-US", |o| o.language).to_owned(),
+    );
+    put(attrs, "userType", "Member".to_owned());
+    if rng.random_bool(0.4) {
+        put(
+            attrs,
+            "extensionAttribute1",
+            format!(
+                "CC-{}{:03}",
+                place.department % 10,
+                rng.random_range(0..1000)
+            ),
+        );
+    }
+    upn
+}
+
+/// A title by rank: the roots' own, then vice presidents, directors and managers of the
+/// department, and a department's job for the rest.
+fn job_title(place: &Place, dept: Option<&(&str, &[&'static str])>, rng: &mut StdRng) -> String {
+    let dept_name = dept.map_or(names::EXECUTIVE, |d| d.0);
+    if place.depth == 0 {
+        names::ROOT_TITLES
+            .get(place.index)
+            .copied()
+            .unwrap_or("Chief Strategy Officer")
+            .to_owned()
+    } else if place.manages && place.depth == 1 {
+        format!("Vice President, {dept_name}")
+    } else if place.manages && place.depth == 2 {
+        format!("Director, {dept_name}")
+    } else if place.manages {
+        format!("{dept_name} Manager")
+    } else {
+        dept.and_then(|d| d.1.choose(rng))
+            .copied()
+            .unwrap_or("Analyst")
+            .to_owned()
+    }
+}
+
+/// A desk phone (most office staff) and a mobile (half of everyone), with the office's prefix.
+fn phones(attrs: &mut BTreeMap<String, Value>, office: Option<&names::Office>, rng: &mut StdRng) {
+    let prefix = office.map_or("+1 206", |o| o.phone_prefix);
+    if office.is_some() && rng.random_bool(0.8) {
+        put(
+            attrs,
+            "telephoneNumber",
+            format!("{prefix} 555 {:04}", rng.random_range(0..10_000)),
+        );
+    }
+    if rng.random_bool(0.5) {
+        put(
+            attrs,
+            "mobile",
+            format!(
+                "{prefix} 7{:02} {:04}",
+                rng.random_range(0..100),
+                rng.random_range(0..10_000)
+            ),
+        );
+    }
+}
+
+/// The office's address, and a building in it.
+fn office_address(attrs: &mut BTreeMap<String, Value>, o: &names::Office, rng: &mut StdRng) {
+    put(attrs, "streetAddress", o.street.to_owned());
+    put(attrs, "city", o.city.to_owned());
+    if !o.state.is_empty() {
+        put(attrs, "state", o.state.to_owned());
+    }
+    put(attrs, "postalCode", o.postal_code.to_owned());
+    put(attrs, "country", o.country.to_owned());
+    put(
+        attrs,
+        "physicalDeliveryOfficeName",
+        format!("Building {}", rng.random_range(1..=12)),
+    );
 }
 
 /// The group listing everyone in office `g`, and its members' indexes.

@@ -330,41 +330,8 @@ pub(super) fn encode_rows<'a>(
 ) -> io::Result<()> {
     // Read users and unread ones each come in file order: a stable sort merges the two runs.
     rows.sort_by_key(|r| r.number);
-    // Managers by position: an unread user's through where its row moved, a read user's by the
-    // objectId of a read row (keyed by the kept key, checked against the row) or of an unread one.
-    let mut moved = vec![u32::MAX; last.map_or(0, |g| g.index.users.len())];
-    let mut position: Table<u128> = Table::default();
-    let mut doubtful = false;
-    for (row, i) in rows.iter().zip(0u32..) {
-        match row.ghost.and_then(|g| moved.get_mut(g as usize)) {
-            Some(slot) => *slot = i,
-            None => doubtful |= position.insert(row.keys.0, i).is_some(),
-        }
-    }
-    let position_of = |id: &str| {
-        let read = if doubtful {
-            rows.iter()
-                .position(|r| r.ghost.is_none() && r.object_id == id)
-                .and_then(|p| u32::try_from(p).ok())
-        } else {
-            position
-                .get(&hash::of(id.as_bytes()))
-                .copied()
-                .filter(|&p| rows.get(p as usize).is_some_and(|r| r.object_id == id))
-        };
-        read.or_else(|| {
-            let old = last?.find_id(id)?;
-            moved.get(old as usize).copied().filter(|&p| p != u32::MAX)
-        })
-    };
-    let manager_of = |manager: Manager<'_>| match manager {
-        Manager::Id(id) => position_of(id),
-        Manager::Indexed(old) => moved
-            .get(old as usize)
-            .copied()
-            .filter(|&p| p != u32::MAX)
-            .or_else(|| position_of(last?.id(old))),
-    };
+    let rows: &[Row<'a>] = rows;
+    let positions = Positions::new(rows, last);
     // Written in pieces as it is encoded, the checksum computed as they go: a million users'
     // index held whole raised the cycle's peak (see BENCHMARKS.md, section "History: the fifth
     // session's figures").
@@ -376,24 +343,8 @@ pub(super) fn encode_rows<'a>(
     out.buf.extend_from_slice(MAGIC);
     put_str(&mut out.buf, mapping);
     put_len(&mut out.buf, rows.len());
-    for row in rows.iter() {
-        let buf = &mut out.buf;
-        buf.extend_from_slice(&row.line.to_le_bytes());
-        put_str(buf, row.object_id);
-        put_str(buf, row.upn);
-        let manager = row.manager.and_then(manager_of);
-        buf.extend_from_slice(&manager.unwrap_or(u32::MAX).to_le_bytes());
-        buf.extend_from_slice(&row.assignment.to_le_bytes());
-        buf.extend_from_slice(&row.keys.0.to_le_bytes());
-        buf.extend_from_slice(&row.keys.1.to_le_bytes());
-        buf.push(u8::from(row.reread));
-        match row.target {
-            Some(target) => {
-                buf.push(1);
-                put_str(buf, target);
-            }
-            None => buf.push(0),
-        }
+    for row in rows {
+        put_row(&mut out.buf, row, row.manager.and_then(|m| positions.of(m)));
         out.flush_full()?;
     }
     put_len(&mut out.buf, groups.len());
@@ -411,6 +362,91 @@ pub(super) fn encode_rows<'a>(
         out.flush_full()?;
     }
     out.finish()
+}
+
+/// One row's bytes, its manager given by position.
+fn put_row(buf: &mut Vec<u8>, row: &Row<'_>, manager: Option<u32>) {
+    buf.extend_from_slice(&row.line.to_le_bytes());
+    put_str(buf, row.object_id);
+    put_str(buf, row.upn);
+    buf.extend_from_slice(&manager.unwrap_or(u32::MAX).to_le_bytes());
+    buf.extend_from_slice(&row.assignment.to_le_bytes());
+    buf.extend_from_slice(&row.keys.0.to_le_bytes());
+    buf.extend_from_slice(&row.keys.1.to_le_bytes());
+    buf.push(u8::from(row.reread));
+    match row.target {
+        Some(target) => {
+            buf.push(1);
+            put_str(buf, target);
+        }
+        None => buf.push(0),
+    }
+}
+
+/// Managers by position among the rows being written: an unread user's through where its row
+/// moved, a read user's by the objectId of a read row (keyed by the kept key, checked against
+/// the row) or of an unread one.
+struct Positions<'r, 'a> {
+    rows: &'r [Row<'a>],
+    last: Option<&'r Ghosts>,
+    /// Where each row of the last index is now (`u32::MAX`: gone).
+    moved: Vec<u32>,
+    /// Read rows by the key of their objectId.
+    position: Table<u128>,
+    /// Two read rows share a key: find them by objectId instead.
+    doubtful: bool,
+}
+
+impl<'r, 'a> Positions<'r, 'a> {
+    fn new(rows: &'r [Row<'a>], last: Option<&'r Ghosts>) -> Self {
+        let mut moved = vec![u32::MAX; last.map_or(0, |g| g.index.users.len())];
+        let mut position: Table<u128> = Table::default();
+        let mut doubtful = false;
+        for (row, i) in rows.iter().zip(0u32..) {
+            match row.ghost.and_then(|g| moved.get_mut(g as usize)) {
+                Some(slot) => *slot = i,
+                None => doubtful |= position.insert(row.keys.0, i).is_some(),
+            }
+        }
+        Positions {
+            rows,
+            last,
+            moved,
+            position,
+            doubtful,
+        }
+    }
+
+    /// The position of `manager`'s row; `None` when it is not written.
+    fn of(&self, manager: Manager<'_>) -> Option<u32> {
+        match manager {
+            Manager::Id(id) => self.of_id(id),
+            Manager::Indexed(old) => self.moved(old).or_else(|| self.of_id(self.last?.id(old))),
+        }
+    }
+
+    fn of_id(&self, id: &str) -> Option<u32> {
+        let read = if self.doubtful {
+            self.rows
+                .iter()
+                .position(|r| r.ghost.is_none() && r.object_id == id)
+                .and_then(|p| u32::try_from(p).ok())
+        } else {
+            self.position
+                .get(&hash::of(id.as_bytes()))
+                .copied()
+                .filter(|&p| self.rows.get(p as usize).is_some_and(|r| r.object_id == id))
+        };
+        read.or_else(|| self.moved(self.last?.find_id(id)?))
+    }
+
+    /// Where row `old` of the last index is now.
+    fn moved(&self, old: u32) -> Option<u32> {
+        self.moved
+            .get(old as usize)
+            .copied()
+            .filter(|&p| p != u32::MAX)
+    }
 }
 
 /// The encoder's output: a buffer handed on in pieces of about [`Pieces::SIZE`] bytes, and the
@@ -458,34 +494,7 @@ impl SourceIndex {
         let n = r.len()?;
         let mut users = Vec::with_capacity(n.min(body.len() / 40));
         for _ in 0..n {
-            let line = u128::from_le_bytes(r.array()?);
-            let object_id = r.string()?;
-            let upn = r.string()?;
-            let manager = match u32::from_le_bytes(r.array()?) {
-                u32::MAX => None,
-                m => Some(m),
-            };
-            let assignment = u64::from_le_bytes(r.array()?);
-            let keys = (
-                u128::from_le_bytes(r.array()?),
-                u64::from_le_bytes(r.array()?),
-            );
-            let reread = r.array::<1>()?[0] != 0;
-            let target = match r.array::<1>()?[0] {
-                0 => None,
-                1 => Some(r.string()?),
-                _ => return None,
-            };
-            users.push(IndexedUser {
-                line,
-                object_id,
-                upn,
-                manager,
-                assignment,
-                reread,
-                target,
-                keys,
-            });
+            users.push(r.user()?);
         }
         let n = r.len()?;
         let mut groups = Vec::with_capacity(n.min(body.len() / 4));
@@ -495,15 +504,7 @@ impl SourceIndex {
         let n = r.len()?;
         let mut orphans = Vec::with_capacity(n.min(body.len() / 5));
         for _ in 0..n {
-            let kind = match r.array::<1>()?[0] {
-                0 => MemberKind::User,
-                1 => MemberKind::Group,
-                _ => return None,
-            };
-            orphans.push(MemberRef {
-                object_id: r.string()?,
-                kind,
-            });
+            orphans.push(r.orphan()?);
         }
         let count = users.len();
         if !r.0.is_empty()
@@ -549,6 +550,50 @@ impl Reader<'_> {
         let (head, rest) = self.0.split_at_checked(n)?;
         self.0 = rest;
         String::from_utf8(head.to_vec()).ok()
+    }
+
+    /// One user's row, as [`put_row`] wrote it.
+    fn user(&mut self) -> Option<IndexedUser> {
+        let line = u128::from_le_bytes(self.array()?);
+        let object_id = self.string()?;
+        let upn = self.string()?;
+        let manager = match u32::from_le_bytes(self.array()?) {
+            u32::MAX => None,
+            m => Some(m),
+        };
+        let assignment = u64::from_le_bytes(self.array()?);
+        let keys = (
+            u128::from_le_bytes(self.array()?),
+            u64::from_le_bytes(self.array()?),
+        );
+        let reread = self.array::<1>()?[0] != 0;
+        let target = match self.array::<1>()?[0] {
+            0 => None,
+            1 => Some(self.string()?),
+            _ => return None,
+        };
+        Some(IndexedUser {
+            line,
+            object_id,
+            upn,
+            manager,
+            assignment,
+            reread,
+            target,
+            keys,
+        })
+    }
+
+    fn orphan(&mut self) -> Option<MemberRef> {
+        let kind = match self.array::<1>()?[0] {
+            0 => MemberKind::User,
+            1 => MemberKind::Group,
+            _ => return None,
+        };
+        Some(MemberRef {
+            object_id: self.string()?,
+            kind,
+        })
     }
 }
 

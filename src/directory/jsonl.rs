@@ -113,13 +113,33 @@ pub(super) fn read_ghosts(
     let Some(ghosts) = dir.ghosts.as_deref() else {
         return Ok(());
     };
+    let picked = pick_ghosts(ghosts, wanted);
+    if picked.is_empty() {
+        return Ok(());
+    }
+    let read = read_ghost_lines(dir, file, text, &picked)?;
+    if let Some(ghosts) = dir.ghosts.as_deref_mut() {
+        for (i, _) in &picked {
+            ghosts.place(*i, None);
+        }
+    }
+    for (user, at) in read {
+        dir.users.push(user);
+        dir.lines.push(UserLine { at, reread: false });
+    }
+    into_file_order(dir);
+    Ok(())
+}
+
+/// The positions and lines of the ghosts `wanted` picks (by objectId and assignment), in order.
+fn pick_ghosts(ghosts: &Ghosts, wanted: impl Fn(&str, u64) -> bool + Sync) -> Vec<(u32, LineAt)> {
     // A million ghosts asked on every core, in slices of positions.
     let n = u32::try_from(ghosts.len()).unwrap_or(u32::MAX);
     let slices: Vec<std::ops::Range<u32>> = (0..n)
         .step_by(1 << 16)
         .map(|start| start..start.saturating_add(1 << 16).min(n))
         .collect();
-    let picked: Vec<(u32, LineAt)> = par::map_weighted(
+    par::map_weighted(
         slices,
         |slice| slice.len(),
         1 << 16,
@@ -132,13 +152,20 @@ pub(super) fn read_ghosts(
     )
     .into_iter()
     .flatten()
-    .collect();
-    if picked.is_empty() {
-        return Ok(());
-    }
+    .collect()
+}
+
+/// Reads the `picked` ghosts' lines into users; every problem when any line changed since the
+/// last index or no longer reads as a user.
+fn read_ghost_lines(
+    dir: &Directory,
+    file: &str,
+    text: &str,
+    picked: &[(u32, LineAt)],
+) -> Result<Vec<(User, LineAt)>, Problems> {
     let mut read = Vec::with_capacity(picked.len());
     let mut problems = Vec::new();
-    for (_, at) in &picked {
+    for (_, at) in picked {
         let line = text
             .get(at.offset..)
             .and_then(|t| t.split('\n').next())
@@ -169,19 +196,16 @@ pub(super) fn read_ghosts(
             ),
         }
     }
-    if !problems.is_empty() {
-        return Err(Problems(problems));
+    if problems.is_empty() {
+        Ok(read)
+    } else {
+        Err(Problems(problems))
     }
-    if let Some(ghosts) = dir.ghosts.as_deref_mut() {
-        for (i, _) in &picked {
-            ghosts.place(*i, None);
-        }
-    }
-    for (user, at) in read {
-        dir.users.push(user);
-        dir.lines.push(UserLine { at, reread: false });
-    }
-    // Back into file order, with the lookups rebuilt.
+}
+
+/// Sorts the users (read ones followed by the ghosts read after them) back into file order, with
+/// the lookups rebuilt.
+fn into_file_order(dir: &mut Directory) {
     let mut users: Vec<(User, UserLine)> = std::mem::take(&mut dir.users)
         .into_iter()
         .zip(std::mem::take(&mut dir.lines))
@@ -195,7 +219,6 @@ pub(super) fn read_ghosts(
         dir.users.push(user);
         dir.lines.push(line);
     }
-    Ok(())
 }
 
 fn parse_lines(

@@ -56,20 +56,49 @@ pub(super) fn build(
     user_lines: &[LineAt],
     ghosts: Option<Box<Ghosts>>,
 ) -> (Directory, Vec<Pending>, Vec<Pending>) {
-    let raw = DirectoryFile { users, groups };
     let mut pending = Vec::new();
     let mut dir = Directory {
         ghosts,
         ..Directory::default()
     };
-
     // Parallel to `dir.users` / `dir.groups`: the entry's index in the file (for error paths) and
     // its unresolved references.
-    let mut user_refs: Vec<(usize, Option<String>)> = Vec::with_capacity(raw.users.len());
-    let mut group_refs: Vec<(usize, Vec<String>)> = Vec::with_capacity(raw.groups.len());
+    let user_refs = add_users(&mut dir, users, &mut pending);
+    let group_refs = add_groups(&mut dir, groups, &mut pending);
 
+    // (field, reference) of each reference naming no object, in file order.
+    let mut dropped = Vec::new();
+    let managers = resolve_managers(&dir, &user_refs, &mut pending, &mut dropped);
+    for (user, manager) in dir.users.iter_mut().zip(managers) {
+        if let Some(id) = manager {
+            set_manager(user, id);
+        }
+    }
+    if !user_lines.is_empty() {
+        dir.lines = lines_of_users(&dir, &user_refs, user_lines);
+    }
+    let members = resolve_members(&dir, &group_refs, &mut pending, &mut dropped);
+    for (group, members) in dir.groups.iter_mut().zip(members) {
+        group.members = members;
+    }
+    let dropped = dropped
+        .into_iter()
+        .enumerate()
+        .map(|(n, (field, reference))| Pending::value(field, dir.dropped_reference(&reference, n)))
+        .collect();
+    (dir, pending, dropped)
+}
+
+/// Converts the user entries and indexes the ones that are not duplicates; returns, parallel to
+/// `dir.users`, each one's index in the file and its manager as written.
+fn add_users(
+    dir: &mut Directory,
+    users: Vec<RawEntry>,
+    pending: &mut Vec<Pending>,
+) -> Vec<(usize, Option<String>)> {
+    let mut user_refs = Vec::with_capacity(users.len());
     // Each entry converts on its own: on every core, problems kept in file order.
-    let converted = par::map(raw.users.into_iter().enumerate().collect(), |(i, entry)| {
+    let converted = par::map(users.into_iter().enumerate().collect(), |(i, entry)| {
         let mut problems = Vec::new();
         (i, user_from(i, entry, &mut problems), problems)
     });
@@ -104,66 +133,71 @@ pub(super) fn build(
         dir.users.push(user);
         user_refs.push((i, manager));
     }
+    user_refs
+}
 
-    for (i, entry) in raw.groups.into_iter().enumerate() {
-        if let Some((group, members)) = group_from(i, entry, &mut pending) {
-            if dir.users_by_id.contains_key(&group.object_id)
-                || dir.groups_by_id.contains_key(&group.object_id)
-            {
-                pending.push(Pending::value(
-                    format!("groups[{i}].objectId"),
-                    format!("duplicate objectId \"{}\"", group.object_id),
-                ));
-                dir.rejected.ids.insert(group.object_id);
-                dir.rejected.ids.insert(group.display_name);
-                continue;
-            }
-            let index = dir.groups.len();
-            dir.groups_by_id.insert(group.object_id.clone(), index);
-            if dir
-                .groups_by_name
-                .insert(group.display_name.clone(), index)
-                .is_some()
-            {
-                dir.ambiguous_group_names.insert(group.display_name.clone());
-            }
-            dir.groups.push(group);
-            group_refs.push((i, members));
+/// Converts the group entries and indexes the ones that are not duplicates; returns, parallel
+/// to `dir.groups`, each one's index in the file and its members as written.
+fn add_groups(
+    dir: &mut Directory,
+    groups: Vec<RawEntry>,
+    pending: &mut Vec<Pending>,
+) -> Vec<(usize, Vec<String>)> {
+    let mut group_refs = Vec::with_capacity(groups.len());
+    for (i, entry) in groups.into_iter().enumerate() {
+        let Some((group, members)) = group_from(i, entry, pending) else {
+            continue;
+        };
+        if dir.users_by_id.contains_key(&group.object_id)
+            || dir.groups_by_id.contains_key(&group.object_id)
+        {
+            pending.push(Pending::value(
+                format!("groups[{i}].objectId"),
+                format!("duplicate objectId \"{}\"", group.object_id),
+            ));
+            dir.rejected.ids.insert(group.object_id);
+            dir.rejected.ids.insert(group.display_name);
+            continue;
         }
+        let index = dir.groups.len();
+        dir.groups_by_id.insert(group.object_id.clone(), index);
+        if dir
+            .groups_by_name
+            .insert(group.display_name.clone(), index)
+            .is_some()
+        {
+            dir.ambiguous_group_names.insert(group.display_name.clone());
+        }
+        dir.groups.push(group);
+        group_refs.push((i, members));
     }
+    group_refs
+}
 
-    // (field, reference) of each reference naming no object, in file order.
-    let mut dropped = Vec::new();
-    let managers = resolve_managers(&dir, &user_refs, &mut pending, &mut dropped);
-    for (user, manager) in dir.users.iter_mut().zip(managers) {
-        if let Some(id) = manager {
-            user.attrs
-                .insert("manager".to_owned(), Value::Str(id.clone()));
-            user.manager = Some(id);
-        }
-    }
-    if !user_lines.is_empty() {
-        dir.lines = user_refs
-            .iter()
-            .zip(&dir.users)
-            .filter_map(|((i, written), user)| {
-                Some(UserLine {
-                    at: *user_lines.get(*i)?,
-                    reread: written.is_some() && *written != user.manager,
-                })
+/// Where each user's line is (`user_lines`, by index in the file), and whether it must be read
+/// again next time: its manager as written is not the one resolved.
+fn lines_of_users(
+    dir: &Directory,
+    user_refs: &[(usize, Option<String>)],
+    user_lines: &[LineAt],
+) -> Vec<UserLine> {
+    user_refs
+        .iter()
+        .zip(&dir.users)
+        .filter_map(|((i, written), user)| {
+            Some(UserLine {
+                at: *user_lines.get(*i)?,
+                reread: written.is_some() && *written != user.manager,
             })
-            .collect();
-    }
-    let members = resolve_members(&dir, &group_refs, &mut pending, &mut dropped);
-    for (group, members) in dir.groups.iter_mut().zip(members) {
-        group.members = members;
-    }
-    let dropped = dropped
-        .into_iter()
-        .enumerate()
-        .map(|(n, (field, reference))| Pending::value(field, dir.dropped_reference(&reference, n)))
-        .collect();
-    (dir, pending, dropped)
+        })
+        .collect()
+}
+
+/// Links `user` to its resolved manager.
+fn set_manager(user: &mut User, id: String) {
+    user.attrs
+        .insert("manager".to_owned(), Value::Str(id.clone()));
+    user.manager = Some(id);
 }
 
 /// One user entry read on its own into `dir` (a ghost's line): converted and its manager
@@ -193,9 +227,7 @@ pub(super) fn user_alone(dir: &Directory, entry: RawEntry) -> Result<User, Vec<P
         return Err(pending);
     }
     if let Some(id) = manager {
-        user.attrs
-            .insert("manager".to_owned(), Value::Str(id.clone()));
-        user.manager = Some(id);
+        set_manager(&mut user, id);
     }
     Ok(user)
 }
@@ -358,33 +390,7 @@ fn user_from(
             "accountEnabled" => account_enabled = fields.boolean(&key, value).unwrap_or(true),
             SOFT_DELETED => soft_deleted = fields.boolean(&key, value).unwrap_or(false),
             "manager" => manager = fields.text(&key, value),
-            "proxyAddresses" => {
-                if let Some(list) = fields.text_list(&key, value) {
-                    attrs.insert(key, Value::Multi(list));
-                }
-            }
-            name if COMPUTED_USER_ATTRIBUTES.contains(&name) => fields.problem(
-                &key,
-                true,
-                format!(
-                    "`{name}` is computed by the simulator and cannot be set in a directory file"
-                ),
-            ),
-            name if attributes::find(USER_SOURCE_ATTRIBUTES, name)
-                .is_some_and(|a| a.kind == AttributeKind::Text) =>
-            {
-                if let Some(text) = fields.text(&key, value) {
-                    attrs.insert(key, Value::Str(text));
-                }
-            }
-            name => {
-                let candidates = USER_SOURCE_ATTRIBUTES
-                    .iter()
-                    .map(|a| a.name)
-                    .filter(|n| !COMPUTED_USER_ATTRIBUTES.contains(n))
-                    .chain([SOFT_DELETED]);
-                fields.unknown(name, candidates);
-            }
+            _ => source_attribute(&mut fields, key, value, &mut attrs),
         }
     }
     let object_id = fields.required("objectId", object_id)?;
@@ -413,6 +419,43 @@ fn user_from(
         },
         manager,
     ))
+}
+
+/// A user's source attribute (`key`, not one of the keys that identify or link the user) into
+/// `attrs`; a computed attribute or an unknown key is a problem.
+fn source_attribute(
+    fields: &mut Fields<'_>,
+    key: String,
+    value: RawValue,
+    attrs: &mut BTreeMap<String, Value>,
+) {
+    match key.as_str() {
+        "proxyAddresses" => {
+            if let Some(list) = fields.text_list(&key, value) {
+                attrs.insert(key, Value::Multi(list));
+            }
+        }
+        name if COMPUTED_USER_ATTRIBUTES.contains(&name) => fields.problem(
+            &key,
+            true,
+            format!("`{name}` is computed by the simulator and cannot be set in a directory file"),
+        ),
+        name if attributes::find(USER_SOURCE_ATTRIBUTES, name)
+            .is_some_and(|a| a.kind == AttributeKind::Text) =>
+        {
+            if let Some(text) = fields.text(&key, value) {
+                attrs.insert(key, Value::Str(text));
+            }
+        }
+        name => {
+            let candidates = USER_SOURCE_ATTRIBUTES
+                .iter()
+                .map(|a| a.name)
+                .filter(|n| !COMPUTED_USER_ATTRIBUTES.contains(n))
+                .chain([SOFT_DELETED]);
+            fields.unknown(name, candidates);
+        }
+    }
 }
 
 /// Reads one group entry; `None` when it lacks what identifies it.

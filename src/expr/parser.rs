@@ -147,26 +147,10 @@ impl Parser {
         Ok(Expr { kind, span })
     }
 
+    /// A name: a call when `(` follows, else one of the compare-type constants.
     fn identifier(&mut self, name: String, span: Span, depth: usize) -> Result<Expr, ExprError> {
         if self.peek() != &Tok::LParen {
-            let kind = match name.as_str() {
-                "vbTextCompare" => ExprKind::CompareType(CompareType::Text),
-                "vbBinaryCompare" => ExprKind::CompareType(CompareType::Binary),
-                _ if Function::from_name(&name).is_some() => {
-                    return Err(self.expected("'(' after the function name"));
-                }
-                _ => {
-                    let words = ["vbTextCompare", "vbBinaryCompare"]
-                        .into_iter()
-                        .chain(FUNCTIONS.iter().map(|s| s.name));
-                    let suggestion = suggest(&name, words).map(str::to_owned);
-                    return Err(ExprError::new(
-                        ErrorKind::UnknownIdentifier { name, suggestion },
-                        span,
-                    ));
-                }
-            };
-            return Ok(Expr { kind, span });
+            return self.bare_word(name, span);
         }
         let Some(function) = Function::from_name(&name) else {
             let suggestion = suggest(&name, FUNCTIONS.iter().map(|s| s.name)).map(str::to_owned);
@@ -176,59 +160,99 @@ impl Parser {
             ));
         };
         self.bump();
-        let mut args = Vec::new();
-        if self.peek() == &Tok::RParen {
-            self.bump();
-        } else {
-            loop {
-                let arg = match self.peek() {
-                    Tok::Comma | Tok::RParen => None,
-                    _ => Some(self.expression(depth + 1)?),
-                };
-                args.push(arg);
-                match self.peek() {
-                    Tok::Comma => {
-                        self.bump();
-                    }
-                    Tok::RParen => {
-                        self.bump();
-                        break;
-                    }
-                    _ => return Err(self.expected("',' or ')'")),
-                }
-            }
-        }
+        let args = self.arguments(depth)?;
         let end = self
             .tokens
             .get(self.pos.saturating_sub(1))
             .map_or(span.end, |(_, s)| s.end);
         let full = Span::new(span.start, end);
-        let spec = function.spec();
-        if !spec.arity.accepts(args.len()) {
-            return Err(ExprError::new(
-                ErrorKind::Arity {
-                    function: spec.name,
-                    expected: spec.arity.describe(),
-                    got: args.len(),
-                    signature: spec.signature,
-                },
-                full,
-            ));
-        }
-        let compiled = match function {
-            Function::Replace => compile_replace(&args, full)?,
-            _ => Compiled::Nothing,
-        };
-        Ok(Expr {
-            kind: ExprKind::Call(Call {
-                function,
-                args,
-                name_span: span,
-                compiled,
-            }),
-            span: full,
-        })
+        call(function, args, span, full)
     }
+
+    /// A name not followed by `(`: `vbTextCompare`, `vbBinaryCompare`, or an error (a function
+    /// missing its parenthesis, or an unknown word with a suggestion).
+    fn bare_word(&self, name: String, span: Span) -> Result<Expr, ExprError> {
+        let kind = match name.as_str() {
+            "vbTextCompare" => ExprKind::CompareType(CompareType::Text),
+            "vbBinaryCompare" => ExprKind::CompareType(CompareType::Binary),
+            _ if Function::from_name(&name).is_some() => {
+                return Err(self.expected("'(' after the function name"));
+            }
+            _ => {
+                let words = ["vbTextCompare", "vbBinaryCompare"]
+                    .into_iter()
+                    .chain(FUNCTIONS.iter().map(|s| s.name));
+                let suggestion = suggest(&name, words).map(str::to_owned);
+                return Err(ExprError::new(
+                    ErrorKind::UnknownIdentifier { name, suggestion },
+                    span,
+                ));
+            }
+        };
+        Ok(Expr { kind, span })
+    }
+
+    /// A call's arguments after its `(`, through the closing `)`; an empty argument (`f(a,,b)`)
+    /// is `None`.
+    fn arguments(&mut self, depth: usize) -> Result<Vec<Option<Expr>>, ExprError> {
+        let mut args = Vec::new();
+        if self.peek() == &Tok::RParen {
+            self.bump();
+            return Ok(args);
+        }
+        loop {
+            let arg = match self.peek() {
+                Tok::Comma | Tok::RParen => None,
+                _ => Some(self.expression(depth + 1)?),
+            };
+            args.push(arg);
+            match self.peek() {
+                Tok::Comma => {
+                    self.bump();
+                }
+                Tok::RParen => {
+                    self.bump();
+                    return Ok(args);
+                }
+                _ => return Err(self.expected("',' or ')'")),
+            }
+        }
+    }
+}
+
+/// A parsed call spanning `full` (its name at `name_span`), its argument count checked and its
+/// constant parts compiled.
+fn call(
+    function: Function,
+    args: Vec<Option<Expr>>,
+    name_span: Span,
+    full: Span,
+) -> Result<Expr, ExprError> {
+    let spec = function.spec();
+    if !spec.arity.accepts(args.len()) {
+        return Err(ExprError::new(
+            ErrorKind::Arity {
+                function: spec.name,
+                expected: spec.arity.describe(),
+                got: args.len(),
+                signature: spec.signature,
+            },
+            full,
+        ));
+    }
+    let compiled = match function {
+        Function::Replace => compile_replace(&args, full)?,
+        _ => Compiled::Nothing,
+    };
+    Ok(Expr {
+        kind: ExprKind::Call(Call {
+            function,
+            args,
+            name_span,
+            compiled,
+        }),
+        span: full,
+    })
 }
 
 fn compile_replace(args: &[Option<Expr>], span: Span) -> Result<Compiled, ExprError> {

@@ -175,6 +175,16 @@ fn object_mapping(
     }
 }
 
+/// Where an attribute's value comes from, as written: exactly one of these should be given.
+struct RawSource {
+    source: Option<String>,
+    constant: Option<RawValue>,
+    expression: Option<String>,
+    none: Option<bool>,
+}
+
+/// Reads one attribute mapping; `None` when its target is empty. The other fields are checked
+/// either way.
 fn attribute(
     path: &str,
     a: RawAttribute,
@@ -182,100 +192,148 @@ fn attribute(
     locator: &Locator,
     pending: &mut Vec<Pending>,
 ) -> Option<AttributeMapping> {
-    let target_empty = a.target.trim().is_empty();
-    if target_empty {
-        pending.push(Pending::value(
-            format!("{path}.target"),
-            "target must not be empty",
-        ));
-    } else if a.target.eq_ignore_ascii_case("id") {
-        pending.push(Pending::value(
-            format!("{path}.target"),
-            "the SCIM `id` is assigned by the target and cannot be mapped",
-        ));
-    }
-    let given: Vec<&str> = [
-        a.source.as_ref().map(|_| "source"),
-        a.constant.as_ref().map(|_| "constant"),
-        a.expression.as_ref().map(|_| "expression"),
-        a.none.map(|_| "none"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if given.len() != 1 {
-        let found = if given.is_empty() {
-            "none of them".to_owned()
-        } else {
-            given.join(" and ")
-        };
-        pending.push(Pending::value(
-            path,
-            format!("exactly one of `source`, `constant`, `expression` or `none: true` is required (found {found})"),
-        ));
-    }
-    let default = a
-        .default
-        .and_then(|v| scalar_text(&format!("{path}.default"), v, pending));
-    let source = if let Some(name) = a.source {
-        direct_source(&format!("{path}.source"), &name, object_type, pending);
-        MappingSource::Direct(name)
-    } else if let Some(value) = a.constant {
-        MappingSource::Constant(
-            scalar_text(&format!("{path}.constant"), value, pending).unwrap_or_default(),
-        )
-    } else if let Some(text) = a.expression {
-        // An empty expression is the expression parser's to report, with the other parse errors.
-        let field = format!("{path}.expression");
-        let location = locator.text(&field);
-        MappingSource::Expression(ExprSource {
-            text: text.trim_end_matches(['\n', '\r']).to_owned(),
-            location,
-            field,
-        })
-    } else {
-        if a.none == Some(false) {
-            pending.push(Pending::value(
-                format!("{path}.none"),
-                "`none` can only be true; remove it instead",
-            ));
-        } else if default.is_none() {
-            pending.push(Pending::value(path, "a `none: true` mapping needs a `default` (the value used when the target is empty)"));
-        }
-        MappingSource::None
+    let RawAttribute {
+        target,
+        source,
+        constant,
+        expression,
+        none,
+        default,
+        matching,
+        apply,
+        case_exact,
+    } = a;
+    let target_empty = check_target(path, &target, pending);
+    let raw_source = RawSource {
+        source,
+        constant,
+        expression,
+        none,
     };
-    let matching = match a.matching {
-        None => None,
-        Some(p) => match u32::try_from(p) {
-            Ok(p) if p >= 1 => Some(p),
-            _ => {
-                pending.push(Pending::value(
-                    format!("{path}.matching"),
-                    format!("matching precedence must be an integer ≥ 1, found {p}"),
-                ));
-                None
-            }
-        },
-    };
+    raw_source.check_exactly_one(path, pending);
+    let default = default.and_then(|v| scalar_text(&format!("{path}.default"), v, pending));
+    let source = raw_source.read(path, default.is_some(), object_type, locator, pending);
+    let matching = matching_precedence(path, matching, pending);
     if target_empty {
         return None;
     }
     // Kept even when other fields have problems, so the target path, the expression and the
     // matching precedence are still checked and no spurious "no matching attribute" follows.
     Some(AttributeMapping {
-        target: a.target,
+        target,
         source,
         default,
         matching,
-        apply: match a.apply {
+        apply: match apply {
             Some(Apply::OnCreate) => FlowType::ObjectAddOnly,
             Some(Apply::Always) | None => FlowType::Always,
         },
-        case_exact: a.case_exact.unwrap_or(false),
+        case_exact: case_exact.unwrap_or(false),
         location: locator.value(path),
         target_location: locator.text(&format!("{path}.target")),
         field: path.to_owned(),
     })
+}
+
+/// Records what is wrong with an attribute's `target`; true when it is empty.
+fn check_target(path: &str, target: &str, pending: &mut Vec<Pending>) -> bool {
+    let empty = target.trim().is_empty();
+    if empty {
+        pending.push(Pending::value(
+            format!("{path}.target"),
+            "target must not be empty",
+        ));
+    } else if target.eq_ignore_ascii_case("id") {
+        pending.push(Pending::value(
+            format!("{path}.target"),
+            "the SCIM `id` is assigned by the target and cannot be mapped",
+        ));
+    }
+    empty
+}
+
+impl RawSource {
+    fn check_exactly_one(&self, path: &str, pending: &mut Vec<Pending>) {
+        let given: Vec<&str> = [
+            self.source.as_ref().map(|_| "source"),
+            self.constant.as_ref().map(|_| "constant"),
+            self.expression.as_ref().map(|_| "expression"),
+            self.none.map(|_| "none"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if given.len() != 1 {
+            let found = if given.is_empty() {
+                "none of them".to_owned()
+            } else {
+                given.join(" and ")
+            };
+            pending.push(Pending::value(
+                path,
+                format!("exactly one of `source`, `constant`, `expression` or `none: true` is required (found {found})"),
+            ));
+        }
+    }
+
+    /// The source, taking the first given in the order `source`, `constant`, `expression`,
+    /// `none`; a `none` mapping needs a default (`has_default`).
+    fn read(
+        self,
+        path: &str,
+        has_default: bool,
+        object_type: ObjectType,
+        locator: &Locator,
+        pending: &mut Vec<Pending>,
+    ) -> MappingSource {
+        if let Some(name) = self.source {
+            direct_source(&format!("{path}.source"), &name, object_type, pending);
+            MappingSource::Direct(name)
+        } else if let Some(value) = self.constant {
+            MappingSource::Constant(
+                scalar_text(&format!("{path}.constant"), value, pending).unwrap_or_default(),
+            )
+        } else if let Some(text) = self.expression {
+            // An empty expression is the expression parser's to report, with the other parse
+            // errors.
+            let field = format!("{path}.expression");
+            let location = locator.text(&field);
+            MappingSource::Expression(ExprSource {
+                text: text.trim_end_matches(['\n', '\r']).to_owned(),
+                location,
+                field,
+            })
+        } else {
+            if self.none == Some(false) {
+                pending.push(Pending::value(
+                    format!("{path}.none"),
+                    "`none` can only be true; remove it instead",
+                ));
+            } else if !has_default {
+                pending.push(Pending::value(path, "a `none: true` mapping needs a `default` (the value used when the target is empty)"));
+            }
+            MappingSource::None
+        }
+    }
+}
+
+/// A `matching` precedence, which must be a positive integer.
+fn matching_precedence(
+    path: &str,
+    matching: Option<i64>,
+    pending: &mut Vec<Pending>,
+) -> Option<u32> {
+    let p = matching?;
+    match u32::try_from(p) {
+        Ok(p) if p >= 1 => Some(p),
+        _ => {
+            pending.push(Pending::value(
+                format!("{path}.matching"),
+                format!("matching precedence must be an integer ≥ 1, found {p}"),
+            ));
+            None
+        }
+    }
 }
 
 fn source_table(object_type: ObjectType) -> &'static [SourceAttribute] {

@@ -106,93 +106,20 @@ fn compile_object(
     mapping: &ObjectMapping,
     problems: &mut Vec<Problem>,
 ) -> CompiledObject {
+    let mut report = Report { file, problems };
     let mut attributes = Vec::new();
     let mut targets: HashMap<TargetPath, &AttributeMapping> = HashMap::new();
     for attr in &mapping.attributes {
-        let problem = |location, field: String, message| Problem {
-            file: file.to_owned(),
-            location,
-            field,
-            message,
-        };
-        let target = match TargetPath::parse(&attr.target) {
-            Ok(path) => path,
-            Err(e) => {
-                problems.push(problem(
-                    shifted(
-                        attr.target_location,
-                        &attr.target,
-                        e.column.saturating_sub(1),
-                    ),
-                    format!("{}.target", attr.field),
-                    format!(
-                        "invalid SCIM path `{}`: expected {}",
-                        attr.target, e.expected
-                    ),
-                ));
-                continue;
-            }
+        let Some(target) = target_path(attr, &mut report) else {
+            continue;
         };
         if let Some(first) = targets.get(&target) {
-            let spelt = if first.target == attr.target {
-                String::new()
-            } else {
-                format!(" (as \"{}\")", first.target)
-            };
-            problems.push(problem(
-                attr.target_location,
-                format!("{}.target", attr.field),
-                format!(
-                    "target \"{}\" is already mapped by {}{spelt}",
-                    attr.target, first.field
-                ),
-            ));
+            report.already_mapped(attr, first);
         } else {
             targets.insert(target.clone(), attr);
         }
-        let source = match &attr.source {
-            MappingSource::Direct(name) if name == "manager" => Source::Manager,
-            MappingSource::Direct(name) if name == "members" => Source::Members,
-            MappingSource::Direct(name) => Source::Direct(name.clone()),
-            MappingSource::Constant(value) => Source::Constant(value.clone()),
-            MappingSource::None => Source::None,
-            MappingSource::Expression(text) => match expr::parse(&text.text) {
-                Ok(parsed) => {
-                    parsed.visit(&mut |node| {
-                        if let ExprKind::Attribute(name) = &node.kind
-                            && let Err(message) = mapping.object_type.check_source_attribute(name)
-                        {
-                            problems.push(problem(
-                                expression_location(text, node.span.start),
-                                text.field.clone(),
-                                message,
-                            ));
-                        }
-                    });
-                    if let (ExprKind::Call(call), Some(precedence)) = (&parsed.kind, attr.matching)
-                        && call.function == Function::SelectUniqueValue
-                    {
-                        // Microsoft's function reference: SelectUniqueValue "cannot be applied to
-                        // attributes that have a matching precedence".
-                        problems.push(problem(
-                            attr.location,
-                            format!("{}.matching", attr.field),
-                            format!(
-                                "SelectUniqueValue cannot be used on a matching attribute (matching: {precedence}); match on another attribute"
-                            ),
-                        ));
-                    }
-                    Source::Expression(Box::new(parsed))
-                }
-                Err(e) => {
-                    problems.push(problem(
-                        expression_location(text, e.span.start),
-                        text.field.clone(),
-                        e.render(&text.text),
-                    ));
-                    continue;
-                }
-            },
+        let Some(source) = compile_source(mapping, attr, &mut report) else {
+            continue;
         };
         attributes.push(CompiledAttribute {
             target,
@@ -213,6 +140,126 @@ fn compile_object(
             .iter()
             .any(|a| matches!(a.source, Source::Members)),
         attributes,
+    }
+}
+
+/// The problems found compiling one mapping file.
+struct Report<'p> {
+    file: &'p str,
+    problems: &'p mut Vec<Problem>,
+}
+
+impl Report<'_> {
+    fn push(&mut self, location: Location, field: String, message: String) {
+        self.problems.push(Problem {
+            file: self.file.to_owned(),
+            location,
+            field,
+            message,
+        });
+    }
+
+    /// `attr` maps to the target `first` maps already.
+    fn already_mapped(&mut self, attr: &AttributeMapping, first: &AttributeMapping) {
+        let spelt = if first.target == attr.target {
+            String::new()
+        } else {
+            format!(" (as \"{}\")", first.target)
+        };
+        self.push(
+            attr.target_location,
+            format!("{}.target", attr.field),
+            format!(
+                "target \"{}\" is already mapped by {}{spelt}",
+                attr.target, first.field
+            ),
+        );
+    }
+}
+
+/// The parsed target path of `attr`; `None` (reported) when it does not parse.
+fn target_path(attr: &AttributeMapping, report: &mut Report<'_>) -> Option<TargetPath> {
+    match TargetPath::parse(&attr.target) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            report.push(
+                shifted(
+                    attr.target_location,
+                    &attr.target,
+                    e.column.saturating_sub(1),
+                ),
+                format!("{}.target", attr.field),
+                format!(
+                    "invalid SCIM path `{}`: expected {}",
+                    attr.target, e.expected
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Where `attr` takes its value from; `None` (reported) when its expression does not parse.
+fn compile_source(
+    mapping: &ObjectMapping,
+    attr: &AttributeMapping,
+    report: &mut Report<'_>,
+) -> Option<Source> {
+    Some(match &attr.source {
+        MappingSource::Direct(name) if name == "manager" => Source::Manager,
+        MappingSource::Direct(name) if name == "members" => Source::Members,
+        MappingSource::Direct(name) => Source::Direct(name.clone()),
+        MappingSource::Constant(value) => Source::Constant(value.clone()),
+        MappingSource::None => Source::None,
+        MappingSource::Expression(text) => match expr::parse(&text.text) {
+            Ok(parsed) => {
+                check_expression(mapping, attr, text, &parsed, report);
+                Source::Expression(Box::new(parsed))
+            }
+            Err(e) => {
+                report.push(
+                    expression_location(text, e.span.start),
+                    text.field.clone(),
+                    e.render(&text.text),
+                );
+                return None;
+            }
+        },
+    })
+}
+
+/// Reports the source attributes `parsed` reads that the object type lacks, and a
+/// SelectUniqueValue on a matching attribute.
+fn check_expression(
+    mapping: &ObjectMapping,
+    attr: &AttributeMapping,
+    text: &ExprSource,
+    parsed: &Expr,
+    report: &mut Report<'_>,
+) {
+    parsed.visit(&mut |node| {
+        if let ExprKind::Attribute(name) = &node.kind
+            && let Err(message) = mapping.object_type.check_source_attribute(name)
+        {
+            report.push(
+                expression_location(text, node.span.start),
+                text.field.clone(),
+                message,
+            );
+        }
+    });
+    if let (ExprKind::Call(call), Some(precedence)) = (&parsed.kind, attr.matching)
+        && call.function == Function::SelectUniqueValue
+    {
+        // Microsoft's function reference: SelectUniqueValue "cannot be applied to attributes
+        // that have a matching precedence".
+        report.push(
+            attr.location,
+            format!("{}.matching", attr.field),
+            format!(
+                "SelectUniqueValue cannot be used on a matching attribute (matching: {precedence}); match on another attribute"
+            ),
+        );
     }
 }
 
@@ -305,73 +352,21 @@ fn evaluate_spec(
     };
     let mut matching = Vec::new();
     for attr in &compiled.attributes {
-        let (value, redacted, ignore, roles, unique) = match &attr.source {
-            Source::Manager => {
-                spec.manager = Some(attr.target.clone());
-                continue;
-            }
-            Source::Members => continue,
-            Source::Direct(name) => (
-                expr::lookup(attrs, name).cloned().unwrap_or(Value::Null),
-                false,
-                false,
-                None,
-                None,
-            ),
-            Source::Constant(value) => (Value::Str(value.clone()), false, false, None, None),
-            Source::None => (Value::Null, false, false, None, None),
-            Source::Expression(parsed) => {
-                let outcome = parsed
-                    .evaluate(attrs, ctx)
-                    .map_err(|e| format!("{}: {}", attr.target, e))?;
-                (
-                    outcome.value,
-                    outcome.redacted,
-                    outcome.ignore_flow,
-                    outcome.role_function,
-                    outcome.unique,
-                )
-            }
-        };
-        if ignore {
+        if let Source::Manager = attr.source {
+            spec.manager = Some(attr.target.clone());
             continue;
         }
-        if let Some(expr::RoleFunction::Assertive) = roles {
-            spec.roles = RoleFunction::AssertiveAppRoleAssignmentsComplex;
-        }
-        if redacted {
-            spec.redacted.push(attr.target.clone());
-        }
-        if attr.case_exact {
-            spec.case_exact.push(attr.target.clone());
-        }
-        if let Some(precedence) = attr.matching {
-            let text = match &value {
-                Value::Str(s) if !s.is_empty() => Some(s.clone()),
-                _ => None,
-            };
-            matching.push((precedence, attr.target.clone(), text));
-        }
-        let created = match (&value, &attr.default) {
-            (Value::Null, Some(default)) => Value::Str(default.clone()),
-            _ => value.clone(),
+        let Some(outcome) = evaluate_attribute(attr, attrs, ctx)? else {
+            continue;
         };
-        // SelectUniqueValue is for creation only (Microsoft's function reference: "only meant to
-        // be used for entry creations"): its value is picked once, against the target, and a
-        // connected object's update never evaluates it again, whatever `apply` says.
-        let create_only = attr.on_create_only || unique.is_some();
-        if created != Value::Null {
-            if let Some(candidates) = unique {
-                spec.unique.push(UniqueValue {
-                    index: spec.create.len(),
-                    candidates,
-                });
-            }
-            spec.create.push((attr.target.clone(), created, redacted));
+        if let Some(precedence) = attr.matching {
+            matching.push((
+                precedence,
+                attr.target.clone(),
+                matching_text(&outcome.value),
+            ));
         }
-        if !create_only && value != Value::Null && !matches!(attr.source, Source::None) {
-            spec.update.push((attr.target.clone(), value, redacted));
-        }
+        add_attribute(&mut spec, attr, outcome);
     }
     matching.sort_by_key(|(precedence, _, _)| *precedence);
     spec.matching = matching
@@ -379,6 +374,84 @@ fn evaluate_spec(
         .map(|(_, path, value)| (path, value))
         .collect();
     Ok(spec)
+}
+
+/// What `attr` evaluates to for an object with `attrs`; `None` for the references (exported on
+/// their own) and for an attribute `IgnoreFlowIfNullOrEmpty` drops.
+fn evaluate_attribute(
+    attr: &CompiledAttribute,
+    attrs: &BTreeMap<String, Value>,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Option<expr::Outcome>, String> {
+    let outcome = match &attr.source {
+        Source::Manager | Source::Members => return Ok(None),
+        Source::Direct(name) => plain(expr::lookup(attrs, name).cloned().unwrap_or(Value::Null)),
+        Source::Constant(value) => plain(Value::Str(value.clone())),
+        Source::None => plain(Value::Null),
+        Source::Expression(parsed) => parsed
+            .evaluate(attrs, ctx)
+            .map_err(|e| format!("{}: {}", attr.target, e))?,
+    };
+    Ok((!outcome.ignore_flow).then_some(outcome))
+}
+
+/// The outcome of a mapping that is not an expression: the value, nothing else.
+fn plain(value: Value) -> expr::Outcome {
+    expr::Outcome {
+        value,
+        redacted: false,
+        ignore_flow: false,
+        role_function: None,
+        unique: None,
+    }
+}
+
+/// A matching attribute's value to look the object up by; empty or not text is none.
+fn matching_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Adds one evaluated attribute to what is sent on create and on update.
+fn add_attribute(spec: &mut ObjectSpec, attr: &CompiledAttribute, outcome: expr::Outcome) {
+    let expr::Outcome {
+        value,
+        redacted,
+        role_function,
+        unique,
+        ..
+    } = outcome;
+    if let Some(expr::RoleFunction::Assertive) = role_function {
+        spec.roles = RoleFunction::AssertiveAppRoleAssignmentsComplex;
+    }
+    if redacted {
+        spec.redacted.push(attr.target.clone());
+    }
+    if attr.case_exact {
+        spec.case_exact.push(attr.target.clone());
+    }
+    let created = match (&value, &attr.default) {
+        (Value::Null, Some(default)) => Value::Str(default.clone()),
+        _ => value.clone(),
+    };
+    // SelectUniqueValue is for creation only (Microsoft's function reference: "only meant to
+    // be used for entry creations"): its value is picked once, against the target, and a
+    // connected object's update never evaluates it again, whatever `apply` says.
+    let create_only = attr.on_create_only || unique.is_some();
+    if created != Value::Null {
+        if let Some(candidates) = unique {
+            spec.unique.push(UniqueValue {
+                index: spec.create.len(),
+                candidates,
+            });
+        }
+        spec.create.push((attr.target.clone(), created, redacted));
+    }
+    if !create_only && value != Value::Null && !matches!(attr.source, Source::None) {
+        spec.update.push((attr.target.clone(), value, redacted));
+    }
 }
 
 /// Streams bytes into an FNV-1a hash (stable across Rust releases, unlike `DefaultHasher`).
