@@ -9,7 +9,6 @@
 use crate::cli::{JobArgs, RestartArgs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::JobSettings;
-use crate::engine::status_name;
 use crate::error::{AppError, argument};
 use crate::output::outln;
 use crate::policy::{self, ResetScope, StatusView};
@@ -54,7 +53,7 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
         outln!("{}", serde_json::to_string_pretty(&json)?)?;
         return Ok(0);
     }
-    outln!("job {}: {}", job.name, status_name(state.code))?;
+    outln!("job {}: {}", job.name, state.code)?;
     if let Some(q) = &state.quarantine {
         outln!(
             "quarantine: {} since {} (series began {}, {} re-evaluations); next attempt {}",
@@ -137,7 +136,7 @@ pub fn restart(args: RestartArgs) -> Result<i32, AppError> {
         args.scope
             .as_deref()
             .unwrap_or("Watermark,Escrows,QuarantineState"),
-        status_name(state.code)
+        state.code
     )?;
     Ok(0)
 }
@@ -154,7 +153,7 @@ pub fn set_running(args: JobArgs, running: bool) -> Result<i32, AppError> {
     };
     store.set_job_state(&state)?;
     store.commit()?;
-    outln!("job {}: {}", job.name, status_name(state.code))?;
+    outln!("job {}: {}", job.name, state.code)?;
     Ok(0)
 }
 

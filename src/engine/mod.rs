@@ -32,7 +32,7 @@ use crate::scim::{CreateSettings, PrimaryType, ScimMode};
 use crate::store::Store;
 
 pub use error::CycleError;
-pub use report::{Counts, CycleReport, status_name};
+pub use report::{Counts, CycleReport};
 pub use source::{Files, Start, start, unchanged_cycle};
 
 use drive::Cycle;

@@ -55,7 +55,7 @@ pub struct CycleReport {
     /// The job-level failure that stopped the cycle, if any.
     pub job_failure: Option<String>,
     /// The job's status after the cycle (`Active`, `Quarantine`, `Paused`, `Disabled`).
-    pub job_status: String,
+    pub job_status: JobCode,
     /// The quarantine reason, when quarantined.
     pub quarantine: Option<String>,
     /// Deletes and disables held back by the accidental-deletion guard.
@@ -128,7 +128,7 @@ impl CycleReport {
             time_ended: stamp(ran.ended),
             counts: tally.counts,
             job_failure: tally.job_failure,
-            job_status: status_name(status),
+            job_status: status,
             quarantine: quarantine.map(|q| q.reason.as_str().to_string()),
             staged_deletes: tally.staged_deletes,
             escrowed: tally.escrowed,
@@ -152,9 +152,4 @@ impl CycleReport {
 /// A report's time as Graph writes times (`cycle --json` prints the report).
 fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
     crate::provlog::graph_time(t)
-}
-
-/// `Active`, `Quarantine`, … as Graph spells `status.code`.
-pub fn status_name(code: JobCode) -> String {
-    code.as_str().to_owned()
 }

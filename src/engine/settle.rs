@@ -78,7 +78,7 @@ pub(super) fn job_state(
         job_failure: cycle
             .job_failure
             .as_ref()
-            .map(|f| PolicyJobFailure::quarantine_exception(&f.code, &f.reason)),
+            .map(|f| PolicyJobFailure::quarantine_exception(f.code.as_str(), &f.reason)),
         counts,
         staged_deletes: u32::try_from(work.staged.len()).unwrap_or(u32::MAX),
         escrows_pruned,

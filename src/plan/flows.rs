@@ -226,7 +226,7 @@ pub(super) fn failure_outcome(
     let what = attempt.describe(draft.kind(), &draft.name, &ctx.target_name);
     draft.step(attempt.step(), StepType::Export, Status::Failure, what);
     let job_failure = failure.job_level.then(|| super::JobFailure {
-        code: failure.code.as_str().to_owned(),
+        code: failure.code,
         reason: failure.reason.clone(),
     });
     let log = draft.finish(ctx, Status::Failure, Some(failure.into_error_information()));

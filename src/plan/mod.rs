@@ -24,6 +24,7 @@ pub use references::{ManagerFlow, MembersFlow};
 use serde::{Deserialize, Serialize};
 
 use crate::provlog::LogEntry;
+use crate::scim::ErrorCode;
 
 /// Users or groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -210,7 +211,7 @@ pub enum StateChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobFailure {
     /// Entra's error code.
-    pub code: String,
+    pub code: ErrorCode,
     /// The reason text.
     pub reason: String,
 }

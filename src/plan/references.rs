@@ -21,8 +21,18 @@ pub struct ManagerFlow {
     anchor: Anchor,
     /// The manager's target id; `None` clears the one in `anchor.manager`.
     manager_target_id: Option<String>,
-    sent: bool,
-    draft: Option<Draft>,
+    state: ManagerState,
+}
+
+/// Where a [`ManagerFlow`] is. The entry's draft lives in the state that can still add to it.
+#[derive(Debug)]
+enum ManagerState {
+    /// Not started: the draft holds the reference-resolution step.
+    Start(Draft),
+    /// The PATCH is out.
+    Patching(Draft),
+    /// The entry's outcome has been handed back.
+    Finished,
 }
 
 impl ManagerFlow {
@@ -75,31 +85,27 @@ impl ManagerFlow {
             key,
             anchor,
             manager_target_id,
-            sent: false,
-            draft: Some(draft),
+            state: ManagerState::Start(draft),
         }
     }
-}
 
-impl Flow for ManagerFlow {
-    fn step(&mut self, reply: Option<Reply>) -> Next {
-        if !self.sent {
-            self.sent = true;
-            return Next::Send(wire::manager_request(
-                &self.anchor.target_id,
-                self.manager_target_id.as_deref(),
-                self.anchor.manager.as_deref(),
-                self.ctx.mode,
-            ));
-        }
-        // Without the reply its PATCH waits for, or after the end, there is nothing to do.
-        let (Some(reply), Some(mut draft)) = (reply, self.draft.take()) else {
-            return Next::Done(Box::default());
-        };
-        let ctx = self.ctx.clone();
-        let name = draft.name.clone();
+    /// Sends the manager PATCH, keeping the draft until its reply.
+    fn send(&mut self, draft: Draft) -> Next {
+        self.state = ManagerState::Patching(draft);
+        Next::Send(wire::manager_request(
+            &self.anchor.target_id,
+            self.manager_target_id.as_deref(),
+            self.anchor.manager.as_deref(),
+            self.ctx.mode,
+        ))
+    }
+
+    /// The PATCH's reply: the manager is exported (and kept in the anchor), or the entry failed.
+    fn patched(&self, mut draft: Draft, reply: Reply) -> Next {
+        let ctx = &self.ctx;
         match wire::interpret_write(OpKind::Update, reply) {
             Answer::Resource(..) | Answer::Done(_) => {
+                let name = draft.name.clone();
                 draft.step(
                     StepName::EntryExportUpdate,
                     StepType::Export,
@@ -114,12 +120,28 @@ impl Flow for ManagerFlow {
                     ..self.anchor.clone()
                 };
                 done(
-                    draft.finish(&ctx, Status::Success, None),
+                    draft.finish(ctx, Status::Success, None),
                     vec![StateChange::PutAnchor(self.key.clone(), anchor)],
                 )
             }
             Answer::Failed(failure) => {
-                failed(&ctx, draft, Attempt::UpdateManager, failure.as_reference())
+                failed(ctx, draft, Attempt::UpdateManager, failure.as_reference())
+            }
+        }
+    }
+}
+
+impl Flow for ManagerFlow {
+    /// A step without the reply its PATCH waits for, or after the end, has nothing to do.
+    fn step(&mut self, reply: Option<Reply>) -> Next {
+        match (
+            std::mem::replace(&mut self.state, ManagerState::Finished),
+            reply,
+        ) {
+            (ManagerState::Start(draft), _) => self.send(draft),
+            (ManagerState::Patching(draft), Some(reply)) => self.patched(draft, reply),
+            (ManagerState::Patching(_), None) | (ManagerState::Finished, _) => {
+                Next::Done(Box::default())
             }
         }
     }
@@ -133,12 +155,30 @@ pub struct MembersFlow {
     key: ObjectKey,
     /// The connection as last exported (its members sorted).
     anchor: Anchor,
-    pending: VecDeque<(Request, Vec<String>, Vec<String>)>,
+    /// The member PATCHes still to send, each with the ids it adds and removes.
+    pending: VecDeque<(Request, Batch)>,
     /// What the server accepted so far.
     added: Vec<String>,
     removed: HashSet<String>,
-    in_flight: Option<(Vec<String>, Vec<String>)>,
-    draft: Option<Draft>,
+    state: MembersState,
+}
+
+/// The ids one member PATCH adds and removes.
+#[derive(Debug)]
+struct Batch {
+    added: Vec<String>,
+    removed: Vec<String>,
+}
+
+/// Where a [`MembersFlow`] is. The entry's draft lives in the state that can still add to it.
+#[derive(Debug)]
+enum MembersState {
+    /// Not started: the draft holds the reference-resolution step.
+    Start(Draft),
+    /// A member PATCH is out; its ids are kept once the server accepts it.
+    Patching(Draft, Batch),
+    /// The entry's outcome has been handed back.
+    Finished,
 }
 
 impl MembersFlow {
@@ -177,7 +217,9 @@ impl MembersFlow {
             ctx.mode,
             ctx.member_batch_size,
         )
-        .into();
+        .into_iter()
+        .map(|(request, added, removed)| (request, Batch { added, removed }))
+        .collect();
         let mut draft = Draft::new(&key, name, &anchor.target_id, Vec::new());
         draft.step(
             StepName::EntryReferenceResolution,
@@ -203,8 +245,7 @@ impl MembersFlow {
             pending,
             added: Vec::new(),
             removed: HashSet::new(),
-            in_flight: None,
-            draft: Some(draft),
+            state: MembersState::Start(draft),
         }
     }
 
@@ -231,45 +272,47 @@ impl MembersFlow {
             members,
         }
     }
-}
 
-impl Flow for MembersFlow {
-    fn step(&mut self, reply: Option<Reply>) -> Next {
-        let ctx = self.ctx.clone();
-        if let (Some((added, removed)), Some(reply)) = (self.in_flight.take(), reply) {
-            match wire::interpret_write(OpKind::Update, reply) {
-                Answer::Resource(..) | Answer::Done(_) => {
-                    self.removed.extend(removed);
-                    self.added.extend(added);
-                }
-                Answer::Failed(failure) => {
-                    let Some(draft) = self.draft.take() else {
-                        return Next::Done(Box::default());
-                    };
-                    let mut outcome = failure_outcome(
-                        &ctx,
-                        draft,
-                        Attempt::UpdateMembers,
-                        failure.as_reference(),
-                    );
-                    // What was already exported stays exported: keep it so a retry sends only the rest.
-                    outcome.changes =
-                        vec![StateChange::PutAnchor(self.key.clone(), self.anchor_now())];
-                    // The record's id has always counted one step more than the record shows.
-                    if let Some(log) = outcome.log.as_mut() {
-                        log.id = format!("{}-{}", ctx.change_id, log.provisioning_steps.len() + 1);
-                    }
-                    return Next::Done(Box::new(outcome));
-                }
+    /// Sends the next member PATCH, keeping the draft until its reply; with none left, the
+    /// membership is exported.
+    fn next_batch(&mut self, draft: Draft) -> Next {
+        match self.pending.pop_front() {
+            Some((request, batch)) => {
+                self.state = MembersState::Patching(draft, batch);
+                Next::Send(request)
             }
+            None => self.updated(draft),
         }
-        if let Some((request, added, removed)) = self.pending.pop_front() {
-            self.in_flight = Some((added, removed));
-            return Next::Send(request);
+    }
+
+    /// A member PATCH's reply: its ids are kept and the next batch goes out, or the entry failed.
+    fn patched(&mut self, draft: Draft, batch: Batch, reply: Reply) -> Next {
+        match wire::interpret_write(OpKind::Update, reply) {
+            Answer::Resource(..) | Answer::Done(_) => {
+                self.removed.extend(batch.removed);
+                self.added.extend(batch.added);
+                self.next_batch(draft)
+            }
+            Answer::Failed(failure) => self.fail(draft, failure),
         }
-        let Some(mut draft) = self.draft.take() else {
-            return Next::Done(Box::default());
-        };
+    }
+
+    /// The failed entry. What was already exported stays exported: the anchor keeps it, so a
+    /// retry sends only the rest.
+    fn fail(&self, draft: Draft, failure: wire::Failure) -> Next {
+        let ctx = &self.ctx;
+        let mut outcome =
+            failure_outcome(ctx, draft, Attempt::UpdateMembers, failure.as_reference());
+        outcome.changes = vec![StateChange::PutAnchor(self.key.clone(), self.anchor_now())];
+        // The record's id has always counted one step more than the record shows.
+        if let Some(log) = outcome.log.as_mut() {
+            log.id = format!("{}-{}", ctx.change_id, log.provisioning_steps.len() + 1);
+        }
+        Next::Done(Box::new(outcome))
+    }
+
+    /// Every batch was accepted: the membership is exported.
+    fn updated(&self, mut draft: Draft) -> Next {
         let name = draft.name.clone();
         draft.step(
             StepName::EntryExportUpdate,
@@ -277,13 +320,31 @@ impl Flow for MembersFlow {
             Status::Success,
             format!(
                 "The members of Group '{name}' were updated in {}",
-                ctx.target_name
+                self.ctx.target_name
             ),
         );
         done(
-            draft.finish(&ctx, Status::Success, None),
+            draft.finish(&self.ctx, Status::Success, None),
             vec![StateChange::PutAnchor(self.key.clone(), self.anchor_now())],
         )
+    }
+}
+
+impl Flow for MembersFlow {
+    /// A step without the reply its PATCH waits for, or after the end, has nothing to do.
+    fn step(&mut self, reply: Option<Reply>) -> Next {
+        match (
+            std::mem::replace(&mut self.state, MembersState::Finished),
+            reply,
+        ) {
+            (MembersState::Start(draft), _) => self.next_batch(draft),
+            (MembersState::Patching(draft, batch), Some(reply)) => {
+                self.patched(draft, batch, reply)
+            }
+            (MembersState::Patching(..), None) | (MembersState::Finished, _) => {
+                Next::Done(Box::default())
+            }
+        }
     }
 }
 
@@ -313,6 +374,35 @@ mod tests {
             retry_after: None,
             body: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_manager_patch_goes_out_once_and_its_success_keeps_the_manager() {
+        let anchor = Anchor {
+            target_id: "u1".into(),
+            manager: None,
+            members: Vec::new(),
+        };
+        let key = ObjectKey::user("U");
+        let mut flow = ManagerFlow::new(ctx(1), key, "Alice", anchor, "m1".into(), "Bob");
+        let Next::Send(request) = flow.step(None) else {
+            panic!("the manager PATCH")
+        };
+        assert_eq!(request.path, "/Users/u1");
+        let Next::Done(outcome) = flow.step(Some(ok())) else {
+            panic!("the reply ends the entry")
+        };
+        assert!(!outcome.failed);
+        match &outcome.changes[..] {
+            [StateChange::PutAnchor(_, anchor)] => {
+                assert_eq!(anchor.manager.as_deref(), Some("m1"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let Next::Done(after) = flow.step(Some(ok())) else {
+            panic!("nothing more to send")
+        };
+        assert!(after.log.is_none() && after.changes.is_empty());
     }
 
     #[test]

@@ -17,7 +17,7 @@ async fn bad_credentials_quarantine_and_a_good_cycle_lifts_it() {
     let mut h = Harness::users(2).await;
     h.target.set_faults(parse_spec("* *=unauthorized").unwrap());
     let (report, _) = h.cycle().await;
-    assert_eq!(report.job_status, "Quarantine");
+    assert_eq!(report.job_status, JobCode::Quarantine);
     assert_eq!(
         report.quarantine.as_deref(),
         Some("EncounteredQuarantineException")
@@ -27,7 +27,7 @@ async fn bad_credentials_quarantine_and_a_good_cycle_lifts_it() {
     assert_eq!(q.next_attempt - q.series_began, chrono::Duration::hours(6));
     h.target.set_faults(Vec::new());
     let (report, _) = h.cycle().await;
-    assert_eq!(report.job_status, "Active");
+    assert_eq!(report.job_status, JobCode::Active);
     assert_eq!(report.counts.created, 2);
     assert!(state(&mut h).quarantine.is_none());
 }
@@ -37,7 +37,7 @@ async fn not_found_instead_of_an_empty_list_quarantines() {
     let mut h = Harness::users(1).await;
     h.target.set_faults(parse_spec("GET /Users=404").unwrap());
     let (report, _) = h.cycle().await;
-    assert_eq!(report.job_status, "Quarantine");
+    assert_eq!(report.job_status, JobCode::Quarantine);
     assert!(
         state(&mut h)
             .quarantine
@@ -172,7 +172,7 @@ async fn escrow_thresholds_quarantine_an_incremental_cycle() {
         .set_faults(parse_spec("PATCH /Users/*=400:times=3").unwrap());
     let (report, _) = h.cycle().await;
     assert_eq!(report.counts.failed, 3);
-    assert_eq!(report.job_status, "Quarantine");
+    assert_eq!(report.job_status, JobCode::Quarantine);
     assert_eq!(
         report.quarantine.as_deref(),
         Some("EncounteredEscrowProportionThreshold")
@@ -192,7 +192,7 @@ async fn an_initial_cycle_prunes_escrows_and_pauses() {
         .set_faults(parse_spec("POST /Users=400:times=3").unwrap());
     let (report, _) = h.cycle().await;
     assert_eq!(report.counts.failed, 3);
-    assert_eq!(report.job_status, "Paused");
+    assert_eq!(report.job_status, JobCode::Paused);
     assert_eq!(report.escrowed, 0, "escrows were pruned");
     let st = state(&mut h);
     assert!(st.escrows_pruned);
@@ -241,7 +241,7 @@ async fn the_deletion_guard_stages_deletes_until_force_deletes() {
     let (report, _) = h.cycle().await;
     assert_eq!(report.counts.deleted, 2);
     assert_eq!(h.target.users().len(), 1);
-    assert_eq!(report.job_status, "Active");
+    assert_eq!(report.job_status, JobCode::Active);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! failure groups with the server's answers, the quarantine, and markup rendered inert.
 
 use entra_sim::engine::Counts;
+use entra_sim::policy::JobCode;
 use entra_sim::target::parse_spec;
 use serde_json::{Value, json};
 
@@ -65,7 +66,7 @@ async fn the_report_shows_cycles_failures_quarantine_and_keeps_server_answers_in
     h.set_directory(&tenant(&users("Renamed"), &[]));
     h.target.set_faults(parse_spec("* *=unauthorized").unwrap());
     let (third, _) = h.cycle().await;
-    assert_eq!(third.job_status, "Quarantine");
+    assert_eq!(third.job_status, JobCode::Quarantine);
     add(&mut total, &third.counts);
     h.close_store();
 

@@ -4,6 +4,7 @@
 
 use entra_sim::clock::SystemClock;
 use entra_sim::engine;
+use entra_sim::policy::JobCode;
 use entra_sim::target::parse_spec;
 use rand::SeedableRng;
 
@@ -33,7 +34,7 @@ fn skippable(h: &mut Harness) -> bool {
     if let Some(r) = &report {
         assert_eq!(r.requests, 0);
         assert_eq!(r.kind, entra_sim::plan::CycleKind::Incremental);
-        assert_eq!(r.job_status, "Active");
+        assert_eq!(r.job_status, JobCode::Active);
     }
     report.is_some()
 }

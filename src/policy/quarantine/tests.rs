@@ -525,3 +525,20 @@ fn job_state_round_trips_as_json() {
     let empty: JobState = serde_json::from_str("{}").unwrap();
     assert_eq!(empty, JobState::default());
 }
+
+/// `cycle --json` prints a report's `jobStatus` by `JobCode`'s serde form, which must stay the
+/// text `as_str` gives (it was printed from `as_str` before the report held a `JobCode`).
+#[test]
+fn a_job_code_serializes_as_graph_spells_it() {
+    for code in [
+        JobCode::NotRun,
+        JobCode::Active,
+        JobCode::Paused,
+        JobCode::Quarantine,
+        JobCode::Disabled,
+    ] {
+        let json = serde_json::to_value(code).unwrap();
+        assert_eq!(json, serde_json::json!(code.as_str()));
+        assert_eq!(serde_json::from_value::<JobCode>(json).unwrap(), code);
+    }
+}
