@@ -13,7 +13,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 
 use crate::target::error::{ScimError, ScimType};
-use crate::target::eval::get_ci;
+use crate::target::eval::{self, get_ci};
 use crate::target::filter::{CompValue, CompareOp, Filter, Path};
 use crate::target::patch::{OpKind, PatchOp};
 use crate::target::schema::{self, Kind};
@@ -21,7 +21,8 @@ use crate::target::schema::{self, Kind};
 /// One named server behaviour (`target serve --quirk NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Quirk {
-    /// `userName` / `displayName` `eq` filters match case-sensitively (SCIMMY).
+    /// `userName` / `displayName` `eq` filters match case-sensitively (SCIMMY), also under `and`
+    /// and `or`.
     CaseSensitiveFilter,
     /// A duplicate `userName` / group `displayName` is created (201), not refused with 409
     /// (scim2-server, for groups).
@@ -192,10 +193,15 @@ impl Quirks {
     }
 }
 
+/// Whether `res`, which matches `f` case-insensitively, also matches it with `eq` on the unique
+/// attribute compared exactly. Under `or` the branch that matched decides; under `not` the
+/// case-insensitive answer stands.
 fn case_exact_eq(kind: Kind, f: &Filter, res: &Map<String, Value>) -> bool {
+    let branch =
+        |g: &Filter| eval::matches(g, res, kind.core_urn(), None) && case_exact_eq(kind, g, res);
     match f {
         Filter::And(a, b) => case_exact_eq(kind, a, res) && case_exact_eq(kind, b, res),
-        Filter::Or(a, b) => case_exact_eq(kind, a, res) || case_exact_eq(kind, b, res),
+        Filter::Or(a, b) => branch(a) || branch(b),
         Filter::Compare(path, CompareOp::Eq, CompValue::Str(want))
             if is_unique_attr(kind, path) =>
         {

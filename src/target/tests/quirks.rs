@@ -39,6 +39,11 @@ async fn case_sensitive_filter_finds_only_the_exact_case() {
     assert_eq!(r.body["Resources"], json!([]));
     assert_eq!(total(&on.get(group).await), 0);
     assert_eq!(total(&on.get(exact).await), 1);
+    let either = "/Users?filter=userName+eq+%22ann%40X.com%22+or+externalId+eq+%22none%22";
+    assert_eq!(total(&off.get(either).await), 1);
+    assert_eq!(total(&on.get(either).await), 0);
+    let both = "/Users?filter=userName+eq+%22Ann%40x.com%22+and+active+eq+true";
+    assert_eq!(total(&on.get(both).await), 1);
     // Other attributes keep their own case rules.
     let by_sw = "/Users?filter=userName+sw+%22ann%22";
     assert_eq!(total(&on.get(by_sw).await), 1);
