@@ -382,6 +382,14 @@ pub struct ServeArgs {
     /// Fault rules, e.g. 'POST /Users=500:times=1; PATCH /Groups/*=429:retry-after=5'.
     #[arg(long)]
     pub fault: Option<String>,
+    /// Reproduce a real server's behaviour (repeatable): case-sensitive-filter (userName /
+    /// displayName eq matches case-sensitively), no-uniqueness (duplicates created, no 409),
+    /// ignore-excluded-attributes, ignore-pagination (count/startIndex ignored),
+    /// strict-booleans (a string "active" is 400), reject-adscim-urn (a group carrying Entra's
+    /// ADSCIM schema URN is 400), reject-remove-with-value (PATCH remove of members/manager with
+    /// a value list is 400), manager-complex-only (a plain-string manager is 400).
+    #[arg(long = "quirk", value_name = "NAME")]
+    pub quirks: Vec<String>,
     /// An OAuth 2.0 client, as ID:SECRET: `POST /oauth2/token` (client credentials, the client
     /// authenticated in the body or with HTTP Basic) issues it access tokens, which are accepted
     /// while they live, besides --token. Read from ENTRA_SIM_OAUTH_CLIENT when not given.

@@ -14,6 +14,12 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
         Some(spec) => target::parse_spec(spec).map_err(|e| argument("--fault")(e.into()))?,
         None => Vec::new(),
     };
+    let quirks = args
+        .quirks
+        .iter()
+        .map(|q| q.parse::<target::Quirk>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| argument("--quirk")(e.into()))?;
     let jwks = args.jwks.as_deref().map(read_jwks).transpose()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -25,11 +31,16 @@ pub async fn serve(args: ServeArgs) -> Result<i32, AppError> {
     outln!("SCIM target listening at http://{addr}/scim/v2 (Ctrl-C to stop)")?;
     let oauth = oauth_client(&args)?;
     announce(addr, &args, oauth.as_ref(), jwks.is_some());
+    if !quirks.is_empty() {
+        let names: Vec<&str> = quirks.iter().map(|q| q.name()).collect();
+        let _ = writeln!(std::io::stdout(), "quirks on: {}", names.join(", "));
+    }
     let config = TargetConfig {
         token: args.token.clone(),
         oauth,
         jwks,
         faults,
+        quirks,
         max_recorded: args.max_recorded,
         ..TargetConfig::default()
     };

@@ -19,6 +19,7 @@ use crate::target::error::{ScimError, ScimType, scim_json};
 use crate::target::eval::get_ci;
 use crate::target::filter;
 use crate::target::patch;
+use crate::target::quirk::Quirk;
 use crate::target::resource::{self, Projection, render};
 use crate::target::schema::{Kind, LIST_URN};
 use crate::target::server::{Shared, read, write};
@@ -65,10 +66,13 @@ fn query_params(raw: Option<&str>) -> Result<HashMap<String, String>, ScimError>
     Ok(params)
 }
 
-fn projection(params: &HashMap<String, String>) -> Result<Projection, ScimError> {
+fn projection(s: &Shared, params: &HashMap<String, String>) -> Result<Projection, ScimError> {
+    let excluded = params
+        .get("excludedattributes")
+        .filter(|_| !s.quirks.has(Quirk::IgnoreExcludedAttributes));
     Projection::parse(
         params.get("attributes").map(String::as_str),
-        params.get("excludedattributes").map(String::as_str),
+        excluded.map(String::as_str),
     )
 }
 
@@ -127,15 +131,15 @@ async fn list(s: Arc<Shared>, kind: Kind, q: Option<String>) -> Answer {
         .map(|f| filter::parse_filter(f))
         .transpose()
         .map_err(|e| ScimError::bad(ScimType::InvalidFilter, format!("filter: {e}")))?;
-    let proj = projection(&params)?;
-    let start = int_param(&params, "startIndex")?.unwrap_or(1).max(1);
-    let count = int_param(&params, "count")?
-        .map_or(s.max_page, |c| usize::try_from(c.max(0)).unwrap_or(0))
-        .min(s.max_page);
+    let proj = projection(&s, &params)?;
+    let (start, count) = page_bounds(&s, &params)?;
     let skip = usize::try_from(start - 1).unwrap_or(usize::MAX);
     let (total, page) = {
         let store = read(s.store(kind));
-        let found = store.query(f.as_ref());
+        let mut found = store.query(f.as_ref());
+        if let Some(f) = &f {
+            found.retain(|r| s.quirks.exact_match(kind, f, r));
+        }
         let page: Vec<Value> = found
             .iter()
             .skip(skip)
@@ -154,6 +158,19 @@ async fn list(s: Arc<Shared>, kind: Kind, q: Option<String>) -> Answer {
             "Resources": page,
         }),
     ))
+}
+
+/// `startIndex` (1-based) and `count` of a list request, capped at the page size; everything
+/// from 1 with the `ignore-pagination` quirk.
+fn page_bounds(s: &Shared, params: &HashMap<String, String>) -> Result<(i64, usize), ScimError> {
+    let start = int_param(params, "startIndex")?.unwrap_or(1).max(1);
+    let count = int_param(params, "count")?
+        .map_or(s.max_page, |c| usize::try_from(c.max(0)).unwrap_or(0))
+        .min(s.max_page);
+    if s.quirks.has(Quirk::IgnorePagination) {
+        return Ok((1, usize::MAX));
+    }
+    Ok((start, count))
 }
 
 fn not_found(kind: Kind, id: &str) -> ScimError {
@@ -182,7 +199,7 @@ fn resource_response(
 }
 
 async fn get_one(s: Arc<Shared>, kind: Kind, id: String, q: Option<String>) -> Answer {
-    let proj = projection(&query_params(q.as_deref())?)?;
+    let proj = projection(&s, &query_params(q.as_deref())?)?;
     let store = read(s.store(kind));
     let res = store.get(&id).ok_or_else(|| not_found(kind, &id))?;
     Ok(scim_json(
@@ -222,8 +239,20 @@ fn member_ids(content: &Map<String, Value>) -> Vec<String> {
     }
 }
 
+/// A POST/PUT body, refused as the quirks say, then validated and normalised.
+fn prepared(
+    s: &Shared,
+    kind: Kind,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Map<String, Value>, ScimError> {
+    let body = json_body(headers, body)?;
+    s.quirks.check_body(kind, &body)?;
+    resource::prepare(kind, body)
+}
+
 async fn create(s: Arc<Shared>, kind: Kind, headers: HeaderMap, body: Bytes) -> Answer {
-    let content = resource::prepare(kind, json_body(&headers, &body)?)?;
+    let content = prepared(&s, kind, &headers, &body)?;
     check_members(&s, &member_ids(&content))?;
     let now = s.now();
     let id = s.next_id();
@@ -238,7 +267,7 @@ async fn replace(
     headers: HeaderMap,
     body: Bytes,
 ) -> Answer {
-    let content = resource::prepare(kind, json_body(&headers, &body)?)?;
+    let content = prepared(&s, kind, &headers, &body)?;
     check_members(&s, &member_ids(&content))?;
     let now = s.now();
     let stored = write(s.store(kind)).update(&id, content, &now)?;
@@ -253,6 +282,7 @@ async fn patch_one(
     body: Bytes,
 ) -> Answer {
     let ops = patch::parse(&json_body(&headers, &body)?)?;
+    s.quirks.check_patch(&ops)?;
     check_members(&s, &patch::added_members(&ops))?;
     let now = s.now();
     let mode = match kind {

@@ -18,6 +18,9 @@
 //! to `/scim/v2` (`*` = any path, a `*` segment = any one segment), ACTION a status `100`–`599`,
 //! `drop`, `unauthorized` or `pass`, OPTION `times=N`, `rate=F`, `seed=N`, `retry-after=S`,
 //! `latency=MS`. Example: `POST /Users=500:times=1; PATCH /Groups/*=429:retry-after=5:rate=0.5`.
+//!
+//! Quirks ([`Quirk`], `quirk.rs`) are opt-in behaviours of real servers that fault rules cannot
+//! express (a case-sensitive filter, duplicates accepted, string booleans refused, …).
 
 mod conn;
 mod discovery;
@@ -29,6 +32,7 @@ mod handlers;
 mod jwks;
 mod oauth;
 mod patch;
+mod quirk;
 mod record;
 mod resource;
 mod schema;
@@ -52,6 +56,7 @@ use tokio::task::JoinHandle;
 pub use fault::{FaultAction, FaultRule, FaultSpecError, FaultState, parse_spec};
 pub use jwks::Jwks;
 pub use oauth::OAuthClientConfig;
+pub use quirk::{Quirk, UnknownQuirk};
 pub use record::{AuthSeen, RecordedBody, RecordedRequest};
 
 use conn::{Conn, KillableListener};
@@ -103,6 +108,8 @@ pub struct TargetConfig {
     /// Issuer keys served at `/.well-known/jwks.json`; with no `token`, a bearer JWT that
     /// verifies against them is then required ([`Jwks::accepts`]).
     pub jwks: Option<Jwks>,
+    /// Behaviours of real servers to reproduce (see [`Quirk`]); none by default.
+    pub quirks: Vec<Quirk>,
 }
 
 /// Everything the target stores, to carry its data from one run to the next.
@@ -131,6 +138,7 @@ impl Default for TargetConfig {
             initial: None,
             oauth: None,
             jwks: None,
+            quirks: Vec::new(),
         }
     }
 }
@@ -155,6 +163,7 @@ impl fmt::Debug for TargetConfig {
             .field("public_base_url", &self.public_base_url)
             .field("max_recorded", &self.max_recorded)
             .field("jwks", &self.jwks)
+            .field("quirks", &self.quirks)
             .field(
                 "initial",
                 &self

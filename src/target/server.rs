@@ -19,6 +19,7 @@ use crate::target::error::{SCIM_JSON, ScimError, ScimType, scim_json};
 use crate::target::fault::{self, FaultAction, FaultRule, FaultSet};
 use crate::target::jwks::Jwks;
 use crate::target::oauth::{self, Issuer};
+use crate::target::quirk::{Quirk, Quirks};
 use crate::target::record::{AuthSeen, RECORDED_HEADERS, RecordedBody, RecordedRequest, Recorder};
 use crate::target::resource::{Projection, render};
 use crate::target::schema::Kind;
@@ -37,6 +38,8 @@ pub struct Shared {
     pub user_patch: PatchResponse,
     pub group_patch: PatchResponse,
     pub max_page: usize,
+    /// The real-server behaviours this target reproduces.
+    pub quirks: Quirks,
     token: Option<String>,
     /// The OAuth token endpoint's client and the tokens it issued (`--oauth-client`).
     pub oauth: Option<Issuer>,
@@ -62,9 +65,12 @@ pub fn lock<T>(l: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     pub fn new(config: TargetConfig, base_url: String) -> Self {
+        let quirks = Quirks::new(&config.quirks);
+        let unique = !quirks.has(Quirk::NoUniqueness);
         Shared {
-            users: RwLock::new(Store::new(Kind::User)),
-            groups: RwLock::new(Store::new(Kind::Group)),
+            users: RwLock::new(Store::new(Kind::User).with_uniqueness(unique)),
+            groups: RwLock::new(Store::new(Kind::Group).with_uniqueness(unique)),
+            quirks,
             base_url,
             user_patch: config.user_patch_response,
             group_patch: config.group_patch_response,

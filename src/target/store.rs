@@ -75,6 +75,8 @@ pub struct Store {
     entries: HashMap<String, Entry>,
     order: BTreeMap<u64, String>,
     index: HashMap<Term, BTreeMap<u64, String>>,
+    /// Whether a second resource with a taken userName / displayName is refused (409).
+    unique: bool,
 }
 
 fn is_plain(path: &Path, kind: Kind, attr: &str) -> bool {
@@ -116,7 +118,13 @@ impl Store {
             entries: HashMap::new(),
             order: BTreeMap::new(),
             index: HashMap::new(),
+            unique: true,
         }
+    }
+
+    /// The store with the uniqueness rule on (the default) or off (the `no-uniqueness` quirk).
+    pub fn with_uniqueness(self, unique: bool) -> Self {
+        Store { unique, ..self }
     }
 
     pub fn get(&self, id: &str) -> Option<&Map<String, Value>> {
@@ -128,6 +136,9 @@ impl Store {
     }
 
     fn check_unique(&self, terms: &[Term], except: Option<&str>) -> Result<(), ScimError> {
+        if !self.unique {
+            return Ok(());
+        }
         for term in terms.iter().filter(|t| t.0 == IndexField::Unique) {
             let taken = self
                 .index

@@ -31,6 +31,7 @@ mod line_deltas;
 mod logs_csv;
 mod oauth;
 mod plan;
+mod quirks;
 #[cfg(unix)]
 mod readme;
 mod report;

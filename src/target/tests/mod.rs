@@ -1,10 +1,11 @@
 //! End-to-end tests of the target over real HTTP on 127.0.0.1:0: one module per area (Entra
-//! pitfalls, the SCIM API and its error shapes, fault injection and admin).
+//! pitfalls, the SCIM API and its error shapes, fault injection and admin, quirks).
 
 mod api;
 mod faults;
 mod oauth;
 mod pitfalls;
+mod quirks;
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
