@@ -53,8 +53,23 @@ impl Answer {
     }
 }
 
-/// Decides whether an answer is what the test expects; `Err` says what was wrong.
-pub type Judge = Box<dyn Fn(&Answer) -> Result<(), String> + Send>;
+/// The ids captured so far, by name.
+#[derive(Debug, Clone, Copy)]
+pub struct Ids<'a>(&'a [(String, ResourceKind, String)]);
+
+impl Ids<'_> {
+    /// The id captured as `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, _, id)| id.as_str())
+    }
+}
+
+/// Decides whether an answer is what the test expects (given the ids captured so far); `Err`
+/// says what was wrong.
+pub type Judge = Box<dyn Fn(&Answer, Ids<'_>) -> Result<(), String> + Send>;
 
 /// Keep the `id` a step's answer carries under `name`; the object is deleted at the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,14 +217,22 @@ impl StepsFlow {
     fn answered(&mut self, step: Step, request: Request, reply: &Reply) -> Next<StepsRun> {
         let (answer, text) = Answer::of(reply);
         self.record(&step.label, request, &answer, text);
-        if let Err(reason) = (step.judge)(&answer) {
+        // Captured before judging: an object created when it should not have been (a duplicate
+        // the server accepted) is deleted too.
+        let id = answer.body.get("id").and_then(id_text);
+        let captured = match (&step.capture, id) {
+            (Some(capture), Some(id)) if answer.is_success() => {
+                self.created.push((capture.name.clone(), capture.kind, id));
+                true
+            }
+            _ => false,
+        };
+        if let Err(reason) = (step.judge)(&answer, Ids(&self.created)) {
             return self.fail(&step.label, reason);
         }
-        if let Some(capture) = &step.capture {
-            match answer.body.get("id").and_then(id_text) {
-                Some(id) => self.created.push((capture.name.clone(), capture.kind, id)),
-                None => return self.fail(&step.label, "the answer carries no id".into()),
-            }
+        // A capture on a refusal the judge expected (a duplicate's 409) has nothing to keep.
+        if step.capture.is_some() && !captured && answer.is_success() {
+            return self.fail(&step.label, "the answer carries no id".into());
         }
         self.next_step()
     }
@@ -312,7 +335,7 @@ mod tests {
     }
 
     fn status_is(want: u16) -> Judge {
-        Box::new(move |a: &Answer| {
+        Box::new(move |a: &Answer, _: Ids<'_>| {
             if a.status == Some(want) {
                 Ok(())
             } else {

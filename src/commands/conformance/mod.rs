@@ -1,0 +1,415 @@
+//! `entra-sim conformance` (issue 17): Microsoft's gallery validation, offline — Test Connection
+//! first (a [`ConnectionFlow`]), then each direct SCIM test as a
+//! [`StepsFlow`](crate::plan::conformance::StepsFlow) over the same runner, in one or both
+//! dialects; a table (or `--json`) with a verdict and a fix per failure, the summary last.
+//! Exit 0 when every mandatory test passed, 1 when one failed.
+
+mod direct;
+mod suite;
+
+use std::time::Duration;
+
+use rand::SeedableRng;
+use serde::Serialize;
+
+use crate::cli::{ConformanceArgs, ConformanceMode};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Credential, Secret, TokenError};
+use crate::error::AppError;
+use crate::http::{ClientOptions, ScimClient};
+use crate::output::outln;
+use crate::plan::connection::{ConnectionFlow, ConnectionProbe};
+use crate::runner::{self, Transport};
+use crate::scim::{self, Outcome, ScimMode, TargetPath};
+
+use direct::Ctx;
+use suite::{Overall, TESTS, TestDef, TestRecord, TestResult};
+
+/// What a run is asked to do, from the command line.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The dialects, in order.
+    pub modes: Vec<ScimMode>,
+    /// Only these tests (empty: all).
+    pub only: Vec<String>,
+    /// Not these.
+    pub skip: Vec<String>,
+    /// Leave what was created.
+    pub keep: bool,
+}
+
+/// The `--json` document.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    overall_result: Overall,
+    url: &'a str,
+    modes: Vec<&'static str>,
+    started_at: String,
+    duration_ms: u64,
+    tests: &'a [TestRecord],
+}
+
+/// Runs the suite against `--url`; exit 0 when every mandatory test passed, else 1.
+pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
+    let plan = plan_of(&args)?;
+    let (base_url, _, _) = scim::split_tenant_url(&args.url).map_err(|e| argument("--url", e))?;
+    let client = client(&base_url, &args.token_env)?;
+    let clock = SystemClock;
+    let started = clock.now();
+    let records = run_suite(&client, &plan, &clock, &run_prefix()).await;
+    let duration = (clock.now() - started).num_milliseconds();
+    // Only bearer tokens are supported so far: the credentials rule does not apply.
+    let overall = suite::overall(&records, false);
+    if args.json {
+        let document = Document {
+            overall_result: overall,
+            url: &base_url,
+            modes: plan.modes.iter().map(|m| suite::mode_name(*m)).collect(),
+            started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            duration_ms: u64::try_from(duration).unwrap_or(0),
+            tests: &records,
+        };
+        outln!("{}", serde_json::to_string_pretty(&document)?)?;
+    } else {
+        print(&records, overall)?;
+    }
+    Ok(match overall {
+        Overall::Succeeded => 0,
+        Overall::Failed => 1,
+    })
+}
+
+fn argument(arg: &str, source: impl std::error::Error + Send + Sync + 'static) -> AppError {
+    AppError::Argument {
+        arg: arg.to_string(),
+        source: Box::new(source),
+    }
+}
+
+/// The modes and test selection; an unknown test name is refused.
+fn plan_of(args: &ConformanceArgs) -> Result<Plan, AppError> {
+    for (flag, names) in [("--only", &args.only), ("--skip", &args.skip)] {
+        if let Some(unknown) = names.iter().find(|n| !TESTS.iter().any(|t| t.name == *n)) {
+            return Err(AppError::Argument {
+                arg: format!("{flag} {unknown}"),
+                source: "no such test; the tests are named as Microsoft names them, e.g. Duplicate_User_Test".into(),
+            });
+        }
+    }
+    let modes = match args.mode {
+        ConformanceMode::Default => vec![ScimMode::Default],
+        ConformanceMode::AadOptscim062020 => vec![ScimMode::Aad062020],
+        ConformanceMode::Both => vec![ScimMode::Default, ScimMode::Aad062020],
+    };
+    Ok(Plan {
+        modes,
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        keep: args.keep,
+    })
+}
+
+/// An HTTP client for `base_url` with the bearer token in the variable `var`.
+fn client(base_url: &str, var: &str) -> Result<ScimClient, AppError> {
+    let flag = format!("--token-env {var}");
+    let token = std::env::var(var)
+        .map_err(|_| argument(&flag, TokenError::EnvMissing(var.into(), "token".into())))?;
+    if token.is_empty() {
+        return Err(argument(&flag, TokenError::Empty(var.into())));
+    }
+    let options = ClientOptions {
+        timeout: Duration::from_secs(100),
+        user_agent: None,
+        max_response_bytes: 16 * 1024 * 1024,
+    };
+    ScimClient::new(base_url, &Credential::Bearer(Secret::new(token)), &options)
+        .map_err(|e| argument("--url", e))
+}
+
+/// `es` and 8 hex digits: unique per run, in every object's name.
+fn run_prefix() -> String {
+    let guid = crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng());
+    format!("es{}", guid.replace('-', "").get(..8).unwrap_or_default())
+}
+
+fn selected<'a>(plan: &'a Plan) -> impl Iterator<Item = &'static TestDef> + 'a {
+    TESTS.iter().filter(|t| {
+        (plan.only.is_empty() || plan.only.iter().any(|n| n == t.name))
+            && !plan.skip.iter().any(|n| n == t.name)
+    })
+}
+
+/// Test Connection, then every selected test in every mode.
+pub async fn run_suite(
+    transport: &dyn Transport,
+    plan: &Plan,
+    clock: &dyn Clock,
+    run: &str,
+) -> Vec<TestRecord> {
+    let mut records = Vec::new();
+    for &mode in &plan.modes {
+        let probes = test_connection(transport, run).await;
+        // As `test-connection` judges it: a failure, or a resource found for a random GUID.
+        let connected = probes
+            .iter()
+            .all(|p| !matches!(p.outcome, Outcome::Failure(_) | Outcome::Match { .. }));
+        let ctx = Ctx {
+            run: format!("{run}{}", mode_letter(mode)),
+            mode,
+            missing_id: crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng()),
+        };
+        for test in selected(plan) {
+            let record = if connected {
+                suite::run_test(test, &ctx, transport, plan.keep, clock).await
+            } else {
+                suite::connection_failed(test, mode, &probes)
+            };
+            records.push(record);
+        }
+    }
+    records
+}
+
+fn mode_letter(mode: ScimMode) -> char {
+    match mode {
+        ScimMode::Default => 'd',
+        ScimMode::Aad062020 => 'a',
+    }
+}
+
+/// Entra's Test Connection with the default mapping's matching attributes.
+async fn test_connection(transport: &dyn Transport, run: &str) -> Vec<ConnectionProbe> {
+    let paths = match (
+        TargetPath::parse("userName"),
+        TargetPath::parse("displayName"),
+    ) {
+        (Ok(user), Ok(group)) => {
+            let id = format!(
+                "{run}-{}",
+                crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng())
+            );
+            scim::test_connection_probes(&user, Some(&group), &id)
+        }
+        _ => Vec::new(),
+    };
+    let mut flow = ConnectionFlow::new(paths);
+    runner::conclude(&mut flow, transport).await
+}
+
+/// The table, each failure's details and hint under it, the summary last.
+fn print(records: &[TestRecord], overall: Overall) -> Result<(), AppError> {
+    let width = TESTS.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    for r in records {
+        outln!(
+            "{:<7}  {:<width$}  {:<16}  {:<9}  {} ms",
+            r.test_result.as_str(),
+            r.test_name,
+            r.mode,
+            match r.category {
+                suite::Category::Mandatory => "mandatory",
+                suite::Category::Optional => "optional",
+            },
+            r.duration_ms
+        )?;
+        if !r.details.is_empty() {
+            outln!("         {}", r.details)?;
+        }
+        if let Some(hint) = &r.hint {
+            outln!("         fix: {hint}")?;
+        }
+        for path in &r.left_behind {
+            outln!("         left on the server: {path}")?;
+        }
+    }
+    let count = |result: TestResult| records.iter().filter(|r| r.test_result == result).count();
+    outln!(
+        "{} passed, {} failed, {} warnings, {} skipped: {}",
+        count(TestResult::Passed),
+        count(TestResult::Failed),
+        count(TestResult::Warning),
+        count(TestResult::Skipped),
+        match overall {
+            Overall::Succeeded => "Succeeded",
+            Overall::Failed => "Failed",
+        }
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{self, RunningTarget, TargetConfig, parse_spec};
+
+    const TOKEN: &str = "conformance-secret";
+
+    async fn target() -> (RunningTarget, ScimClient) {
+        let target = target::spawn(TargetConfig {
+            token: Some(TOKEN.into()),
+            ..TargetConfig::default()
+        })
+        .await
+        .unwrap();
+        let options = ClientOptions {
+            timeout: Duration::from_secs(10),
+            user_agent: None,
+            max_response_bytes: 1 << 20,
+        };
+        let credential = Credential::Bearer(Secret::new(TOKEN));
+        let client = ScimClient::new(target.base_url(), &credential, &options).unwrap();
+        (target, client)
+    }
+
+    fn plan(modes: Vec<ScimMode>, only: &[&str]) -> Plan {
+        Plan {
+            modes,
+            only: only.iter().map(|s| s.to_string()).collect(),
+            skip: Vec::new(),
+            keep: false,
+        }
+    }
+
+    /// Runs `only` in the default mode against a target with `faults`.
+    async fn one(name: &str, faults: &str) -> (TestRecord, RunningTarget) {
+        let (target, client) = target().await;
+        target.set_faults(parse_spec(faults).unwrap());
+        let plan = plan(vec![ScimMode::Default], &[name]);
+        let mut records = run_suite(&client, &plan, &SystemClock, "t").await;
+        assert_eq!(records.len(), 1);
+        (records.remove(0), target)
+    }
+
+    /// Every test passes against the built-in target in both modes, and the target holds nothing
+    /// afterwards.
+    #[tokio::test]
+    async fn the_built_in_target_passes_everything_in_both_modes() {
+        let (target, client) = target().await;
+        let plan = plan(vec![ScimMode::Default, ScimMode::Aad062020], &[]);
+        let records = run_suite(&client, &plan, &SystemClock, "t").await;
+        assert_eq!(records.len(), 2 * TESTS.len());
+        let failed: Vec<String> = records
+            .iter()
+            .filter(|r| r.test_result != TestResult::Passed)
+            .map(|r| format!("{} ({}): {}", r.test_name, r.mode, r.details))
+            .collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+        assert_eq!(suite::overall(&records, false), Overall::Succeeded);
+        assert!(target.users().is_empty(), "{:?}", target.users());
+        assert!(target.groups().is_empty(), "{:?}", target.groups());
+    }
+
+    /// Test Connection refused: every test FAILED (optional ones WARNING) with Entra's message.
+    #[tokio::test]
+    async fn a_refused_token_fails_every_test() {
+        let (target, client) = target().await;
+        target.set_faults(parse_spec("* *=unauthorized").unwrap());
+        let plan = plan(vec![ScimMode::Default], &[]);
+        let records = run_suite(&client, &plan, &SystemClock, "t").await;
+        assert!(records.iter().all(|r| matches!(
+            r.test_result,
+            TestResult::Failed | TestResult::Warning
+        ) && r.details.starts_with("Test Connection failed: ")));
+        assert_eq!(suite::overall(&records, false), Overall::Failed);
+    }
+
+    /// A filter on nothing answered 404: FAILED, with the hint to answer an empty list.
+    #[tokio::test]
+    async fn a_404_for_a_filter_on_nothing_fails() {
+        let (record, _target) = one(
+            "Filter_NonExistent_Test",
+            "GET /Groups=pass:times=1; GET /Groups=404",
+        )
+        .await;
+        assert_eq!(record.test_result, TestResult::Failed, "{record:?}");
+        assert!(
+            record
+                .details
+                .contains("expected 200 and an empty ListResponse"),
+            "{}",
+            record.details
+        );
+        assert!(record.hint.as_deref().unwrap().contains("not 404"));
+    }
+
+    /// A refused user POST fails the create test with its hint and the server's answer.
+    #[tokio::test]
+    async fn a_refused_create_fails() {
+        let (record, _target) = one("SCIM_User_Create_Test", "POST /Users=500").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record.details.starts_with("create a user: answered 500"),
+            "{}",
+            record.details
+        );
+        assert!(record.hint.as_deref().unwrap().contains("POST /Users"));
+        assert_eq!(record.requests[0].status, Some(500));
+    }
+
+    /// A DELETE of nothing answered 204: an optional test, so a WARNING.
+    #[tokio::test]
+    async fn a_204_for_a_missing_user_is_a_warning() {
+        let (record, _target) = one("Delete_NonExistent_Test", "DELETE /Users/*=204").await;
+        assert_eq!(record.test_result, TestResult::Warning);
+        assert!(record.hint.as_deref().unwrap().contains("404"));
+    }
+
+    /// A group PATCH accepted but not applied fails at the read-back; the group is still deleted.
+    #[tokio::test]
+    async fn a_group_patch_not_applied_fails() {
+        let (record, target) = one("SCIM_Group_Update_Test", "PATCH /Groups/*=204").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record
+                .details
+                .starts_with("read the group back: displayName reads"),
+            "{}",
+            record.details
+        );
+        assert!(target.groups().is_empty());
+    }
+
+    /// A null update accepted but not applied fails.
+    #[tokio::test]
+    async fn a_null_update_not_applied_fails() {
+        let (record, target) = one("SCIM_Null_Update_Test", "PATCH /Users/*=204").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record.details.contains("title still reads"),
+            "{}",
+            record.details
+        );
+        assert!(target.users().is_empty());
+    }
+
+    /// A manager PATCH refused fails the manager test, naming the step.
+    #[tokio::test]
+    async fn a_refused_manager_patch_fails() {
+        let (record, _target) = one("SCIM_Update_Manager_Test", "PATCH /Users/*=400").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record.details.starts_with("set the manager: answered 400"),
+            "{}",
+            record.details
+        );
+        assert!(record.hint.as_deref().unwrap().contains("plain string"));
+    }
+
+    /// With --keep, the objects stay and are named.
+    #[tokio::test]
+    async fn keep_leaves_the_objects() {
+        let (target, client) = target().await;
+        let mut plan = plan(vec![ScimMode::Default], &["SCIM_User_Create_Test"]);
+        plan.keep = true;
+        let records = run_suite(&client, &plan, &SystemClock, "t").await;
+        assert_eq!(records[0].left_behind.len(), 1);
+        assert_eq!(target.users().len(), 1);
+    }
+
+    /// The credentials rule applies only when OAuth is configured.
+    #[test]
+    fn the_credentials_rule_needs_oauth() {
+        assert_eq!(suite::overall(&[], false), Overall::Succeeded);
+        assert_eq!(suite::overall(&[], true), Overall::Failed);
+    }
+}
