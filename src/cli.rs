@@ -97,7 +97,7 @@ pub enum Command {
     /// deleted at the end (unless --keep). Exits 0 when every mandatory test passed, 1 when one
     /// failed.
     ///
-    /// Example: ENTRA_SIM_TOKEN=secret entra-sim conformance --url http://127.0.0.1:8080/scim/v2 --token-env ENTRA_SIM_TOKEN
+    /// Example: entra-sim conformance --url http://127.0.0.1:8080/scim/v2 --token-env SCIM_TOKEN --mode both
     Conformance(ConformanceArgs),
     /// Print the public JWKS of the key that signs a job's Entra JWT (`target.entra_jwt`), for a
     /// server whose issuer keys are configurable. The key is made on first use, once per state
