@@ -215,6 +215,9 @@ fn print(records: &[TestRecord], overall: Overall) -> Result<(), AppError> {
         if !r.details.is_empty() {
             outln!("         {}", r.details)?;
         }
+        if let Some(entra) = &r.entra {
+            outln!("         {entra}")?;
+        }
         if let Some(hint) = &r.hint {
             outln!("         fix: {hint}")?;
         }
@@ -344,6 +347,12 @@ mod tests {
         );
         assert!(record.hint.as_deref().unwrap().contains("POST /Users"));
         assert_eq!(record.requests[0].status, Some(500));
+        let entra = record.entra.as_deref().unwrap();
+        assert!(entra.starts_with("Entra logs "), "{entra}");
+        assert!(
+            entra.contains("InternalServerError (the object is retried in the next cycle)"),
+            "{entra}"
+        );
     }
 
     /// A DELETE of nothing answered 204: an optional test, so a WARNING.

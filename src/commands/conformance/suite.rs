@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::plan::conformance::{Exchange, Step, StepsFlow, StepsRun};
 use crate::plan::{Method, connection::ConnectionProbe};
 use crate::runner::{self, Transport};
-use crate::scim::{Outcome, ScimMode};
+use crate::scim::{self, OpKind, Outcome, RetryClass, ScimMode};
 
 /// Whether a failure fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -227,6 +227,10 @@ pub struct TestRecord {
     /// The fix to try, when it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// What Entra does with the failing answer (its log's error code, what happens next), when
+    /// the failure was a refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entra: Option<String>,
     /// How long it took.
     pub duration_ms: u64,
     /// Every request it sent.
@@ -261,17 +265,54 @@ fn hint_for(test: &TestDef, run: &StepsRun) -> String {
     }
 }
 
+/// The longest reason `entra` quotes.
+const REASON_CUT: usize = 300;
+
+/// What Entra does with the last answer of a failed test, when it was a refusal: the error code
+/// its provisioning log shows, what happens next, and the reason (cut).
+fn entra_reading(run: &StepsRun) -> Option<String> {
+    let last = run.exchanges.iter().rev().find(|e| e.label != "clean up")?;
+    let status = last.status?;
+    let op = match last.request.method {
+        Method::Post => OpKind::Create,
+        Method::Patch => OpKind::Update,
+        Method::Delete => OpKind::Delete,
+        Method::Get if last.request.path.contains("filter=") => OpKind::Query,
+        Method::Get => OpKind::GetById,
+    };
+    let Outcome::Failure(failure) = scim::classify(op, status, None, last.body.as_bytes()) else {
+        return None;
+    };
+    let next = match failure.retry {
+        RetryClass::Success => "nothing more",
+        RetryClass::NextCycle => "the object is retried in the next cycle",
+        RetryClass::Escrow => "the object is escrowed and retried on the escrow schedule",
+        RetryClass::Quarantine => "the job goes into quarantine",
+        RetryClass::AutoRetry(_) => "the request is retried after Retry-After",
+    };
+    let mut reason = failure.reason;
+    if let Some((cut, _)) = reason.char_indices().nth(REASON_CUT) {
+        reason.truncate(cut);
+        reason.push('…');
+    }
+    Some(format!(
+        "Entra logs {} ({next}): {reason}",
+        failure.code.as_str()
+    ))
+}
+
 /// The verdict of a test's run.
 fn record(test: &TestDef, mode: ScimMode, run: StepsRun, duration_ms: u64) -> TestRecord {
-    let (test_result, details, hint) = match &run.failure {
-        None => (TestResult::Passed, String::new(), None),
+    let (test_result, details, hint, entra) = match &run.failure {
+        None => (TestResult::Passed, String::new(), None, None),
         Some(failure) => {
             let result = match test.category {
                 Category::Mandatory => TestResult::Failed,
                 Category::Optional => TestResult::Warning,
             };
             let details = format!("{}: {}", failure.label, failure.reason);
-            (result, details, Some(hint_for(test, &run)))
+            let hint = Some(hint_for(test, &run));
+            (result, details, hint, entra_reading(&run))
         }
     };
     TestRecord {
@@ -281,6 +322,7 @@ fn record(test: &TestDef, mode: ScimMode, run: StepsRun, duration_ms: u64) -> Te
         test_result,
         details,
         hint,
+        entra,
         duration_ms,
         left_behind: run.left_behind,
         requests: run.exchanges.into_iter().map(RequestRecord::of).collect(),
@@ -325,6 +367,7 @@ pub fn connection_failed(test: &TestDef, mode: ScimMode, probes: &[ConnectionPro
         test_result,
         details: format!("Test Connection failed: {message}"),
         hint: Some("make Test Connection pass first (entra-sim test-connection)".into()),
+        entra: None,
         duration_ms: 0,
         requests: Vec::new(),
         left_behind: Vec::new(),
