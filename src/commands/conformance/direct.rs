@@ -455,6 +455,53 @@ pub fn group_update(ctx: &Ctx) -> Vec<Step> {
     ]
 }
 
+/// Single-valued string attributes the user update replaces (userName and externalId included,
+/// as the Logic App does).
+const UPDATABLE: [&str; 5] = [
+    "userName",
+    "externalId",
+    "displayName",
+    "title",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+];
+
+/// `SCIM_User_Update_Test`: single-valued attributes replaced (one operation each) read back as
+/// sent.
+pub fn user_update(ctx: &Ctx) -> Vec<Step> {
+    let value = |path: &str| match path {
+        "userName" => ctx.user_name("updated"),
+        other => format!(
+            "upd-{}-{}",
+            ctx.run,
+            other.rsplit(':').next().unwrap_or(other)
+        ),
+    };
+    let wanted: Vec<(&'static str, Json)> =
+        UPDATABLE.iter().map(|p| (*p, json!(value(p)))).collect();
+    let ops: Vec<Json> = wanted
+        .iter()
+        .map(|(path, value)| json!({"op": ctx.op("replace"), "path": path, "value": value}))
+        .collect();
+    vec![
+        created_user(ctx, "u", "update"),
+        patch(
+            "replace single-valued attributes",
+            ResourceKind::User,
+            "u",
+            Json::Array(ops),
+        ),
+        get(
+            "read the user back",
+            by_id(ResourceKind::User, "u"),
+            success_then(move |body, _| {
+                wanted
+                    .iter()
+                    .try_for_each(|(path, want)| has(body, path, want))
+            }),
+        ),
+    ]
+}
+
 const PAGE: usize = 5;
 /// Enough objects for two full pages and a third.
 const PAGED_OBJECTS: usize = 11;

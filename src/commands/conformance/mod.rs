@@ -378,6 +378,21 @@ mod tests {
         assert!(target.groups().is_empty());
     }
 
+    /// A user PATCH accepted but not applied fails at the read-back.
+    #[tokio::test]
+    async fn a_user_update_not_applied_fails() {
+        let (record, _target) = one("SCIM_User_Update_Test", "PATCH /Users/*=204").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record
+                .details
+                .starts_with("read the user back: userName reads"),
+            "{}",
+            record.details
+        );
+        assert_eq!(record.entra, None, "a 204 is no refusal");
+    }
+
     /// A null update accepted but not applied fails.
     #[tokio::test]
     async fn a_null_update_not_applied_fails() {

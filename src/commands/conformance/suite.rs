@@ -85,6 +85,12 @@ pub const TESTS: &[TestDef] = &[
         hint: "accept a POST /Groups with displayName and externalId; answer 201 with the id and the displayName exactly as sent",
     },
     TestDef {
+        name: "SCIM_User_Update_Test",
+        category: Mandatory,
+        steps: direct::user_update,
+        hint: "apply a PATCH replacing single-valued attributes (userName, externalId, displayName, title, enterprise department; one operation each) and return the new values on GET",
+    },
+    TestDef {
         name: "SCIM_Group_Update_Test",
         category: Mandatory,
         steps: direct::group_update,
