@@ -7,6 +7,8 @@
 mod direct;
 mod suite;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rand::SeedableRng;
@@ -19,7 +21,8 @@ use crate::error::AppError;
 use crate::http::{ClientOptions, ScimClient};
 use crate::output::outln;
 use crate::plan::connection::{ConnectionFlow, ConnectionProbe};
-use crate::runner::{self, Transport};
+use crate::plan::{Method, Reply, Request};
+use crate::runner::{self, FlowId, Sending, Transport};
 use crate::scim::{self, Outcome, ScimMode, TargetPath};
 
 use direct::Ctx;
@@ -55,9 +58,21 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     let plan = plan_of(&args)?;
     let (base_url, _, _) = scim::split_tenant_url(&args.url).map_err(|e| argument("--url", e))?;
     let client = client(&base_url, &args.token_env)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_ctrl_c = stop.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.store(true, Ordering::SeqCst);
+        }
+    });
+    let transport = Interruptible {
+        inner: &client,
+        stop: stop.clone(),
+    };
     let clock = SystemClock;
     let started = clock.now();
-    let records = run_suite(&client, &plan, &clock, &run_prefix()).await;
+    let records = run_suite(&transport, &plan, &clock, &run_prefix()).await;
+    watcher.abort();
     let duration = (clock.now() - started).num_milliseconds();
     // Only bearer tokens are supported so far: the credentials rule does not apply.
     let overall = suite::overall(&records, false);
@@ -140,9 +155,43 @@ fn selected<'a>(plan: &'a Plan) -> impl Iterator<Item = &'static TestDef> + 'a {
     })
 }
 
-/// Test Connection, then every selected test in every mode.
-pub async fn run_suite(
-    transport: &dyn Transport,
+/// A transport that, once `stop` is set (Ctrl-C), answers every request but a DELETE itself: the
+/// running test fails at once and its cleanup still reaches the server, so an interrupted run
+/// leaves the server as it found it.
+struct Interruptible<'a> {
+    inner: &'a dyn Transport,
+    stop: Arc<AtomicBool>,
+}
+
+impl Interruptible<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+impl Transport for Interruptible<'_> {
+    fn send<'a>(&'a self, flow: FlowId, request: &'a Request) -> Sending<'a> {
+        if self.stopped() && request.method != Method::Delete {
+            return Box::pin(std::future::ready(Reply::Transport {
+                timeout: false,
+                connect: false,
+                message: INTERRUPTED.into(),
+            }));
+        }
+        self.inner.send(flow, request)
+    }
+
+    fn flow_started(&self) -> FlowId {
+        self.inner.flow_started()
+    }
+}
+
+const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+
+/// Test Connection, then every selected test in every mode; after an interruption the tests
+/// not yet run are SKIPPED.
+async fn run_suite(
+    transport: &Interruptible<'_>,
     plan: &Plan,
     clock: &dyn Clock,
     run: &str,
@@ -160,7 +209,9 @@ pub async fn run_suite(
             missing_id: crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng()),
         };
         for test in selected(plan) {
-            let record = if connected {
+            let record = if transport.stopped() {
+                suite::skipped(test, mode, INTERRUPTED)
+            } else if connected {
                 suite::run_test(test, &ctx, transport, plan.keep, clock).await
             } else {
                 suite::connection_failed(test, mode, &probes)
@@ -264,6 +315,68 @@ mod tests {
         (target, client)
     }
 
+    fn uninterrupted(client: &ScimClient) -> Interruptible<'_> {
+        Interruptible {
+            inner: client,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Sets `stop` once the server has answered `after` requests (a Ctrl-C mid-test).
+    struct StopAfter<'a> {
+        inner: &'a ScimClient,
+        stop: Arc<AtomicBool>,
+        after: usize,
+        sent: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Transport for StopAfter<'_> {
+        fn send<'a>(&'a self, flow: FlowId, request: &'a Request) -> Sending<'a> {
+            Box::pin(async move {
+                let reply = self.inner.send(flow, request).await;
+                if self.sent.fetch_add(1, Ordering::SeqCst) + 1 == self.after {
+                    self.stop.store(true, Ordering::SeqCst);
+                }
+                reply
+            })
+        }
+    }
+
+    /// Ctrl-C after the user update's POST: its PATCH is not sent, the user is still deleted,
+    /// and the tests after it are SKIPPED.
+    #[tokio::test]
+    async fn an_interrupted_run_cleans_up_and_skips_the_rest() {
+        let (target, client) = target().await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let counting = StopAfter {
+            inner: &client,
+            stop: stop.clone(),
+            // Two Test Connection probes, then the POST.
+            after: 3,
+            sent: Default::default(),
+        };
+        let transport = Interruptible {
+            inner: &counting,
+            stop,
+        };
+        let plan = plan(
+            vec![ScimMode::Default],
+            &["SCIM_User_Update_Test", "SCIM_Group_Update_Test"],
+        );
+        let records = run_suite(&transport, &plan, &SystemClock, "t").await;
+        assert_eq!(records[0].test_result, TestResult::Failed);
+        assert!(
+            records[0].details.contains(INTERRUPTED),
+            "{}",
+            records[0].details
+        );
+        let methods: Vec<Method> = records[0].requests.iter().map(|r| r.method).collect();
+        assert_eq!(methods, [Method::Post, Method::Patch, Method::Delete]);
+        assert_eq!(records[0].requests[1].status, None);
+        assert_eq!(records[1].test_result, TestResult::Skipped);
+        assert!(target.users().is_empty());
+    }
+
     fn plan(modes: Vec<ScimMode>, only: &[&str]) -> Plan {
         Plan {
             modes,
@@ -278,7 +391,7 @@ mod tests {
         let (target, client) = target().await;
         target.set_faults(parse_spec(faults).unwrap());
         let plan = plan(vec![ScimMode::Default], &[name]);
-        let mut records = run_suite(&client, &plan, &SystemClock, "t").await;
+        let mut records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert_eq!(records.len(), 1);
         (records.remove(0), target)
     }
@@ -289,7 +402,7 @@ mod tests {
     async fn the_built_in_target_passes_everything_in_both_modes() {
         let (target, client) = target().await;
         let plan = plan(vec![ScimMode::Default, ScimMode::Aad062020], &[]);
-        let records = run_suite(&client, &plan, &SystemClock, "t").await;
+        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert_eq!(records.len(), 2 * TESTS.len());
         let failed: Vec<String> = records
             .iter()
@@ -308,7 +421,7 @@ mod tests {
         let (target, client) = target().await;
         target.set_faults(parse_spec("* *=unauthorized").unwrap());
         let plan = plan(vec![ScimMode::Default], &[]);
-        let records = run_suite(&client, &plan, &SystemClock, "t").await;
+        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert!(records.iter().all(|r| matches!(
             r.test_result,
             TestResult::Failed | TestResult::Warning
@@ -425,7 +538,7 @@ mod tests {
         let (target, client) = target().await;
         let mut plan = plan(vec![ScimMode::Default], &["SCIM_User_Create_Test"]);
         plan.keep = true;
-        let records = run_suite(&client, &plan, &SystemClock, "t").await;
+        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert_eq!(records[0].left_behind.len(), 1);
         assert_eq!(target.users().len(), 1);
     }

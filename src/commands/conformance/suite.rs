@@ -380,6 +380,22 @@ pub fn connection_failed(test: &TestDef, mode: ScimMode, probes: &[ConnectionPro
     }
 }
 
+/// A test not run, and why.
+pub fn skipped(test: &TestDef, mode: ScimMode, why: &str) -> TestRecord {
+    TestRecord {
+        test_name: test.name,
+        mode: mode_name(mode),
+        category: test.category,
+        test_result: TestResult::Skipped,
+        details: why.to_string(),
+        hint: None,
+        entra: None,
+        duration_ms: 0,
+        requests: Vec::new(),
+        left_behind: Vec::new(),
+    }
+}
+
 /// The run's verdict, as the Logic App's orchestrator computes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Overall {
