@@ -5,6 +5,7 @@
 //! Exit 0 when every mandatory test passed, 1 when one failed.
 
 mod direct;
+mod schema;
 mod suite;
 
 use std::sync::Arc;
@@ -489,6 +490,19 @@ mod tests {
             record.details
         );
         assert!(target.groups().is_empty());
+    }
+
+    /// No /Schemas: FAILED, with the hint to list the attributes.
+    #[tokio::test]
+    async fn no_schemas_fails_discoverability() {
+        let (record, _target) = one("Schema_Discoverability_Test", "GET /Schemas=404").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record.details.starts_with("read /Schemas: answered 404"),
+            "{}",
+            record.details
+        );
+        assert!(record.hint.as_deref().unwrap().contains("GET /Schemas"));
     }
 
     /// A user PATCH accepted but not applied fails at the read-back.

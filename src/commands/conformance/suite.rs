@@ -67,6 +67,12 @@ use Category::{Mandatory, Optional};
 /// Validator's other checks are mandatory as they are there.
 pub const TESTS: &[TestDef] = &[
     TestDef {
+        name: "Schema_Discoverability_Test",
+        category: Mandatory,
+        steps: super::schema::schema_discoverability,
+        hint: "list every attribute Entra writes in GET /Schemas (externalId too: Microsoft's check requires it although RFC 7643 makes it a common attribute), with multi-valued attributes' sub-attributes and the type's canonicalValues including the types written",
+    },
+    TestDef {
         name: "Filter_NonExistent_Test",
         category: Mandatory,
         steps: direct::filter_non_existent,
