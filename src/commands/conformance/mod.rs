@@ -88,7 +88,12 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
         };
         outln!("{}", serde_json::to_string_pretty(&document)?)?;
     } else {
-        print(&records, overall)?;
+        let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::env::var_os("NO_COLOR").is_none();
+        print(&records, overall, colour)?;
+        if plan.modes.len() > 1 {
+            outln!("{}", dialects(&records))?;
+        }
     }
     Ok(match overall {
         Overall::Succeeded => 0,
@@ -249,13 +254,50 @@ async fn test_connection(transport: &dyn Transport, run: &str) -> Vec<Connection
     runner::conclude(&mut flow, transport).await
 }
 
+/// The verdict padded to its column, in colour on a terminal.
+fn verdict_cell(result: TestResult, colour: bool) -> String {
+    let cell = format!("{:<7}", result.as_str());
+    let code = match result {
+        TestResult::Passed => "32",
+        TestResult::Failed => "31",
+        TestResult::Warning => "33",
+        TestResult::Skipped => "2",
+    };
+    if colour {
+        format!("\x1b[{code}m{cell}\x1b[0m")
+    } else {
+        cell
+    }
+}
+
+/// With both modes: which dialect the server works in, from the mandatory tests of each.
+fn dialects(records: &[TestRecord]) -> String {
+    let works = |mode: ScimMode| {
+        let name = suite::mode_name(mode);
+        !records
+            .iter()
+            .any(|r| r.mode == name && r.test_result == TestResult::Failed)
+    };
+    match (works(ScimMode::Default), works(ScimMode::Aad062020)) {
+        (true, true) => "Both dialects work: the Tenant URL may carry ?aadOptscim062020 or not.",
+        (true, false) => {
+            "Only the default dialect works: keep ?aadOptscim062020 out of the Tenant URL."
+        }
+        (false, true) => {
+            "Only the aadOptscim062020 dialect works: add ?aadOptscim062020 to the Tenant URL."
+        }
+        (false, false) => "Neither dialect passes every mandatory test.",
+    }
+    .to_string()
+}
+
 /// The table, each failure's details and hint under it, the summary last.
-fn print(records: &[TestRecord], overall: Overall) -> Result<(), AppError> {
+fn print(records: &[TestRecord], overall: Overall, colour: bool) -> Result<(), AppError> {
     let width = TESTS.iter().map(|t| t.name.len()).max().unwrap_or(0);
     for r in records {
         outln!(
-            "{:<7}  {:<width$}  {:<16}  {:<9}  {} ms",
-            r.test_result.as_str(),
+            "{}  {:<width$}  {:<16}  {:<9}  {} ms",
+            verdict_cell(r.test_result, colour),
             r.test_name,
             r.mode,
             match r.category {
@@ -555,6 +597,39 @@ mod tests {
         let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert_eq!(records[0].left_behind.len(), 1);
         assert_eq!(target.users().len(), 1);
+    }
+
+    /// With both modes, the last line says which dialect works.
+    #[tokio::test]
+    async fn both_modes_name_the_dialect_that_works() {
+        let (target, client) = target().await;
+        let plan = plan(
+            vec![ScimMode::Default, ScimMode::Aad062020],
+            &["Duplicate_User_Test"],
+        );
+        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        assert!(dialects(&records).starts_with("Both dialects work"));
+        drop(target);
+        let failed: Vec<TestRecord> = records
+            .into_iter()
+            .map(|mut r| {
+                if r.mode == "default" {
+                    r.test_result = TestResult::Failed;
+                }
+                r
+            })
+            .collect();
+        assert!(dialects(&failed).starts_with("Only the aadOptscim062020 dialect works"));
+    }
+
+    /// Colour only when asked.
+    #[test]
+    fn colour_is_optional() {
+        assert_eq!(verdict_cell(TestResult::Passed, false), "PASSED ");
+        assert_eq!(
+            verdict_cell(TestResult::Failed, true),
+            "\x1b[31mFAILED \x1b[0m"
+        );
     }
 
     /// The credentials rule applies only when OAuth is configured.
