@@ -159,6 +159,7 @@ pub struct JobArgs {
 
 /// Arguments of `conformance`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("token").required(true).args(["token_env", "token_file"])))]
 pub struct ConformanceArgs {
     /// The Tenant URL of the SCIM server (feature flags such as ?aadOptscim062020 are ignored;
     /// use --mode).
@@ -166,7 +167,10 @@ pub struct ConformanceArgs {
     pub url: String,
     /// The environment variable holding the bearer token.
     #[arg(long, value_name = "VAR")]
-    pub token_env: String,
+    pub token_env: Option<String>,
+    /// A file holding the bearer token (trailing whitespace ignored).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
     /// The dialect (or both, one after the other).
     #[arg(long, value_enum, default_value_t = ConformanceMode::Default)]
     pub mode: ConformanceMode,

@@ -93,6 +93,22 @@ async fn a_failing_server_exits_1_with_a_hint() {
     );
 }
 
+/// The token from a file works as from a variable.
+#[tokio::test]
+async fn a_token_file_works() {
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), format!("{TOKEN}\n")).unwrap();
+    Test::new()
+        .args(["conformance", "--url", server.base_url(), "--token-file"])
+        .arg(dir.path().join("token"))
+        .args(["--only", "Filter_NonExistent_Test"])
+        .run_async()
+        .await
+        .success()
+        .stdout_contains("PASSED   Filter_NonExistent_Test");
+}
+
 /// An unknown test name and a missing token variable are bad input (exit 3).
 #[tokio::test]
 async fn bad_input_exits_3() {

@@ -58,7 +58,7 @@ struct Document<'a> {
 pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     let plan = plan_of(&args)?;
     let (base_url, _, _) = scim::split_tenant_url(&args.url).map_err(|e| argument("--url", e))?;
-    let client = client(&base_url, &args.token_env)?;
+    let client = client(&base_url, token(&args)?)?;
     let stop = Arc::new(AtomicBool::new(false));
     let on_ctrl_c = stop.clone();
     let watcher = tokio::spawn(async move {
@@ -131,20 +131,40 @@ fn plan_of(args: &ConformanceArgs) -> Result<Plan, AppError> {
     })
 }
 
-/// An HTTP client for `base_url` with the bearer token in the variable `var`.
-fn client(base_url: &str, var: &str) -> Result<ScimClient, AppError> {
-    let flag = format!("--token-env {var}");
-    let token = std::env::var(var)
-        .map_err(|_| argument(&flag, TokenError::EnvMissing(var.into(), "token".into())))?;
+/// The bearer token from `--token-env` or `--token-file` (clap requires one of them).
+fn token(args: &ConformanceArgs) -> Result<Secret, AppError> {
+    let (flag, token) = match (&args.token_env, &args.token_file) {
+        (Some(var), _) => {
+            let flag = format!("--token-env {var}");
+            let missing = || TokenError::EnvMissing(var.clone(), "token".into());
+            let token = std::env::var(var).map_err(|_| argument(&flag, missing()))?;
+            (flag, token)
+        }
+        (None, Some(path)) => {
+            let flag = format!("--token-file {}", path.display());
+            let token = std::fs::read_to_string(path).map_err(|source| {
+                let what = "token".into();
+                let path = path.clone();
+                argument(&flag, TokenError::File { what, path, source })
+            })?;
+            (flag, token.trim_end().to_string())
+        }
+        (None, None) => ("--token-env".into(), String::new()),
+    };
     if token.is_empty() {
-        return Err(argument(&flag, TokenError::Empty(var.into())));
+        return Err(argument(&flag, TokenError::Empty(flag.clone())));
     }
+    Ok(Secret::new(token))
+}
+
+/// An HTTP client for `base_url` with the bearer `token`.
+fn client(base_url: &str, token: Secret) -> Result<ScimClient, AppError> {
     let options = ClientOptions {
         timeout: Duration::from_secs(100),
         user_agent: None,
         max_response_bytes: 16 * 1024 * 1024,
     };
-    ScimClient::new(base_url, &Credential::Bearer(Secret::new(token)), &options)
+    ScimClient::new(base_url, &Credential::Bearer(token), &options)
         .map_err(|e| argument("--url", e))
 }
 
