@@ -5,6 +5,7 @@
 //! Exit 0 when every mandatory test passed, 1 when one failed.
 
 mod direct;
+mod junit;
 mod schema;
 mod suite;
 
@@ -77,6 +78,12 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     let duration = (clock.now() - started).num_milliseconds();
     // Only bearer tokens are supported so far: the credentials rule does not apply.
     let overall = suite::overall(&records, false);
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit::document(&records)).map_err(|source| AppError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
     if args.json {
         let document = Document {
             overall_result: overall,
@@ -640,6 +647,27 @@ mod tests {
             })
             .collect();
         assert!(dialects(&failed).starts_with("Only the aadOptscim062020 dialect works"));
+    }
+
+    /// The JUnit document: a suite per mode, a failure with its details, a skipped test.
+    #[test]
+    fn junit_shows_failures_and_skips() {
+        let skipped = suite::skipped(&TESTS[0], ScimMode::Default, "interrupted <Ctrl-C>");
+        let mut failed = suite::skipped(&TESTS[1], ScimMode::Aad062020, "");
+        failed.test_result = TestResult::Failed;
+        failed.details = "create a user: answered 500".into();
+        let xml = junit::document(&[skipped, failed]);
+        assert!(
+            xml.contains("<testsuite name=\"default\" tests=\"1\" failures=\"0\" skipped=\"1\">")
+        );
+        assert!(xml.contains("<skipped message=\"interrupted &lt;Ctrl-C&gt;\"/>"));
+        assert!(xml.contains(&format!(
+            "classname=\"aadOptscim062020\" name=\"{}\"",
+            TESTS[1].name
+        )));
+        assert!(xml.contains("<failure message=\"create a user: answered 500\">"));
+        assert_eq!(xml.matches("<testcase ").count(), 2);
+        assert_eq!(xml.matches("</testsuite>").count(), 2);
     }
 
     /// Colour only when asked.
