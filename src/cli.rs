@@ -186,6 +186,9 @@ pub struct ConformanceArgs {
     /// Leave the objects the tests created on the server.
     #[arg(long)]
     pub keep: bool,
+    /// Show every request each test sent, with the status it got, under the test's line.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Also write the results as JUnit XML to this file (one testcase per test and mode).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

@@ -93,7 +93,7 @@ async fn a_failing_server_exits_1_with_a_hint() {
     );
 }
 
-/// The token from a file works as from a variable.
+/// The token from a file works as from a variable; --verbose shows each request.
 #[tokio::test]
 async fn a_token_file_works() {
     let server = server().await;
@@ -102,11 +102,12 @@ async fn a_token_file_works() {
     Test::new()
         .args(["conformance", "--url", server.base_url(), "--token-file"])
         .arg(dir.path().join("token"))
-        .args(["--only", "Filter_NonExistent_Test"])
+        .args(["--only", "Filter_NonExistent_Test", "--verbose"])
         .run_async()
         .await
         .success()
-        .stdout_contains("PASSED   Filter_NonExistent_Test");
+        .stdout_contains("PASSED   Filter_NonExistent_Test")
+        .stdout_contains("         GET /Users?filter=userName+eq+%22");
 }
 
 /// An unknown test name and a missing token variable are bad input (exit 3).

@@ -97,7 +97,7 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     } else {
         let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::env::var_os("NO_COLOR").is_none();
-        print(&records, overall, colour)?;
+        print(&records, overall, colour, args.verbose)?;
         if plan.modes.len() > 1 {
             outln!("{}", dialects(&records))?;
         }
@@ -319,7 +319,12 @@ fn dialects(records: &[TestRecord]) -> String {
 }
 
 /// The table, each failure's details and hint under it, the summary last.
-fn print(records: &[TestRecord], overall: Overall, colour: bool) -> Result<(), AppError> {
+fn print(
+    records: &[TestRecord],
+    overall: Overall,
+    colour: bool,
+    verbose: bool,
+) -> Result<(), AppError> {
     let width = TESTS.iter().map(|t| t.name.len()).max().unwrap_or(0);
     for r in records {
         outln!(
@@ -333,6 +338,12 @@ fn print(records: &[TestRecord], overall: Overall, colour: bool) -> Result<(), A
             },
             r.duration_ms
         )?;
+        if verbose {
+            for q in &r.requests {
+                let status = q.status.map_or("no answer".into(), |s| s.to_string());
+                outln!("         {} {} → {status}", q.method.as_str(), q.path)?;
+            }
+        }
         if !r.details.is_empty() {
             outln!("         {}", r.details)?;
         }
