@@ -544,7 +544,7 @@ mod tests {
         let entra = record.entra.as_deref().unwrap();
         assert!(entra.starts_with("Entra logs "), "{entra}");
         assert!(
-            entra.contains("InternalServerError (the object is retried in the next cycle)"),
+            entra.contains("InternalServerError: the object is retried in the next cycle"),
             "{entra}"
         );
     }

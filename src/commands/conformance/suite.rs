@@ -277,11 +277,9 @@ fn hint_for(test: &TestDef, run: &StepsRun) -> String {
     }
 }
 
-/// The longest reason `entra` quotes.
-const REASON_CUT: usize = 300;
-
 /// What Entra does with the last answer of a failed test, when it was a refusal: the error code
-/// its provisioning log shows, what happens next, and the reason (cut).
+/// its provisioning log shows and what happens next (the server's own words are in the details
+/// and the requests).
 fn entra_reading(run: &StepsRun) -> Option<String> {
     let last = run.exchanges.iter().rev().find(|e| e.label != "clean up")?;
     let status = last.status?;
@@ -302,15 +300,7 @@ fn entra_reading(run: &StepsRun) -> Option<String> {
         RetryClass::Quarantine => "the job goes into quarantine",
         RetryClass::AutoRetry(_) => "the request is retried after Retry-After",
     };
-    let mut reason = failure.reason;
-    if let Some((cut, _)) = reason.char_indices().nth(REASON_CUT) {
-        reason.truncate(cut);
-        reason.push('…');
-    }
-    Some(format!(
-        "Entra logs {} ({next}): {reason}",
-        failure.code.as_str()
-    ))
+    Some(format!("Entra logs {}: {next}", failure.code.as_str()))
 }
 
 /// The verdict of a test's run.
