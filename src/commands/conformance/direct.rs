@@ -1,6 +1,8 @@
 //! The direct SCIM tests of `conformance`: for each, the steps a [`StepsFlow`] sends (requests as
 //! Microsoft's Logic-App template and SCIM Validator send them, described in our words in
-//! issue 17) and the judges that decide PASSED. Every object is named after the run's prefix.
+//! issue 17) and the judges that decide PASSED — the reads, filters, duplicates and deletes here,
+//! with the helpers the update tests (`updates`) share. Every object is named after the run's
+//! prefix.
 //!
 //! [`StepsFlow`]: crate::plan::conformance::StepsFlow
 
@@ -23,16 +25,16 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    fn user_name(&self, tag: &str) -> String {
+    pub(super) fn user_name(&self, tag: &str) -> String {
         format!("{}-{tag}@example.invalid", self.run)
     }
 
-    fn group_name(&self, tag: &str) -> String {
+    pub(super) fn group_name(&self, tag: &str) -> String {
         format!("{} {tag}", self.run)
     }
 
     /// `Add`/`Replace`/`Remove` in the default dialect, lower case with `aadOptscim062020`.
-    fn op(&self, op: &str) -> String {
+    pub(super) fn op(&self, op: &str) -> String {
         match self.mode {
             ScimMode::Default => {
                 let mut chars = op.chars();
@@ -47,12 +49,12 @@ impl Ctx {
 
 type Check = Result<(), String>;
 
-fn judge(f: impl Fn(&Answer, Ids<'_>) -> Check + Send + 'static) -> Judge {
+pub(super) fn judge(f: impl Fn(&Answer, Ids<'_>) -> Check + Send + 'static) -> Judge {
     Box::new(f)
 }
 
 /// A 2xx, then `f` on the body.
-fn success_then(f: impl Fn(&Json, Ids<'_>) -> Check + Send + 'static) -> Judge {
+pub(super) fn success_then(f: impl Fn(&Json, Ids<'_>) -> Check + Send + 'static) -> Judge {
     judge(move |answer, ids| {
         if answer.is_success() {
             f(&answer.body, ids)
@@ -116,17 +118,17 @@ fn create(label: &str, kind: ResourceKind, name: &str, body: Json, judge: Judge)
     }
 }
 
-fn get(label: &str, path: String, judge: Judge) -> Step {
+pub(super) fn get(label: &str, path: String, judge: Judge) -> Step {
     step(label, Method::Get, path, None, judge)
 }
 
-fn patch(label: &str, kind: ResourceKind, name: &str, ops: Json) -> Step {
+pub(super) fn patch(label: &str, kind: ResourceKind, name: &str, ops: Json) -> Step {
     let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": ops});
     let path = format!("{}/${{{name}}}", kind.collection_path());
     step(label, Method::Patch, path, Some(body), success())
 }
 
-fn by_id(kind: ResourceKind, name: &str) -> String {
+pub(super) fn by_id(kind: ResourceKind, name: &str) -> String {
     format!("{}/${{{name}}}", kind.collection_path())
 }
 
@@ -152,18 +154,18 @@ fn group_body(display_name: &str) -> Json {
     })
 }
 
-fn created_user(ctx: &Ctx, name: &str, tag: &str) -> Step {
+pub(super) fn created_user(ctx: &Ctx, name: &str, tag: &str) -> Step {
     let body = user_body(&ctx.user_name(tag));
     create("create a user", ResourceKind::User, name, body, success())
 }
 
-fn created_group(ctx: &Ctx, name: &str, tag: &str) -> Step {
+pub(super) fn created_group(ctx: &Ctx, name: &str, tag: &str) -> Step {
     let body = group_body(&ctx.group_name(tag));
     create("create a group", ResourceKind::Group, name, body, success())
 }
 
 /// A resource's attribute by path: `a`, `a.b`, or `urn:…:Schema:attr` in its extension object.
-fn attribute<'a>(resource: &'a Json, path: &str) -> Option<&'a Json> {
+pub(super) fn attribute<'a>(resource: &'a Json, path: &str) -> Option<&'a Json> {
     if let Some((urn, name)) = path.rsplit_once(':') {
         return resource.get(urn)?.get(name);
     }
@@ -172,7 +174,7 @@ fn attribute<'a>(resource: &'a Json, path: &str) -> Option<&'a Json> {
 }
 
 /// `path` is `want`.
-fn has(resource: &Json, path: &str, want: &Json) -> Check {
+pub(super) fn has(resource: &Json, path: &str, want: &Json) -> Check {
     match attribute(resource, path) {
         Some(seen) if seen == want => Ok(()),
         seen => Err(format!(
@@ -183,7 +185,7 @@ fn has(resource: &Json, path: &str, want: &Json) -> Check {
 }
 
 /// `path` is gone: absent, null, or (when `empty_ok`) an empty string.
-fn cleared(resource: &Json, path: &str, empty_ok: bool) -> Check {
+pub(super) fn cleared(resource: &Json, path: &str, empty_ok: bool) -> Check {
     match attribute(resource, path) {
         None | Some(Json::Null) => Ok(()),
         Some(Json::String(s)) if empty_ok && s.is_empty() => Ok(()),
@@ -424,84 +426,6 @@ pub fn group_create(ctx: &Ctx) -> Vec<Step> {
     )]
 }
 
-/// `SCIM_Group_Update_Test`: displayName and externalId replaced, one operation each.
-pub fn group_update(ctx: &Ctx) -> Vec<Step> {
-    let new_name = ctx.group_name("Updated");
-    let new_external = format!("{}-upd", ctx.run);
-    let ops = json!([
-        {"op": ctx.op("replace"), "path": "displayName", "value": new_name},
-        {"op": ctx.op("replace"), "path": "externalId", "value": new_external},
-    ]);
-    let (name, external) = (json!(new_name), json!(new_external));
-    vec![
-        created_group(ctx, "g", "Update"),
-        patch(
-            "replace displayName and externalId",
-            ResourceKind::Group,
-            "g",
-            ops,
-        ),
-        get(
-            "read the group back",
-            format!(
-                "{}?excludedAttributes=members",
-                by_id(ResourceKind::Group, "g")
-            ),
-            success_then(move |body, _| {
-                has(body, "displayName", &name)?;
-                has(body, "externalId", &external)
-            }),
-        ),
-    ]
-}
-
-/// Single-valued string attributes the user update replaces (userName and externalId included,
-/// as the Logic App does).
-const UPDATABLE: [&str; 5] = [
-    "userName",
-    "externalId",
-    "displayName",
-    "title",
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-];
-
-/// `SCIM_User_Update_Test`: single-valued attributes replaced (one operation each) read back as
-/// sent.
-pub fn user_update(ctx: &Ctx) -> Vec<Step> {
-    let value = |path: &str| match path {
-        "userName" => ctx.user_name("updated"),
-        other => format!(
-            "upd-{}-{}",
-            ctx.run,
-            other.rsplit(':').next().unwrap_or(other)
-        ),
-    };
-    let wanted: Vec<(&'static str, Json)> =
-        UPDATABLE.iter().map(|p| (*p, json!(value(p)))).collect();
-    let ops: Vec<Json> = wanted
-        .iter()
-        .map(|(path, value)| json!({"op": ctx.op("replace"), "path": path, "value": value}))
-        .collect();
-    vec![
-        created_user(ctx, "u", "update"),
-        patch(
-            "replace single-valued attributes",
-            ResourceKind::User,
-            "u",
-            Json::Array(ops),
-        ),
-        get(
-            "read the user back",
-            by_id(ResourceKind::User, "u"),
-            success_then(move |body, _| {
-                wanted
-                    .iter()
-                    .try_for_each(|(path, want)| has(body, path, want))
-            }),
-        ),
-    ]
-}
-
 const PAGE: usize = 5;
 /// Enough objects for two full pages and a third.
 const PAGED_OBJECTS: usize = 11;
@@ -546,188 +470,4 @@ pub fn user_pagination(ctx: &Ctx) -> Vec<Step> {
 /// `SCIM_Group_Pagination_Test`: the same over groups.
 pub fn group_pagination(ctx: &Ctx) -> Vec<Step> {
     pagination(ResourceKind::Group, ctx)
-}
-
-/// Attributes a null update clears: not required, not matching, not references.
-const NULLABLE: [&str; 3] = [
-    "title",
-    "preferredLanguage",
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-];
-
-/// `SCIM_Null_Update_Test`: replacing attributes with `""`, then with `null`, clears them.
-pub fn null_update(ctx: &Ctx) -> Vec<Step> {
-    let ops = |value: Json| {
-        let ops: Vec<Json> = NULLABLE
-            .iter()
-            .map(|path| json!({"op": ctx.op("replace"), "path": path, "value": value}))
-            .collect();
-        Json::Array(ops)
-    };
-    let read = |empty_ok: bool| {
-        get(
-            "read the user back",
-            by_id(ResourceKind::User, "u"),
-            success_then(move |body, _| {
-                NULLABLE
-                    .iter()
-                    .try_for_each(|path| cleared(body, path, empty_ok))
-            }),
-        )
-    };
-    vec![
-        created_user(ctx, "u", "null"),
-        patch(
-            "replace with empty strings",
-            ResourceKind::User,
-            "u",
-            ops(json!("")),
-        ),
-        read(true),
-        patch(
-            "replace with null",
-            ResourceKind::User,
-            "u",
-            ops(Json::Null),
-        ),
-        read(false),
-    ]
-}
-
-/// `MultiOp_Patch_Test`: several operations in one PATCH apply in order (the Validator's lower
-/// case ops in either mode), on a user and on a group's members.
-pub fn multi_op_patch(ctx: &Ctx) -> Vec<Step> {
-    let mut steps = multi_op_user(ctx);
-    steps.extend(multi_op_members(ctx));
-    steps
-}
-
-fn multi_op_user(ctx: &Ctx) -> Vec<Step> {
-    let external = format!("{}-multi", ctx.run);
-    let ops = json!([
-        {"op": "remove", "path": "preferredLanguage"},
-        {"op": "add", "path": "externalId", "value": external},
-        {"op": "replace", "path": "displayName", "value": "Multi Op"},
-    ]);
-    let same = json!([
-        {"op": "remove", "path": "externalId"},
-        {"op": "add", "path": "externalId", "value": "v1"},
-        {"op": "replace", "path": "externalId", "value": "v2"},
-    ]);
-    let external = json!(external);
-    vec![
-        created_user(ctx, "u", "multiop"),
-        patch("remove, add and replace", ResourceKind::User, "u", ops),
-        get(
-            "read the user back",
-            by_id(ResourceKind::User, "u"),
-            success_then(move |body, _| {
-                cleared(body, "preferredLanguage", false)?;
-                has(body, "externalId", &external)?;
-                has(body, "displayName", &json!("Multi Op"))
-            }),
-        ),
-        patch(
-            "three operations on one attribute",
-            ResourceKind::User,
-            "u",
-            same,
-        ),
-        get(
-            "read the user back",
-            by_id(ResourceKind::User, "u"),
-            success_then(|body, _| has(body, "externalId", &json!("v2"))),
-        ),
-    ]
-}
-
-/// Adds the user `u` to a new group and removes it again in one PATCH.
-fn multi_op_members(ctx: &Ctx) -> Vec<Step> {
-    let members = json!([
-        {"op": "add", "path": "members", "value": [{"value": "${u}"}]},
-        {"op": "remove", "path": "members[value eq \"${u}\"]"},
-    ]);
-    vec![
-        created_group(ctx, "g", "MultiOp"),
-        patch(
-            "add then remove a member",
-            ResourceKind::Group,
-            "g",
-            members,
-        ),
-        get(
-            "read the group back",
-            by_id(ResourceKind::Group, "g"),
-            success_then(|body, ids| {
-                let members = body.get("members").and_then(Json::as_array);
-                let is_u = |m: &Json| m.get("value").and_then(Json::as_str) == ids.get("u");
-                if members.is_none_or(|m| !m.iter().any(is_u)) {
-                    Ok(())
-                } else {
-                    Err("the member added and removed is still a member".into())
-                }
-            }),
-        ),
-    ]
-}
-
-const MANAGER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
-
-/// The user's manager is the one captured as `name` (or, with `None`, none).
-fn manager_is(name: Option<&'static str>) -> Judge {
-    success_then(move |body, ids| {
-        let seen = attribute(body, MANAGER)
-            .and_then(|m| m.get("value"))
-            .and_then(Json::as_str)
-            .filter(|v| !v.is_empty());
-        let want = name.and_then(|n| ids.get(n));
-        if seen == want {
-            Ok(())
-        } else {
-            Err(format!(
-                "manager reads {}, expected {}",
-                seen.unwrap_or("nothing"),
-                want.unwrap_or("nothing")
-            ))
-        }
-    })
-}
-
-/// `SCIM_Update_Manager_Test`: a manager set (plain string value, as Entra sends it), changed
-/// and removed.
-pub fn update_manager(ctx: &Ctx) -> Vec<Step> {
-    let set = |op: &str, value: &str| json!([{"op": ctx.op(op), "path": MANAGER, "value": value}]);
-    let read = |name| {
-        get(
-            "read the user back",
-            by_id(ResourceKind::User, "u"),
-            manager_is(name),
-        )
-    };
-    vec![
-        created_user(ctx, "u", "managed"),
-        created_user(ctx, "m1", "manager1"),
-        created_user(ctx, "m2", "manager2"),
-        patch(
-            "set the manager",
-            ResourceKind::User,
-            "u",
-            set("add", "${m1}"),
-        ),
-        read(Some("m1")),
-        patch(
-            "change the manager",
-            ResourceKind::User,
-            "u",
-            set("replace", "${m2}"),
-        ),
-        read(Some("m2")),
-        patch(
-            "remove the manager",
-            ResourceKind::User,
-            "u",
-            set("replace", ""),
-        ),
-        read(None),
-    ]
 }

@@ -8,6 +8,7 @@ mod direct;
 mod junit;
 mod schema;
 mod suite;
+mod updates;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -93,13 +93,13 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "SCIM_User_Update_Test",
         category: Mandatory,
-        steps: direct::user_update,
+        steps: super::updates::user_update,
         hint: "apply a PATCH replacing single-valued attributes (userName, externalId, displayName, title, enterprise department; one operation each) and return the new values on GET",
     },
     TestDef {
         name: "SCIM_Group_Update_Test",
         category: Mandatory,
-        steps: direct::group_update,
+        steps: super::updates::group_update,
         hint: "apply a PATCH replacing displayName and externalId (one operation each) and return them on GET",
     },
     TestDef {
@@ -135,13 +135,13 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "SCIM_Null_Update_Test",
         category: Mandatory,
-        steps: direct::null_update,
+        steps: super::updates::null_update,
         hint: "treat a replace with \"\" or null as clearing the attribute (absent or null on GET)",
     },
     TestDef {
         name: "SCIM_Update_Manager_Test",
         category: Mandatory,
-        steps: direct::update_manager,
+        steps: super::updates::update_manager,
         hint: "accept the manager as a plain string value (\"value\": \"<id>\"), as Entra sends it, and a replace with \"\" as removing it",
     },
     TestDef {
@@ -159,7 +159,7 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "MultiOp_Patch_Test",
         category: Optional,
-        steps: direct::multi_op_patch,
+        steps: super::updates::multi_op_patch,
         hint: "apply every operation of a PATCH, in order (remove, add and replace, also on one attribute)",
     },
     TestDef {
