@@ -90,6 +90,15 @@ pub enum Command {
     ///
     /// Example: entra-sim test-connection --job jobs/sample.yaml
     TestConnection(JobArgs),
+    /// Run Microsoft's gallery validation checks (the Logic-App template's direct SCIM tests and
+    /// the SCIM Validator's) against a SCIM server, with a verdict and a fix for every failure.
+    ///
+    /// Test Connection runs first. Every object created carries a unique run prefix and is
+    /// deleted at the end (unless --keep). Exits 0 when every mandatory test passed, 1 when one
+    /// failed.
+    ///
+    /// Example: entra-sim conformance --url http://127.0.0.1:8080/scim/v2 --token-env SCIM_TOKEN --mode both
+    Conformance(ConformanceArgs),
     /// Print the public JWKS of the key that signs a job's Entra JWT (`target.entra_jwt`), for a
     /// server whose issuer keys are configurable. The key is made on first use, once per state
     /// directory; only its public half is ever printed.
@@ -146,6 +155,55 @@ pub struct JobArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `conformance`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("token").required(true).args(["token_env", "token_file"])))]
+pub struct ConformanceArgs {
+    /// The Tenant URL of the SCIM server (feature flags such as ?aadOptscim062020 are ignored;
+    /// use --mode).
+    #[arg(long)]
+    pub url: String,
+    /// The environment variable holding the bearer token.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+    /// A file holding the bearer token (trailing whitespace ignored).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The dialect (or both, one after the other).
+    #[arg(long, value_enum, default_value_t = ConformanceMode::Default)]
+    pub mode: ConformanceMode,
+    /// Run only these tests (Microsoft's names; repeatable).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
+    /// Skip these tests (repeatable).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub skip: Vec<String>,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Leave the objects the tests created on the server.
+    #[arg(long)]
+    pub keep: bool,
+    /// Show every request each test sent, with the status it got, under the test's line.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Also write the results as JUnit XML to this file (one testcase per test and mode).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// The dialects `conformance` runs its tests in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConformanceMode {
+    /// The default dialect.
+    Default,
+    /// The dialect `?aadOptscim062020` selects.
+    #[value(name = "aadOptscim062020")]
+    AadOptscim062020,
+    /// Both, one after the other.
+    Both,
 }
 
 /// Arguments of `jwks`.

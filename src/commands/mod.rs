@@ -3,6 +3,7 @@
 
 mod compare_modes;
 mod completions;
+mod conformance;
 mod cycle;
 mod directory;
 mod drift;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Cycle(args) => cycle::run(args).await,
         Command::ProvisionOnDemand(args) => on_demand::run(args).await,
         Command::TestConnection(args) => test_connection::run(args).await,
+        Command::Conformance(args) => conformance::run(args).await,
         Command::Jwks(args) => jwks::run(&args),
         Command::Plan(args) => plan::run(args).await,
         Command::Drift(args) => drift::run(args).await,

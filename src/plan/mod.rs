@@ -4,6 +4,7 @@
 //! changes to persist). `cycle`, `provision-on-demand` and tests all drive the same flows, so what is
 //! planned is what is sent.
 
+pub mod conformance;
 pub mod connection;
 mod cycle;
 mod deprovision;

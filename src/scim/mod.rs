@@ -33,7 +33,9 @@ pub use patch::{
     disable_body, enable_body, manager_body, manager_removal_body, member_bodies, patch_body,
 };
 pub use path::{PathError, TargetPath, ValueFilter, filter_literal};
-pub use query::{ResourceKind, get_by_id_path, match_query, resource_path, test_connection_probes};
+pub use query::{
+    ResourceKind, eq_query, get_by_id_path, match_query, resource_path, test_connection_probes,
+};
 pub use response::{
     Failure, OpKind, Outcome, RetryAfter, RetryClass, ScimError, TransportKind, classify,
     classify_write,

@@ -59,6 +59,18 @@ pub fn match_query(kind: ResourceKind, path: &TargetPath, value: &str) -> String
     )
 }
 
+/// A filter query on one attribute by name, as Microsoft's validators send it:
+/// `/Users?filter=userName+eq+%22value%22` (groups without members, as [`match_query`]).
+pub fn eq_query(kind: ResourceKind, attribute: &str, value: &str) -> String {
+    let filter = format!("{attribute} eq {}", filter_literal(value));
+    format!(
+        "{}?{}filter={}",
+        kind.collection_path(),
+        kind.read_query_prefix(),
+        form_encode(&filter)
+    )
+}
+
 /// The Test Connection probes (spec §2.2): a user query on the precedence-1 matching attribute with
 /// a GUID no user has, then, when groups are provisioned, a group query on the group matching
 /// attribute (`displayName` by default). The GUID comes in as an argument: no randomness here.

@@ -11,6 +11,7 @@
 mod apps;
 mod cascade;
 mod cli;
+mod conformance;
 mod crash;
 mod cycle;
 mod daemon;

@@ -1,0 +1,701 @@
+//! `entra-sim conformance` (issue 17): Microsoft's gallery validation, offline — Test Connection
+//! first (a [`ConnectionFlow`]), then each direct SCIM test as a
+//! [`StepsFlow`](crate::plan::conformance::StepsFlow) over the same runner, in one or both
+//! dialects; a table (or `--json`) with a verdict and a fix per failure, the summary last.
+//! Exit 0 when every mandatory test passed, 1 when one failed.
+
+mod direct;
+mod junit;
+mod schema;
+mod suite;
+mod updates;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rand::SeedableRng;
+use serde::Serialize;
+
+use crate::cli::{ConformanceArgs, ConformanceMode};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Credential, Secret, TokenError};
+use crate::error::AppError;
+use crate::http::{ClientOptions, ScimClient};
+use crate::output::outln;
+use crate::plan::connection::{ConnectionFlow, ConnectionProbe};
+use crate::plan::{Method, Reply, Request};
+use crate::runner::{self, FlowId, Sending, Transport};
+use crate::scim::{self, Outcome, ScimMode, TargetPath};
+
+use direct::Ctx;
+use suite::{Overall, TESTS, TestDef, TestRecord, TestResult};
+
+/// What a run is asked to do, from the command line.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The dialects, in order.
+    pub modes: Vec<ScimMode>,
+    /// Only these tests (empty: all).
+    pub only: Vec<String>,
+    /// Not these.
+    pub skip: Vec<String>,
+    /// Leave what was created.
+    pub keep: bool,
+}
+
+/// The `--json` document.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    overall_result: Overall,
+    url: &'a str,
+    modes: Vec<&'static str>,
+    started_at: String,
+    duration_ms: u64,
+    tests: &'a [TestRecord],
+}
+
+/// Runs the suite against `--url`; exit 0 when every mandatory test passed, else 1.
+pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
+    let plan = plan_of(&args)?;
+    let (base_url, _, _) = scim::split_tenant_url(&args.url).map_err(|e| argument("--url", e))?;
+    let client = client(&base_url, token(&args)?)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_ctrl_c = stop.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.store(true, Ordering::SeqCst);
+        }
+    });
+    let transport = Interruptible {
+        inner: &client,
+        stop: stop.clone(),
+    };
+    let clock = SystemClock;
+    let started = clock.now();
+    let records = run_suite(&transport, &plan, &clock, &run_prefix()).await;
+    watcher.abort();
+    let duration = (clock.now() - started).num_milliseconds();
+    // Only bearer tokens are supported so far: the credentials rule does not apply.
+    let overall = suite::overall(&records, false);
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit::document(&records)).map_err(|source| AppError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    if args.json {
+        let document = Document {
+            overall_result: overall,
+            url: &base_url,
+            modes: plan.modes.iter().map(|m| suite::mode_name(*m)).collect(),
+            started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            duration_ms: u64::try_from(duration).unwrap_or(0),
+            tests: &records,
+        };
+        outln!("{}", serde_json::to_string_pretty(&document)?)?;
+    } else {
+        let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::env::var_os("NO_COLOR").is_none();
+        print(&records, overall, colour, args.verbose)?;
+        if plan.modes.len() > 1 {
+            outln!("{}", dialects(&records))?;
+        }
+    }
+    Ok(match overall {
+        Overall::Succeeded => 0,
+        Overall::Failed => 1,
+    })
+}
+
+fn argument(arg: &str, source: impl std::error::Error + Send + Sync + 'static) -> AppError {
+    AppError::Argument {
+        arg: arg.to_string(),
+        source: Box::new(source),
+    }
+}
+
+/// The modes and test selection; an unknown test name is refused.
+fn plan_of(args: &ConformanceArgs) -> Result<Plan, AppError> {
+    for (flag, names) in [("--only", &args.only), ("--skip", &args.skip)] {
+        if let Some(unknown) = names.iter().find(|n| !TESTS.iter().any(|t| t.name == *n)) {
+            return Err(AppError::Argument {
+                arg: format!("{flag} {unknown}"),
+                source: "no such test; the tests are named as Microsoft names them, e.g. Duplicate_User_Test".into(),
+            });
+        }
+    }
+    let modes = match args.mode {
+        ConformanceMode::Default => vec![ScimMode::Default],
+        ConformanceMode::AadOptscim062020 => vec![ScimMode::Aad062020],
+        ConformanceMode::Both => vec![ScimMode::Default, ScimMode::Aad062020],
+    };
+    Ok(Plan {
+        modes,
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        keep: args.keep,
+    })
+}
+
+/// The bearer token from `--token-env` or `--token-file` (clap requires one of them).
+fn token(args: &ConformanceArgs) -> Result<Secret, AppError> {
+    let (flag, token) = match (&args.token_env, &args.token_file) {
+        (Some(var), _) => {
+            let flag = format!("--token-env {var}");
+            let missing = || TokenError::EnvMissing(var.clone(), "token".into());
+            let token = std::env::var(var).map_err(|_| argument(&flag, missing()))?;
+            (flag, token)
+        }
+        (None, Some(path)) => {
+            let flag = format!("--token-file {}", path.display());
+            let token = std::fs::read_to_string(path).map_err(|source| {
+                let what = "token".into();
+                let path = path.clone();
+                argument(&flag, TokenError::File { what, path, source })
+            })?;
+            (flag, token.trim_end().to_string())
+        }
+        (None, None) => ("--token-env".into(), String::new()),
+    };
+    if token.is_empty() {
+        return Err(argument(&flag, TokenError::Empty(flag.clone())));
+    }
+    Ok(Secret::new(token))
+}
+
+/// An HTTP client for `base_url` with the bearer `token`.
+fn client(base_url: &str, token: Secret) -> Result<ScimClient, AppError> {
+    let options = ClientOptions {
+        timeout: Duration::from_secs(100),
+        user_agent: None,
+        max_response_bytes: 16 * 1024 * 1024,
+    };
+    ScimClient::new(base_url, &Credential::Bearer(token), &options)
+        .map_err(|e| argument("--url", e))
+}
+
+/// `es` and 8 hex digits: unique per run, in every object's name.
+fn run_prefix() -> String {
+    let guid = crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng());
+    format!("es{}", guid.replace('-', "").get(..8).unwrap_or_default())
+}
+
+fn selected<'a>(plan: &'a Plan) -> impl Iterator<Item = &'static TestDef> + 'a {
+    TESTS.iter().filter(|t| {
+        (plan.only.is_empty() || plan.only.iter().any(|n| n == t.name))
+            && !plan.skip.iter().any(|n| n == t.name)
+    })
+}
+
+/// A transport that, once `stop` is set (Ctrl-C), answers every request but a DELETE itself: the
+/// running test fails at once and its cleanup still reaches the server, so an interrupted run
+/// leaves the server as it found it.
+struct Interruptible<'a> {
+    inner: &'a dyn Transport,
+    stop: Arc<AtomicBool>,
+}
+
+impl Interruptible<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+impl Transport for Interruptible<'_> {
+    fn send<'a>(&'a self, flow: FlowId, request: &'a Request) -> Sending<'a> {
+        if self.stopped() && request.method != Method::Delete {
+            return Box::pin(std::future::ready(Reply::Transport {
+                timeout: false,
+                connect: false,
+                message: INTERRUPTED.into(),
+            }));
+        }
+        self.inner.send(flow, request)
+    }
+
+    fn flow_started(&self) -> FlowId {
+        self.inner.flow_started()
+    }
+}
+
+const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+
+/// Test Connection, then every selected test in every mode; after an interruption the tests
+/// not yet run are SKIPPED.
+async fn run_suite(
+    transport: &Interruptible<'_>,
+    plan: &Plan,
+    clock: &dyn Clock,
+    run: &str,
+) -> Vec<TestRecord> {
+    let mut records = Vec::new();
+    for &mode in &plan.modes {
+        let probes = test_connection(transport, run).await;
+        // As `test-connection` judges it: a failure, or a resource found for a random GUID.
+        let connected = probes
+            .iter()
+            .all(|p| !matches!(p.outcome, Outcome::Failure(_) | Outcome::Match { .. }));
+        let ctx = Ctx {
+            run: format!("{run}{}", mode_letter(mode)),
+            mode,
+            missing_id: crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng()),
+        };
+        for test in selected(plan) {
+            let record = if transport.stopped() {
+                suite::skipped(test, mode, INTERRUPTED)
+            } else if connected {
+                suite::run_test(test, &ctx, transport, plan.keep, clock).await
+            } else {
+                suite::connection_failed(test, mode, &probes)
+            };
+            records.push(record);
+        }
+    }
+    records
+}
+
+fn mode_letter(mode: ScimMode) -> char {
+    match mode {
+        ScimMode::Default => 'd',
+        ScimMode::Aad062020 => 'a',
+    }
+}
+
+/// Entra's Test Connection with the default mapping's matching attributes.
+async fn test_connection(transport: &dyn Transport, run: &str) -> Vec<ConnectionProbe> {
+    let paths = match (
+        TargetPath::parse("userName"),
+        TargetPath::parse("displayName"),
+    ) {
+        (Ok(user), Ok(group)) => {
+            let id = format!(
+                "{run}-{}",
+                crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng())
+            );
+            scim::test_connection_probes(&user, Some(&group), &id)
+        }
+        _ => Vec::new(),
+    };
+    let mut flow = ConnectionFlow::new(paths);
+    runner::conclude(&mut flow, transport).await
+}
+
+/// The verdict padded to its column, in colour on a terminal.
+fn verdict_cell(result: TestResult, colour: bool) -> String {
+    let cell = format!("{:<7}", result.as_str());
+    let code = match result {
+        TestResult::Passed => "32",
+        TestResult::Failed => "31",
+        TestResult::Warning => "33",
+        TestResult::Skipped => "2",
+    };
+    if colour {
+        format!("\x1b[{code}m{cell}\x1b[0m")
+    } else {
+        cell
+    }
+}
+
+/// With both modes: which dialect the server works in, from the mandatory tests of each.
+fn dialects(records: &[TestRecord]) -> String {
+    let works = |mode: ScimMode| {
+        let name = suite::mode_name(mode);
+        !records
+            .iter()
+            .any(|r| r.mode == name && r.test_result == TestResult::Failed)
+    };
+    match (works(ScimMode::Default), works(ScimMode::Aad062020)) {
+        (true, true) => "Both dialects work: the Tenant URL may carry ?aadOptscim062020 or not.",
+        (true, false) => {
+            "Only the default dialect works: keep ?aadOptscim062020 out of the Tenant URL."
+        }
+        (false, true) => {
+            "Only the aadOptscim062020 dialect works: add ?aadOptscim062020 to the Tenant URL."
+        }
+        (false, false) => "Neither dialect passes every mandatory test.",
+    }
+    .to_string()
+}
+
+/// The table, each failure's details and hint under it, the summary last.
+fn print(
+    records: &[TestRecord],
+    overall: Overall,
+    colour: bool,
+    verbose: bool,
+) -> Result<(), AppError> {
+    let width = TESTS.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    for r in records {
+        outln!(
+            "{}  {:<width$}  {:<16}  {:<9}  {} ms",
+            verdict_cell(r.test_result, colour),
+            r.test_name,
+            r.mode,
+            match r.category {
+                suite::Category::Mandatory => "mandatory",
+                suite::Category::Optional => "optional",
+            },
+            r.duration_ms
+        )?;
+        if verbose {
+            for q in &r.requests {
+                let status = q.status.map_or("no answer".into(), |s| s.to_string());
+                outln!("         {} {} → {status}", q.method.as_str(), q.path)?;
+            }
+        }
+        if !r.details.is_empty() {
+            outln!("         {}", r.details)?;
+        }
+        if let Some(entra) = &r.entra {
+            outln!("         {entra}")?;
+        }
+        if let Some(hint) = &r.hint {
+            outln!("         fix: {hint}")?;
+        }
+        for path in &r.left_behind {
+            outln!("         left on the server: {path}")?;
+        }
+    }
+    let count = |result: TestResult| records.iter().filter(|r| r.test_result == result).count();
+    outln!(
+        "{} passed, {} failed, {} warnings, {} skipped: {}",
+        count(TestResult::Passed),
+        count(TestResult::Failed),
+        count(TestResult::Warning),
+        count(TestResult::Skipped),
+        match overall {
+            Overall::Succeeded => "Succeeded",
+            Overall::Failed => "Failed",
+        }
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{self, RunningTarget, TargetConfig, parse_spec};
+
+    const TOKEN: &str = "conformance-secret";
+
+    async fn target() -> (RunningTarget, ScimClient) {
+        let target = target::spawn(TargetConfig {
+            token: Some(TOKEN.into()),
+            ..TargetConfig::default()
+        })
+        .await
+        .unwrap();
+        let options = ClientOptions {
+            timeout: Duration::from_secs(10),
+            user_agent: None,
+            max_response_bytes: 1 << 20,
+        };
+        let credential = Credential::Bearer(Secret::new(TOKEN));
+        let client = ScimClient::new(target.base_url(), &credential, &options).unwrap();
+        (target, client)
+    }
+
+    fn uninterrupted(client: &ScimClient) -> Interruptible<'_> {
+        Interruptible {
+            inner: client,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Sets `stop` once the server has answered `after` requests (a Ctrl-C mid-test).
+    struct StopAfter<'a> {
+        inner: &'a ScimClient,
+        stop: Arc<AtomicBool>,
+        after: usize,
+        sent: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Transport for StopAfter<'_> {
+        fn send<'a>(&'a self, flow: FlowId, request: &'a Request) -> Sending<'a> {
+            Box::pin(async move {
+                let reply = self.inner.send(flow, request).await;
+                if self.sent.fetch_add(1, Ordering::SeqCst) + 1 == self.after {
+                    self.stop.store(true, Ordering::SeqCst);
+                }
+                reply
+            })
+        }
+    }
+
+    /// Ctrl-C after the user update's POST: its PATCH is not sent, the user is still deleted,
+    /// and the tests after it are SKIPPED.
+    #[tokio::test]
+    async fn an_interrupted_run_cleans_up_and_skips_the_rest() {
+        let (target, client) = target().await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let counting = StopAfter {
+            inner: &client,
+            stop: stop.clone(),
+            // Two Test Connection probes, then the POST.
+            after: 3,
+            sent: Default::default(),
+        };
+        let transport = Interruptible {
+            inner: &counting,
+            stop,
+        };
+        let plan = plan(
+            vec![ScimMode::Default],
+            &["SCIM_User_Update_Test", "SCIM_Group_Update_Test"],
+        );
+        let records = run_suite(&transport, &plan, &SystemClock, "t").await;
+        assert_eq!(records[0].test_result, TestResult::Failed);
+        assert!(
+            records[0].details.contains(INTERRUPTED),
+            "{}",
+            records[0].details
+        );
+        let methods: Vec<Method> = records[0].requests.iter().map(|r| r.method).collect();
+        assert_eq!(methods, [Method::Post, Method::Patch, Method::Delete]);
+        assert_eq!(records[0].requests[1].status, None);
+        assert_eq!(records[1].test_result, TestResult::Skipped);
+        assert!(target.users().is_empty());
+    }
+
+    fn plan(modes: Vec<ScimMode>, only: &[&str]) -> Plan {
+        Plan {
+            modes,
+            only: only.iter().map(|s| s.to_string()).collect(),
+            skip: Vec::new(),
+            keep: false,
+        }
+    }
+
+    /// Runs `only` in the default mode against a target with `faults`.
+    async fn one(name: &str, faults: &str) -> (TestRecord, RunningTarget) {
+        let (target, client) = target().await;
+        target.set_faults(parse_spec(faults).unwrap());
+        let plan = plan(vec![ScimMode::Default], &[name]);
+        let mut records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        assert_eq!(records.len(), 1);
+        (records.remove(0), target)
+    }
+
+    /// Every test passes against the built-in target in both modes, and the target holds nothing
+    /// afterwards.
+    #[tokio::test]
+    async fn the_built_in_target_passes_everything_in_both_modes() {
+        let (target, client) = target().await;
+        let plan = plan(vec![ScimMode::Default, ScimMode::Aad062020], &[]);
+        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        assert_eq!(records.len(), 2 * TESTS.len());
+        let failed: Vec<String> = records
+            .iter()
+            .filter(|r| r.test_result != TestResult::Passed)
+            .map(|r| format!("{} ({}): {}", r.test_name, r.mode, r.details))
+            .collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+        assert_eq!(suite::overall(&records, false), Overall::Succeeded);
+        assert!(target.users().is_empty(), "{:?}", target.users());
+        assert!(target.groups().is_empty(), "{:?}", target.groups());
+    }
+
+    /// Test Connection refused: every test FAILED (optional ones WARNING) with Entra's message.
+    #[tokio::test]
+    async fn a_refused_token_fails_every_test() {
+        let (target, client) = target().await;
+        target.set_faults(parse_spec("* *=unauthorized").unwrap());
+        let plan = plan(vec![ScimMode::Default], &[]);
+        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        assert!(records.iter().all(|r| matches!(
+            r.test_result,
+            TestResult::Failed | TestResult::Warning
+        ) && r.details.starts_with("Test Connection failed: ")));
+        assert_eq!(suite::overall(&records, false), Overall::Failed);
+    }
+
+    /// A filter on nothing answered 404: FAILED, with the hint to answer an empty list.
+    #[tokio::test]
+    async fn a_404_for_a_filter_on_nothing_fails() {
+        let (record, _target) = one(
+            "Filter_NonExistent_Test",
+            "GET /Groups=pass:times=1; GET /Groups=404",
+        )
+        .await;
+        assert_eq!(record.test_result, TestResult::Failed, "{record:?}");
+        assert!(
+            record
+                .details
+                .contains("expected 200 and an empty ListResponse"),
+            "{}",
+            record.details
+        );
+        assert!(record.hint.as_deref().unwrap().contains("not 404"));
+    }
+
+    /// A refused user POST fails the create test with its hint and the server's answer.
+    #[tokio::test]
+    async fn a_refused_create_fails() {
+        let (record, _target) = one("SCIM_User_Create_Test", "POST /Users=500").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record.details.starts_with("create a user: answered 500"),
+            "{}",
+            record.details
+        );
+        assert!(record.hint.as_deref().unwrap().contains("POST /Users"));
+        assert_eq!(record.requests[0].status, Some(500));
+        let entra = record.entra.as_deref().unwrap();
+        assert!(entra.starts_with("Entra logs "), "{entra}");
+        assert!(
+            entra.contains("InternalServerError: the object is retried in the next cycle"),
+            "{entra}"
+        );
+    }
+
+    /// A DELETE of nothing answered 204: an optional test, so a WARNING.
+    #[tokio::test]
+    async fn a_204_for_a_missing_user_is_a_warning() {
+        let (record, _target) = one("Delete_NonExistent_Test", "DELETE /Users/*=204").await;
+        assert_eq!(record.test_result, TestResult::Warning);
+        assert!(record.hint.as_deref().unwrap().contains("404"));
+    }
+
+    /// A group PATCH accepted but not applied fails at the read-back; the group is still deleted.
+    #[tokio::test]
+    async fn a_group_patch_not_applied_fails() {
+        let (record, target) = one("SCIM_Group_Update_Test", "PATCH /Groups/*=204").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record
+                .details
+                .starts_with("read the group back: displayName reads"),
+            "{}",
+            record.details
+        );
+        assert!(target.groups().is_empty());
+    }
+
+    /// No /Schemas: FAILED, with the hint to list the attributes.
+    #[tokio::test]
+    async fn no_schemas_fails_discoverability() {
+        let (record, _target) = one("Schema_Discoverability_Test", "GET /Schemas=404").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record.details.starts_with("read /Schemas: answered 404"),
+            "{}",
+            record.details
+        );
+        assert!(record.hint.as_deref().unwrap().contains("GET /Schemas"));
+    }
+
+    /// A user PATCH accepted but not applied fails at the read-back.
+    #[tokio::test]
+    async fn a_user_update_not_applied_fails() {
+        let (record, _target) = one("SCIM_User_Update_Test", "PATCH /Users/*=204").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record
+                .details
+                .starts_with("read the user back: userName reads"),
+            "{}",
+            record.details
+        );
+        assert_eq!(record.entra, None, "a 204 is no refusal");
+    }
+
+    /// A null update accepted but not applied fails.
+    #[tokio::test]
+    async fn a_null_update_not_applied_fails() {
+        let (record, target) = one("SCIM_Null_Update_Test", "PATCH /Users/*=204").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record.details.contains("title still reads"),
+            "{}",
+            record.details
+        );
+        assert!(target.users().is_empty());
+    }
+
+    /// A manager PATCH refused fails the manager test, naming the step.
+    #[tokio::test]
+    async fn a_refused_manager_patch_fails() {
+        let (record, _target) = one("SCIM_Update_Manager_Test", "PATCH /Users/*=400").await;
+        assert_eq!(record.test_result, TestResult::Failed);
+        assert!(
+            record.details.starts_with("set the manager: answered 400"),
+            "{}",
+            record.details
+        );
+        assert!(record.hint.as_deref().unwrap().contains("plain string"));
+    }
+
+    /// With --keep, the objects stay and are named.
+    #[tokio::test]
+    async fn keep_leaves_the_objects() {
+        let (target, client) = target().await;
+        let mut plan = plan(vec![ScimMode::Default], &["SCIM_User_Create_Test"]);
+        plan.keep = true;
+        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        assert_eq!(records[0].left_behind.len(), 1);
+        assert_eq!(target.users().len(), 1);
+    }
+
+    /// With both modes, the last line says which dialect works.
+    #[tokio::test]
+    async fn both_modes_name_the_dialect_that_works() {
+        let (target, client) = target().await;
+        let plan = plan(
+            vec![ScimMode::Default, ScimMode::Aad062020],
+            &["Duplicate_User_Test"],
+        );
+        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        assert!(dialects(&records).starts_with("Both dialects work"));
+        drop(target);
+        let failed: Vec<TestRecord> = records
+            .into_iter()
+            .map(|mut r| {
+                if r.mode == "default" {
+                    r.test_result = TestResult::Failed;
+                }
+                r
+            })
+            .collect();
+        assert!(dialects(&failed).starts_with("Only the aadOptscim062020 dialect works"));
+    }
+
+    /// The JUnit document: a suite per mode, a failure with its details, a skipped test.
+    #[test]
+    fn junit_shows_failures_and_skips() {
+        let skipped = suite::skipped(&TESTS[0], ScimMode::Default, "interrupted <Ctrl-C>");
+        let mut failed = suite::skipped(&TESTS[1], ScimMode::Aad062020, "");
+        failed.test_result = TestResult::Failed;
+        failed.details = "create a user: answered 500".into();
+        let xml = junit::document(&[skipped, failed]);
+        assert!(
+            xml.contains("<testsuite name=\"default\" tests=\"1\" failures=\"0\" skipped=\"1\">")
+        );
+        assert!(xml.contains("<skipped message=\"interrupted &lt;Ctrl-C&gt;\"/>"));
+        assert!(xml.contains(&format!(
+            "classname=\"aadOptscim062020\" name=\"{}\"",
+            TESTS[1].name
+        )));
+        assert!(xml.contains("<failure message=\"create a user: answered 500\">"));
+        assert_eq!(xml.matches("<testcase ").count(), 2);
+        assert_eq!(xml.matches("</testsuite>").count(), 2);
+    }
+
+    /// Colour only when asked.
+    #[test]
+    fn colour_is_optional() {
+        assert_eq!(verdict_cell(TestResult::Passed, false), "PASSED ");
+        assert_eq!(
+            verdict_cell(TestResult::Failed, true),
+            "\x1b[31mFAILED \x1b[0m"
+        );
+    }
+
+    /// The credentials rule applies only when OAuth is configured.
+    #[test]
+    fn the_credentials_rule_needs_oauth() {
+        assert_eq!(suite::overall(&[], false), Overall::Succeeded);
+        assert_eq!(suite::overall(&[], true), Overall::Failed);
+    }
+}

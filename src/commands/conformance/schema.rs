@@ -1,0 +1,209 @@
+//! `Schema_Discoverability_Test`: every attribute the default SCIM mapping writes is listed by
+//! `GET /Schemas` (compared case-insensitively, `id` aside). Attributes are flattened as the
+//! Logic App flattens them — `name`, `name.sub` for a single complex attribute, an extension's
+//! `urn:…:attr` — except that a multi-valued `emails[type eq "work"].value` is found when
+//! `emails` lists `value` and its `type` either declares no canonicalValues or includes `work`
+//! (the Logic App demands canonicalValues; RFC 7643 makes them optional).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+
+use crate::plan::conformance::Step;
+use crate::plan::{Method, conformance::Judge};
+use crate::scim::schema::{GROUP_SCHEMA, USER_SCHEMA};
+
+use super::direct::{Ctx, refusal};
+
+/// The user attributes `mappings/scim-default.yaml` writes (kept equal by a test).
+pub const USER_TARGETS: &[&str] = &[
+    "userName",
+    "active",
+    "displayName",
+    "title",
+    "emails[type eq \"work\"].value",
+    "preferredLanguage",
+    "name.givenName",
+    "name.familyName",
+    "name.formatted",
+    "addresses[type eq \"work\"].formatted",
+    "addresses[type eq \"work\"].streetAddress",
+    "addresses[type eq \"work\"].locality",
+    "addresses[type eq \"work\"].region",
+    "addresses[type eq \"work\"].postalCode",
+    "addresses[type eq \"work\"].country",
+    "phoneNumbers[type eq \"work\"].value",
+    "phoneNumbers[type eq \"mobile\"].value",
+    "phoneNumbers[type eq \"fax\"].value",
+    "externalId",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+];
+
+/// The group attributes it writes.
+pub const GROUP_TARGETS: &[&str] = &["displayName", "externalId", "members"];
+
+/// What `/Schemas` makes discoverable for one resource type, lower-cased.
+#[derive(Debug, Default)]
+struct Discoverable {
+    /// `name`, `name.sub`, `urn:…:name`.
+    plain: BTreeSet<String>,
+    /// Multi-valued complex attributes: (name, sub, the `type` canonicalValues if declared).
+    multi: Vec<(String, String, Option<Vec<String>>)>,
+}
+
+impl Discoverable {
+    fn add(&mut self, prefix: &str, attribute: &Json) {
+        let Some(name) = attribute.get("name").and_then(Json::as_str) else {
+            return;
+        };
+        let name = format!("{prefix}{name}").to_lowercase();
+        let subs = attribute
+            .get("subAttributes")
+            .and_then(Json::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        let multi = attribute.get("multiValued") == Some(&Json::Bool(true));
+        let canonical = subs
+            .iter()
+            .find(|s| s.get("name").and_then(Json::as_str) == Some("type"))
+            .and_then(|t| t.get("canonicalValues"))
+            .and_then(Json::as_array)
+            .map(|v| {
+                v.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_lowercase)
+                    .collect()
+            });
+        for sub in subs
+            .iter()
+            .filter_map(|s| s.get("name").and_then(Json::as_str))
+        {
+            let sub = sub.to_lowercase();
+            if multi {
+                self.multi.push((name.clone(), sub, canonical.clone()));
+            } else {
+                self.plain.insert(format!("{name}.{sub}"));
+            }
+        }
+        self.plain.insert(name);
+    }
+
+    fn finds(&self, target: &str) -> bool {
+        let target = target.to_lowercase();
+        if self.plain.contains(&target) {
+            return true;
+        }
+        let Some((name, rest)) = target.split_once("[type eq \"") else {
+            return false;
+        };
+        let Some((kind, sub)) = rest.split_once("\"].") else {
+            return false;
+        };
+        self.multi.iter().any(|(n, s, canonical)| {
+            n == name
+                && s == sub
+                && canonical
+                    .as_ref()
+                    .is_none_or(|c| c.iter().any(|v| v == kind))
+        })
+    }
+}
+
+/// The user's and the group's discoverable attributes in a `/Schemas` ListResponse (extension
+/// schemas count for users, as the Logic App counts them).
+fn discoverable(body: &Json) -> (Discoverable, Discoverable) {
+    let (mut user, mut group) = (Discoverable::default(), Discoverable::default());
+    let schemas = body
+        .get("Resources")
+        .and_then(Json::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    for schema in schemas {
+        let id = schema.get("id").and_then(Json::as_str).unwrap_or_default();
+        let attributes = schema
+            .get("attributes")
+            .and_then(Json::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        let (into, prefix) = match id {
+            USER_SCHEMA => (&mut user, String::new()),
+            GROUP_SCHEMA => (&mut group, String::new()),
+            other => (&mut user, format!("{other}:")),
+        };
+        for attribute in attributes {
+            into.add(&prefix, attribute);
+        }
+    }
+    (user, group)
+}
+
+fn missing(found: &Discoverable, targets: &[&str]) -> Vec<String> {
+    targets
+        .iter()
+        .filter(|t| !found.finds(t))
+        .map(|t| (*t).to_string())
+        .collect()
+}
+
+fn judge() -> Judge {
+    Box::new(|answer, _| {
+        if !answer.is_success() {
+            return Err(refusal(answer));
+        }
+        let (user, group) = discoverable(&answer.body);
+        let (user, group) = (missing(&user, USER_TARGETS), missing(&group, GROUP_TARGETS));
+        if user.is_empty() && group.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "not in /Schemas: user attributes {user:?}, group attributes {group:?}"
+            ))
+        }
+    })
+}
+
+/// The one step: `GET /Schemas`, judged.
+pub fn schema_discoverability(_: &Ctx) -> Vec<Step> {
+    vec![Step {
+        label: "read /Schemas".into(),
+        method: Method::Get,
+        path: "/Schemas".into(),
+        body: None,
+        capture: None,
+        judge: judge(),
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The targets listed here are the default mapping's.
+    #[test]
+    fn the_targets_are_the_default_mappings() {
+        let yaml = include_str!("../../../mappings/scim-default.yaml");
+        let targets: Vec<String> = yaml
+            .lines()
+            .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("target: "))
+            .map(|t| t.trim_matches('\'').trim_matches('"').replace("\\\"", "\""))
+            .collect();
+        let ours: Vec<&str> = USER_TARGETS.iter().chain(GROUP_TARGETS).copied().collect();
+        assert_eq!(targets, ours);
+    }
+
+    /// canonicalValues, when declared, must include the type the mapping writes.
+    #[test]
+    fn canonical_values_limit_the_types() {
+        let body = json!({"Resources": [{"id": USER_SCHEMA, "attributes": [
+            {"name": "emails", "multiValued": true, "subAttributes": [
+                {"name": "value"},
+                {"name": "type", "canonicalValues": ["home"]}]},
+            {"name": "phoneNumbers", "multiValued": true, "subAttributes": [
+                {"name": "value"}, {"name": "type"}]},
+        ]}]});
+        let (user, _) = discoverable(&body);
+        assert!(!user.finds("emails[type eq \"work\"].value"));
+        assert!(user.finds("emails[type eq \"home\"].value"));
+        assert!(user.finds("PHONENUMBERS[type eq \"fax\"].value"));
+    }
+}

@@ -1,0 +1,420 @@
+//! The registry of `conformance` tests (names exactly as Microsoft's tools name them, so results
+//! map onto theirs), each test's verdict, and the run's `overallResult` as the Logic-App
+//! validation template computes it.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::direct::{self, Ctx};
+use crate::clock::Clock;
+use crate::plan::conformance::{Exchange, Step, StepsFlow, StepsRun};
+use crate::plan::{Method, connection::ConnectionProbe};
+use crate::runner::{self, Transport};
+use crate::scim::{self, OpKind, Outcome, RetryClass, ScimMode};
+
+/// Whether a failure fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// A failure fails the run.
+    Mandatory,
+    /// A failure is a warning.
+    Optional,
+}
+
+/// A test's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TestResult {
+    /// Passed.
+    Passed,
+    /// A mandatory test failed.
+    Failed,
+    /// An optional test failed.
+    Warning,
+    /// Not run (with the reason in the details).
+    Skipped,
+}
+
+impl TestResult {
+    /// As the JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestResult::Passed => "PASSED",
+            TestResult::Failed => "FAILED",
+            TestResult::Warning => "WARNING",
+            TestResult::Skipped => "SKIPPED",
+        }
+    }
+}
+
+/// One test of the suite.
+pub struct TestDef {
+    /// Microsoft's name for it.
+    pub name: &'static str,
+    /// Mandatory or optional.
+    pub category: Category,
+    /// Its steps.
+    pub steps: fn(&Ctx) -> Vec<Step>,
+    /// The fix to suggest when it fails on a server's answer.
+    pub hint: &'static str,
+}
+
+use Category::{Mandatory, Optional};
+
+/// Every test, in the order they run. The SCIM Validator's preview checks (MultiOp,
+/// Delete_NonExistent, Delete_Twice) and the Logic App's optional ones are optional; the
+/// Validator's other checks are mandatory as they are there.
+pub const TESTS: &[TestDef] = &[
+    TestDef {
+        name: "Schema_Discoverability_Test",
+        category: Mandatory,
+        steps: super::schema::schema_discoverability,
+        hint: "list every attribute Entra writes in GET /Schemas (externalId too: Microsoft's check requires it although RFC 7643 makes it a common attribute), with multi-valued attributes' sub-attributes and the type's canonicalValues including the types written",
+    },
+    TestDef {
+        name: "Filter_NonExistent_Test",
+        category: Mandatory,
+        steps: direct::filter_non_existent,
+        hint: "answer a filter that matches nothing with 200 and an empty ListResponse (totalResults 0), not 404",
+    },
+    TestDef {
+        name: "SCIM_User_Create_Test",
+        category: Mandatory,
+        steps: direct::user_create,
+        hint: "accept a POST /Users with the core and enterprise schemas; answer 201 with the id and the userName exactly as sent",
+    },
+    TestDef {
+        name: "SCIM_Group_Create_Test",
+        category: Mandatory,
+        steps: direct::group_create,
+        hint: "accept a POST /Groups with displayName and externalId; answer 201 with the id and the displayName exactly as sent",
+    },
+    TestDef {
+        name: "SCIM_User_Update_Test",
+        category: Mandatory,
+        steps: super::updates::user_update,
+        hint: "apply a PATCH replacing single-valued attributes (userName, externalId, displayName, title, enterprise department; one operation each) and return the new values on GET",
+    },
+    TestDef {
+        name: "SCIM_Group_Update_Test",
+        category: Mandatory,
+        steps: super::updates::group_update,
+        hint: "apply a PATCH replacing displayName and externalId (one operation each) and return them on GET",
+    },
+    TestDef {
+        name: "Duplicate_User_Test",
+        category: Mandatory,
+        steps: direct::duplicate_user,
+        hint: "refuse a second user with an existing userName with 409 and scimType \"uniqueness\"; Entra then matches instead of creating twice",
+    },
+    TestDef {
+        name: "Duplicate_Group_Test",
+        category: Mandatory,
+        steps: direct::duplicate_group,
+        hint: "refuse a second group with an existing displayName with 409 and scimType \"uniqueness\"",
+    },
+    TestDef {
+        name: "Filter_User_Different_Case_Test",
+        category: Mandatory,
+        steps: direct::filter_user_case,
+        hint: "compare userName case-insensitively in filters (RFC 7643 caseExact false); otherwise Entra creates a duplicate of a user whose case changed",
+    },
+    TestDef {
+        name: "Filter_Group_Different_Case_Test",
+        category: Mandatory,
+        steps: direct::filter_group_case,
+        hint: "compare displayName case-insensitively in group filters",
+    },
+    TestDef {
+        name: "Exclude_Members_Test",
+        category: Mandatory,
+        steps: direct::exclude_members,
+        hint: "honour excludedAttributes=members on GET by id and on filtered GET; Entra reads groups that way",
+    },
+    TestDef {
+        name: "SCIM_Null_Update_Test",
+        category: Mandatory,
+        steps: super::updates::null_update,
+        hint: "treat a replace with \"\" or null as clearing the attribute (absent or null on GET)",
+    },
+    TestDef {
+        name: "SCIM_Update_Manager_Test",
+        category: Mandatory,
+        steps: super::updates::update_manager,
+        hint: "accept the manager as a plain string value (\"value\": \"<id>\"), as Entra sends it, and a replace with \"\" as removing it",
+    },
+    TestDef {
+        name: "SCIM_User_Pagination_Test",
+        category: Mandatory,
+        steps: direct::user_pagination,
+        hint: "honour startIndex and count on GET /Users: count=5 returns 5 resources and echoes startIndex",
+    },
+    TestDef {
+        name: "SCIM_Group_Pagination_Test",
+        category: Optional,
+        steps: direct::group_pagination,
+        hint: "honour startIndex and count on GET /Groups",
+    },
+    TestDef {
+        name: "MultiOp_Patch_Test",
+        category: Optional,
+        steps: super::updates::multi_op_patch,
+        hint: "apply every operation of a PATCH, in order (remove, add and replace, also on one attribute)",
+    },
+    TestDef {
+        name: "Delete_NonExistent_Test",
+        category: Optional,
+        steps: direct::delete_non_existent,
+        hint: "answer a DELETE of an unknown id with 404",
+    },
+    TestDef {
+        name: "Delete_Twice_Test",
+        category: Optional,
+        steps: direct::delete_twice,
+        hint: "answer a second DELETE of the same id with 404",
+    },
+];
+
+/// The longest response body a record keeps.
+const RESPONSE_CUT: usize = 2000;
+
+/// One request of a test, as the JSON shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRecord {
+    /// The step it belongs to.
+    pub step: String,
+    /// The method.
+    pub method: Method,
+    /// Path and query after the Tenant URL.
+    pub path: String,
+    /// The body sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Json>,
+    /// The status answered.
+    pub status: Option<u16>,
+    /// The response body, cut to 2000 characters.
+    pub response: String,
+}
+
+impl RequestRecord {
+    fn of(exchange: Exchange) -> Self {
+        let Exchange {
+            label,
+            request,
+            status,
+            body,
+        } = exchange;
+        let mut response = body;
+        if let Some((cut, _)) = response.char_indices().nth(RESPONSE_CUT) {
+            response.truncate(cut);
+            response.push('…');
+        }
+        Self {
+            step: label,
+            method: request.method,
+            path: request.path,
+            body: request.body,
+            status,
+            response,
+        }
+    }
+}
+
+/// One test's result, in the JSON shape.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestRecord {
+    /// Microsoft's name of the test.
+    pub test_name: &'static str,
+    /// `default` or `aadOptscim062020`.
+    pub mode: &'static str,
+    /// Mandatory or optional.
+    pub category: Category,
+    /// The verdict.
+    pub test_result: TestResult,
+    /// What failed (empty when it passed).
+    pub details: String,
+    /// The fix to try, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// What Entra does with the failing answer (its log's error code, what happens next), when
+    /// the failure was a refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entra: Option<String>,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// Every request it sent.
+    pub requests: Vec<RequestRecord>,
+    /// Objects it left on the server (kept, or the cleanup failed), as paths.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_behind: Vec<String>,
+}
+
+/// The mode's name as the JSON writes it.
+pub fn mode_name(mode: ScimMode) -> &'static str {
+    match mode {
+        ScimMode::Default => "default",
+        ScimMode::Aad062020 => "aadOptscim062020",
+    }
+}
+
+/// The hint for a failure: credentials and reachability first, then the test's own.
+fn hint_for(test: &TestDef, run: &StepsRun) -> String {
+    let status = run
+        .exchanges
+        .iter()
+        .rev()
+        .find(|e| e.label != "clean up")
+        .map(|e| e.status);
+    match status {
+        Some(Some(401 | 403)) => {
+            "the server refused the credentials: check the token the variable holds".into()
+        }
+        Some(None) => "no answer came: check that the server runs at the URL".into(),
+        _ => test.hint.into(),
+    }
+}
+
+/// What Entra does with the last answer of a failed test, when it was a refusal: the error code
+/// its provisioning log shows and what happens next (the server's own words are in the details
+/// and the requests).
+fn entra_reading(run: &StepsRun) -> Option<String> {
+    let last = run.exchanges.iter().rev().find(|e| e.label != "clean up")?;
+    let status = last.status?;
+    let op = match last.request.method {
+        Method::Post => OpKind::Create,
+        Method::Patch => OpKind::Update,
+        Method::Delete => OpKind::Delete,
+        Method::Get if last.request.path.contains("filter=") => OpKind::Query,
+        Method::Get => OpKind::GetById,
+    };
+    let Outcome::Failure(failure) = scim::classify(op, status, None, last.body.as_bytes()) else {
+        return None;
+    };
+    let next = match failure.retry {
+        RetryClass::Success => "nothing more",
+        RetryClass::NextCycle => "the object is retried in the next cycle",
+        RetryClass::Escrow => "the object is escrowed and retried on the escrow schedule",
+        RetryClass::Quarantine => "the job goes into quarantine",
+        RetryClass::AutoRetry(_) => "the request is retried after Retry-After",
+    };
+    Some(format!("Entra logs {}: {next}", failure.code.as_str()))
+}
+
+/// The verdict of a test's run.
+fn record(test: &TestDef, mode: ScimMode, run: StepsRun, duration_ms: u64) -> TestRecord {
+    let (test_result, details, hint, entra) = match &run.failure {
+        None => (TestResult::Passed, String::new(), None, None),
+        Some(failure) => {
+            let result = match test.category {
+                Category::Mandatory => TestResult::Failed,
+                Category::Optional => TestResult::Warning,
+            };
+            let details = format!("{}: {}", failure.label, failure.reason);
+            let hint = Some(hint_for(test, &run));
+            (result, details, hint, entra_reading(&run))
+        }
+    };
+    TestRecord {
+        test_name: test.name,
+        mode: mode_name(mode),
+        category: test.category,
+        test_result,
+        details,
+        hint,
+        entra,
+        duration_ms,
+        left_behind: run.left_behind,
+        requests: run.exchanges.into_iter().map(RequestRecord::of).collect(),
+    }
+}
+
+/// Runs `test` over `transport` and judges it.
+pub async fn run_test(
+    test: &TestDef,
+    ctx: &Ctx,
+    transport: &dyn Transport,
+    keep: bool,
+    clock: &dyn Clock,
+) -> TestRecord {
+    let started = clock.now();
+    let mut flow = StepsFlow::new(&ctx.run, (test.steps)(ctx), keep);
+    let run = runner::conclude(&mut flow, transport).await;
+    let elapsed = (clock.now() - started).num_milliseconds();
+    record(test, ctx.mode, run, u64::try_from(elapsed).unwrap_or(0))
+}
+
+/// Every test FAILED (or WARNING) because Test Connection failed, with Entra's message.
+pub fn connection_failed(test: &TestDef, mode: ScimMode, probes: &[ConnectionProbe]) -> TestRecord {
+    let message = probes
+        .iter()
+        .find_map(|p| match &p.outcome {
+            Outcome::Failure(f) => Some(format!("{}: {}", f.code.as_str(), f.reason)),
+            Outcome::Match { .. } => Some(
+                "Test Connection: the query for a random GUID returned a resource; the filter is not applied".into(),
+            ),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let test_result = match test.category {
+        Category::Mandatory => TestResult::Failed,
+        Category::Optional => TestResult::Warning,
+    };
+    TestRecord {
+        test_name: test.name,
+        mode: mode_name(mode),
+        category: test.category,
+        test_result,
+        details: format!("Test Connection failed: {message}"),
+        hint: Some("make Test Connection pass first (entra-sim test-connection)".into()),
+        entra: None,
+        duration_ms: 0,
+        requests: Vec::new(),
+        left_behind: Vec::new(),
+    }
+}
+
+/// A test not run, and why.
+pub fn skipped(test: &TestDef, mode: ScimMode, why: &str) -> TestRecord {
+    TestRecord {
+        test_name: test.name,
+        mode: mode_name(mode),
+        category: test.category,
+        test_result: TestResult::Skipped,
+        details: why.to_string(),
+        hint: None,
+        entra: None,
+        duration_ms: 0,
+        requests: Vec::new(),
+        left_behind: Vec::new(),
+    }
+}
+
+/// The run's verdict, as the Logic App's orchestrator computes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Overall {
+    /// Every mandatory test passed.
+    Succeeded,
+    /// A mandatory test failed.
+    Failed,
+}
+
+/// `Failed` when a mandatory test failed. The Logic App also fails every run in which neither
+/// `Validate_Credentials_Test` nor `Federated_Identity_Test` passed; taken literally, a server
+/// that authenticates with a long-lived bearer token (most of them, and every run without OAuth
+/// here) would always fail. So that rule applies only when `oauth` is configured, where
+/// `Validate_Credentials_Test` is meaningful.
+pub fn overall(records: &[TestRecord], oauth: bool) -> Overall {
+    let failed = records.iter().any(|r| r.test_result == TestResult::Failed);
+    let credentials_unproven = oauth
+        && !records.iter().any(|r| {
+            r.test_name == "Validate_Credentials_Test" && r.test_result == TestResult::Passed
+        });
+    if failed || credentials_unproven {
+        Overall::Failed
+    } else {
+        Overall::Succeeded
+    }
+}
