@@ -349,13 +349,7 @@ impl ScimClient {
 
     /// reqwest's error text, with the token removed in case a server echoed it into a URL.
     fn scrub(&self, error: &reqwest::Error) -> String {
-        let mut text = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
+        let mut text = crate::auth::oauth::chain(error);
         if let Some(renewal) = &self.renewal {
             let current = renewal.current.lock().unwrap_or_else(|p| p.into_inner());
             text = text.replace(current.2.expose(), "[redacted]");

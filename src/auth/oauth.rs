@@ -317,7 +317,9 @@ fn form_encode(text: &str) -> String {
     out
 }
 
-fn chain(error: &reqwest::Error) -> String {
+/// reqwest's error text followed by each of its causes, `: `-separated (reqwest names the
+/// connect or TLS failure only in a cause).
+pub(crate) fn chain(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

@@ -84,17 +84,9 @@ impl Issuer {
 
 /// An RFC 6749 §5.2 error answer.
 fn oauth_error(status: StatusCode, error: &str, description: &str, basic: bool) -> Response {
-    let mut resp = (
-        status,
-        json!({"error": error, "error_description": description}).to_string(),
-    )
-        .into_response();
+    let body = json!({"error": error, "error_description": description});
+    let mut resp = no_store_json(status, &body);
     let headers = resp.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if basic {
         // §5.2: a 401 to a client that used the Authorization header names the scheme.
         headers.insert(
@@ -277,24 +269,27 @@ fn authenticated_client(
 /// A new access token, as a token response (§5.1).
 fn issued_token(issuer: &Issuer) -> Response {
     let access_token = issuer.issue();
-    let mut resp = (
-        StatusCode::OK,
-        json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": issuer.config.token_lifetime.as_secs().max(1),
-        })
-        .to_string(),
-    )
-        .into_response();
+    let body = json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": issuer.config.token_lifetime.as_secs().max(1),
+    });
+    let mut resp = no_store_json(StatusCode::OK, &body);
+    // §5.1: "Pragma: no-cache" too on a response carrying a token.
+    resp.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// A JSON answer of the token endpoint: `application/json`, never cached (§5.1, §5.2).
+fn no_store_json(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
     let headers = resp.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    // §5.1: "Cache-Control: no-store" and "Pragma: no-cache" on a response carrying a token.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     resp
 }
 
