@@ -42,6 +42,25 @@ pub struct Plan {
     pub skip: Vec<String>,
     /// Leave what was created.
     pub keep: bool,
+    /// What the mapping under test provisions.
+    pub mapped: Mapped,
+}
+
+/// What the mapping under test provisions, for the tests that need it ([`suite::Needs`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Mapped {
+    /// Groups are enabled.
+    pub groups: bool,
+    /// A user attribute targets the enterprise `manager`.
+    pub manager: bool,
+}
+
+impl Mapped {
+    /// Entra's default SCIM mapping: users with a manager, and groups.
+    pub const DEFAULT: Mapped = Mapped {
+        groups: true,
+        manager: true,
+    };
 }
 
 /// The `--json` document.
@@ -136,6 +155,7 @@ fn plan_of(args: &ConformanceArgs) -> Result<Plan, AppError> {
         only: args.only.clone(),
         skip: args.skip.clone(),
         keep: args.keep,
+        mapped: Mapped::DEFAULT,
     })
 }
 
@@ -245,6 +265,8 @@ async fn run_suite(
         for test in selected(plan) {
             let record = if transport.stopped() {
                 suite::skipped(test, mode, INTERRUPTED)
+            } else if let Some(record) = suite::unmapped(test, mode, plan.mapped) {
+                record
             } else if connected {
                 suite::run_test(test, &ctx, transport, plan.keep, clock).await
             } else {
@@ -465,6 +487,7 @@ mod tests {
             only: only.iter().map(|s| s.to_string()).collect(),
             skip: Vec::new(),
             keep: false,
+            mapped: Mapped::DEFAULT,
         }
     }
 
@@ -689,6 +712,46 @@ mod tests {
         assert_eq!(
             verdict_cell(TestResult::Failed, true),
             "\x1b[31mFAILED \x1b[0m"
+        );
+    }
+
+    /// Without a manager target the manager tests are SKIPPED; without groups the group tests
+    /// FAILED (WARNING when optional), as the Logic App judges them.
+    #[test]
+    fn what_the_mapping_lacks_skips_or_fails() {
+        let test = |name: &str| TESTS.iter().find(|t| t.name == name).unwrap();
+        let no_manager = Mapped {
+            manager: false,
+            ..Mapped::DEFAULT
+        };
+        let manager = suite::unmapped(
+            test("SCIM_Update_Manager_Test"),
+            ScimMode::Default,
+            no_manager,
+        );
+        assert_eq!(manager.unwrap().test_result, TestResult::Skipped);
+        let no_groups = Mapped {
+            groups: false,
+            ..Mapped::DEFAULT
+        };
+        let create = suite::unmapped(test("SCIM_Group_Create_Test"), ScimMode::Default, no_groups);
+        assert_eq!(create.unwrap().test_result, TestResult::Failed);
+        let paging = suite::unmapped(
+            test("SCIM_Group_Pagination_Test"),
+            ScimMode::Default,
+            no_groups,
+        );
+        assert_eq!(paging.unwrap().test_result, TestResult::Warning);
+        assert!(
+            suite::unmapped(test("SCIM_User_Create_Test"), ScimMode::Default, no_groups).is_none()
+        );
+        assert!(
+            suite::unmapped(
+                test("SCIM_Update_Manager_Test"),
+                ScimMode::Default,
+                Mapped::DEFAULT
+            )
+            .is_none()
         );
     }
 

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::Mapped;
 use super::direct::{self, Ctx};
 use crate::clock::Clock;
 use crate::plan::conformance::{Exchange, Step, StepsFlow, StepsRun};
@@ -54,10 +55,29 @@ pub struct TestDef {
     pub name: &'static str,
     /// Mandatory or optional.
     pub category: Category,
-    /// Its steps.
-    pub steps: fn(&Ctx) -> Vec<Step>,
+    /// What it runs.
+    pub body: Body,
+    /// What of the job's mapping it needs to be meaningful.
+    pub needs: Needs,
     /// The fix to suggest when it fails on a server's answer.
     pub hint: &'static str,
+}
+
+/// What a test runs.
+pub enum Body {
+    /// Direct SCIM requests, as Microsoft's tools send them, run as a [`StepsFlow`].
+    Steps(fn(&Ctx) -> Vec<Step>),
+}
+
+/// What of the job's mapping a test needs to be meaningful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Any mapping.
+    Nothing,
+    /// Group provisioning (Microsoft requires it: without it the test fails).
+    Groups,
+    /// A `manager` target attribute (without it the test is skipped).
+    Manager,
 }
 
 use Category::{Mandatory, Optional};
@@ -69,109 +89,127 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "Schema_Discoverability_Test",
         category: Mandatory,
-        steps: super::schema::schema_discoverability,
+        needs: Needs::Nothing,
+        body: Body::Steps(super::schema::schema_discoverability),
         hint: "list every attribute Entra writes in GET /Schemas (externalId too: Microsoft's check requires it although RFC 7643 makes it a common attribute), with multi-valued attributes' sub-attributes and the type's canonicalValues including the types written",
     },
     TestDef {
         name: "Filter_NonExistent_Test",
         category: Mandatory,
-        steps: direct::filter_non_existent,
+        needs: Needs::Nothing,
+        body: Body::Steps(direct::filter_non_existent),
         hint: "answer a filter that matches nothing with 200 and an empty ListResponse (totalResults 0), not 404",
     },
     TestDef {
         name: "SCIM_User_Create_Test",
         category: Mandatory,
-        steps: direct::user_create,
+        needs: Needs::Nothing,
+        body: Body::Steps(direct::user_create),
         hint: "accept a POST /Users with the core and enterprise schemas; answer 201 with the id and the userName exactly as sent",
     },
     TestDef {
         name: "SCIM_Group_Create_Test",
         category: Mandatory,
-        steps: direct::group_create,
+        needs: Needs::Groups,
+        body: Body::Steps(direct::group_create),
         hint: "accept a POST /Groups with displayName and externalId; answer 201 with the id and the displayName exactly as sent",
     },
     TestDef {
         name: "SCIM_User_Update_Test",
         category: Mandatory,
-        steps: super::updates::user_update,
+        needs: Needs::Nothing,
+        body: Body::Steps(super::updates::user_update),
         hint: "apply a PATCH replacing single-valued attributes (userName, externalId, displayName, title, enterprise department; one operation each) and return the new values on GET",
     },
     TestDef {
         name: "SCIM_Group_Update_Test",
         category: Mandatory,
-        steps: super::updates::group_update,
+        needs: Needs::Groups,
+        body: Body::Steps(super::updates::group_update),
         hint: "apply a PATCH replacing displayName and externalId (one operation each) and return them on GET",
     },
     TestDef {
         name: "Duplicate_User_Test",
         category: Mandatory,
-        steps: direct::duplicate_user,
+        needs: Needs::Nothing,
+        body: Body::Steps(direct::duplicate_user),
         hint: "refuse a second user with an existing userName with 409 and scimType \"uniqueness\"; Entra then matches instead of creating twice",
     },
     TestDef {
         name: "Duplicate_Group_Test",
         category: Mandatory,
-        steps: direct::duplicate_group,
+        needs: Needs::Groups,
+        body: Body::Steps(direct::duplicate_group),
         hint: "refuse a second group with an existing displayName with 409 and scimType \"uniqueness\"",
     },
     TestDef {
         name: "Filter_User_Different_Case_Test",
         category: Mandatory,
-        steps: direct::filter_user_case,
+        needs: Needs::Nothing,
+        body: Body::Steps(direct::filter_user_case),
         hint: "compare userName case-insensitively in filters (RFC 7643 caseExact false); otherwise Entra creates a duplicate of a user whose case changed",
     },
     TestDef {
         name: "Filter_Group_Different_Case_Test",
         category: Mandatory,
-        steps: direct::filter_group_case,
+        needs: Needs::Groups,
+        body: Body::Steps(direct::filter_group_case),
         hint: "compare displayName case-insensitively in group filters",
     },
     TestDef {
         name: "Exclude_Members_Test",
         category: Mandatory,
-        steps: direct::exclude_members,
+        needs: Needs::Groups,
+        body: Body::Steps(direct::exclude_members),
         hint: "honour excludedAttributes=members on GET by id and on filtered GET; Entra reads groups that way",
     },
     TestDef {
         name: "SCIM_Null_Update_Test",
         category: Mandatory,
-        steps: super::updates::null_update,
+        needs: Needs::Nothing,
+        body: Body::Steps(super::updates::null_update),
         hint: "treat a replace with \"\" or null as clearing the attribute (absent or null on GET)",
     },
     TestDef {
         name: "SCIM_Update_Manager_Test",
         category: Mandatory,
-        steps: super::updates::update_manager,
+        needs: Needs::Manager,
+        body: Body::Steps(super::updates::update_manager),
         hint: "accept the manager as a plain string value (\"value\": \"<id>\"), as Entra sends it, and a replace with \"\" as removing it",
     },
     TestDef {
         name: "SCIM_User_Pagination_Test",
         category: Mandatory,
-        steps: direct::user_pagination,
+        needs: Needs::Nothing,
+        body: Body::Steps(direct::user_pagination),
         hint: "honour startIndex and count on GET /Users: count=5 returns 5 resources and echoes startIndex",
     },
     TestDef {
         name: "SCIM_Group_Pagination_Test",
         category: Optional,
-        steps: direct::group_pagination,
+        needs: Needs::Groups,
+        body: Body::Steps(direct::group_pagination),
         hint: "honour startIndex and count on GET /Groups",
     },
     TestDef {
         name: "MultiOp_Patch_Test",
         category: Optional,
-        steps: super::updates::multi_op_patch,
+        needs: Needs::Nothing,
+        body: Body::Steps(super::updates::multi_op_patch),
         hint: "apply every operation of a PATCH, in order (remove, add and replace, also on one attribute)",
     },
     TestDef {
         name: "Delete_NonExistent_Test",
         category: Optional,
-        steps: direct::delete_non_existent,
+        needs: Needs::Nothing,
+        body: Body::Steps(direct::delete_non_existent),
         hint: "answer a DELETE of an unknown id with 404",
     },
     TestDef {
         name: "Delete_Twice_Test",
         category: Optional,
-        steps: direct::delete_twice,
+        needs: Needs::Nothing,
+        body: Body::Steps(direct::delete_twice),
         hint: "answer a second DELETE of the same id with 404",
     },
 ];
@@ -340,7 +378,8 @@ pub async fn run_test(
     clock: &dyn Clock,
 ) -> TestRecord {
     let started = clock.now();
-    let mut flow = StepsFlow::new(&ctx.run, (test.steps)(ctx), keep);
+    let Body::Steps(steps) = test.body;
+    let mut flow = StepsFlow::new(&ctx.run, steps(ctx), keep);
     let run = runner::conclude(&mut flow, transport).await;
     let elapsed = (clock.now() - started).num_milliseconds();
     record(test, ctx.mode, run, u64::try_from(elapsed).unwrap_or(0))
@@ -373,6 +412,32 @@ pub fn connection_failed(test: &TestDef, mode: ScimMode, probes: &[ConnectionPro
         duration_ms: 0,
         requests: Vec::new(),
         left_behind: Vec::new(),
+    }
+}
+
+/// The record of a test the mapping cannot exercise, as the Logic App judges it: without a
+/// `manager` target the manager tests are SKIPPED; without groups the group tests FAILED
+/// (Microsoft requires group provisioning).
+pub fn unmapped(test: &TestDef, mode: ScimMode, mapped: Mapped) -> Option<TestRecord> {
+    match test.needs {
+        Needs::Manager if !mapped.manager => Some(skipped(
+            test,
+            mode,
+            "the mapping has no manager target attribute",
+        )),
+        Needs::Groups if !mapped.groups => {
+            let mut record = skipped(test, mode, "");
+            record.test_result = match test.category {
+                Category::Mandatory => TestResult::Failed,
+                Category::Optional => TestResult::Warning,
+            };
+            record.details =
+                "the mapping does not provision groups; Microsoft requires group provisioning"
+                    .into();
+            record.hint = Some("enable the groups mapping (groups: enabled: true)".into());
+            Some(record)
+        }
+        _ => None,
     }
 }
 
