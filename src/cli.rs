@@ -192,6 +192,10 @@ pub struct ConformanceArgs {
     /// Also write the results as JUnit XML to this file (one testcase per test and mode).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write the results as a self-contained HTML page to this file (verdict, tests × modes,
+    /// each failure with Entra's reading, the fix and the requests).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// The dialects `conformance` runs its tests in.

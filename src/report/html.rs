@@ -1,5 +1,5 @@
 //! The report's HTML: every piece of text from the logs, the status or the server goes through
-//! [`escape`], and the data the page's script reads is embedded by [`json_for_script`], so names
+//! [`escape`](super::markup::escape), and the data the page's script reads is embedded by [`json_for_script`], so names
 //! and server answers render as text, never as markup. The Content-Security-Policy lets only the
 //! page's own (nonce-carrying) script run and forbids every fetch.
 
@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+use super::markup::{Html, json_for_script};
 use super::times;
 use super::{
     MAX_CYCLES, MAX_DRILL_ENTRIES, MAX_ENTRIES_PER_OBJECT, MAX_ESCROWS, ObjectSummary, ReportInput,
@@ -17,7 +18,6 @@ use crate::plan::CycleKind;
 use crate::policy::JobCode;
 use crate::provlog::{LogEntry, ProvisioningAction};
 
-const CSS: &str = include_str!("page.css");
 const JS: &str = include_str!("page.js");
 
 /// The summary cards: element id suffix and label. The page's script fills `count-<id>`.
@@ -30,107 +30,16 @@ const CARDS: &[(&str, &str)] = &[
     ("failed", "Failed"),
 ];
 
-/// `text` with `& < > " '` replaced by character references: safe in element content and in
-/// quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    push_escaped(&mut out, text);
-    out
-}
-
-fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// JSON safe inside `<script type="application/json">`: `<`, `>` and `&` are `\u` escapes, so no
-/// value can close the element; U+2028/U+2029 too, for older script parsers.
-pub fn json_for_script(value: &Value) -> String {
-    let text = value.to_string();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A small builder: `text` escapes, `raw` does not (only for markup written here).
-struct Html(String);
-
-impl Html {
-    fn raw(&mut self, markup: &str) -> &mut Self {
-        self.0.push_str(markup);
-        self
-    }
-
-    fn text(&mut self, text: &str) -> &mut Self {
-        push_escaped(&mut self.0, text);
-        self
-    }
-
-    fn num(&mut self, n: usize) -> &mut Self {
-        let _ = write!(self.0, "{n}");
-        self
-    }
-
-    /// `<tag class="class">text</tag>`.
-    fn el(&mut self, tag: &str, class: &str, text: &str) -> &mut Self {
-        let _ = write!(self.0, "<{tag} class=\"{class}\">");
-        self.text(text);
-        let _ = write!(self.0, "</{tag}>");
-        self
-    }
-
-    /// A count cell, muted when zero.
-    fn count_cell(&mut self, n: usize) -> &mut Self {
-        if n == 0 {
-            self.raw("<td class=\"n zero\">0</td>")
-        } else {
-            self.raw("<td class=\"n\">").num(n).raw("</td>")
-        }
-    }
-
-    fn badge(&mut self, status: &str) -> &mut Self {
-        let class = match status {
-            "success" | "warning" | "failure" | "skipped" => status,
-            _ => "other",
-        };
-        self.el("span", &format!("badge {class}"), status)
-    }
-}
-
 /// The whole page.
 pub(super) fn page(
     input: &ReportInput<'_>,
     summary: &Summary,
     shown: &BTreeMap<usize, LogEntry>,
 ) -> String {
-    let mut h = Html(String::with_capacity(64 * 1024 + shown.len() * 4096));
-    h.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-        .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-        .raw("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; script-src 'nonce-")
-        .text(input.nonce)
-        .raw("'\">")
-        .raw("<title>entra-sim report: ")
-        .text(input.job_name)
-        .raw("</title><style>")
-        .raw(CSS)
-        .raw("</style></head><body>\n<header><h1>Provisioning report <span class=\"job\">")
+    let title = format!("entra-sim report: {}", input.job_name);
+    let capacity = 64 * 1024 + shown.len() * 4096;
+    let mut h = Html::page(capacity, &title, Some(input.nonce), "");
+    h.raw("<header><h1>Provisioning report <span class=\"job\">")
         .text(input.job_name)
         .raw("</span></h1><p class=\"muted\">Generated ")
         .text(&times::time(input.generated))
@@ -158,14 +67,14 @@ pub(super) fn page(
         .raw("\">")
         .raw(JS)
         .raw("</script>\n</body></html>\n");
-    h.0
+    h.finish()
 }
 
 fn cards(h: &mut Html) {
     h.raw("<section id=\"summary\" class=\"cards\" aria-label=\"Entries over all cycles\">");
     for (id, label) in CARDS {
         let _ = write!(
-            h.0,
+            h,
             "<div class=\"card {id}\"><div class=\"num\" id=\"count-{id}\">–</div><div class=\"label\">{label}</div></div>"
         );
     }
@@ -376,7 +285,7 @@ fn timeline(h: &mut Html, summary: &Summary) {
             if n > 0 {
                 let pct = n as f64 * 100.0 / c.entries.max(1) as f64;
                 let _ = write!(
-                    h.0,
+                    h,
                     "<span class=\"{class}\" style=\"width:{pct:.2}%\" title=\"{n} {class}\"></span>"
                 );
             }
@@ -532,7 +441,7 @@ fn drill_down(
             object.id.to_lowercase()
         ))
         .raw("\"><summary>");
-    h.badge(status)
+    h.badge(status, status)
         .raw(" <span class=\"kind\">")
         .text(&object.kind)
         .raw("</span> <b>")
@@ -574,7 +483,8 @@ fn action_name(action: ProvisioningAction) -> &'static str {
 fn entry(h: &mut Html, log: &LogEntry) {
     let info = &log.provisioning_status_info;
     h.raw("<div class=\"entry\"><div class=\"entry-head\">");
-    h.badge(info.status.as_str())
+    let status = info.status.as_str();
+    h.badge(status, status)
         .raw(" <b>")
         .raw(action_name(log.provisioning_action))
         .raw("</b> <span class=\"time\" title=\"")
@@ -616,7 +526,8 @@ fn entry(h: &mut Html, log: &LogEntry) {
             h.raw("<tr><td><code>")
                 .text(step.name.as_str())
                 .raw("</code></td><td>");
-            h.badge(step.status.as_str())
+            let status = step.status.as_str();
+            h.badge(status, status)
                 .raw("</td><td>")
                 .text(&step.description)
                 .raw("</td><td>");

@@ -7,7 +7,8 @@
 //! million-user job's gigabytes of logs, and renders a `String`.
 
 mod html;
-mod times;
+pub mod markup;
+pub mod times;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -18,7 +19,7 @@ use crate::engine::{Counts, CycleReport};
 use crate::policy::{EscrowEntry, JobCode};
 use crate::provlog::{LogEntry, ProvisioningAction, Status};
 
-pub use html::{escape, json_for_script};
+pub use markup::{escape, json_for_script};
 
 /// At most this many objects are expanded in the drill-down …
 pub const MAX_OBJECTS: usize = 2_000;

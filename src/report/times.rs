@@ -10,13 +10,13 @@ const NEVER: &str = "0001-01-01T00:00:00Z";
 const NEVER_DAYS: i64 = 10_675_199;
 
 /// `2026-12-06 02:25:22 UTC`.
-pub(super) fn time(t: DateTime<Utc>) -> String {
+pub fn time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 /// An RFC 3339 time (Graph's, a log record's) as [`time`] shows it; `NEVER` as "never"; other text
 /// as it is.
-pub(super) fn time_text(text: &str) -> String {
+pub fn time_text(text: &str) -> String {
     if text == NEVER {
         return "never".to_string();
     }
@@ -27,7 +27,7 @@ pub(super) fn time_text(text: &str) -> String {
 }
 
 /// `40 min`, `1 h 30 min`, `2 d`, `1 min 5 s`; under a second in milliseconds.
-pub(super) fn duration(d: Duration) -> String {
+pub fn duration(d: Duration) -> String {
     if d < Duration::seconds(1) {
         return format!("{} ms", d.num_milliseconds().max(0));
     }

@@ -132,3 +132,130 @@ async fn bad_input_exits_3() {
         .status(3)
         .stderr_contains("CONF_UNSET");
 }
+
+/// `--junit` and `--html` against a server whose user creates fail with control characters in
+/// the error's detail, whose DELETE of nothing answers 204, with one test `--skip`ped: the JUnit
+/// file parses as XML with the counts and structure CI reporters read, the page is written, and
+/// neither holds the token; the exit code is the verdict's.
+#[tokio::test]
+async fn junit_parses_and_html_is_written() {
+    let server = server().await;
+    let mut faults = parse_spec("POST /Users=500; DELETE /Users/*=204").unwrap();
+    faults[0].body = Some(serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": "500",
+        "detail": "broken\u{0}\u{1}\u{b}\u{1f}\u{fffe} <here> & there",
+    }));
+    server.set_faults(faults);
+    let dir = tempfile::tempdir().unwrap();
+    let (junit, html) = (
+        dir.path().join("results.xml"),
+        dir.path().join("results.html"),
+    );
+    let only = [
+        "SCIM_User_Create_Test",
+        "Filter_NonExistent_Test",
+        "Delete_NonExistent_Test",
+        "Duplicate_Group_Test",
+    ];
+    conformance(
+        &server,
+        &["--mode", "both", "--skip", "Duplicate_Group_Test", "--only"],
+    )
+    .args(only)
+    .arg("--junit")
+    .arg(&junit)
+    .arg("--html")
+    .arg(&html)
+    .run_async()
+    .await
+    .status(1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!xml.contains(TOKEN) && !page.contains(TOKEN));
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}:\n{xml}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let counts = |n: roxmltree::Node| -> Vec<String> {
+        ["tests", "failures", "errors", "skipped"]
+            .iter()
+            .map(|a| n.attribute(*a).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(counts(root), ["8", "2", "0", "2"]);
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    let names: Vec<_> = suites
+        .iter()
+        .map(|s| s.attribute("name").unwrap())
+        .collect();
+    assert_eq!(names, ["default", "aadOptscim062020"]);
+    for suite in &suites {
+        assert_eq!(counts(*suite), ["4", "1", "0", "1"]);
+        assert!(suite.attribute("time").unwrap().parse::<f64>().is_ok());
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        let case_names: Vec<_> = cases.iter().map(|c| c.attribute("name").unwrap()).collect();
+        assert_eq!(case_names.len(), 4);
+        for name in only {
+            assert!(case_names.contains(&name), "{name} missing");
+        }
+        let mode = suite.attribute("name");
+        let child = |name: &str| {
+            let case = cases
+                .iter()
+                .find(|c| c.attribute("name") == Some(name))
+                .unwrap();
+            assert_eq!(case.attribute("classname"), mode);
+            assert!(case.attribute("time").unwrap().parse::<f64>().is_ok());
+            case.first_element_child()
+        };
+        let failure = child("SCIM_User_Create_Test").unwrap();
+        assert_eq!(failure.tag_name().name(), "failure");
+        let message = failure.attribute("message").unwrap();
+        assert!(
+            message.starts_with("create a user: answered 500: broken\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd} <here> & there"),
+            "{message:?}"
+        );
+        let text = failure.text().unwrap();
+        assert!(text.contains("Fix: accept a POST /Users"), "{text}");
+        assert!(
+            text.contains("Last request (create a user):\nPOST /Users\n{"),
+            "{text}"
+        );
+        assert!(text.contains("Answered 500:\n{"), "{text}");
+        assert!(child("Filter_NonExistent_Test").is_none(), "passed");
+        let warning = child("Delete_NonExistent_Test").unwrap();
+        assert_eq!(warning.tag_name().name(), "system-out");
+        let skipped = child("Duplicate_Group_Test").unwrap();
+        assert_eq!(skipped.tag_name().name(), "skipped");
+        assert_eq!(skipped.attribute("message"), Some("skipped with --skip"));
+    }
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("id=\"overall\">Failed</span>"));
+    assert!(page.contains("id=\"t-aadOptscim062020-SCIM_User_Create_Test\""));
+    assert!(
+        page.contains("broken\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd} &lt;here&gt; &amp; there")
+    );
+    assert!(page.contains("2 passed, 2 failed, 2 warnings, 2 skipped: Failed"));
+    assert!(page.contains("Neither dialect passes every mandatory test."));
+    assert!(server.users().is_empty());
+}
+
+/// An `--html` file that cannot be written is named in the error (exit 4).
+#[tokio::test]
+async fn an_unwritable_html_file_is_named() {
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing").join("page.html");
+    conformance(&server, &["--only", "Filter_NonExistent_Test", "--html"])
+        .arg(&path)
+        .run_async()
+        .await
+        .status(4)
+        .stderr_contains(&format!("cannot write {}", path.display()));
+}

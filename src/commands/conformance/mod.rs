@@ -5,6 +5,7 @@
 //! Exit 0 when every mandatory test passed, 1 when one failed.
 
 mod direct;
+mod html;
 mod junit;
 mod schema;
 mod suite;
@@ -98,21 +99,16 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     let duration = (clock.now() - started).num_milliseconds();
     // Only bearer tokens are supported so far: the credentials rule does not apply.
     let overall = suite::overall(&records, false);
-    if let Some(path) = &args.junit {
-        std::fs::write(path, junit::document(&records)).map_err(|source| AppError::Write {
-            path: path.clone(),
-            source,
-        })?;
-    }
+    let document = Document {
+        overall_result: overall,
+        url: &base_url,
+        modes: plan.modes.iter().map(|m| suite::mode_name(*m)).collect(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        duration_ms: u64::try_from(duration).unwrap_or(0),
+        tests: &records,
+    };
+    write_files(&args, &document)?;
     if args.json {
-        let document = Document {
-            overall_result: overall,
-            url: &base_url,
-            modes: plan.modes.iter().map(|m| suite::mode_name(*m)).collect(),
-            started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            duration_ms: u64::try_from(duration).unwrap_or(0),
-            tests: &records,
-        };
         outln!("{}", serde_json::to_string_pretty(&document)?)?;
     } else {
         let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
@@ -126,6 +122,24 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
         Overall::Succeeded => 0,
         Overall::Failed => 1,
     })
+}
+
+/// `--junit` and `--html`, when asked for; a write error names the file.
+fn write_files(args: &ConformanceArgs, document: &Document<'_>) -> Result<(), AppError> {
+    let write = |path: &std::path::PathBuf, text: String| {
+        std::fs::write(path, text).map_err(|source| AppError::Write {
+            path: path.clone(),
+            source,
+        })
+    };
+    if let Some(path) = &args.junit {
+        write(path, junit::document(document))?;
+    }
+    if let Some(path) = &args.html {
+        let dialect = (document.modes.len() > 1).then(|| dialects(document.tests));
+        write(path, html::page(document, dialect.as_deref()))?;
+    }
+    Ok(())
 }
 
 fn argument(arg: &str, source: impl std::error::Error + Send + Sync + 'static) -> AppError {
@@ -202,12 +216,15 @@ fn run_prefix() -> String {
     format!("es{}", guid.replace('-', "").get(..8).unwrap_or_default())
 }
 
+/// The tests `--only` selects (all without it), `--skip`ped ones too: they are reported SKIPPED.
 fn selected<'a>(plan: &'a Plan) -> impl Iterator<Item = &'static TestDef> + 'a {
-    TESTS.iter().filter(|t| {
-        (plan.only.is_empty() || plan.only.iter().any(|n| n == t.name))
-            && !plan.skip.iter().any(|n| n == t.name)
-    })
+    TESTS
+        .iter()
+        .filter(|t| plan.only.is_empty() || plan.only.iter().any(|n| n == t.name))
 }
+
+/// The reason a `--skip`ped test shows.
+const SKIPPED_BY_FLAG: &str = "skipped with --skip";
 
 /// A transport that, once `stop` is set (Ctrl-C), answers every request but a DELETE itself: the
 /// running test fails at once and its cleanup still reaches the server, so an interrupted run
@@ -263,7 +280,9 @@ async fn run_suite(
             missing_id: crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng()),
         };
         for test in selected(plan) {
-            let record = if transport.stopped() {
+            let record = if plan.skip.iter().any(|n| n == test.name) {
+                suite::skipped(test, mode, SKIPPED_BY_FLAG)
+            } else if transport.stopped() {
                 suite::skipped(test, mode, INTERRUPTED)
             } else if let Some(record) = suite::unmapped(test, mode, plan.mapped) {
                 record
@@ -380,8 +399,14 @@ fn print(
             outln!("         left on the server: {path}")?;
         }
     }
+    outln!("{}", summary_line(records, overall))?;
+    Ok(())
+}
+
+/// `3 passed, 1 failed, 0 warnings, 1 skipped: Failed`, the last line of every output.
+fn summary_line(records: &[TestRecord], overall: Overall) -> String {
     let count = |result: TestResult| records.iter().filter(|r| r.test_result == result).count();
-    outln!(
+    format!(
         "{} passed, {} failed, {} warnings, {} skipped: {}",
         count(TestResult::Passed),
         count(TestResult::Failed),
@@ -391,8 +416,7 @@ fn print(
             Overall::Succeeded => "Succeeded",
             Overall::Failed => "Failed",
         }
-    )?;
-    Ok(())
+    )
 }
 
 #[cfg(test)]
@@ -682,27 +706,6 @@ mod tests {
             })
             .collect();
         assert!(dialects(&failed).starts_with("Only the aadOptscim062020 dialect works"));
-    }
-
-    /// The JUnit document: a suite per mode, a failure with its details, a skipped test.
-    #[test]
-    fn junit_shows_failures_and_skips() {
-        let skipped = suite::skipped(&TESTS[0], ScimMode::Default, "interrupted <Ctrl-C>");
-        let mut failed = suite::skipped(&TESTS[1], ScimMode::Aad062020, "");
-        failed.test_result = TestResult::Failed;
-        failed.details = "create a user: answered 500".into();
-        let xml = junit::document(&[skipped, failed]);
-        assert!(
-            xml.contains("<testsuite name=\"default\" tests=\"1\" failures=\"0\" skipped=\"1\">")
-        );
-        assert!(xml.contains("<skipped message=\"interrupted &lt;Ctrl-C&gt;\"/>"));
-        assert!(xml.contains(&format!(
-            "classname=\"aadOptscim062020\" name=\"{}\"",
-            TESTS[1].name
-        )));
-        assert!(xml.contains("<failure message=\"create a user: answered 500\">"));
-        assert_eq!(xml.matches("<testcase ").count(), 2);
-        assert_eq!(xml.matches("</testsuite>").count(), 2);
     }
 
     /// Colour only when asked.

@@ -217,6 +217,14 @@ pub const TESTS: &[TestDef] = &[
 /// The longest response body a record keeps.
 const RESPONSE_CUT: usize = 2000;
 
+/// `text` cut to `max` characters, an ellipsis marking a cut.
+pub fn cut(text: &mut String, max: usize) {
+    if let Some((at, _)) = text.char_indices().nth(max) {
+        text.truncate(at);
+        text.push('…');
+    }
+}
+
 /// One request of a test, as the JSON shows it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -245,10 +253,7 @@ impl RequestRecord {
             body,
         } = exchange;
         let mut response = body;
-        if let Some((cut, _)) = response.char_indices().nth(RESPONSE_CUT) {
-            response.truncate(cut);
-            response.push('…');
-        }
+        cut(&mut response, RESPONSE_CUT);
         Self {
             step: label,
             method: request.method,
