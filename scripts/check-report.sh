@@ -4,7 +4,7 @@
 # writes the report, lets headless Chromium load it (its inline script fills the summary counts
 # from the embedded JSON), and checks the rendered DOM shows the cycle's counts and failures.
 # Needs chromium on PATH (Debian: apt-get install chromium; CHROMIUM=path overrides). Exit 1 on any
-# mismatch.
+# mismatch. Then checks the `conformance --html` page the same way (check-conformance-page.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -77,3 +77,5 @@ for code in InternalServerError SystemForCrossDomainIdentityManagementServiceInc
     grep -q "<code class=\"code\">$code</code>" "$work/dom.html" || fail "no failure group $code"
 done
 echo "check-report: the report renders in Chromium with the cycle's counts"
+
+CHROMIUM="$chromium" bash scripts/check-conformance-page.sh

@@ -227,9 +227,11 @@ fn failure(h: &mut Html, r: &TestRecord) {
 /// One request, collapsed: method, path, status and step; opened, the bodies.
 fn request(h: &mut Html, q: &RequestRecord) {
     let status = q.status.map_or("no answer".to_string(), |s| s.to_string());
+    // Refusals stand out; a success is not marked, since a test may fail on one (a 204 where a
+    // 404 was due).
     let class = match q.status {
-        Some(200..=299) => "ok",
-        _ => "refused",
+        Some(200..=299) => "status",
+        _ => "status refused",
     };
     h.raw("<details class=\"request\"><summary><code class=\"path\">")
         .text(q.method.as_str())

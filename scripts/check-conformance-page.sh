@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Proves `conformance --html` works in a real browser (called by check-report.sh): serves the
+# built-in target with one fault (no /Schemas, so Schema_Discoverability_Test fails in both
+# modes), runs `conformance --mode both --json --html` with one test --skip'ped, then lets headless
+# Chromium render the page: a screenshot, and the DOM of a probe copy (the page itself runs no
+# script; the copy adds one that opens every <details> and reports any element wider than the
+# window) checked for no overflow and for the run's verdict, counts, failure, fix and skip.
+# CHROMIUM=path overrides chromium; SCREENSHOT_DIR=dir keeps conformance.png there. Exit 1 on
+# any mismatch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+chromium=${CHROMIUM:-chromium}
+
+cargo build --locked --quiet
+bin=${CARGO_TARGET_DIR:-$(pwd)/target}/debug/entra-sim
+
+work=$(mktemp -d)
+server=""
+cleanup() {
+    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "check-conformance-page: $*" >&2
+    exit 1
+}
+
+ENTRA_SIM_TOKEN=check-page-token "$bin" target serve --port 0 --fault 'GET /Schemas=404' \
+    >"$work/target.log" 2>&1 &
+server=$!
+url=""
+for _ in $(seq 1 100); do
+    url=$(sed -n 's|^SCIM target listening at \(http://[^ ]*\) .*|\1|p' "$work/target.log")
+    [ -n "$url" ] && break
+    sleep 0.1
+done
+[ -n "$url" ] || fail "the target did not start: $(cat "$work/target.log")"
+
+set +e
+CONF_TOKEN=check-page-token "$bin" conformance --url "$url" --token-env CONF_TOKEN \
+    --mode both --skip Duplicate_Group_Test --json --html "$work/page.html" >"$work/run.json"
+code=$?
+set -e
+[ "$code" -eq 1 ] || fail "expected exit 1 (a mandatory test failed), got $code"
+grep -q 'check-page-token' "$work/page.html" && fail "the token is in the page"
+grep -q '<script' "$work/page.html" && fail "the page should need no script"
+
+# The run's own counts, from its --json document.
+expected() {
+    grep -c "\"testResult\": \"$1\"" "$work/run.json" || true
+}
+
+render() {
+    "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --hide-scrollbars --user-data-dir="$work/profile" "$@" 2>>"$work/chromium.log" ||
+        fail "chromium failed: $(tail -n 5 "$work/chromium.log")"
+}
+
+render --window-size=1280,2200 --screenshot="$work/conformance.png" "file://$work/page.html" \
+    >/dev/null
+[ -s "$work/conformance.png" ] || fail "no screenshot"
+if [ -n "${SCREENSHOT_DIR:-}" ]; then cp "$work/conformance.png" "$SCREENSHOT_DIR/"; fi
+
+# The probe copy: its policy lets one inline script run, which opens everything and measures.
+probe='<script>(function () {
+  document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  var width = document.documentElement.clientWidth, wide = [];
+  document.querySelectorAll("body *").forEach(function (el) {
+    if (el.closest(".scroll")) { return; }
+    if (el.getBoundingClientRect().right > width + 1) { wide.push(el.tagName + "." + el.className); }
+  });
+  if (document.documentElement.scrollWidth > width) { wide.unshift("page"); }
+  document.body.setAttribute("data-overflow", wide.length ? wide.slice(0, 5).join(" ") : "none");
+}());</script>'
+sed -e "s|form-action 'none'\">|form-action 'none'; script-src 'unsafe-inline'\">|" \
+    "$work/page.html" >"$work/probe.html"
+printf '%s\n' "$probe" >>"$work/probe.html"
+render --window-size=1024,800 --dump-dom "file://$work/probe.html" >"$work/dom.html"
+
+overflow=$(sed -n 's|.*data-overflow="\([^"]*\)".*|\1|p' "$work/dom.html")
+[ -n "$overflow" ] || fail "the probe did not run"
+[ "$overflow" = none ] || fail "wider than the window at 1024 px: $overflow"
+grep -q 'id="overall">Failed<' "$work/dom.html" || fail "no Failed verdict"
+for pair in passed:PASSED failed:FAILED warning:WARNING skipped:SKIPPED; do
+    want=$(expected "${pair#*:}")
+    grep -q "id=\"count-${pair%%:*}\">$want<" "$work/dom.html" ||
+        fail "count-${pair%%:*}: expected $want, the page shows $(grep -o "id=\"count-${pair%%:*}\">[^<]*<" "$work/dom.html")"
+    echo "count-${pair%%:*} = $want"
+done
+[ "$(expected FAILED)" -eq 2 ] || fail "expected 2 failures, the run reports $(expected FAILED)"
+for mode in default aadOptscim062020; do
+    grep -q "id=\"t-$mode-Schema_Discoverability_Test\"" "$work/dom.html" ||
+        fail "no details of the $mode failure"
+done
+grep -q 'read /Schemas: answered 404' "$work/dom.html" || fail "no failure details"
+grep -q '<p class="hint">list every attribute Entra writes in GET /Schemas' "$work/dom.html" ||
+    fail "no fix hint"
+grep -q '<td class="why">skipped with --skip</td>' "$work/dom.html" || fail "no skip reason"
+grep -q 'Neither dialect passes every mandatory test.' "$work/dom.html" || fail "no dialect line"
+summary=$(grep -o '[0-9]* passed, [0-9]* failed, [0-9]* warnings, [0-9]* skipped: Failed' "$work/dom.html")
+[ -n "$summary" ] || fail "no summary line"
+echo "check-conformance-page: the conformance page renders in Chromium ($summary)"
