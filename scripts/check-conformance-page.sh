@@ -11,32 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 chromium=${CHROMIUM:-chromium}
 
-cargo build --locked --quiet
-bin=${CARGO_TARGET_DIR:-$(pwd)/target}/debug/entra-sim
+name=check-conformance-page
+# shellcheck source=scripts/check-common.sh
+source scripts/check-common.sh
 
-work=$(mktemp -d)
-server=""
-cleanup() {
-    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "check-conformance-page: $*" >&2
-    exit 1
-}
-
-ENTRA_SIM_TOKEN=check-page-token "$bin" target serve --port 0 --fault 'GET /Schemas=404' \
-    >"$work/target.log" 2>&1 &
-server=$!
-url=""
-for _ in $(seq 1 100); do
-    url=$(sed -n 's|^SCIM target listening at \(http://[^ ]*\) .*|\1|p' "$work/target.log")
-    [ -n "$url" ] && break
-    sleep 0.1
-done
-[ -n "$url" ] || fail "the target did not start: $(cat "$work/target.log")"
+start_target check-page-token 'GET /Schemas=404'
 
 set +e
 CONF_TOKEN=check-page-token "$bin" conformance --url "$url" --token-env CONF_TOKEN \
@@ -50,13 +29,6 @@ grep -q '<script' "$work/page.html" && fail "the page should need no script"
 # The run's own counts, from its --json document.
 expected() {
     grep -c "\"testResult\": \"$1\"" "$work/run.json" || true
-}
-
-render() {
-    "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-        --disable-background-networking --disable-component-update --disable-sync \
-        --hide-scrollbars --user-data-dir="$work/profile" "$@" 2>>"$work/chromium.log" ||
-        fail "chromium failed: $(tail -n 5 "$work/chromium.log")"
 }
 
 render --window-size=1280,2200 --screenshot="$work/conformance.png" "file://$work/page.html" \
@@ -85,10 +57,7 @@ overflow=$(sed -n 's|.*data-overflow="\([^"]*\)".*|\1|p' "$work/dom.html")
 [ "$overflow" = none ] || fail "wider than the window at 1024 px: $overflow"
 grep -q 'id="overall">Failed<' "$work/dom.html" || fail "no Failed verdict"
 for pair in passed:PASSED failed:FAILED warning:WARNING skipped:SKIPPED; do
-    want=$(expected "${pair#*:}")
-    grep -q "id=\"count-${pair%%:*}\">$want<" "$work/dom.html" ||
-        fail "count-${pair%%:*}: expected $want, the page shows $(grep -o "id=\"count-${pair%%:*}\">[^<]*<" "$work/dom.html")"
-    echo "count-${pair%%:*} = $want"
+    expect_count "${pair%%:*}" "$(expected "${pair#*:}")"
 done
 [ "$(expected FAILED)" -eq 2 ] || fail "expected 2 failures, the run reports $(expected FAILED)"
 for mode in default aadOptscim062020; do

@@ -9,34 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 chromium=${CHROMIUM:-chromium}
-
-cargo build --locked --quiet
-bin=${CARGO_TARGET_DIR:-$repo/target}/debug/entra-sim
-
-work=$(mktemp -d)
-server=""
-cleanup() {
-    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "check-report: $*" >&2
-    exit 1
-}
+name=check-report
+# shellcheck source=scripts/check-common.sh
+source scripts/check-common.sh
 
 # Two users' creations fail: the first with a 500, the second with a 409.
-ENTRA_SIM_TOKEN=check-report-token "$bin" target serve --port 0 \
-    --fault 'POST /Users=500:times=1; POST /Users=409:times=1' >"$work/target.log" 2>&1 &
-server=$!
-url=""
-for _ in $(seq 1 100); do
-    url=$(sed -n 's|^SCIM target listening at \(http://[^ ]*\) .*|\1|p' "$work/target.log")
-    [ -n "$url" ] && break
-    sleep 0.1
-done
-[ -n "$url" ] || fail "the target did not start: $(cat "$work/target.log")"
+start_target check-report-token 'POST /Users=500:times=1; POST /Users=409:times=1'
 
 sed -e "s|\.\./directory-samples/|$repo/directory-samples/|" \
     -e "s|\.\./mappings/|$repo/mappings/|" \
@@ -58,19 +36,13 @@ expected() {
 grep -q 'id="count-created">–<' "$work/report.html" ||
     fail "the page should leave the counts to its script"
 
-"$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/profile" --dump-dom "file://$work/report.html" \
-    >"$work/dom.html" 2>"$work/chromium.log" ||
-    fail "chromium failed: $(tail -n 5 "$work/chromium.log")"
+render --dump-dom "file://$work/report.html" >"$work/dom.html"
 
 grep -q 'data-rendered="yes"' "$work/dom.html" || fail "the page's script did not run"
 for key in created updated disabled deleted skipped failed; do
     want=$(expected "$key")
     [ -n "$want" ] || fail "no $key count in the cycle's output"
-    grep -q "id=\"count-$key\">$want<" "$work/dom.html" ||
-        fail "count-$key: expected $want, the page shows $(grep -o "id=\"count-$key\">[^<]*<" "$work/dom.html")"
-    echo "count-$key = $want"
+    expect_count "$key" "$want"
 done
 [ "$(expected failed)" -eq 2 ] || fail "expected 2 failures, the cycle reports $(expected failed)"
 for code in InternalServerError SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering; do
@@ -78,4 +50,6 @@ for code in InternalServerError SystemForCrossDomainIdentityManagementServiceInc
 done
 echo "check-report: the report renders in Chromium with the cycle's counts"
 
+cleanup
+trap - EXIT
 CHROMIUM="$chromium" bash scripts/check-conformance-page.sh
