@@ -2,9 +2,9 @@
 # Proves `conformance --html` works in a real browser (called by check-report.sh): serves the
 # built-in target with one fault (no /Schemas, so Schema_Discoverability_Test fails in both
 # modes), runs `conformance --mode both --json --html` with one test --skip'ped, then lets headless
-# Chromium render the page: a screenshot, and the DOM of a probe copy (the page itself runs no
-# script; the copy adds one that opens every <details> and reports any element wider than the
-# window) checked for no overflow and for the run's verdict, counts, failure, fix and skip.
+# Chromium render the page: a screenshot, and the DOM of a probe copy (render_probed in
+# check-common.sh: nothing wider than the window) checked for the run's verdict, counts, failure,
+# fix and skip. The page itself runs no script.
 # CHROMIUM=path overrides chromium; SCREENSHOT_DIR=dir keeps conformance.png there. Exit 1 on
 # any mismatch.
 set -euo pipefail
@@ -36,25 +36,7 @@ render --window-size=1280,2200 --screenshot="$work/conformance.png" "file://$wor
 [ -s "$work/conformance.png" ] || fail "no screenshot"
 if [ -n "${SCREENSHOT_DIR:-}" ]; then cp "$work/conformance.png" "$SCREENSHOT_DIR/"; fi
 
-# The probe copy: its policy lets one inline script run, which opens everything and measures.
-probe='<script>(function () {
-  document.querySelectorAll("details").forEach(function (d) { d.open = true; });
-  var width = document.documentElement.clientWidth, wide = [];
-  document.querySelectorAll("body *").forEach(function (el) {
-    if (el.closest(".scroll")) { return; }
-    if (el.getBoundingClientRect().right > width + 1) { wide.push(el.tagName + "." + el.className); }
-  });
-  if (document.documentElement.scrollWidth > width) { wide.unshift("page"); }
-  document.body.setAttribute("data-overflow", wide.length ? wide.slice(0, 5).join(" ") : "none");
-}());</script>'
-sed -e "s|form-action 'none'\">|form-action 'none'; script-src 'unsafe-inline'\">|" \
-    "$work/page.html" >"$work/probe.html"
-printf '%s\n' "$probe" >>"$work/probe.html"
-render --window-size=1024,800 --dump-dom "file://$work/probe.html" >"$work/dom.html"
-
-overflow=$(sed -n 's|.*data-overflow="\([^"]*\)".*|\1|p' "$work/dom.html")
-[ -n "$overflow" ] || fail "the probe did not run"
-[ "$overflow" = none ] || fail "wider than the window at 1024 px: $overflow"
+render_probed "$work/page.html"
 grep -q 'id="overall">Failed<' "$work/dom.html" || fail "no Failed verdict"
 for pair in passed:PASSED failed:FAILED warning:WARNING skipped:SKIPPED; do
     expect_count "${pair%%:*}" "$(expected "${pair#*:}")"

@@ -2,7 +2,8 @@
 # Proves the HTML report works in a real browser: builds entra-sim, serves the built-in target with
 # injected faults, runs one cycle of the sample job (Contoso, Entra's default mapping) against it,
 # writes the report, lets headless Chromium load it (its inline script fills the summary counts
-# from the embedded JSON), and checks the rendered DOM shows the cycle's counts and failures.
+# from the embedded JSON), and checks the rendered DOM shows the cycle's counts and failures, and
+# nothing wider than the window (render_probed in check-common.sh).
 # Needs chromium on PATH (Debian: apt-get install chromium; CHROMIUM=path overrides). Exit 1 on any
 # mismatch. Then checks the `conformance --html` page the same way (check-conformance-page.sh).
 set -euo pipefail
@@ -36,7 +37,7 @@ expected() {
 grep -q 'id="count-created">–<' "$work/report.html" ||
     fail "the page should leave the counts to its script"
 
-render --dump-dom "file://$work/report.html" >"$work/dom.html"
+render_probed "$work/report.html"
 
 grep -q 'data-rendered="yes"' "$work/dom.html" || fail "the page's script did not run"
 for key in created updated disabled deleted skipped failed; do
