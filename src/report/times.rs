@@ -1,6 +1,7 @@
 //! Times and durations as the report shows them to people (issue 18, item 16): a time to the
 //! second with its zone, `2026-12-06 02:25:22 UTC`, and a duration in words, `40 min`, where the
 //! status JSON the page is built from has Graph's `2026-12-06T02:25:22.5829546Z` and `PT40M`.
+//! The `conformance --html` page shows its times the same way.
 
 use chrono::{DateTime, Duration, Utc};
 
