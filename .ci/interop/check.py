@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs `entra-sim conformance --mode both --json` against the servers start.sh started and
 compares every (test, mode) verdict with expected.json; then checks that no server holds an
-object named with the run's prefix (the run cleaned up after itself).
+object named with the run's prefix (the run cleaned up after itself), that the --junit file
+written alongside has a testcase per verdict, and that the token appears in no output.
 
     .ci/interop/check.sh                 check (what .ci/run does)
     .ci/interop/check.sh --update        rewrite expected.json's verdicts from a run, keep reasons
@@ -18,10 +19,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from xml.etree import ElementTree
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED = Path(__file__).resolve().parent / "expected.json"
@@ -94,17 +97,28 @@ def save(path, expected):
 
 
 def conformance(binary, url, token_file):
-    """The run's --json document; exit 0 (Succeeded) and 1 (Failed) are both verdicts."""
-    command = [str(binary), "conformance", "--mode", "both", "--json",
-               "--url", url, "--token-file", token_file]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode not in (0, 1):
-        sys.exit(f"check.py: {' '.join(command[:5])} --url {url} exited {done.returncode}:\n"
-                 f"{done.stderr}")
+    """The run's --json document; exit 0 (Succeeded) and 1 (Failed) are both verdicts. The
+    --junit file written beside it must hold a testcase per (test, mode), and neither it nor the
+    output may contain the token."""
+    with tempfile.TemporaryDirectory() as tmp:
+        junit = Path(tmp) / "results.xml"
+        command = [str(binary), "conformance", "--mode", "both", "--json", "--junit", str(junit),
+                   "--url", url, "--token-file", token_file]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode not in (0, 1):
+            sys.exit(f"check.py: conformance --url {url} exited {done.returncode}:\n"
+                     f"{done.stderr}")
+        xml = junit.read_text(encoding="utf-8") if junit.exists() else ""
+    token = Path(token_file).read_text(encoding="utf-8").strip()
+    if any(token in text for text in (done.stdout, done.stderr, xml)):
+        sys.exit(f"check.py: the token appears in the output or the JUnit file of --url {url}")
     doc = json.loads(done.stdout)
     succeeded = doc["overallResult"] == "Succeeded"
     if succeeded != (done.returncode == 0):
         sys.exit(f"check.py: overallResult {doc['overallResult']} but exit {done.returncode}")
+    cases = len(list(ElementTree.fromstring(xml).iter("testcase"))) if xml else 0
+    if cases != len(doc["tests"]):
+        sys.exit(f"check.py: the JUnit file has {cases} testcases, the JSON {len(doc['tests'])}")
     return doc
 
 
