@@ -7,7 +7,8 @@
 //
 // Our choices, where SCIMMY leaves them to the host: the EnterpriseUser extension on User
 // (optional), server-assigned UUIDs, and 409 `uniqueness` for a second user with the same userName
-// or a second group with the same displayName (case-insensitive), as RFC 7643 marks them unique.
+// or a second group with the same displayName (case-insensitive): RFC 7643 marks userName unique
+// (not group displayName), Entra expects both refused.
 // Everything else (filters, PATCH, booleans, paging, errors) is SCIMMY's own behaviour.
 
 import { randomUUID, timingSafeEqual } from "node:crypto";

@@ -13,7 +13,7 @@
 #   SCIM2_TOKEN     default: random      SCIMMY_TOKEN  default: random
 #   PYTHON          a Python >= 3.11 (default: the first of python3.13 python3.12 python3.11 python3)
 # Tokens are never printed: each is written (mode 600) to a file whose path is printed, which a
-# job's `token_file:` can name. Nothing here is part of .ci/run.
+# job's `token_file:` can name. .ci/run runs check.sh, which runs check.py under this script.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -67,6 +67,29 @@ async fn the_built_in_target_succeeds_in_both_modes() {
     assert!(server.users().is_empty() && server.groups().is_empty());
 }
 
+/// `--json` names the run's prefix (`es` and 8 hex digits), which every object the run creates
+/// carries, so a caller can check a real server holds none of them afterwards (`.ci/interop`).
+#[tokio::test]
+async fn the_json_names_the_run_prefix() {
+    let server = server().await;
+    let out = conformance(&server, &["--only", "SCIM_User_Create_Test", "--json"])
+        .run_async()
+        .await;
+    out.success();
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let prefix = doc["runPrefix"].as_str().unwrap();
+    assert!(
+        prefix.len() == 10
+            && prefix.starts_with("es")
+            && prefix[2..].chars().all(|c| c.is_ascii_hexdigit()),
+        "{prefix}"
+    );
+    let post = &doc["tests"][0]["requests"][0];
+    assert_eq!(post["method"], "POST", "{post:#}");
+    let user_name = post["body"]["userName"].as_str().unwrap();
+    assert!(user_name.starts_with(prefix), "{user_name}");
+}
+
 /// A server whose user creates fail: exit 1, the table names the failure and its fix, the
 /// summary last.
 #[tokio::test]

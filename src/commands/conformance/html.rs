@@ -71,7 +71,9 @@ fn header(h: &mut Html, document: &Document<'_>, dialect: Option<&str>) {
         .text(&times::duration(took))
         .raw(" · modes: ")
         .text(&document.modes.join(", "))
-        .raw("</p>");
+        .raw(" · run prefix <code>")
+        .text(document.run_prefix)
+        .raw("</code></p>");
     if let Some(dialect) = dialect {
         h.raw("<p class=\"dialect\" id=\"dialect\">")
             .text(dialect)
@@ -342,6 +344,7 @@ mod tests {
         Document {
             overall_result: Overall::Failed,
             url: "http://127.0.0.1:1/scim/v2",
+            run_prefix: "es1234abcd",
             modes: vec!["default", "aadOptscim062020"],
             started_at: "2026-12-06T08:00:00.000Z".into(),
             duration_ms: 2500,
@@ -357,7 +360,7 @@ mod tests {
         let page = page(&document(&records), Some("Neither dialect works."));
         for part in [
             "id=\"overall\">Failed</span>",
-            "Started 2026-12-06 08:00:00 UTC · took 2 s · modes: default, aadOptscim062020",
+            "Started 2026-12-06 08:00:00 UTC · took 2 s · modes: default, aadOptscim062020 · run prefix <code>es1234abcd</code></p>",
             "<th>default</th><th>aadOptscim062020</th>",
             "id=\"count-failed\">2<",
             "href=\"#t-aadOptscim062020-SCIM_User_Create_Test\"",

@@ -150,6 +150,7 @@ mod tests {
         let doc = Document {
             overall_result: Overall::Failed,
             url: "http://127.0.0.1:1/scim/v2?a=1&b=2",
+            run_prefix: "es1234abcd",
             modes: vec!["default", "aadOptscim062020"],
             started_at: "2026-12-06T08:00:00.000Z".into(),
             duration_ms: 2500,

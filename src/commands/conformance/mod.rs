@@ -70,6 +70,8 @@ impl Mapped {
 struct Document<'a> {
     overall_result: Overall,
     url: &'a str,
+    /// In every object's name the run creates, so a caller can check none is left.
+    run_prefix: &'a str,
     modes: Vec<&'static str>,
     started_at: String,
     duration_ms: u64,
@@ -94,7 +96,8 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     };
     let clock = SystemClock;
     let started = clock.now();
-    let records = run_suite(&transport, &plan, &clock, &run_prefix()).await;
+    let prefix = run_prefix();
+    let records = run_suite(&transport, &plan, &clock, &prefix).await;
     watcher.abort();
     let duration = (clock.now() - started).num_milliseconds();
     // Only bearer tokens are supported so far: the credentials rule does not apply.
@@ -102,6 +105,7 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     let document = Document {
         overall_result: overall,
         url: &base_url,
+        run_prefix: &prefix,
         modes: plan.modes.iter().map(|m| suite::mode_name(*m)).collect(),
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         duration_ms: u64::try_from(duration).unwrap_or(0),
