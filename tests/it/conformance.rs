@@ -50,7 +50,7 @@ async fn the_built_in_target_succeeds_in_both_modes() {
         serde_json::json!(["default", "aadOptscim062020"])
     );
     let tests = doc["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), 48);
+    assert_eq!(tests.len(), 64);
     for test in tests {
         assert_eq!(test["testResult"], "PASSED", "{test:#}");
         for key in [

@@ -37,7 +37,11 @@
 //! its state; [`Scenario::note_entries`] keeps the ids of what the entries created, for the
 //! cleanup.
 
+#[cfg(test)]
+mod group_tests;
+mod groups;
 pub mod judge;
+mod on_demand;
 mod scratch;
 mod users;
 
@@ -61,6 +65,10 @@ use crate::runner::{self, Observer, Transport};
 use crate::scim::{self, ResourceKind};
 use crate::store::Store;
 
+pub use groups::{
+    add_member, create_group, delete_group, remove_member, restore_group, update_group,
+};
+pub use on_demand::{pod_group, pod_user};
 pub use scratch::{MappingUnderTest, ScratchDirectory};
 pub use users::{
     create_user, delete_user, disable_user, restore_user, update_manager, update_user,
@@ -98,6 +106,8 @@ pub struct ScenarioRun {
     pub requests: Vec<RequestRecord>,
     /// Objects left on the server (kept, or their DELETE failed), as paths.
     pub left_behind: Vec<String>,
+    /// What the test wants said whatever its verdict ([`Scenario::note`]).
+    pub note: Option<String>,
 }
 
 /// One cycle of a scenario: its stage label, the entries it logged and its report.
@@ -125,6 +135,7 @@ pub struct Scenario<'a> {
     requests: Vec<RequestRecord>,
     /// Every object the scenario put on the server, by objectId, in creation order.
     created: Vec<(String, ResourceKind, String)>,
+    note: Option<String>,
 }
 
 /// Runs `scenario` and cleans up after it.
@@ -151,11 +162,13 @@ pub async fn run(
         }
     };
     let failure = scenario(&mut s).await.err();
+    let note = s.note.take();
     let (requests, left_behind) = s.clean_up().await;
     ScenarioRun {
         failure,
         requests,
         left_behind,
+        note,
     }
 }
 
@@ -178,7 +191,38 @@ impl<'a> Scenario<'a> {
             store: None,
             requests: Vec::new(),
             created: Vec::new(),
+            note: None,
         })
+    }
+
+    /// The dialect under test.
+    pub fn mode(&self) -> scim::ScimMode {
+        self.ctx.mode
+    }
+
+    /// The fake clock the cycles run on.
+    pub fn clock(&self) -> &FakeClock {
+        &self.clock
+    }
+
+    /// The run's transport (after Ctrl-C it lets only DELETEs through).
+    pub fn transport(&self) -> &'a dyn Transport {
+        self.transport
+    }
+
+    /// Records `exchanges` (sent outside a cycle, e.g. on demand) under `stage`, as a cycle's
+    /// requests are.
+    pub fn record(&mut self, stage: &str, exchanges: &[(Request, Reply)]) {
+        let mut recorder = Recorder::new(stage, &mut self.requests);
+        for (request, reply) in exchanges {
+            recorder.exchange(request, reply);
+        }
+    }
+
+    /// Something the test's details say whatever its verdict (e.g. that the dialect under
+    /// test does not apply).
+    pub fn note(&mut self, text: &str) {
+        self.note = Some(text.to_string());
     }
 
     /// Writes the scratch job as the directory stands and loads it with the loader every
@@ -349,7 +393,7 @@ impl<'a> Scenario<'a> {
     }
 
     /// The last refused request of `stage`.
-    fn last_refusal(&self, stage: &str) -> Option<&RequestRecord> {
+    pub fn last_refusal(&self, stage: &str) -> Option<&RequestRecord> {
         self.requests
             .iter()
             .rev()

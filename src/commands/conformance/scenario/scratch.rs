@@ -101,6 +101,34 @@ impl ScratchDirectory {
         self.users.push((tag.to_string(), user));
     }
 
+    /// Adds a group tagged `tag` with the users and groups tagged in `members`, not yet assigned;
+    /// change it with [`ScratchDirectory::group_mut`].
+    pub fn add_group(&mut self, tag: &str, members: &[&str]) {
+        let object_id = self.object_id_for();
+        let display_name = self.group_name(tag);
+        let mut attrs = BTreeMap::new();
+        let nickname = format!("{}-{tag}", self.prefix);
+        attrs.insert("mailNickname".into(), Value::Str(nickname));
+        let description = format!("entra-sim conformance group {tag}");
+        attrs.insert("description".into(), Value::Str(description));
+        let members = members.iter().filter_map(|m| self.member(m)).collect();
+        let group = Group {
+            object_id,
+            display_name,
+            attrs,
+            members,
+        };
+        self.groups.push((tag.to_string(), group));
+    }
+
+    /// The group tagged `tag`, to change as a user would edit the tenant.
+    pub fn group_mut(&mut self, tag: &str) -> Option<&mut Group> {
+        self.groups
+            .iter_mut()
+            .find(|(t, _)| t == tag)
+            .map(|(_, g)| g)
+    }
+
     fn object_id_for(&mut self) -> String {
         self.next_id += 1;
         // A GUID's shape, unique per scenario; the prefix is in every name, not in ids.

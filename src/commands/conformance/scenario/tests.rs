@@ -18,7 +18,7 @@ use crate::target::{self, Quirk, RunningTarget, TargetConfig, parse_spec};
 
 const TOKEN: &str = "scenario-secret";
 
-async fn target(quirks: &[Quirk]) -> (RunningTarget, ScimClient) {
+pub(super) async fn target(quirks: &[Quirk]) -> (RunningTarget, ScimClient) {
     let target = target::spawn(TargetConfig {
         token: Some(TOKEN.into()),
         quirks: quirks.to_vec(),
@@ -36,7 +36,7 @@ async fn target(quirks: &[Quirk]) -> (RunningTarget, ScimClient) {
     (target, client)
 }
 
-fn plan(target: &RunningTarget, mode: ScimMode, name: &str, keep: bool) -> Plan {
+pub(super) fn plan(target: &RunningTarget, mode: ScimMode, name: &str, keep: bool) -> Plan {
     Plan {
         modes: vec![mode],
         only: vec![name.to_string()],
@@ -49,7 +49,7 @@ fn plan(target: &RunningTarget, mode: ScimMode, name: &str, keep: bool) -> Plan 
 }
 
 /// Runs the test `name` in `mode` against `target`.
-async fn run(
+pub(super) async fn run(
     target: &RunningTarget,
     client: &ScimClient,
     mode: ScimMode,
@@ -66,7 +66,7 @@ async fn run(
 }
 
 /// Runs `name` in the default mode against a target with `faults` and `quirks`.
-async fn one(name: &str, faults: &str, quirks: &[Quirk]) -> (TestRecord, RunningTarget) {
+pub(super) async fn one(name: &str, faults: &str, quirks: &[Quirk]) -> (TestRecord, RunningTarget) {
     let (target, client) = target(quirks).await;
     if !faults.is_empty() {
         target.set_faults(parse_spec(faults).unwrap());
@@ -75,12 +75,12 @@ async fn one(name: &str, faults: &str, quirks: &[Quirk]) -> (TestRecord, Running
     (record, target)
 }
 
-fn assert_empty(target: &RunningTarget) {
+pub(super) fn assert_empty(target: &RunningTarget) {
     assert!(target.users().is_empty(), "{:#?}", target.users());
     assert!(target.groups().is_empty(), "{:#?}", target.groups());
 }
 
-fn details(record: &TestRecord) -> String {
+pub(super) fn details(record: &TestRecord) -> String {
     format!(
         "{}\nentra: {:?}\nhint: {:?}\nrequests: {:#?}",
         record.details,
