@@ -263,7 +263,7 @@ impl<'a> Scenario<'a> {
             stage: stage.to_string(),
             reason: reason.to_string(),
             entra: None,
-            hint: "this is entra-sim's own failure: please report it".into(),
+            hint: "entra-sim could not run the scenario (the reason says why); this says nothing about the server".into(),
         }
     }
 
@@ -271,14 +271,13 @@ impl<'a> Scenario<'a> {
     pub async fn cycle(&mut self, stage: &str) -> Result<Cycle, ScenarioFailure> {
         let loaded = self.load(stage)?;
         self.store(stage)?;
-        let store = self
-            .store
-            .take()
-            .ok_or_else(|| self.broken(stage, "no state"))?;
+        let Some(store) = &self.store else {
+            return Err(self.broken(stage, "the scratch state is not open"));
+        };
         let env = CycleEnv {
             job: &loaded.job,
             compiled: &loaded.compiled,
-            store: &store,
+            store,
             client: self.transport,
             mode: loaded.mode,
             clock: &self.clock,
@@ -287,7 +286,6 @@ impl<'a> Scenario<'a> {
         let mut recorder = Recorder::new(stage, &mut self.requests);
         let result = engine::run_cycle(&env, &mut self.rng, &mut recorder).await;
         let entries = recorder.entries;
-        self.store = Some(store);
         self.note_entries(&entries);
         self.clock
             .advance(Duration::minutes(CYCLE_INTERVAL_MINUTES));
