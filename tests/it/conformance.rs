@@ -164,3 +164,44 @@ async fn strict_booleans_need_the_aad_dialect() {
         .stdout_contains("Only the aadOptscim062020 dialect works");
     assert!(server.users().is_empty(), "{:?}", server.users());
 }
+
+/// A server that refuses Entra's ADSCIM group schema URN (as scim2-server does), through the
+/// binary, both modes, `--json`: Create_Group_Test and POD_Group_Test FAILED in both dialects
+/// with the URN hint, POD_User_Test PASSED (its details saying on demand ignores the flag in
+/// aadOptscim062020 mode); exit 1, nothing left on the server.
+#[tokio::test]
+async fn a_server_refusing_the_adscim_urn_fails_the_group_tests() {
+    let server = target::spawn(TargetConfig {
+        token: Some(TOKEN.into()),
+        quirks: vec![target::Quirk::RejectAdscimUrn],
+        ..TargetConfig::default()
+    })
+    .await
+    .unwrap();
+    let only = ["Create_Group_Test", "POD_Group_Test", "POD_User_Test"];
+    let mut args = vec!["--mode", "both", "--json", "--only"];
+    args.extend(only);
+    let out = conformance(&server, &args).run_async().await;
+    out.status(1);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["overallResult"], "Failed");
+    let tests = doc["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 6);
+    for test in tests {
+        let pod_user = test["testName"] == "POD_User_Test";
+        let want = if pod_user { "PASSED" } else { "FAILED" };
+        assert_eq!(test["testResult"], want, "{test:#}");
+        let details = test["details"].as_str().unwrap();
+        if pod_user {
+            let noted = details.contains("aadOptscim062020");
+            assert_eq!(noted, test["mode"] == "aadOptscim062020", "{test:#}");
+        } else {
+            assert!(details.contains("400 to POST /Groups"), "{test:#}");
+            assert!(
+                test["hint"].as_str().unwrap().contains("ADSCIM"),
+                "{test:#}"
+            );
+        }
+    }
+    assert!(server.users().is_empty() && server.groups().is_empty());
+}
