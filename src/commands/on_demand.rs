@@ -1,60 +1,120 @@
 //! `entra-sim provision-on-demand` (spec §10): one user, or one group with up to 5 of its members,
 //! provisioned now through the same flows a cycle uses, printed as Entra's steps (test connection
 //! only when it fails, import, scope, match, action). On-demand provisioning always uses the default
-//! wire shapes: Entra does not honour `aadOptscim062020` here.
+//! wire shapes: Entra does not honour `aadOptscim062020` here. [`provision`] does the work over any
+//! [`Transport`] without printing, so `conformance` runs it too.
 
 mod graph;
+
+pub use graph::Shown;
 
 use rand::SeedableRng;
 
 use crate::cli::OnDemandArgs;
 use crate::clock::{Clock, SystemClock};
+use crate::config::Job;
 use crate::directory::{Group, MemberKind, User};
 use crate::engine::{apply_changes, entry_context, guid};
 use crate::error::AppError;
 use crate::expr::EvalContext;
 use crate::hash::Keyed;
-use crate::http::ScimClient;
 use crate::output::outln;
 use crate::plan::connection::ConnectionFlow;
-use crate::plan::desired::{self, Sources};
+use crate::plan::desired::{self, CompiledMapping, Sources};
 use crate::plan::wire;
 use crate::plan::{
     Anchors, DisableFlow, EntryContext, EntryOutcome, Flow, GroupFlow, ManagerFlow, MembersFlow,
     Method, ObjectKey, Reply, Request, SkipFlow, SourceObject, UserFlow, evaluation_failure,
 };
 use crate::provlog::SkipReason;
-use crate::runner;
+use crate::runner::{self, Transport};
 use crate::scim::{self, OpKind, Outcome, ScimMode};
 use crate::store::Store;
 
-use super::Loaded;
+/// What a provisioning on demand works with: a loaded job, its state, where requests go and the
+/// clock (expressions' `Now()`, the entries' times).
+pub struct OnDemandEnv<'a> {
+    /// The validated job.
+    pub job: &'a Job,
+    /// Its compiled mapping.
+    pub compiled: &'a CompiledMapping,
+    /// Its state: anchors read, outcomes and log records written.
+    pub store: &'a Store,
+    /// Where requests go.
+    pub transport: &'a dyn Transport,
+    /// The clock.
+    pub clock: &'a dyn Clock,
+}
+
+/// What to provision on demand, as the portal asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// One user (object id or UPN), then its manager reference.
+    User(String),
+    /// One group (object id or display name) with up to 5 of its direct members (object ids or
+    /// UPNs), then its membership.
+    Group {
+        /// The group.
+        which: String,
+        /// The members provisioned with it.
+        members: Vec<String>,
+    },
+}
+
+/// What a provisioning on demand did.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    /// Every entry, in order: a group's members, the group, its membership update.
+    pub shown: Vec<Shown>,
+    /// No entry failed.
+    pub ok: bool,
+    /// The mapping makes no object of the group (its scope or expressions drop it): nothing
+    /// was provisioned.
+    pub no_object: bool,
+}
+
+/// Provisions `subject` now as Entra's on-demand does, over `env.transport`, without printing:
+/// Test Connection first (its failure is [`AppError::OnDemandConnection`]), then the objects'
+/// flows in the default wire shapes (on demand ignores `aadOptscim062020`), each outcome
+/// persisted to `env.store` as a cycle's would be.
+pub async fn provision(env: &OnDemandEnv<'_>, subject: &Subject) -> Result<Provisioned, AppError> {
+    if let Subject::Group { members, .. } = subject {
+        check_member_count(members)?;
+    }
+    test_connection(env).await?;
+    // The next cycle looks at every object again rather than trusting the last clean one.
+    env.store.forget_source_digest()?;
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let cycle_id = guid(&mut rng);
+    let mut session = Session::open(env, cycle_id)?;
+    let mut picker = Picker::new(env, &mut rng);
+    let result = match subject {
+        Subject::User(who) => Some(session.user(&mut picker, who).await?),
+        Subject::Group { which, members } => session.group(&mut picker, which, members).await?,
+    };
+    Ok(Provisioned {
+        shown: session.shown,
+        ok: result.unwrap_or(true),
+        no_object: result.is_none(),
+    })
+}
 
 struct Session<'a> {
-    loaded: &'a Loaded,
-    client: &'a ScimClient,
-    store: &'a Store,
+    env: &'a OnDemandEnv<'a>,
     rng: rand::rngs::StdRng,
     cycle_id: String,
     anchors: Anchors,
-    shown: Vec<graph::Shown>,
+    shown: Vec<Shown>,
 }
 
 impl<'a> Session<'a> {
     /// A session over the job's state, holding the anchors it has now.
-    fn open(
-        loaded: &'a Loaded,
-        client: &'a ScimClient,
-        store: &'a Store,
-        cycle_id: String,
-    ) -> Result<Self, AppError> {
+    fn open(env: &'a OnDemandEnv<'a>, cycle_id: String) -> Result<Self, AppError> {
         Ok(Session {
-            loaded,
-            client,
-            store,
+            env,
             rng: rand::rngs::StdRng::from_os_rng(),
             cycle_id,
-            anchors: store.anchors()?.into_iter().collect(),
+            anchors: env.store.anchors()?.into_iter().collect(),
             shown: Vec::new(),
         })
     }
@@ -129,11 +189,11 @@ impl<'a> Session<'a> {
         // On demand, Entra does not honour aadOptscim062020: always the default shapes.
         let change_id = guid(&mut self.rng);
         entry_context(
-            &self.loaded.job,
+            self.env.job,
             ScimMode::Default,
             &self.cycle_id,
             change_id,
-            SystemClock.now(),
+            self.env.clock.now(),
         )
     }
 
@@ -142,8 +202,8 @@ impl<'a> Session<'a> {
         object: &SourceObject,
         flow: &mut (dyn Flow + Send),
     ) -> Result<bool, AppError> {
-        let started = SystemClock.now();
-        let (outcome, exchanges, _) = runner::drive(flow, self.client, true, None).await;
+        let started = self.env.clock.now();
+        let (outcome, exchanges, _) = runner::drive(flow, self.env.transport, true, None).await;
         let target = last_found(exchanges);
         self.record(object, outcome, target, started)
     }
@@ -155,25 +215,26 @@ impl<'a> Session<'a> {
         target: Option<serde_json::Value>,
         started: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, AppError> {
-        runner::persist(self.store, &outcome)?;
-        self.store.commit()?;
+        let store = self.env.store;
+        runner::persist(store, &outcome)?;
+        store.commit()?;
         apply_changes(&mut self.anchors, &mut outcome);
         if !outcome.failed {
-            self.store.set_watermark(&object.key, &object.fingerprint)?;
-            self.store.commit()?;
+            store.set_watermark(&object.key, &object.fingerprint)?;
+            store.commit()?;
         }
         let scope = graph::Scope {
             active: object.spec.active,
             assigned: object.out_of_scope_reason != Some(SkipReason::NotEffectivelyEntitled),
             in_scope: object.in_scope,
         };
-        self.shown.extend(outcome.log.map(|log| graph::Shown {
+        self.shown.extend(outcome.log.map(|log| Shown {
             log,
             kind: object.key.kind,
             target,
             scope,
             started,
-            ended: SystemClock.now(),
+            ended: self.env.clock.now(),
         }));
         Ok(!outcome.failed)
     }
@@ -190,7 +251,7 @@ impl<'a> Session<'a> {
                 object.steps.clone(),
                 error.clone(),
             );
-            return self.record(object, outcome, None, SystemClock.now());
+            return self.record(object, outcome, None, self.env.clock.now());
         }
         match (object.in_scope, anchor) {
             (true, anchor) => {
@@ -288,22 +349,24 @@ fn last_found(exchanges: Vec<(Request, Reply)>) -> Option<serde_json::Value> {
 /// Finds the objects named on the command line and builds their source objects as a cycle
 /// would: from the job's directory, assignments and scope, expressions evaluated now.
 struct Picker<'a> {
-    loaded: &'a Loaded,
+    job: &'a Job,
+    compiled: &'a CompiledMapping,
     sources: Sources<'a>,
     ctx: EvalContext<'a>,
 }
 
 impl<'a> Picker<'a> {
-    fn new(loaded: &'a Loaded, rng: &'a mut rand::rngs::StdRng) -> Self {
+    fn new(env: &OnDemandEnv<'a>, rng: &'a mut rand::rngs::StdRng) -> Self {
         Picker {
-            loaded,
+            job: env.job,
+            compiled: env.compiled,
             sources: Sources {
-                directory: &loaded.job.directory,
-                assignments: loaded.job.assignment_index(),
-                scope: loaded.job.scope,
+                directory: &env.job.directory,
+                assignments: env.job.assignment_index(),
+                scope: env.job.scope,
             },
             ctx: EvalContext {
-                now: SystemClock.now(),
+                now: env.clock.now(),
                 rng,
             },
         }
@@ -317,7 +380,7 @@ impl<'a> Picker<'a> {
             .or_else(|| directory.user_by_upn(who))
             .ok_or_else(|| AppError::NoSuchUser {
                 who: who.to_owned(),
-                directory: self.loaded.job.directory_path.clone(),
+                directory: self.job.directory_path.clone(),
             })
     }
 
@@ -339,8 +402,8 @@ impl<'a> Picker<'a> {
 
     /// The group with object id or display name `which`, when the mapping provisions groups.
     fn group(&self, which: &str) -> Result<&'a Group, AppError> {
-        let job = &self.loaded.job;
-        if self.loaded.compiled.groups.is_none() {
+        let job = self.job;
+        if self.compiled.groups.is_none() {
             return Err(AppError::GroupsNotMapped {
                 mapping: job.mapping_path.clone(),
             });
@@ -365,17 +428,17 @@ impl<'a> Picker<'a> {
     }
 
     fn user_object(&mut self, user: &User) -> SourceObject {
-        desired::user_object(user, &self.loaded.compiled, &self.sources, &mut self.ctx)
+        desired::user_object(user, self.compiled, &self.sources, &mut self.ctx)
     }
 
     fn group_object(&mut self, group: &Group) -> Option<SourceObject> {
-        desired::group_object(group, &self.loaded.compiled, &self.sources, &mut self.ctx)
+        desired::group_object(group, self.compiled, &self.sources, &mut self.ctx)
     }
 }
 
 /// Step 1: shown only when it fails.
-async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), AppError> {
-    let Some(path) = loaded
+async fn test_connection(env: &OnDemandEnv<'_>) -> Result<(), AppError> {
+    let Some(path) = env
         .compiled
         .users
         .attributes
@@ -389,7 +452,7 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
     let id = guid(&mut rand::rngs::StdRng::from_os_rng());
     let query = scim::match_query(scim::ResourceKind::User, &path, &id);
     let mut flow = ConnectionFlow::new(vec![query]);
-    let probes = runner::conclude(&mut flow, client).await;
+    let probes = runner::conclude(&mut flow, env.transport).await;
     match probes.into_iter().next().map(|p| p.outcome) {
         Some(Outcome::Failure(f)) => Err(AppError::OnDemandConnection {
             code: f.code.as_str().to_owned(),
@@ -399,36 +462,41 @@ async fn test_connection(loaded: &Loaded, client: &ScimClient) -> Result<(), App
     }
 }
 
+/// `entra-sim provision-on-demand`: exit 0 when every entry succeeded, else 1.
 pub async fn run(args: OnDemandArgs) -> Result<i32, AppError> {
     check_member_count(&args.members)?;
     let loaded = super::load(&args.job)?;
     if loaded.mode != ScimMode::Default && !args.json {
-        outln!(
-            "note: provisioning on demand does not honour aadOptscim062020; default wire shapes are used"
-        )?;
+        outln!("note: {MODE_NOTE}")?;
     }
     let client = loaded.tenant_client()?;
     let store = loaded.store()?;
-    test_connection(&loaded, &client).await?;
-    // The next cycle looks at every object again rather than trusting the last clean one.
-    store.forget_source_digest()?;
-    let mut rng = rand::rngs::StdRng::from_os_rng();
-    let cycle_id = guid(&mut rng);
-    let mut session = Session::open(&loaded, &client, &store, cycle_id)?;
-    let mut picker = Picker::new(&loaded, &mut rng);
-    let ok = match (&args.user, &args.group) {
-        (Some(who), _) => session.user(&mut picker, who).await?,
-        (None, Some(which)) => match session.group(&mut picker, which, &args.members).await? {
-            Some(ok) => ok,
-            None => return Ok(0),
+    let subject = match (&args.user, &args.group) {
+        (Some(who), _) => Subject::User(who.clone()),
+        (None, Some(which)) => Subject::Group {
+            which: which.clone(),
+            members: args.members.clone(),
         },
-        (None, None) => {
-            return Err(AppError::NothingOnDemand);
-        }
+        (None, None) => return Err(AppError::NothingOnDemand),
     };
-    print(&session.shown, args.json)?;
-    Ok(if ok { 0 } else { 1 })
+    let env = OnDemandEnv {
+        job: &loaded.job,
+        compiled: &loaded.compiled,
+        store: &store,
+        transport: &client,
+        clock: &SystemClock,
+    };
+    let provisioned = provision(&env, &subject).await?;
+    if provisioned.no_object {
+        return Ok(0);
+    }
+    print(&provisioned.shown, args.json)?;
+    Ok(if provisioned.ok { 0 } else { 1 })
 }
+
+/// What to tell a user of `aadOptscim062020` about on-demand provisioning.
+pub const MODE_NOTE: &str =
+    "provisioning on demand does not honour aadOptscim062020; default wire shapes are used";
 
 /// Entra provisions at most 5 members on demand with a group.
 fn check_member_count(members: &[String]) -> Result<(), AppError> {
@@ -441,7 +509,7 @@ fn check_member_count(members: &[String]) -> Result<(), AppError> {
 /// The human form (Entra's steps, readable), or with `--json` one Graph `provisionOnDemand`
 /// answer per entry: a group provisioned with members prints its members' entries, its own,
 /// and its membership update, where Graph's single answer for a group shows only the group.
-fn print(shown: &[graph::Shown], as_json: bool) -> Result<(), AppError> {
+fn print(shown: &[Shown], as_json: bool) -> Result<(), AppError> {
     if as_json {
         let out: Vec<_> = shown.iter().map(graph::pair).collect();
         outln!("{}", serde_json::to_string_pretty(&out)?)?;

@@ -50,7 +50,7 @@ async fn the_built_in_target_succeeds_in_both_modes() {
         serde_json::json!(["default", "aadOptscim062020"])
     );
     let tests = doc["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), 36);
+    assert_eq!(tests.len(), 64);
     for test in tests {
         assert_eq!(test["testResult"], "PASSED", "{test:#}");
         for key in [
@@ -283,4 +283,77 @@ async fn an_unwritable_html_file_is_named() {
         .await
         .status(4)
         .stderr_contains(&format!("cannot write {}", path.display()));
+}
+
+/// The engine scenarios through the binary, from another directory (the mapping is built in):
+/// a server that refuses string booleans fails Disable_User_Test in the default dialect only,
+/// with Entra's reading and the hint, --verbose shows the cycle's requests, and the summary
+/// names the dialect that works; nothing is left on the server.
+#[tokio::test]
+async fn strict_booleans_need_the_aad_dialect() {
+    let server = target::spawn(TargetConfig {
+        token: Some(TOKEN.into()),
+        quirks: vec![target::Quirk::StrictBooleans],
+        ..TargetConfig::default()
+    })
+    .await
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = conformance(
+        &server,
+        &["--mode", "both", "--only", "Disable_User_Test", "--verbose"],
+    )
+    .current_dir(elsewhere.path())
+    .run_async()
+    .await;
+    out.status(1)
+        .stdout_contains("FAILED   Disable_User_Test")
+        .stdout_contains("cycle 2 (disable): Entra logged disable failure")
+        .stdout_contains("Entra logs SystemForCrossDomainIdentityManagement")
+        .stdout_contains("fix: accept Entra's disable PATCH")
+        .stdout_contains("         PATCH /Users/")
+        .stdout_contains("PASSED   Disable_User_Test")
+        .stdout_contains("Only the aadOptscim062020 dialect works");
+    assert!(server.users().is_empty(), "{:?}", server.users());
+}
+
+/// A server that refuses Entra's ADSCIM group schema URN (as scim2-server does), through the
+/// binary, both modes, `--json`: Create_Group_Test and POD_Group_Test FAILED in both dialects
+/// with the URN hint, POD_User_Test PASSED (its details saying on demand ignores the flag in
+/// aadOptscim062020 mode); exit 1, nothing left on the server.
+#[tokio::test]
+async fn a_server_refusing_the_adscim_urn_fails_the_group_tests() {
+    let server = target::spawn(TargetConfig {
+        token: Some(TOKEN.into()),
+        quirks: vec![target::Quirk::RejectAdscimUrn],
+        ..TargetConfig::default()
+    })
+    .await
+    .unwrap();
+    let only = ["Create_Group_Test", "POD_Group_Test", "POD_User_Test"];
+    let mut args = vec!["--mode", "both", "--json", "--only"];
+    args.extend(only);
+    let out = conformance(&server, &args).run_async().await;
+    out.status(1);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["overallResult"], "Failed");
+    let tests = doc["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 6);
+    for test in tests {
+        let pod_user = test["testName"] == "POD_User_Test";
+        let want = if pod_user { "PASSED" } else { "FAILED" };
+        assert_eq!(test["testResult"], want, "{test:#}");
+        let details = test["details"].as_str().unwrap();
+        if pod_user {
+            let noted = details.contains("aadOptscim062020");
+            assert_eq!(noted, test["mode"] == "aadOptscim062020", "{test:#}");
+        } else {
+            assert!(details.contains("400 to POST /Groups"), "{test:#}");
+            assert!(
+                test["hint"].as_str().unwrap().contains("ADSCIM"),
+                "{test:#}"
+            );
+        }
+    }
+    assert!(server.users().is_empty() && server.groups().is_empty());
 }

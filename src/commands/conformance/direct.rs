@@ -22,6 +22,11 @@ pub struct Ctx {
     pub mode: ScimMode,
     /// A GUID no object has (for the non-existent checks).
     pub missing_id: String,
+    /// The Tenant URL as the mode writes it (with `?aadOptscim062020` in that mode), for the
+    /// engine scenarios' scratch jobs.
+    pub tenant_url: String,
+    /// The mapping the engine scenarios provision with.
+    pub mapping: std::sync::Arc<super::MappingUnderTest>,
 }
 
 impl Ctx {

@@ -7,6 +7,7 @@
 mod direct;
 mod html;
 mod junit;
+mod scenario;
 mod schema;
 mod suite;
 mod updates;
@@ -30,6 +31,7 @@ use crate::runner::{self, FlowId, Sending, Transport};
 use crate::scim::{self, Outcome, ScimMode, TargetPath};
 
 use direct::Ctx;
+pub use scenario::MappingUnderTest;
 use suite::{Overall, TESTS, TestDef, TestRecord, TestResult};
 
 /// What a run is asked to do, from the command line.
@@ -45,6 +47,11 @@ pub struct Plan {
     pub keep: bool,
     /// What the mapping under test provisions.
     pub mapped: Mapped,
+    /// The mapping the engine scenarios provision with (Entra's default SCIM mapping unless a
+    /// job names another).
+    pub mapping: MappingUnderTest,
+    /// The Tenant URL without feature flags.
+    pub url: String,
 }
 
 /// What the mapping under test provisions, for the tests that need it ([`suite::Needs`]).
@@ -80,8 +87,8 @@ struct Document<'a> {
 
 /// Runs the suite against `--url`; exit 0 when every mandatory test passed, else 1.
 pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
-    let plan = plan_of(&args)?;
     let (base_url, _, _) = scim::split_tenant_url(&args.url).map_err(|e| argument("--url", e))?;
+    let plan = plan_of(&args, &base_url)?;
     let client = client(&base_url, token(&args)?)?;
     let stop = Arc::new(AtomicBool::new(false));
     let on_ctrl_c = stop.clone();
@@ -154,7 +161,7 @@ fn argument(arg: &str, source: impl std::error::Error + Send + Sync + 'static) -
 }
 
 /// The modes and test selection; an unknown test name is refused.
-fn plan_of(args: &ConformanceArgs) -> Result<Plan, AppError> {
+fn plan_of(args: &ConformanceArgs, base_url: &str) -> Result<Plan, AppError> {
     for (flag, names) in [("--only", &args.only), ("--skip", &args.skip)] {
         if let Some(unknown) = names.iter().find(|n| !TESTS.iter().any(|t| t.name == *n)) {
             return Err(AppError::Argument {
@@ -174,6 +181,8 @@ fn plan_of(args: &ConformanceArgs) -> Result<Plan, AppError> {
         skip: args.skip.clone(),
         keep: args.keep,
         mapped: Mapped::DEFAULT,
+        mapping: MappingUnderTest::default(),
+        url: base_url.to_string(),
     })
 }
 
@@ -272,6 +281,7 @@ async fn run_suite(
     run: &str,
 ) -> Vec<TestRecord> {
     let mut records = Vec::new();
+    let mapping = Arc::new(plan.mapping.clone());
     for &mode in &plan.modes {
         let probes = test_connection(transport, run).await;
         // As `test-connection` judges it: a failure, or a resource found for a random GUID.
@@ -282,6 +292,8 @@ async fn run_suite(
             run: format!("{run}{}", mode_letter(mode)),
             mode,
             missing_id: crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng()),
+            tenant_url: tenant_url(&plan.url, mode),
+            mapping: mapping.clone(),
         };
         for test in selected(plan) {
             let record = if plan.skip.iter().any(|n| n == test.name) {
@@ -299,6 +311,14 @@ async fn run_suite(
         }
     }
     records
+}
+
+/// The Tenant URL as a user would enter it for `mode`.
+fn tenant_url(base_url: &str, mode: ScimMode) -> String {
+    match mode {
+        ScimMode::Default => base_url.to_string(),
+        ScimMode::Aad062020 => format!("{base_url}?aadOptscim062020"),
+    }
 }
 
 fn mode_letter(mode: ScimMode) -> char {
@@ -492,6 +512,7 @@ mod tests {
             stop,
         };
         let plan = plan(
+            &target,
             vec![ScimMode::Default],
             &["SCIM_User_Update_Test", "SCIM_Group_Update_Test"],
         );
@@ -509,13 +530,15 @@ mod tests {
         assert!(target.users().is_empty());
     }
 
-    fn plan(modes: Vec<ScimMode>, only: &[&str]) -> Plan {
+    fn plan(target: &RunningTarget, modes: Vec<ScimMode>, only: &[&str]) -> Plan {
         Plan {
             modes,
             only: only.iter().map(|s| s.to_string()).collect(),
             skip: Vec::new(),
             keep: false,
             mapped: Mapped::DEFAULT,
+            mapping: MappingUnderTest::default(),
+            url: target.base_url().to_string(),
         }
     }
 
@@ -523,7 +546,7 @@ mod tests {
     async fn one(name: &str, faults: &str) -> (TestRecord, RunningTarget) {
         let (target, client) = target().await;
         target.set_faults(parse_spec(faults).unwrap());
-        let plan = plan(vec![ScimMode::Default], &[name]);
+        let plan = plan(&target, vec![ScimMode::Default], &[name]);
         let mut records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert_eq!(records.len(), 1);
         (records.remove(0), target)
@@ -534,7 +557,7 @@ mod tests {
     #[tokio::test]
     async fn the_built_in_target_passes_everything_in_both_modes() {
         let (target, client) = target().await;
-        let plan = plan(vec![ScimMode::Default, ScimMode::Aad062020], &[]);
+        let plan = plan(&target, vec![ScimMode::Default, ScimMode::Aad062020], &[]);
         let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert_eq!(records.len(), 2 * TESTS.len());
         let failed: Vec<String> = records
@@ -553,7 +576,7 @@ mod tests {
     async fn a_refused_token_fails_every_test() {
         let (target, client) = target().await;
         target.set_faults(parse_spec("* *=unauthorized").unwrap());
-        let plan = plan(vec![ScimMode::Default], &[]);
+        let plan = plan(&target, vec![ScimMode::Default], &[]);
         let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert!(records.iter().all(|r| matches!(
             r.test_result,
@@ -682,7 +705,7 @@ mod tests {
     #[tokio::test]
     async fn keep_leaves_the_objects() {
         let (target, client) = target().await;
-        let mut plan = plan(vec![ScimMode::Default], &["SCIM_User_Create_Test"]);
+        let mut plan = plan(&target, vec![ScimMode::Default], &["SCIM_User_Create_Test"]);
         plan.keep = true;
         let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
         assert_eq!(records[0].left_behind.len(), 1);
@@ -694,6 +717,7 @@ mod tests {
     async fn both_modes_name_the_dialect_that_works() {
         let (target, client) = target().await;
         let plan = plan(
+            &target,
             vec![ScimMode::Default, ScimMode::Aad062020],
             &["Duplicate_User_Test"],
         );

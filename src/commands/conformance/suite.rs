@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use super::Mapped;
 use super::direct::{self, Ctx};
+use super::scenario::{self, ScenarioFn, ScenarioRun};
 use crate::clock::Clock;
 use crate::plan::conformance::{Exchange, Step, StepsFlow, StepsRun};
 use crate::plan::{Method, connection::ConnectionProbe};
@@ -67,6 +68,9 @@ pub struct TestDef {
 pub enum Body {
     /// Direct SCIM requests, as Microsoft's tools send them, run as a [`StepsFlow`].
     Steps(fn(&Ctx) -> Vec<Step>),
+    /// A scenario through the engine (a scratch job, cycles, read-backs); the tag is in the
+    /// names of its objects.
+    Scenario(&'static str, ScenarioFn),
 }
 
 /// What of the job's mapping a test needs to be meaningful.
@@ -212,6 +216,104 @@ pub const TESTS: &[TestDef] = &[
         body: Body::Steps(direct::delete_twice),
         hint: "answer a second DELETE of the same id with 404",
     },
+    TestDef {
+        name: "Create_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("cu", scenario::create_user),
+        hint: "accept Entra's POST /Users and answer 201 with the id",
+    },
+    TestDef {
+        name: "Update_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("uu", scenario::update_user),
+        hint: "apply Entra's PATCH of changed attributes and return the new values on GET",
+    },
+    TestDef {
+        name: "Disable_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("du", scenario::disable_user),
+        hint: "accept Entra's disable PATCH (active \"False\") and return the user inactive",
+    },
+    TestDef {
+        name: "Delete_User_Test",
+        category: Optional,
+        needs: Needs::Nothing,
+        body: Body::Scenario("xu", scenario::delete_user),
+        hint: "answer Entra's DELETE /Users/{id} with 204, and 404 afterwards",
+    },
+    TestDef {
+        name: "User_Update_Manager_Test",
+        category: Mandatory,
+        needs: Needs::Manager,
+        body: Body::Scenario("mu", scenario::update_manager),
+        hint: "accept the manager as a plain string value, and its removal",
+    },
+    TestDef {
+        name: "Restore_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("ru", scenario::restore_user),
+        hint: "accept active \"True\" on a user Entra disabled",
+    },
+    TestDef {
+        name: "POD_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("pu", scenario::pod_user),
+        hint: "accept Entra's POST /Users from provisioning on demand (the default dialect, always)",
+    },
+    TestDef {
+        name: "Create_Group_Test",
+        category: Mandatory,
+        needs: Needs::Groups,
+        body: Body::Scenario("cg", scenario::create_group),
+        hint: "accept Entra's POST /Groups with the ADSCIM group schema URN (accept or ignore unknown schema URNs)",
+    },
+    TestDef {
+        name: "Update_Group_Test",
+        category: Mandatory,
+        needs: Needs::Groups,
+        body: Body::Scenario("ug", scenario::update_group),
+        hint: "apply Entra's PATCH replacing displayName",
+    },
+    TestDef {
+        name: "Delete_Group_Test",
+        category: Optional,
+        needs: Needs::Groups,
+        body: Body::Scenario("xg", scenario::delete_group),
+        hint: "answer DELETE /Groups/{id} with 204, then GET with 404",
+    },
+    TestDef {
+        name: "Group_Update_Add_Member_Test",
+        category: Mandatory,
+        needs: Needs::Groups,
+        body: Body::Scenario("ag", scenario::add_member),
+        hint: "accept \"op\":\"Add\" on members with a list of {\"value\": id}",
+    },
+    TestDef {
+        name: "Group_Update_Remove_Member_Test",
+        category: Mandatory,
+        needs: Needs::Groups,
+        body: Body::Scenario("rg", scenario::remove_member),
+        hint: "accept `\"op\":\"Remove\"` with a `value` list on `members`, or use `?aadOptscim062020`",
+    },
+    TestDef {
+        name: "Restore_Group_Test",
+        category: Optional,
+        needs: Needs::Groups,
+        body: Body::Scenario("sg", scenario::restore_group),
+        hint: "answer DELETE /Groups/{id} with 204, and create the group anew when Entra assigns it again",
+    },
+    TestDef {
+        name: "POD_Group_Test",
+        category: Mandatory,
+        needs: Needs::Groups,
+        body: Body::Scenario("pg", scenario::pod_group),
+        hint: "accept Entra's POST /Groups and the members PATCH from provisioning on demand (the default dialect, always)",
+    },
 ];
 
 /// The longest response body a record keeps.
@@ -245,7 +347,8 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
-    fn of(exchange: Exchange) -> Self {
+    /// The record of one exchange.
+    pub(super) fn of(exchange: Exchange) -> Self {
         let Exchange {
             label,
             request,
@@ -346,8 +449,8 @@ fn entra_reading(run: &StepsRun) -> Option<String> {
     Some(format!("Entra logs {}: {next}", failure.code.as_str()))
 }
 
-/// The verdict of a test's run.
-fn record(test: &TestDef, mode: ScimMode, run: StepsRun, duration_ms: u64) -> TestRecord {
+/// The verdict of a test's steps.
+fn record(test: &TestDef, mode: ScimMode, run: StepsRun) -> TestRecord {
     let (test_result, details, hint, entra) = match &run.failure {
         None => (TestResult::Passed, String::new(), None, None),
         Some(failure) => {
@@ -368,7 +471,7 @@ fn record(test: &TestDef, mode: ScimMode, run: StepsRun, duration_ms: u64) -> Te
         details,
         hint,
         entra,
-        duration_ms,
+        duration_ms: 0,
         left_behind: run.left_behind,
         requests: run.exchanges.into_iter().map(RequestRecord::of).collect(),
     }
@@ -383,11 +486,49 @@ pub async fn run_test(
     clock: &dyn Clock,
 ) -> TestRecord {
     let started = clock.now();
-    let Body::Steps(steps) = test.body;
-    let mut flow = StepsFlow::new(&ctx.run, steps(ctx), keep);
-    let run = runner::conclude(&mut flow, transport).await;
+    let record = match test.body {
+        Body::Steps(steps) => {
+            let mut flow = StepsFlow::new(&ctx.run, steps(ctx), keep);
+            let run = runner::conclude(&mut flow, transport).await;
+            record(test, ctx.mode, run)
+        }
+        Body::Scenario(tag, body) => {
+            let run = scenario::run(body, ctx, tag, transport, keep, started).await;
+            scenario_record(test, ctx.mode, run)
+        }
+    };
     let elapsed = (clock.now() - started).num_milliseconds();
-    record(test, ctx.mode, run, u64::try_from(elapsed).unwrap_or(0))
+    TestRecord {
+        duration_ms: u64::try_from(elapsed).unwrap_or(0),
+        ..record
+    }
+}
+
+/// The verdict of a scenario's run.
+fn scenario_record(test: &TestDef, mode: ScimMode, run: ScenarioRun) -> TestRecord {
+    let mut record = skipped(test, mode, "");
+    record.test_result = TestResult::Passed;
+    record.details = run.note.clone().unwrap_or_default();
+    if let Some(failure) = run.failure {
+        record.test_result = failed(test);
+        record.details = format!("{}: {}", failure.stage, failure.reason);
+        if let Some(note) = run.note {
+            record.details = format!("{} ({note})", record.details);
+        }
+        record.entra = failure.entra;
+        record.hint = Some(failure.hint);
+    }
+    record.requests = run.requests;
+    record.left_behind = run.left_behind;
+    record
+}
+
+/// FAILED, or WARNING for an optional test.
+fn failed(test: &TestDef) -> TestResult {
+    match test.category {
+        Category::Mandatory => TestResult::Failed,
+        Category::Optional => TestResult::Warning,
+    }
 }
 
 /// Every test FAILED (or WARNING) because Test Connection failed, with Entra's message.
