@@ -9,7 +9,7 @@
 use serde_json::{Value as Json, json};
 
 use crate::plan::Method;
-use crate::plan::conformance::{Answer, Capture, Ids, Judge, Step};
+use crate::plan::conformance::{Answer, Capture, Ids, Judge, Miss, Step};
 use crate::scim::schema::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA};
 use crate::scim::{self, ResourceKind, ScimMode};
 
@@ -49,23 +49,37 @@ impl Ctx {
 
 type Check = Result<(), String>;
 
-pub(super) fn judge(f: impl Fn(&Answer, Ids<'_>) -> Check + Send + 'static) -> Judge {
-    Box::new(f)
+/// A judge from `f`, whose `Err` is a reason ([`String`]) or a reason with its fix ([`Miss`]).
+pub(super) fn judge<E: Into<Miss>>(
+    f: impl Fn(&Answer, Ids<'_>) -> Result<(), E> + Send + 'static,
+) -> Judge {
+    Box::new(move |answer, ids| f(answer, ids).map_err(Into::into))
 }
 
 /// A 2xx, then `f` on the body.
-pub(super) fn success_then(f: impl Fn(&Json, Ids<'_>) -> Check + Send + 'static) -> Judge {
+pub(super) fn success_then<E: Into<Miss>>(
+    f: impl Fn(&Json, Ids<'_>) -> Result<(), E> + Send + 'static,
+) -> Judge {
     judge(move |answer, ids| {
         if answer.is_success() {
-            f(&answer.body, ids)
+            f(&answer.body, ids).map_err(Into::into)
         } else {
-            Err(refusal(answer))
+            Err(Miss::from(refusal(answer)))
         }
     })
 }
 
 fn success() -> Judge {
-    success_then(|_, _| Ok(()))
+    success_then(|_, _| Check::Ok(()))
+}
+
+/// A 2xx; a 4xx refusal is explained by `hint` (the fix for this request's shape).
+pub(super) fn success_or(hint: &'static str) -> Judge {
+    judge(move |answer, _| match answer.status {
+        _ if answer.is_success() => Ok(()),
+        Some(400..=499) => Err(Miss::hinted(refusal(answer), hint)),
+        _ => Err(Miss::from(refusal(answer))),
+    })
 }
 
 fn status_is(want: u16) -> Judge {
@@ -123,9 +137,19 @@ pub(super) fn get(label: &str, path: String, judge: Judge) -> Step {
 }
 
 pub(super) fn patch(label: &str, kind: ResourceKind, name: &str, ops: Json) -> Step {
+    patch_judged(label, kind, name, ops, success())
+}
+
+/// A PATCH of the object captured as `name`, its answer judged by `judge`.
+pub(super) fn patch_judged(
+    label: &str,
+    kind: ResourceKind,
+    name: &str,
+    ops: Json,
+    judge: Judge,
+) -> Step {
     let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": ops});
-    let path = format!("{}/${{{name}}}", kind.collection_path());
-    step(label, Method::Patch, path, Some(body), success())
+    step(label, Method::Patch, by_id(kind, name), Some(body), judge)
 }
 
 pub(super) fn by_id(kind: ResourceKind, name: &str) -> String {
@@ -220,16 +244,28 @@ fn empty_list() -> Judge {
     })
 }
 
-/// 200 with exactly one resource, the object captured as `name`.
-fn finds(name: &'static str) -> Judge {
+/// 200 with exactly one resource, the object captured as `name`, found by a filter on `attr`
+/// in another case.
+fn finds(name: &'static str, attr: &'static str) -> Judge {
     success_then(move |body, ids| {
         let found = resources(body);
         let want = ids.get(name);
         match found {
             [one] if one.get("id").and_then(Json::as_str) == want => Ok(()),
-            _ => Err(format!(
-                "the filter found {} resource(s), not the object created",
-                found.len()
+            [] => Err(Miss::hinted(
+                "the filter found nothing",
+                format!(
+                    "compare {attr} case-insensitively in eq filters (RFC 7643: caseExact false); otherwise Entra does not find an object whose {attr} changed case and creates a duplicate"
+                ),
+            )),
+            _ => Err(Miss::hinted(
+                format!(
+                    "the filter found {} resource(s), not the object created",
+                    found.len()
+                ),
+                format!(
+                    "apply the filter: answer only the resources whose {attr} equals the value"
+                ),
             )),
         }
     })
@@ -280,6 +316,31 @@ pub fn delete_twice(ctx: &Ctx) -> Vec<Step> {
     ]
 }
 
+/// A duplicate refused as RFC 7644 §3.3 asks: 409 with `scimType` `uniqueness`. A duplicate
+/// created and a 409 without that `scimType` are different fixes.
+fn refused_as_duplicate(attr: &'static str) -> Judge {
+    judge(move |answer, _| {
+        let scim_type = answer.body.get("scimType").and_then(Json::as_str);
+        match answer.status {
+            Some(409) if scim_type == Some("uniqueness") => Ok(()),
+            Some(409) => Err(Miss::hinted(
+                format!(
+                    "409 came with scimType {}",
+                    scim_type.map_or("missing".into(), |t| format!("\"{t}\""))
+                ),
+                "add \"scimType\": \"uniqueness\" to the 409 error body (RFC 7644 §3.3); Microsoft's SCIM Validator checks it, Entra's job logs a 409 the same way with or without it",
+            )),
+            Some(status @ 200..=299) => Err(Miss::hinted(
+                format!("the duplicate was created ({status}), expected 409"),
+                format!(
+                    "refuse a POST whose {attr} is already taken with 409 and scimType \"uniqueness\"; a second object with the same {attr} makes Entra's matching filter find two"
+                ),
+            )),
+            _ => Err(Miss::from(format!("expected 409; {}", refusal(answer)))),
+        }
+    })
+}
+
 /// `Duplicate_User_Test`: a second user with the same userName is refused with 409.
 pub fn duplicate_user(ctx: &Ctx) -> Vec<Step> {
     let body = user_body(&ctx.user_name("dup"));
@@ -296,7 +357,7 @@ pub fn duplicate_user(ctx: &Ctx) -> Vec<Step> {
             ResourceKind::User,
             "dup",
             body,
-            status_is(409),
+            refused_as_duplicate("userName"),
         ),
     ]
 }
@@ -317,7 +378,7 @@ pub fn duplicate_group(ctx: &Ctx) -> Vec<Step> {
             ResourceKind::Group,
             "dup",
             body,
-            status_is(409),
+            refused_as_duplicate("displayName"),
         ),
     ]
 }
@@ -336,7 +397,7 @@ pub fn filter_user_case(ctx: &Ctx) -> Vec<Step> {
         get(
             "filter on its userName in upper case",
             scim::eq_query(ResourceKind::User, "userName", &name.to_uppercase()),
-            finds("u"),
+            finds("u", "userName"),
         ),
     ]
 }
@@ -355,15 +416,21 @@ pub fn filter_group_case(ctx: &Ctx) -> Vec<Step> {
         get(
             "filter on its displayName in lower case",
             scim::eq_query(ResourceKind::Group, "displayName", &name.to_lowercase()),
-            finds("g"),
+            finds("g", "displayName"),
         ),
     ]
 }
 
-fn without_members(resource: &Json) -> Check {
+/// No `members` in `resource`; else the fix for the read `how` (by id, by filter).
+fn without_members(resource: &Json, how: &str) -> Result<(), Miss> {
     match resource.get("members") {
         None => Ok(()),
-        Some(_) => Err("members came back although excludedAttributes=members".into()),
+        Some(_) => Err(Miss::hinted(
+            "members came back although excludedAttributes=members",
+            format!(
+                "leave members out of {how} when excludedAttributes=members is asked; Entra reads groups that way so that large groups stay cheap"
+            ),
+        )),
     }
 }
 
@@ -387,14 +454,17 @@ pub fn exclude_members(ctx: &Ctx) -> Vec<Step> {
                 "{}?excludedAttributes=members",
                 by_id(ResourceKind::Group, "g")
             ),
-            success_then(|body, _| without_members(body)),
+            success_then(|body, _| without_members(body, "GET /Groups/{id}")),
         ),
         get(
             "filter the group without members",
             scim::eq_query(ResourceKind::Group, "displayName", &name),
             success_then(|body, _| match resources(body) {
-                [one] => without_members(one),
-                found => Err(format!("the filter found {} groups, not 1", found.len())),
+                [one] => without_members(one, "a filtered GET /Groups?filter=…"),
+                found => Err(Miss::from(format!(
+                    "the filter found {} groups, not 1",
+                    found.len()
+                ))),
             }),
         ),
     ]
@@ -437,18 +507,37 @@ fn page(kind: ResourceKind, start: usize) -> Step {
     get(
         &label,
         path,
-        success_then(move |body, _| {
-            let echoed = body.get("startIndex").and_then(Json::as_u64);
-            let found = resources(body).len();
-            if echoed != Some(start as u64) {
-                Err(format!("startIndex {echoed:?} answered for {start}"))
-            } else if found != PAGE {
-                Err(format!("{found} resources on a page of {PAGE}"))
-            } else {
-                Ok(())
-            }
-        }),
+        success_then(move |body, _| page_check(body, start)),
     )
+}
+
+/// A page from `start` echoes it and holds exactly [`PAGE`] resources (11 objects exist).
+fn page_check(body: &Json, start: usize) -> Result<(), Miss> {
+    let echoed = body.get("startIndex").and_then(Json::as_u64);
+    let found = resources(body).len();
+    if found > PAGE {
+        Err(Miss::hinted(
+            format!("returned {found} resources for count={PAGE}"),
+            format!(
+                "honour count: answer at most count resources per page (here {PAGE}) and page the rest with startIndex"
+            ),
+        ))
+    } else if echoed != Some(start as u64) {
+        let seen = echoed.map_or("no startIndex".into(), |e| format!("startIndex {e}"));
+        Err(Miss::hinted(
+            format!("{seen} answered for startIndex={start}"),
+            format!(
+                "honour startIndex (1-based) and echo it in the ListResponse: startIndex={start} answers \"startIndex\": {start}"
+            ),
+        ))
+    } else if found < PAGE {
+        Err(Miss::hinted(
+            format!("returned {found} resources for count={PAGE} with more to come"),
+            "fill each page up to count while resources remain (totalResults counts them all)",
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 fn pagination(kind: ResourceKind, ctx: &Ctx) -> Vec<Step> {
