@@ -268,6 +268,80 @@ async fn engine_only_quirks_pass_the_direct_tests() {
     assert!(failed.is_empty(), "{failed:?}");
 }
 
+/// A multi-operation PATCH accepted but not applied: every operation must apply.
+#[tokio::test]
+async fn a_multi_op_patch_not_applied_warns() {
+    let (record, target) = one("MultiOp_Patch_Test", &[], "PATCH /Users/*=204").await;
+    assert_eq!(record.test_result, TestResult::Warning, "optional");
+    assert_fails(
+        &record,
+        "read the user back: preferredLanguage still reads",
+        "apply every operation of a PATCH",
+    );
+    assert!(target.users().is_empty());
+}
+
+/// Three operations on one attribute not applied in order: the last one must win.
+#[tokio::test]
+async fn a_multi_op_patch_out_of_order_warns() {
+    let (record, _target) = one(
+        "MultiOp_Patch_Test",
+        &[],
+        "PATCH /Users/*=pass:times=1; PATCH /Users/*=204",
+    )
+    .await;
+    assert_fails(
+        &record,
+        "read the user back: externalId reads",
+        "in the order sent",
+    );
+}
+
+/// A replace with null that leaves "" (here: the first PATCH applied, the null one not).
+#[tokio::test]
+async fn an_empty_string_kept_after_null_fails() {
+    let (record, _target) = one(
+        "SCIM_Null_Update_Test",
+        &[],
+        "PATCH /Users/*=pass:times=1; PATCH /Users/*=204",
+    )
+    .await;
+    assert_fails(
+        &record,
+        "read the user back: title still reads \"\"",
+        "not \"\"",
+    );
+}
+
+/// /Schemas without externalId: the hint names it and why Microsoft wants it.
+#[tokio::test]
+async fn schemas_without_external_id_fail_discoverability() {
+    let target = target(&[]).await;
+    let mut rules = parse_spec("GET /Schemas=200").unwrap();
+    rules[0].body = Some(json!({"Resources": [
+        {"id": "urn:ietf:params:scim:schemas:core:2.0:Group", "attributes": [
+            {"name": "displayName"}, {"name": "members"}]},
+    ]}));
+    target.set_faults(rules);
+    let client = client(target.base_url(), Duration::from_secs(10));
+    let records = run(
+        &client,
+        vec![ScimMode::Default],
+        &["Schema_Discoverability_Test"],
+    )
+    .await;
+    assert_fails(
+        &records[0],
+        "read /Schemas: not in /Schemas: user attributes [\"userName\"",
+        "externalId too: Microsoft's check requires it",
+    );
+    let hint = records[0].hint.as_deref().unwrap();
+    assert!(
+        hint.starts_with("add to the schemas GET /Schemas lists: userName, "),
+        "{hint}"
+    );
+}
+
 // ---- fault rules ----
 
 /// A 401 in the middle of a run: the credentials hint, Entra's Unauthorized.
