@@ -444,6 +444,31 @@ async fn a_refused_connection_fails_test_connection() {
     );
 }
 
+/// Test Connection refused with 401: every test carries the credentials hint.
+#[tokio::test]
+async fn a_401_on_test_connection_names_the_credentials() {
+    let (record, _target) = one("SCIM_User_Create_Test", &[], "* *=unauthorized").await;
+    assert_fails(
+        &record,
+        "Test Connection failed: ",
+        "refused the token (401)",
+    );
+}
+
+/// Test Connection's query hangs past the timeout.
+#[tokio::test]
+async fn a_hanging_test_connection_is_no_answer() {
+    let target = target(&[]).await;
+    target.set_faults(parse_spec("GET /Users=pass:latency=3000").unwrap());
+    let client = client(target.base_url(), Duration::from_millis(300));
+    let records = run(&client, vec![ScimMode::Default], &["SCIM_User_Create_Test"]).await;
+    assert_fails(
+        &records[0],
+        "Test Connection failed: ",
+        "Test Connection's query got no answer",
+    );
+}
+
 /// Changes each POST's answer: the built-in target always sends whole JSON and 201.
 struct Rewrite<'a> {
     inner: &'a ScimClient,
