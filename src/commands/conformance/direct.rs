@@ -470,6 +470,14 @@ pub fn exclude_members(ctx: &Ctx) -> Vec<Step> {
     ]
 }
 
+/// A created resource answers `attr` exactly as sent.
+fn as_sent(body: &Json, attr: &str, want: &Json) -> Result<(), Miss> {
+    has(body, attr, want).map_err(|reason| {
+        let hint = format!("answer the created resource with {attr} exactly as sent (case included): Microsoft's check compares it exactly, and Entra matches on it later");
+        Miss::hinted(reason, hint)
+    })
+}
+
 /// `SCIM_User_Create_Test`: a user is created, with the userName exactly as sent.
 pub fn user_create(ctx: &Ctx) -> Vec<Step> {
     let name = ctx.user_name("create");
@@ -479,7 +487,7 @@ pub fn user_create(ctx: &Ctx) -> Vec<Step> {
         ResourceKind::User,
         "u",
         user_body(&name),
-        success_then(move |body, _| has(body, "userName", &want)),
+        success_then(move |body, _| as_sent(body, "userName", &want)),
     )]
 }
 
@@ -492,7 +500,7 @@ pub fn group_create(ctx: &Ctx) -> Vec<Step> {
         ResourceKind::Group,
         "g",
         group_body(&name),
-        success_then(move |body, _| has(body, "displayName", &want)),
+        success_then(move |body, _| as_sent(body, "displayName", &want)),
     )]
 }
 

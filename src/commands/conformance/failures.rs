@@ -342,6 +342,22 @@ async fn schemas_without_external_id_fail_discoverability() {
     );
 }
 
+/// A create answered with another userName than the one sent (here: lower-cased).
+#[tokio::test]
+async fn a_user_name_changed_on_create_fails() {
+    let target = target(&[]).await;
+    let mut rules = parse_spec("POST /Users=201").unwrap();
+    rules[0].body = Some(json!({"id": "x", "userName": "someone-else@example.invalid"}));
+    target.set_faults(rules);
+    let client = client(target.base_url(), Duration::from_secs(10));
+    let records = run(&client, vec![ScimMode::Default], &["SCIM_User_Create_Test"]).await;
+    assert_fails(
+        &records[0],
+        "create a user: userName reads \"someone-else@example.invalid\", expected",
+        "userName exactly as sent",
+    );
+}
+
 // ---- fault rules ----
 
 /// A 401 in the middle of a run: the credentials hint, Entra's Unauthorized.
