@@ -7,7 +7,9 @@
 mod direct;
 #[cfg(test)]
 mod failures;
+mod hints;
 mod junit;
+mod pagination;
 mod schema;
 mod suite;
 mod updates;
