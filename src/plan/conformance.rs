@@ -1,7 +1,9 @@
 //! The direct SCIM tests of `entra-sim conformance` as a flow: a list of [`Step`]s, each a request
 //! (whose path and body may name ids returned earlier, `${name}`, and the run's prefix, `${run}`),
-//! an optional capture of the `id` it returns, and a judge of the answer. The first step whose
-//! judge fails ends the test; then every object the steps created is deleted (newest first),
+//! an optional capture of the `id` it returns, and a judge of the answer. An id put into a path
+//! is percent-encoded as one path segment (ids are the server's and may hold `/`, `?` or `#`);
+//! in a body it goes in as it came. The first step whose judge fails ends the test, with what
+//! was wrong and, when the judge knows the cause, the fix ([`Miss`]); then every object the steps created is deleted (newest first),
 //! unless the run keeps them. What to send and what passes is decided by the caller; this flow
 //! only sequences, substitutes and cleans up.
 
@@ -67,9 +69,40 @@ impl Ids<'_> {
     }
 }
 
+/// What a judge found wrong, and the fix when it knows this failure's cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    /// What was wrong.
+    pub reason: String,
+    /// The fix for exactly this failure, when the judge knows it.
+    pub hint: Option<String>,
+}
+
+impl Miss {
+    /// A miss whose fix is `hint`.
+    pub fn hinted(reason: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+impl From<String> for Miss {
+    fn from(reason: String) -> Self {
+        Self { reason, hint: None }
+    }
+}
+
+impl From<&str> for Miss {
+    fn from(reason: &str) -> Self {
+        reason.to_string().into()
+    }
+}
+
 /// Decides whether an answer is what the test expects (given the ids captured so far); `Err`
 /// says what was wrong.
-pub type Judge = Box<dyn Fn(&Answer, Ids<'_>) -> Result<(), String> + Send>;
+pub type Judge = Box<dyn Fn(&Answer, Ids<'_>) -> Result<(), Miss> + Send>;
 
 /// Keep the `id` a step's answer carries under `name`; the object is deleted at the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +150,64 @@ pub struct Exchange {
     pub status: Option<u16>,
     /// The response body as text, or why no response came.
     pub body: String,
+    /// The `Retry-After` header, when the server sent one.
+    pub retry_after: Option<String>,
+    /// Why no response came, when none did.
+    pub no_answer: Option<NoAnswer>,
+}
+
+impl Exchange {
+    /// A request and the reply it got, as a test's record shows them.
+    pub fn of(label: &str, request: Request, reply: &Reply) -> Self {
+        let (answer, text) = Answer::of(reply);
+        Self::answered(label, request, reply, &answer, text)
+    }
+
+    fn answered(
+        label: &str,
+        request: Request,
+        reply: &Reply,
+        answer: &Answer,
+        text: String,
+    ) -> Self {
+        let retry_after = match reply {
+            Reply::Http { retry_after, .. } => retry_after.clone(),
+            _ => None,
+        };
+        Exchange {
+            label: label.to_string(),
+            request,
+            status: answer.status,
+            body: answer.error.clone().unwrap_or(text),
+            retry_after,
+            no_answer: NoAnswer::of(reply),
+        }
+    }
+}
+
+/// Why a request got no response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// No connection could be made.
+    Unreachable,
+    /// The connection was made, but no response came within the timeout.
+    TimedOut,
+    /// The connection closed without a response, or the response could not be read.
+    Dropped,
+    /// No access token could be obtained, so the request was not sent.
+    NoToken,
+}
+
+impl NoAnswer {
+    fn of(reply: &Reply) -> Option<Self> {
+        match reply {
+            Reply::Http { .. } => None,
+            Reply::Transport { connect: true, .. } => Some(Self::Unreachable),
+            Reply::Transport { timeout: true, .. } => Some(Self::TimedOut),
+            Reply::Transport { .. } => Some(Self::Dropped),
+            Reply::NoToken { .. } => Some(Self::NoToken),
+        }
+    }
 }
 
 /// The step that failed and why.
@@ -126,6 +217,8 @@ pub struct StepFailure {
     pub label: String,
     /// What its judge said, or that an id was missing.
     pub reason: String,
+    /// The judge's fix for this failure, when it knows one.
+    pub hint: Option<String>,
 }
 
 /// What a test's steps came to.
@@ -175,18 +268,24 @@ impl StepsFlow {
         }
     }
 
-    /// `text` with every `${name}` replaced by its captured id and `${run}` by the run prefix.
-    fn fill(&self, text: &str) -> String {
+    /// `text` with every `${name}` replaced by its captured id (passed through `encode`) and
+    /// `${run}` by the run prefix.
+    fn fill(&self, text: &str, encode: fn(&str) -> String) -> String {
         let mut out = text.replace("${run}", &self.run);
         for (name, _, id) in &self.created {
-            out = out.replace(&format!("${{{name}}}"), id);
+            out = out.replace(&format!("${{{name}}}"), &encode(id));
         }
         out
     }
 
+    /// A path, its ids encoded as path segments.
+    fn fill_path(&self, path: &str) -> String {
+        self.fill(path, scim::encode_segment)
+    }
+
     fn fill_json(&self, value: &Json) -> Json {
         match value {
-            Json::String(s) => Json::String(self.fill(s)),
+            Json::String(s) => Json::String(self.fill(s, str::to_string)),
             Json::Array(items) => Json::Array(items.iter().map(|v| self.fill_json(v)).collect()),
             Json::Object(map) => Json::Object(
                 map.iter()
@@ -201,10 +300,11 @@ impl StepsFlow {
         let Some(step) = self.steps.pop_front() else {
             return self.clean_up();
         };
-        let path = self.fill(&step.path);
-        if path.contains("${") {
-            return self.fail(&step.label, format!("unresolved placeholder in {path}"));
+        if let Some(name) = self.unresolved(&step.path) {
+            let reason = format!("no id captured as {name} for {}", step.path);
+            return self.fail(&step.label, reason.into());
         }
+        let path = self.fill_path(&step.path);
         let request = Request {
             method: step.method,
             path,
@@ -214,9 +314,22 @@ impl StepsFlow {
         Next::Send(request)
     }
 
+    /// The first `${name}` in `path` no step has captured.
+    fn unresolved(&self, path: &str) -> Option<String> {
+        let mut rest = path;
+        while let Some((_, after)) = rest.split_once("${") {
+            let name = after.split('}').next().unwrap_or(after);
+            if name != "run" && !self.created.iter().any(|(n, _, _)| n == name) {
+                return Some(format!("${{{name}}}"));
+            }
+            rest = after;
+        }
+        None
+    }
+
     fn answered(&mut self, step: Step, request: Request, reply: &Reply) -> Next<StepsRun> {
         let (answer, text) = Answer::of(reply);
-        self.record(&step.label, request, &answer, text);
+        self.record(&step.label, request, reply, &answer, text);
         // Captured before judging: an object created when it should not have been (a duplicate
         // the server accepted) is deleted too.
         let id = answer.body.get("id").and_then(id_text);
@@ -227,29 +340,37 @@ impl StepsFlow {
             }
             _ => false,
         };
-        if let Err(reason) = (step.judge)(&answer, Ids(&self.created)) {
-            return self.fail(&step.label, reason);
+        if let Err(miss) = (step.judge)(&answer, Ids(&self.created)) {
+            return self.fail(&step.label, miss);
         }
         // A capture on a refusal the judge expected (a duplicate's 409) has nothing to keep.
         if step.capture.is_some() && !captured && answer.is_success() {
-            return self.fail(&step.label, "the answer carries no id".into());
+            let miss = Miss::hinted(
+                "the answer carries no id",
+                "answer a create with the new resource, its \"id\" included, as JSON",
+            );
+            return self.fail(&step.label, miss);
         }
         self.next_step()
     }
 
-    fn record(&mut self, label: &str, request: Request, answer: &Answer, text: String) {
-        self.result.exchanges.push(Exchange {
-            label: label.to_string(),
-            request,
-            status: answer.status,
-            body: answer.error.clone().unwrap_or(text),
-        });
+    fn record(
+        &mut self,
+        label: &str,
+        request: Request,
+        reply: &Reply,
+        answer: &Answer,
+        text: String,
+    ) {
+        let exchange = Exchange::answered(label, request, reply, answer, text);
+        self.result.exchanges.push(exchange);
     }
 
-    fn fail(&mut self, label: &str, reason: String) -> Next<StepsRun> {
+    fn fail(&mut self, label: &str, miss: Miss) -> Next<StepsRun> {
         self.result.failure = Some(StepFailure {
             label: label.to_string(),
-            reason,
+            reason: miss.reason,
+            hint: miss.hint,
         });
         self.clean_up()
     }
@@ -289,7 +410,7 @@ impl StepsFlow {
         if !answer.is_success() && answer.status != Some(404) {
             self.result.left_behind.push(request.path.clone());
         }
-        self.record("clean up", request, &answer, text);
+        self.record("clean up", request, reply, &answer, text);
         self.next_delete()
     }
 }
@@ -339,7 +460,7 @@ mod tests {
             if a.status == Some(want) {
                 Ok(())
             } else {
-                Err(format!("status {:?}", a.status))
+                Err(format!("status {:?}", a.status).into())
             }
         })
     }

@@ -34,7 +34,8 @@ pub use patch::{
 };
 pub use path::{PathError, TargetPath, ValueFilter, filter_literal};
 pub use query::{
-    ResourceKind, eq_query, get_by_id_path, match_query, resource_path, test_connection_probes,
+    ResourceKind, encode_segment, eq_query, get_by_id_path, match_query, resource_path,
+    test_connection_probes,
 };
 pub use response::{
     Failure, OpKind, Outcome, RetryAfter, RetryClass, ScimError, TransportKind, classify,

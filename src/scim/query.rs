@@ -99,7 +99,7 @@ fn form_encode(text: &str) -> String {
 }
 
 /// An id as one path segment: RFC 3986 unreserved characters kept, everything else percent-encoded.
-fn encode_segment(id: &str) -> String {
+pub fn encode_segment(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
     for byte in id.bytes() {
         match byte {

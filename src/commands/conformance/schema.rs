@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 
+use crate::plan::Method;
 use crate::plan::conformance::Step;
-use crate::plan::{Method, conformance::Judge};
+use crate::plan::conformance::{Judge, Miss};
 use crate::scim::schema::{GROUP_SCHEMA, USER_SCHEMA};
 
 use super::direct::{Ctx, refusal};
@@ -147,18 +148,29 @@ fn missing(found: &Discoverable, targets: &[&str]) -> Vec<String> {
 fn judge() -> Judge {
     Box::new(|answer, _| {
         if !answer.is_success() {
-            return Err(refusal(answer));
+            return Err(refusal(answer).into());
         }
         let (user, group) = discoverable(&answer.body);
         let (user, group) = (missing(&user, USER_TARGETS), missing(&group, GROUP_TARGETS));
         if user.is_empty() && group.is_empty() {
             Ok(())
         } else {
-            Err(format!(
-                "not in /Schemas: user attributes {user:?}, group attributes {group:?}"
+            Err(Miss::hinted(
+                format!("not in /Schemas: user attributes {user:?}, group attributes {group:?}"),
+                missing_hint(&user, &group),
             ))
         }
     })
+}
+
+/// The fix: the attributes to add, and why `externalId` is among them when it is.
+fn missing_hint(user: &[String], group: &[String]) -> String {
+    let all: Vec<&str> = user.iter().chain(group).map(String::as_str).collect();
+    let mut hint = format!("add to the schemas GET /Schemas lists: {}", all.join(", "));
+    if all.contains(&"externalId") {
+        hint.push_str(" (externalId too: Microsoft's check requires it although RFC 7643 makes it a common attribute)");
+    }
+    hint
 }
 
 /// The one step: `GET /Schemas`, judged.

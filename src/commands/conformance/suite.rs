@@ -7,12 +7,13 @@ use serde_json::Value as Json;
 
 use super::Mapped;
 use super::direct::{self, Ctx};
+use super::hints::{connection_hint, entra_reading, hint_for};
 use super::scenario::{self, ScenarioFn, ScenarioRun};
 use crate::clock::Clock;
 use crate::plan::conformance::{Exchange, Step, StepsFlow, StepsRun};
 use crate::plan::{Method, connection::ConnectionProbe};
 use crate::runner::{self, Transport};
-use crate::scim::{self, OpKind, Outcome, RetryClass, ScimMode};
+use crate::scim::{Outcome, ScimMode};
 
 /// Whether a failure fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -185,14 +186,14 @@ pub const TESTS: &[TestDef] = &[
         name: "SCIM_User_Pagination_Test",
         category: Mandatory,
         needs: Needs::Nothing,
-        body: Body::Steps(direct::user_pagination),
+        body: Body::Steps(super::pagination::user_pagination),
         hint: "honour startIndex and count on GET /Users: count=5 returns 5 resources and echoes startIndex",
     },
     TestDef {
         name: "SCIM_Group_Pagination_Test",
         category: Optional,
         needs: Needs::Groups,
-        body: Body::Steps(direct::group_pagination),
+        body: Body::Steps(super::pagination::group_pagination),
         hint: "honour startIndex and count on GET /Groups",
     },
     TestDef {
@@ -354,6 +355,7 @@ impl RequestRecord {
             request,
             status,
             body,
+            ..
         } = exchange;
         let mut response = body;
         cut(&mut response, RESPONSE_CUT);
@@ -404,49 +406,6 @@ pub fn mode_name(mode: ScimMode) -> &'static str {
         ScimMode::Default => "default",
         ScimMode::Aad062020 => "aadOptscim062020",
     }
-}
-
-/// The hint for a failure: credentials and reachability first, then the test's own.
-fn hint_for(test: &TestDef, run: &StepsRun) -> String {
-    let status = run
-        .exchanges
-        .iter()
-        .rev()
-        .find(|e| e.label != "clean up")
-        .map(|e| e.status);
-    match status {
-        Some(Some(401 | 403)) => {
-            "the server refused the credentials: check the token the variable holds".into()
-        }
-        Some(None) => "no answer came: check that the server runs at the URL".into(),
-        _ => test.hint.into(),
-    }
-}
-
-/// What Entra does with the last answer of a failed test, when it was a refusal: the error code
-/// its provisioning log shows and what happens next (the server's own words are in the details
-/// and the requests).
-fn entra_reading(run: &StepsRun) -> Option<String> {
-    let last = run.exchanges.iter().rev().find(|e| e.label != "clean up")?;
-    let status = last.status?;
-    let op = match last.request.method {
-        Method::Post => OpKind::Create,
-        Method::Patch => OpKind::Update,
-        Method::Delete => OpKind::Delete,
-        Method::Get if last.request.path.contains("filter=") => OpKind::Query,
-        Method::Get => OpKind::GetById,
-    };
-    let Outcome::Failure(failure) = scim::classify(op, status, None, last.body.as_bytes()) else {
-        return None;
-    };
-    let next = match failure.retry {
-        RetryClass::Success => "nothing more",
-        RetryClass::NextCycle => "the object is retried in the next cycle",
-        RetryClass::Escrow => "the object is escrowed and retried on the escrow schedule",
-        RetryClass::Quarantine => "the job goes into quarantine",
-        RetryClass::AutoRetry(_) => "the request is retried after Retry-After",
-    };
-    Some(format!("Entra logs {}: {next}", failure.code.as_str()))
 }
 
 /// The verdict of a test's steps.
@@ -553,7 +512,7 @@ pub fn connection_failed(test: &TestDef, mode: ScimMode, probes: &[ConnectionPro
         category: test.category,
         test_result,
         details: format!("Test Connection failed: {message}"),
-        hint: Some("make Test Connection pass first (entra-sim test-connection)".into()),
+        hint: Some(connection_hint(probes)),
         entra: None,
         duration_ms: 0,
         requests: Vec::new(),

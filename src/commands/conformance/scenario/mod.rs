@@ -524,20 +524,8 @@ impl<'r> Recorder<'r> {
 
 impl Observer for Recorder<'_> {
     fn exchange(&mut self, request: &Request, reply: &Reply) {
-        let (status, body) = match reply {
-            Reply::Http { status, body, .. } => {
-                (Some(*status), String::from_utf8_lossy(body).into_owned())
-            }
-            Reply::Transport { message, .. } | Reply::NoToken { message } => {
-                (None, message.clone())
-            }
-        };
-        self.requests.push(RequestRecord::of(Exchange {
-            label: self.stage.to_string(),
-            request: request.clone(),
-            status,
-            body,
-        }));
+        let exchange = Exchange::of(self.stage, request.clone(), reply);
+        self.requests.push(RequestRecord::of(exchange));
     }
 }
 
