@@ -22,6 +22,8 @@ pub struct Ctx {
     pub mode: ScimMode,
     /// A GUID no object has (for the non-existent checks).
     pub missing_id: String,
+    /// The target attributes of the mapping under test.
+    pub targets: super::schema::Targets,
 }
 
 impl Ctx {

@@ -64,9 +64,12 @@ pub struct TestDef {
 }
 
 /// What a test runs.
+#[derive(Clone, Copy)]
 pub enum Body {
     /// Direct SCIM requests, as Microsoft's tools send them, run as a [`StepsFlow`].
     Steps(fn(&Ctx) -> Vec<Step>),
+    /// A token from the OAuth client's endpoint, then a read with it (`credentials`).
+    Credentials,
 }
 
 /// What of the job's mapping a test needs to be meaningful.
@@ -86,6 +89,13 @@ use Category::{Mandatory, Optional};
 /// Delete_NonExistent, Delete_Twice) and the Logic App's optional ones are optional; the
 /// Validator's other checks are mandatory as they are there.
 pub const TESTS: &[TestDef] = &[
+    TestDef {
+        name: "Validate_Credentials_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Credentials,
+        hint: "issue tokens to the client-credentials grant valid for 1 to 6 hours, and accept them on the SCIM endpoint",
+    },
     TestDef {
         name: "Schema_Discoverability_Test",
         category: Mandatory,
@@ -237,27 +247,32 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
-    fn of(exchange: Exchange) -> Self {
+    /// The record of a [`StepsFlow`]'s exchange, the response cut.
+    pub(super) fn of(exchange: Exchange) -> Self {
         let Exchange {
             label,
             request,
             status,
             body,
         } = exchange;
-        let mut response = body;
-        if let Some((cut, _)) = response.char_indices().nth(RESPONSE_CUT) {
-            response.truncate(cut);
-            response.push('…');
-        }
         Self {
             step: label,
             method: request.method,
             path: request.path,
             body: request.body,
             status,
-            response,
+            response: cut(body),
         }
     }
+}
+
+/// `text` cut to [`RESPONSE_CUT`] characters.
+pub(super) fn cut(mut text: String) -> String {
+    if let Some((at, _)) = text.char_indices().nth(RESPONSE_CUT) {
+        text.truncate(at);
+        text.push('…');
+    }
+    text
 }
 
 /// One test's result, in the issue's JSON shape.
@@ -318,7 +333,7 @@ fn hint_for(test: &TestDef, run: &StepsRun) -> String {
 /// What Entra does with the last answer of a failed test, when it was a refusal: the error code
 /// its provisioning log shows and what happens next (the server's own words are in the details
 /// and the requests).
-fn entra_reading(run: &StepsRun) -> Option<String> {
+pub(super) fn entra_reading(run: &StepsRun) -> Option<String> {
     let last = run.exchanges.iter().rev().find(|e| e.label != "clean up")?;
     let status = last.status?;
     let op = match last.request.method {
@@ -369,16 +384,16 @@ fn record(test: &TestDef, mode: ScimMode, run: StepsRun, duration_ms: u64) -> Te
     }
 }
 
-/// Runs `test` over `transport` and judges it.
+/// Runs `test`'s `steps` over `transport` and judges them.
 pub async fn run_test(
     test: &TestDef,
+    steps: fn(&Ctx) -> Vec<Step>,
     ctx: &Ctx,
     transport: &dyn Transport,
     keep: bool,
     clock: &dyn Clock,
 ) -> TestRecord {
     let started = clock.now();
-    let Body::Steps(steps) = test.body;
     let mut flow = StepsFlow::new(&ctx.run, steps(ctx), keep);
     let run = runner::conclude(&mut flow, transport).await;
     let elapsed = (clock.now() - started).num_milliseconds();
