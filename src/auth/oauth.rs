@@ -189,10 +189,15 @@ impl TokenCache {
         } else {
             Err(self.refusal(status, &body))
         };
+        let mut shown = self.shown_body(status.is_success(), &body);
+        if let Ok(Grant { token, .. }) = &grant {
+            // In case the endpoint repeats the token under another name.
+            shown = shown.replace(token.expose(), REDACTED);
+        }
         TokenCheck {
             sent,
             status: Some(status.as_u16()),
-            body: self.shown_body(status.is_success(), &body),
+            body: shown,
             grant,
         }
     }
@@ -480,6 +485,48 @@ mod tests {
     fn the_margin_is_a_quarter_of_a_short_life_and_a_minute_of_a_long_one() {
         assert_eq!(margin(Duration::from_secs(2)), Duration::from_millis(500));
         assert_eq!(margin(Duration::from_secs(3600)), Duration::from_secs(60));
+    }
+
+    fn cache(auth_method: ClientAuthMethod) -> TokenCache {
+        let client = OAuthClient {
+            token_url: "http://127.0.0.1:9/token".into(),
+            client_id: "entra".into(),
+            client_secret: crate::config::SecretSource::Env("UNUSED".into()),
+            scope: Some("scim".into()),
+            auth_method,
+        };
+        TokenCache::new(reqwest::Client::new(), client, Secret::new("s3cret-5e1"))
+    }
+
+    /// What a check shows holds neither the client secret nor a token.
+    #[test]
+    fn a_check_shows_no_secret() {
+        let post = cache(ClientAuthMethod::ClientSecretPost);
+        assert_eq!(
+            post.sent_form(),
+            serde_json::json!({"grant_type": "client_credentials", "scope": "scim",
+                "client_id": "entra", "client_secret": "[redacted]"})
+        );
+        let basic = cache(ClientAuthMethod::ClientSecretBasic);
+        assert_eq!(
+            basic.sent_form(),
+            serde_json::json!({"grant_type": "client_credentials", "scope": "scim"})
+        );
+        let granted = post.shown_body(
+            true,
+            br#"{"access_token":"at-77","refresh_token":"rt-88","token_type":"Bearer","expires_in":600}"#,
+        );
+        assert!(
+            !granted.contains("at-77") && !granted.contains("rt-88"),
+            "{granted}"
+        );
+        assert!(granted.contains("\"expires_in\":600"), "{granted}");
+        assert_eq!(
+            post.shown_body(true, b"at-77"),
+            "(5 bytes that are not a JSON object, not shown)"
+        );
+        let echoed = post.shown_body(false, b"bad secret s3cret-5e1");
+        assert_eq!(echoed, "bad secret [redacted]");
     }
 
     #[test]

@@ -216,7 +216,10 @@ mod tests {
     const SECRET: &str = "conformance-client-secret";
 
     fn test_def() -> &'static TestDef {
-        &suite::TESTS[0]
+        suite::TESTS
+            .iter()
+            .find(|t| t.name == "Validate_Credentials_Test")
+            .unwrap()
     }
 
     /// A target whose token endpoint issues tokens living `lifetime`, and a client of it whose
