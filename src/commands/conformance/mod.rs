@@ -46,6 +46,18 @@ pub struct Plan {
     pub mapped: Mapped,
     /// The target attributes it writes.
     pub targets: Targets,
+    /// The attributes Test Connection filters on.
+    pub matching: Matching,
+}
+
+/// The matching attributes (precedence 1) of the mapping under test, which Test Connection
+/// probes.
+#[derive(Debug, Clone)]
+pub struct Matching {
+    /// The users'.
+    pub user: TargetPath,
+    /// The groups', when groups are provisioned.
+    pub group: Option<TargetPath>,
 }
 
 /// What the mapping under test provisions, for the tests that need it ([`suite::Needs`]).
@@ -182,7 +194,7 @@ async fn run_suite(
 ) -> Vec<TestRecord> {
     let mut records = Vec::new();
     for &mode in &plan.modes {
-        let probes = test_connection(transport, run).await;
+        let probes = test_connection(transport, &plan.matching, run).await;
         // As `test-connection` judges it: a failure, or a resource found for a random GUID.
         let connected = probes
             .iter()
@@ -220,21 +232,17 @@ fn mode_letter(mode: ScimMode) -> char {
     }
 }
 
-/// Entra's Test Connection with the default mapping's matching attributes.
-async fn test_connection(transport: &dyn Transport, run: &str) -> Vec<ConnectionProbe> {
-    let paths = match (
-        TargetPath::parse("userName"),
-        TargetPath::parse("displayName"),
-    ) {
-        (Ok(user), Ok(group)) => {
-            let id = format!(
-                "{run}-{}",
-                crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng())
-            );
-            scim::test_connection_probes(&user, Some(&group), &id)
-        }
-        _ => Vec::new(),
-    };
+/// Entra's Test Connection on the mapping's matching attributes.
+async fn test_connection(
+    transport: &dyn Transport,
+    matching: &Matching,
+    run: &str,
+) -> Vec<ConnectionProbe> {
+    let id = format!(
+        "{run}-{}",
+        crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng())
+    );
+    let paths = scim::test_connection_probes(&matching.user, matching.group.as_ref(), &id);
     let mut flow = ConnectionFlow::new(paths);
     runner::conclude(&mut flow, transport).await
 }
@@ -336,6 +344,7 @@ mod tests {
     use crate::config::{Credential, Secret};
     use crate::http::ClientOptions;
     use crate::target::{self, RunningTarget, TargetConfig, parse_spec};
+    use std::path::Path;
     use std::time::Duration;
 
     const TOKEN: &str = "conformance-secret";
@@ -432,6 +441,7 @@ mod tests {
             keep: false,
             mapped: default_mapped(),
             targets: Targets::of(&setup::default_mapping().unwrap()),
+            matching: Matching::of(&setup::default_mapping().unwrap(), Path::new("m")).unwrap(),
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::schema::Targets;
-use super::{Mapped, Plan, TESTS};
+use super::{Mapped, Matching, Plan, TESTS};
 use crate::cli::{ClientAuth, ConformanceArgs, ConformanceMode};
 use crate::config::{
     self, ClientAuthMethod, ConfigError, Credential, JobSettings, OAuthClient, SecretSource,
@@ -22,6 +22,8 @@ use crate::scim::{self, ScimMode};
 
 /// Entra's default SCIM mapping, the one tested without `--job`.
 const DEFAULT_MAPPING: &str = include_str!("../../../mappings/scim-default.yaml");
+/// Where it is in the repository (its name in errors).
+const DEFAULT_MAPPING_PATH: &str = "mappings/scim-default.yaml";
 
 /// What a run is given: its plan, the Tenant URL without feature flags, and a client for it.
 pub struct Setup {
@@ -38,9 +40,9 @@ pub struct Setup {
 pub fn setup(args: &ConformanceArgs) -> Result<Setup, AppError> {
     check_names(args)?;
     let job = args.job.as_deref().map(load_job).transpose()?;
-    let compiled = match &job {
-        Some((_, compiled)) => compiled.clone(),
-        None => default_mapping()?,
+    let (compiled, mapping_path) = match &job {
+        Some((job, compiled)) => (compiled.clone(), job.mapping_path.as_path()),
+        None => (default_mapping()?, Path::new(DEFAULT_MAPPING_PATH)),
     };
     let (base_url, url_mode) = tenant_url(args, job.as_ref().map(|(job, _)| job))?;
     let credential = match (flag_credential(args)?, &job) {
@@ -64,6 +66,7 @@ pub fn setup(args: &ConformanceArgs) -> Result<Setup, AppError> {
         keep: args.keep,
         mapped: Mapped::of(&compiled),
         targets: Targets::of(&compiled),
+        matching: Matching::of(&compiled, mapping_path)?,
     };
     Ok(Setup {
         plan,
@@ -111,7 +114,7 @@ fn load_job(path: &Path) -> Result<(JobSettings, CompiledMapping), AppError> {
 /// Entra's default SCIM mapping, compiled.
 pub fn default_mapping() -> Result<CompiledMapping, AppError> {
     let invalid = |problems| AppError::Config(ConfigError::Invalid(problems));
-    let mapping = Mapping::parse("mappings/scim-default.yaml", DEFAULT_MAPPING).map_err(invalid)?;
+    let mapping = Mapping::parse(DEFAULT_MAPPING_PATH, DEFAULT_MAPPING).map_err(invalid)?;
     desired::compile(&mapping).map_err(invalid)
 }
 
@@ -235,6 +238,24 @@ impl Mapped {
     }
 }
 
+impl Matching {
+    /// The matching attributes of `compiled` (the mapping file `path`); a users mapping without
+    /// one is refused, as `test-connection` refuses it.
+    pub fn of(compiled: &CompiledMapping, path: &Path) -> Result<Self, AppError> {
+        let user =
+            super::super::test_connection::matching_path(&compiled.users).ok_or_else(|| {
+                AppError::NoMatchingAttribute {
+                    mapping: path.to_path_buf(),
+                }
+            })?;
+        let group = compiled
+            .groups
+            .as_ref()
+            .and_then(super::super::test_connection::matching_path);
+        Ok(Matching { user, group })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +265,14 @@ mod tests {
     fn the_default_mapping_maps_groups_and_a_manager() {
         let mapped = Mapped::of(&default_mapping().unwrap());
         assert!(mapped.groups && mapped.manager);
+    }
+
+    /// Test Connection probes the default mapping's userName and displayName.
+    #[test]
+    fn the_default_mapping_matches_on_user_name_and_display_name() {
+        let matching = Matching::of(&default_mapping().unwrap(), Path::new("m")).unwrap();
+        assert_eq!(matching.user.to_string(), "userName");
+        assert_eq!(matching.group.unwrap().to_string(), "displayName");
     }
 
     /// `--mode` wins; without it the Tenant URL's flag decides.
