@@ -12,7 +12,6 @@ use super::Interruptible;
 use super::direct::success_then;
 use super::suite::{self, Category, RequestRecord, TestDef, TestRecord, TestResult};
 use crate::auth::oauth::{Grant, TokenCheck, TokenFailure};
-use crate::clock::Clock;
 use crate::http::ScimClient;
 use crate::plan::Method;
 use crate::plan::conformance::{Step, StepsFlow, StepsRun};
@@ -43,12 +42,10 @@ pub async fn validate(
     mode: ScimMode,
     client: Option<&ScimClient>,
     transport: &Interruptible<'_>,
-    clock: &dyn Clock,
 ) -> TestRecord {
     let Some((client, cache)) = client.and_then(|c| c.oauth().map(|cache| (c, cache))) else {
         return suite::skipped(test, mode, NO_OAUTH);
     };
-    let started = clock.now();
     let check = cache.check().await;
     let mut requests = vec![token_request(cache.token_url(), &check)];
     let verdict = match lifetime(check.grant).and_then(|grant| bearer_client(client, &grant)) {
@@ -59,14 +56,7 @@ pub async fn validate(
         }
         Err(failed) => Err(failed),
     };
-    let elapsed = (clock.now() - started).num_milliseconds();
-    record(
-        test,
-        mode,
-        verdict,
-        requests,
-        u64::try_from(elapsed).unwrap_or(0),
-    )
+    record(test, mode, verdict, requests)
 }
 
 /// The token request as the record shows it: the endpoint's full URL, the form with the secret
@@ -179,11 +169,9 @@ fn record(
     mode: ScimMode,
     verdict: Result<(), Failed>,
     requests: Vec<RequestRecord>,
-    duration_ms: u64,
 ) -> TestRecord {
     let mut record = suite::skipped(test, mode, "");
     record.requests = requests;
-    record.duration_ms = duration_ms;
     match verdict {
         Ok(()) => record.test_result = TestResult::Passed,
         Err(Failed {
@@ -206,7 +194,6 @@ fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SystemClock;
     use crate::config::{ClientAuthMethod, Credential, OAuthClient, Secret, SecretSource};
     use crate::http::ClientOptions;
     use crate::target::{self, OAuthClientConfig, RunningTarget, TargetConfig, parse_spec};
@@ -257,14 +244,7 @@ mod tests {
             inner: client,
             stop: Arc::new(AtomicBool::new(false)),
         };
-        validate(
-            test_def(),
-            ScimMode::Default,
-            Some(client),
-            &transport,
-            &SystemClock,
-        )
-        .await
+        validate(test_def(), ScimMode::Default, Some(client), &transport).await
     }
 
     fn grant(seconds: Option<u64>) -> Result<Grant, TokenFailure> {
@@ -390,14 +370,7 @@ mod tests {
             inner: &client,
             stop: Arc::new(AtomicBool::new(false)),
         };
-        let record = validate(
-            test_def(),
-            ScimMode::Default,
-            None,
-            &transport,
-            &SystemClock,
-        )
-        .await;
+        let record = validate(test_def(), ScimMode::Default, None, &transport).await;
         assert_eq!(record.test_result, TestResult::Skipped);
         assert_eq!(record.details, NO_OAUTH);
     }

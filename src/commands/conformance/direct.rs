@@ -24,6 +24,11 @@ pub struct Ctx {
     pub missing_id: String,
     /// The target attributes of the mapping under test.
     pub targets: super::schema::Targets,
+    /// The Tenant URL as the mode writes it (with `?aadOptscim062020` in that mode), for the
+    /// engine scenarios' scratch jobs.
+    pub tenant_url: String,
+    /// The mapping the engine scenarios provision with.
+    pub mapping: std::sync::Arc<super::MappingUnderTest>,
 }
 
 impl Ctx {

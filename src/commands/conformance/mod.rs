@@ -7,6 +7,7 @@
 mod credentials;
 mod direct;
 mod junit;
+mod scenario;
 mod schema;
 mod setup;
 mod suite;
@@ -28,6 +29,7 @@ use crate::runner::{self, FlowId, Sending, Transport};
 use crate::scim::{self, Outcome, ScimMode, TargetPath};
 
 use direct::Ctx;
+pub use scenario::MappingUnderTest;
 use schema::Targets;
 use suite::{Body, Overall, TESTS, TestDef, TestRecord, TestResult};
 
@@ -44,6 +46,11 @@ pub struct Plan {
     pub keep: bool,
     /// What the mapping under test provisions.
     pub mapped: Mapped,
+    /// The mapping the engine scenarios provision with (Entra's default SCIM mapping unless a
+    /// job names another).
+    pub mapping: MappingUnderTest,
+    /// The Tenant URL without feature flags.
+    pub url: String,
     /// The target attributes it writes.
     pub targets: Targets,
     /// The attributes Test Connection filters on.
@@ -193,6 +200,7 @@ async fn run_suite(
     run: &str,
 ) -> Vec<TestRecord> {
     let mut records = Vec::new();
+    let mapping = Arc::new(plan.mapping.clone());
     for &mode in &plan.modes {
         let probes = test_connection(transport, &plan.matching, run).await;
         // As `test-connection` judges it: a failure, or a resource found for a random GUID.
@@ -204,25 +212,33 @@ async fn run_suite(
             mode,
             missing_id: crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng()),
             targets: plan.targets.clone(),
+            tenant_url: tenant_url(&plan.url, mode),
+            mapping: mapping.clone(),
         };
         for test in selected(plan) {
-            let unmapped = suite::unmapped(test, mode, plan.mapped);
-            let record = match (test.body, unmapped) {
-                _ if transport.stopped() => suite::skipped(test, mode, INTERRUPTED),
-                (_, Some(record)) => record,
-                // Run also when Test Connection failed: it tells why the credentials fail.
-                (Body::Credentials, None) => {
-                    credentials::validate(test, mode, oauth, transport, clock).await
-                }
-                (Body::Steps(steps), None) if connected => {
-                    suite::run_test(test, steps, &ctx, transport, plan.keep, clock).await
-                }
-                (Body::Steps(_), None) => suite::connection_failed(test, mode, &probes),
+            // The credentials test runs also when Test Connection failed: it tells why.
+            let runs = connected || matches!(test.body, Body::Credentials);
+            let record = if transport.stopped() {
+                suite::skipped(test, mode, INTERRUPTED)
+            } else if let Some(record) = suite::unmapped(test, mode, plan.mapped) {
+                record
+            } else if runs {
+                suite::run_test(test, &ctx, transport, oauth, plan.keep, clock).await
+            } else {
+                suite::connection_failed(test, mode, &probes)
             };
             records.push(record);
         }
     }
     records
+}
+
+/// The Tenant URL as a user would enter it for `mode`.
+fn tenant_url(base_url: &str, mode: ScimMode) -> String {
+    match mode {
+        ScimMode::Default => base_url.to_string(),
+        ScimMode::Aad062020 => format!("{base_url}?aadOptscim062020"),
+    }
 }
 
 fn mode_letter(mode: ScimMode) -> char {
@@ -339,12 +355,32 @@ fn print(
 }
 
 #[cfg(test)]
+impl Plan {
+    /// Entra's default SCIM mapping's plan for the Tenant URL `url`, running `only` (empty:
+    /// every test) in `modes`, deleting what it creates.
+    pub fn of_default_mapping(url: &str, modes: Vec<ScimMode>, only: &[&str]) -> Plan {
+        let compiled = setup::default_mapping().unwrap();
+        let mapping = MappingUnderTest::default();
+        Plan {
+            modes,
+            only: only.iter().map(|s| s.to_string()).collect(),
+            skip: Vec::new(),
+            keep: false,
+            mapped: Mapped::of(&compiled),
+            targets: Targets::of(&compiled),
+            matching: Matching::of(&compiled, std::path::Path::new(&mapping.name)).unwrap(),
+            mapping,
+            url: url.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{Credential, Secret};
     use crate::http::ClientOptions;
     use crate::target::{self, RunningTarget, TargetConfig, parse_spec};
-    use std::path::Path;
     use std::time::Duration;
 
     const TOKEN: &str = "conformance-secret";
@@ -411,6 +447,7 @@ mod tests {
             stop,
         };
         let plan = plan(
+            &target,
             vec![ScimMode::Default],
             &["SCIM_User_Update_Test", "SCIM_Group_Update_Test"],
         );
@@ -433,23 +470,15 @@ mod tests {
         Mapped::of(&setup::default_mapping().unwrap())
     }
 
-    fn plan(modes: Vec<ScimMode>, only: &[&str]) -> Plan {
-        Plan {
-            modes,
-            only: only.iter().map(|s| s.to_string()).collect(),
-            skip: Vec::new(),
-            keep: false,
-            mapped: default_mapped(),
-            targets: Targets::of(&setup::default_mapping().unwrap()),
-            matching: Matching::of(&setup::default_mapping().unwrap(), Path::new("m")).unwrap(),
-        }
+    fn plan(target: &RunningTarget, modes: Vec<ScimMode>, only: &[&str]) -> Plan {
+        Plan::of_default_mapping(target.base_url(), modes, only)
     }
 
     /// Runs `only` in the default mode against a target with `faults`.
     async fn one(name: &str, faults: &str) -> (TestRecord, RunningTarget) {
         let (target, client) = target().await;
         target.set_faults(parse_spec(faults).unwrap());
-        let plan = plan(vec![ScimMode::Default], &[name]);
+        let plan = plan(&target, vec![ScimMode::Default], &[name]);
         let mut records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         assert_eq!(records.len(), 1);
         (records.remove(0), target)
@@ -460,7 +489,7 @@ mod tests {
     #[tokio::test]
     async fn the_built_in_target_passes_everything_in_both_modes() {
         let (target, client) = target().await;
-        let plan = plan(vec![ScimMode::Default, ScimMode::Aad062020], &[]);
+        let plan = plan(&target, vec![ScimMode::Default, ScimMode::Aad062020], &[]);
         let records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         assert_eq!(records.len(), 2 * TESTS.len());
         let skipped = |r: &TestRecord| {
@@ -486,7 +515,7 @@ mod tests {
     async fn a_refused_token_fails_every_test() {
         let (target, client) = target().await;
         target.set_faults(parse_spec("* *=unauthorized").unwrap());
-        let plan = plan(vec![ScimMode::Default], &[]);
+        let plan = plan(&target, vec![ScimMode::Default], &[]);
         let records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         let (credentials, others) = records.split_first().unwrap();
         assert_eq!(credentials.test_name, "Validate_Credentials_Test");
@@ -618,7 +647,7 @@ mod tests {
     #[tokio::test]
     async fn keep_leaves_the_objects() {
         let (target, client) = target().await;
-        let mut plan = plan(vec![ScimMode::Default], &["SCIM_User_Create_Test"]);
+        let mut plan = plan(&target, vec![ScimMode::Default], &["SCIM_User_Create_Test"]);
         plan.keep = true;
         let records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         assert_eq!(records[0].left_behind.len(), 1);
@@ -630,6 +659,7 @@ mod tests {
     async fn both_modes_name_the_dialect_that_works() {
         let (target, client) = target().await;
         let plan = plan(
+            &target,
             vec![ScimMode::Default, ScimMode::Aad062020],
             &["Duplicate_User_Test"],
         );

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::schema::Targets;
-use super::{Mapped, Matching, Plan, TESTS};
+use super::{Mapped, MappingUnderTest, Matching, Plan, TESTS};
 use crate::cli::{ClientAuth, ConformanceArgs, ConformanceMode};
 use crate::config::{
     self, ClientAuthMethod, ConfigError, Credential, JobSettings, OAuthClient, SecretSource,
@@ -19,11 +19,6 @@ use crate::mapping::Mapping;
 use crate::plan::desired::{self, CompiledMapping};
 use crate::scim::schema::ENTERPRISE_USER_SCHEMA;
 use crate::scim::{self, ScimMode};
-
-/// Entra's default SCIM mapping, the one tested without `--job`.
-const DEFAULT_MAPPING: &str = include_str!("../../../mappings/scim-default.yaml");
-/// Where it is in the repository (its name in errors).
-const DEFAULT_MAPPING_PATH: &str = "mappings/scim-default.yaml";
 
 /// What a run is given: its plan, the Tenant URL without feature flags, and a client for it.
 pub struct Setup {
@@ -40,9 +35,9 @@ pub struct Setup {
 pub fn setup(args: &ConformanceArgs) -> Result<Setup, AppError> {
     check_names(args)?;
     let job = args.job.as_deref().map(load_job).transpose()?;
-    let (compiled, mapping_path) = match &job {
-        Some((job, compiled)) => (compiled.clone(), job.mapping_path.as_path()),
-        None => (default_mapping()?, Path::new(DEFAULT_MAPPING_PATH)),
+    let (compiled, mapping) = match &job {
+        Some((job, compiled)) => (compiled.clone(), mapping_text(&job.mapping_path)?),
+        None => (default_mapping()?, MappingUnderTest::default()),
     };
     let (base_url, url_mode) = tenant_url(args, job.as_ref().map(|(job, _)| job))?;
     let credential = match (flag_credential(args)?, &job) {
@@ -65,8 +60,10 @@ pub fn setup(args: &ConformanceArgs) -> Result<Setup, AppError> {
         skip: args.skip.clone(),
         keep: args.keep,
         mapped: Mapped::of(&compiled),
+        url: base_url.clone(),
         targets: Targets::of(&compiled),
-        matching: Matching::of(&compiled, mapping_path)?,
+        matching: Matching::of(&compiled, Path::new(&mapping.name))?,
+        mapping,
     };
     Ok(Setup {
         plan,
@@ -111,10 +108,24 @@ fn load_job(path: &Path) -> Result<(JobSettings, CompiledMapping), AppError> {
     Ok((job, compiled))
 }
 
-/// Entra's default SCIM mapping, compiled.
+/// The text of the job's mapping file (read and checked a moment ago), for the engine
+/// scenarios.
+fn mapping_text(path: &Path) -> Result<MappingUnderTest, AppError> {
+    let yaml = std::fs::read_to_string(path).map_err(|source| AppError::ReadInput {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(MappingUnderTest {
+        name: path.display().to_string(),
+        yaml,
+    })
+}
+
+/// Entra's default SCIM mapping (the one tested without `--job`), compiled.
 pub fn default_mapping() -> Result<CompiledMapping, AppError> {
     let invalid = |problems| AppError::Config(ConfigError::Invalid(problems));
-    let mapping = Mapping::parse(DEFAULT_MAPPING_PATH, DEFAULT_MAPPING).map_err(invalid)?;
+    let MappingUnderTest { name, yaml } = MappingUnderTest::default();
+    let mapping = Mapping::parse(&name, &yaml).map_err(invalid)?;
     desired::compile(&mapping).map_err(invalid)
 }
 
@@ -273,6 +284,56 @@ mod tests {
         let matching = Matching::of(&default_mapping().unwrap(), Path::new("m")).unwrap();
         assert_eq!(matching.user.to_string(), "userName");
         assert_eq!(matching.group.unwrap().to_string(), "displayName");
+    }
+
+    fn args(line: &[&str]) -> ConformanceArgs {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["entra-sim", "conformance"].iter().chain(line))
+            .unwrap();
+        match cli.command {
+            crate::cli::Command::Conformance(args) => args,
+            _ => unreachable!(),
+        }
+    }
+
+    /// With --job: the job's mapping (its text for the engine scenarios, its targets, what it
+    /// maps), its Tenant URL and the dialect that URL selects.
+    #[test]
+    fn a_job_gives_its_mapping_url_and_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let mapping = concat!(env!("CARGO_MANIFEST_DIR"), "/mappings/unifi.yaml");
+        std::fs::write(dir.path().join("token"), "t0ken\n").unwrap();
+        let job = dir.path().join("job.yaml");
+        std::fs::write(
+            &job,
+            format!(
+                "directory: d.yaml\nmapping: {mapping}\ntarget:\n  url: http://127.0.0.1:9/scim?aadOptscim062020\n  token_file: token\nscope: all\n"
+            ),
+        )
+        .unwrap();
+        let job = job.to_str().unwrap();
+        let given = setup(&args(&["--job", job])).unwrap();
+        assert_eq!(given.base_url, "http://127.0.0.1:9/scim");
+        assert_eq!(given.plan.modes, [ScimMode::Aad062020]);
+        assert_eq!(
+            given.plan.mapping.yaml,
+            std::fs::read_to_string(mapping).unwrap()
+        );
+        assert!(given.plan.mapping.name.ends_with("unifi.yaml"));
+        assert!(!given.plan.mapped.manager && given.plan.mapped.groups);
+        assert!(
+            !given
+                .plan
+                .targets
+                .users
+                .iter()
+                .any(|t| t.ends_with(":manager"))
+        );
+        let told = setup(&args(&["--job", job, "--mode", "default"])).unwrap();
+        assert_eq!(told.plan.modes, [ScimMode::Default]);
+        let elsewhere = setup(&args(&["--job", job, "--url", "http://127.0.0.1:8/v2"])).unwrap();
+        assert_eq!(elsewhere.base_url, "http://127.0.0.1:8/v2");
+        assert_eq!(elsewhere.plan.modes, [ScimMode::Default]);
     }
 
     /// `--mode` wins; without it the Tenant URL's flag decides.

@@ -5,12 +5,14 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::Mapped;
 use super::direct::{self, Ctx};
+use super::scenario::{self, ScenarioFn, ScenarioRun};
+use super::{Interruptible, Mapped, credentials};
 use crate::clock::Clock;
+use crate::http::ScimClient;
 use crate::plan::conformance::{Exchange, Step, StepsFlow, StepsRun};
 use crate::plan::{Method, connection::ConnectionProbe};
-use crate::runner::{self, Transport};
+use crate::runner;
 use crate::scim::{self, OpKind, Outcome, RetryClass, ScimMode};
 
 /// Whether a failure fails the run.
@@ -68,6 +70,9 @@ pub struct TestDef {
 pub enum Body {
     /// Direct SCIM requests, as Microsoft's tools send them, run as a [`StepsFlow`].
     Steps(fn(&Ctx) -> Vec<Step>),
+    /// A scenario through the engine (a scratch job, cycles, read-backs); the tag is in the
+    /// names of its objects.
+    Scenario(&'static str, ScenarioFn),
     /// A token from the OAuth client's endpoint, then a read with it (`credentials`).
     Credentials,
 }
@@ -222,6 +227,48 @@ pub const TESTS: &[TestDef] = &[
         body: Body::Steps(direct::delete_twice),
         hint: "answer a second DELETE of the same id with 404",
     },
+    TestDef {
+        name: "Create_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("cu", scenario::create_user),
+        hint: "accept Entra's POST /Users and answer 201 with the id",
+    },
+    TestDef {
+        name: "Update_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("uu", scenario::update_user),
+        hint: "apply Entra's PATCH of changed attributes and return the new values on GET",
+    },
+    TestDef {
+        name: "Disable_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("du", scenario::disable_user),
+        hint: "accept Entra's disable PATCH (active \"False\") and return the user inactive",
+    },
+    TestDef {
+        name: "Delete_User_Test",
+        category: Optional,
+        needs: Needs::Nothing,
+        body: Body::Scenario("xu", scenario::delete_user),
+        hint: "answer Entra's DELETE /Users/{id} with 204, and 404 afterwards",
+    },
+    TestDef {
+        name: "User_Update_Manager_Test",
+        category: Mandatory,
+        needs: Needs::Manager,
+        body: Body::Scenario("mu", scenario::update_manager),
+        hint: "accept the manager as a plain string value, and its removal",
+    },
+    TestDef {
+        name: "Restore_User_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Scenario("ru", scenario::restore_user),
+        hint: "accept active \"True\" on a user Entra disabled",
+    },
 ];
 
 /// The longest response body a record keeps.
@@ -356,8 +403,8 @@ pub(super) fn entra_reading(run: &StepsRun) -> Option<String> {
     Some(format!("Entra logs {}: {next}", failure.code.as_str()))
 }
 
-/// The verdict of a test's run.
-fn record(test: &TestDef, mode: ScimMode, run: StepsRun, duration_ms: u64) -> TestRecord {
+/// The verdict of a test's steps.
+fn record(test: &TestDef, mode: ScimMode, run: StepsRun) -> TestRecord {
     let (test_result, details, hint, entra) = match &run.failure {
         None => (TestResult::Passed, String::new(), None, None),
         Some(failure) => {
@@ -378,26 +425,63 @@ fn record(test: &TestDef, mode: ScimMode, run: StepsRun, duration_ms: u64) -> Te
         details,
         hint,
         entra,
-        duration_ms,
+        duration_ms: 0,
         left_behind: run.left_behind,
         requests: run.exchanges.into_iter().map(RequestRecord::of).collect(),
     }
 }
 
-/// Runs `test`'s `steps` over `transport` and judges them.
+/// Runs `test` over `transport` and judges it; `oauth` is the client when it authenticates as
+/// an OAuth client (for `Validate_Credentials_Test`).
 pub async fn run_test(
     test: &TestDef,
-    steps: fn(&Ctx) -> Vec<Step>,
     ctx: &Ctx,
-    transport: &dyn Transport,
+    transport: &Interruptible<'_>,
+    oauth: Option<&ScimClient>,
     keep: bool,
     clock: &dyn Clock,
 ) -> TestRecord {
     let started = clock.now();
-    let mut flow = StepsFlow::new(&ctx.run, steps(ctx), keep);
-    let run = runner::conclude(&mut flow, transport).await;
+    let record = match test.body {
+        Body::Credentials => credentials::validate(test, ctx.mode, oauth, transport).await,
+        Body::Steps(steps) => {
+            let mut flow = StepsFlow::new(&ctx.run, steps(ctx), keep);
+            let run = runner::conclude(&mut flow, transport).await;
+            record(test, ctx.mode, run)
+        }
+        Body::Scenario(tag, body) => {
+            let run = scenario::run(body, ctx, tag, transport, keep, started).await;
+            scenario_record(test, ctx.mode, run)
+        }
+    };
     let elapsed = (clock.now() - started).num_milliseconds();
-    record(test, ctx.mode, run, u64::try_from(elapsed).unwrap_or(0))
+    TestRecord {
+        duration_ms: u64::try_from(elapsed).unwrap_or(0),
+        ..record
+    }
+}
+
+/// The verdict of a scenario's run.
+fn scenario_record(test: &TestDef, mode: ScimMode, run: ScenarioRun) -> TestRecord {
+    let mut record = skipped(test, mode, "");
+    record.test_result = TestResult::Passed;
+    if let Some(failure) = run.failure {
+        record.test_result = failed(test);
+        record.details = format!("{}: {}", failure.stage, failure.reason);
+        record.entra = failure.entra;
+        record.hint = Some(failure.hint);
+    }
+    record.requests = run.requests;
+    record.left_behind = run.left_behind;
+    record
+}
+
+/// FAILED, or WARNING for an optional test.
+fn failed(test: &TestDef) -> TestResult {
+    match test.category {
+        Category::Mandatory => TestResult::Failed,
+        Category::Optional => TestResult::Warning,
+    }
 }
 
 /// Every test FAILED (or WARNING) because Test Connection failed, with Entra's message.
