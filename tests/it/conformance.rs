@@ -384,3 +384,42 @@ fn exactly_one_way_of_authenticating() {
         .status(3)
         .stderr_contains("--client-secret-env");
 }
+
+/// `--job` whose target authenticates with an OAuth client: the run authenticates as the job
+/// does, and Validate_Credentials_Test checks the job's token endpoint; left out with --only,
+/// the overall result does not require it.
+#[tokio::test]
+async fn a_job_with_an_oauth_client_checks_its_credentials() {
+    let server = oauth_server(Duration::from_secs(3600)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret"), CLIENT_SECRET).unwrap();
+    std::fs::write(
+        dir.path().join("job.yaml"),
+        format!(
+            "directory: d.yaml\nmapping: {}\ntarget:\n  url: {}\n  oauth:\n    token_url: http://{}/oauth2/token\n    client_id: entra\n    client_secret_file: secret\nscope: all\n",
+            repo("mappings/scim-default.yaml").display(),
+            server.base_url(),
+            server.addr()
+        ),
+    )
+    .unwrap();
+    let out = Test::new()
+        .args(["conformance", "--job", "job.yaml", "--only"])
+        .args(["Validate_Credentials_Test", "Filter_NonExistent_Test"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
+    out.success()
+        .stdout_contains("PASSED   Validate_Credentials_Test")
+        .stdout_contains("PASSED   Filter_NonExistent_Test");
+    assert!(!out.stdout.contains(CLIENT_SECRET));
+    // Left out, the credentials test is not required.
+    Test::new()
+        .args(["conformance", "--job", "job.yaml", "--only"])
+        .arg("Filter_NonExistent_Test")
+        .current_dir(dir.path())
+        .run_async()
+        .await
+        .success()
+        .stdout_contains("1 passed, 0 failed, 0 warnings, 0 skipped: Succeeded");
+}
