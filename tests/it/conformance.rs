@@ -423,3 +423,35 @@ async fn a_job_with_an_oauth_client_checks_its_credentials() {
         .success()
         .stdout_contains("1 passed, 0 failed, 0 warnings, 0 skipped: Succeeded");
 }
+
+/// The engine scenarios through the binary, from another directory (the mapping is built in):
+/// a server that refuses string booleans fails Disable_User_Test in the default dialect only,
+/// with Entra's reading and the hint, --verbose shows the cycle's requests, and the summary
+/// names the dialect that works; nothing is left on the server.
+#[tokio::test]
+async fn strict_booleans_need_the_aad_dialect() {
+    let server = target::spawn(TargetConfig {
+        token: Some(TOKEN.into()),
+        quirks: vec![target::Quirk::StrictBooleans],
+        ..TargetConfig::default()
+    })
+    .await
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = conformance(
+        &server,
+        &["--mode", "both", "--only", "Disable_User_Test", "--verbose"],
+    )
+    .current_dir(elsewhere.path())
+    .run_async()
+    .await;
+    out.status(1)
+        .stdout_contains("FAILED   Disable_User_Test")
+        .stdout_contains("cycle 2 (disable): Entra logged disable failure")
+        .stdout_contains("Entra logs SystemForCrossDomainIdentityManagement")
+        .stdout_contains("fix: accept Entra's disable PATCH")
+        .stdout_contains("         PATCH /Users/")
+        .stdout_contains("PASSED   Disable_User_Test")
+        .stdout_contains("Only the aadOptscim062020 dialect works");
+    assert!(server.users().is_empty(), "{:?}", server.users());
+}

@@ -6,6 +6,7 @@
 
 use serde_json::Value as Json;
 
+use super::super::INTERRUPTED;
 use super::super::suite::RequestRecord;
 use crate::engine::CycleReport;
 use crate::plan::wire::{MANAGER_PATH, display_value};
@@ -15,6 +16,10 @@ use crate::store::Store;
 
 /// The hint when the engine logged nothing (or something else) for the object.
 pub const MISSING: &str = "the engine did not do what Entra does here; the entries of the cycle (--verbose shows its requests) say why, e.g. an object the server already held under the same name was matched instead of created";
+
+/// The hint when a cycle stopped as a whole.
+pub const CYCLE: &str =
+    "make Test Connection pass (entra-sim test-connection) and answer every request of the cycle";
 
 /// The hint when the read-back failed.
 pub const READ_BACK: &str = "answer GET /Users/{id} and /Groups/{id} with the object for as long as it exists, a disabled user included";
@@ -143,11 +148,14 @@ pub fn entra_reading(entry: &LogEntry, store: Option<&Store>, report: &CycleRepo
 /// The hint for a refusal answered with `status` (the last failed request of the stage):
 /// credentials and reachability first, else the stage's own `hint`.
 pub fn hint(last: Option<&RequestRecord>, hint: &str) -> String {
-    match last.map(|r| r.status) {
-        Some(Some(401 | 403)) => {
+    match last.map(|r| (r.status, r.response.as_str())) {
+        Some((Some(401 | 403), _)) => {
             "the server refused the credentials: check the token the variable holds".into()
         }
-        Some(None) => "no answer came: check that the server runs at the URL".into(),
+        Some((None, INTERRUPTED)) => {
+            "the run was interrupted; run it again to the end for a verdict".into()
+        }
+        Some((None, _)) => "no answer came: check that the server runs at the URL".into(),
         _ => hint.into(),
     }
 }

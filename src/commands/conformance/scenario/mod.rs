@@ -219,7 +219,7 @@ impl<'a> Scenario<'a> {
             stage: stage.to_string(),
             reason: reason.to_string(),
             entra: None,
-            hint: "this is entra-sim's own failure: please report it".into(),
+            hint: "entra-sim could not run the scenario (the reason says why); this says nothing about the server".into(),
         }
     }
 
@@ -227,14 +227,13 @@ impl<'a> Scenario<'a> {
     pub async fn cycle(&mut self, stage: &str) -> Result<Cycle, ScenarioFailure> {
         let loaded = self.load(stage)?;
         self.store(stage)?;
-        let store = self
-            .store
-            .take()
-            .ok_or_else(|| self.broken(stage, "no state"))?;
+        let Some(store) = &self.store else {
+            return Err(self.broken(stage, "the scratch state is not open"));
+        };
         let env = CycleEnv {
             job: &loaded.job,
             compiled: &loaded.compiled,
-            store: &store,
+            store,
             client: self.transport,
             mode: loaded.mode,
             clock: &self.clock,
@@ -243,7 +242,6 @@ impl<'a> Scenario<'a> {
         let mut recorder = Recorder::new(stage, &mut self.requests);
         let result = engine::run_cycle(&env, &mut self.rng, &mut recorder).await;
         let entries = recorder.entries;
-        self.store = Some(store);
         self.note_entries(&entries);
         self.clock
             .advance(Duration::minutes(CYCLE_INTERVAL_MINUTES));
@@ -251,7 +249,7 @@ impl<'a> Scenario<'a> {
             stage: stage.to_string(),
             reason: format!("the cycle failed: {e}"),
             entra: Some(format!("Entra stops the cycle: {e}")),
-            hint: "make Test Connection pass and the server answer every request".into(),
+            hint: judge::hint(self.last_refusal(stage), judge::CYCLE),
         })?;
         Ok(Cycle {
             stage: stage.to_string(),
@@ -305,36 +303,34 @@ impl<'a> Scenario<'a> {
     ) -> Result<&'c LogEntry, ScenarioFailure> {
         let object_id = self.object_id(tag);
         let target_id = self.target_id(tag);
-        let of_object = |e: &&LogEntry| judge::is_of(e, &object_id, target_id);
-        let entry = cycle
-            .entries
+        let logged: Vec<&LogEntry> = (cycle.entries.iter())
+            .filter(|e| judge::is_of(e, &object_id, target_id))
+            .collect();
+        let wanted = logged
             .iter()
             .rev()
-            .filter(of_object)
             .find(|e| e.provisioning_action == action);
-        let fail = |reason: String, entra: Option<String>, hint: String| ScenarioFailure {
-            stage: cycle.stage.clone(),
-            reason,
-            entra,
-            hint,
-        };
-        match entry {
-            Some(e) if e.provisioning_status_info.status == Status::Success => Ok(e),
-            Some(e) => {
-                let reading = judge::entra_reading(e, self.store.as_ref(), &cycle.report);
+        // A failure before the action was decided (a read refused) is logged as another action.
+        let failed =
+            (logged.iter().rev()).find(|e| e.provisioning_status_info.status == Status::Failure);
+        let stage = cycle.stage.clone();
+        match (wanted, failed) {
+            (Some(e), _) if e.provisioning_status_info.status == Status::Success => Ok(e),
+            (Some(e), _) | (None, Some(e)) => {
                 let last = self.last_refusal(&cycle.stage);
-                let reason = judge::refused(e, last);
-                Err(fail(reason, Some(reading), judge::hint(last, hint)))
+                Err(ScenarioFailure {
+                    stage,
+                    reason: judge::refused(e, last),
+                    entra: Some(judge::entra_reading(e, self.store.as_ref(), &cycle.report)),
+                    hint: judge::hint(last, hint),
+                })
             }
-            None => {
-                let name = self.name_of(tag);
-                let logged: Vec<&LogEntry> = cycle.entries.iter().filter(of_object).collect();
-                Err(fail(
-                    judge::missing(&logged, &name, action),
-                    None,
-                    judge::MISSING.into(),
-                ))
-            }
+            (None, None) => Err(ScenarioFailure {
+                stage,
+                reason: judge::missing(&logged, &self.name_of(tag), action),
+                entra: None,
+                hint: judge::MISSING.into(),
+            }),
         }
     }
 

@@ -231,12 +231,15 @@ fn user_attributes(prefix: &str, tag: &str, upn: &str) -> BTreeMap<String, Value
         ("physicalDeliveryOfficeName", "Building 1".into()),
         ("preferredLanguage", "en-US".into()),
         ("userType", "Member".into()),
-        ("extensionAttribute1", format!("{nickname}-ext1")),
     ];
     let mut attrs: BTreeMap<String, Value> = text
         .into_iter()
         .map(|(k, v)| (k.to_string(), Value::Str(v)))
         .collect();
+    for n in 1..=15 {
+        let value = Value::Str(format!("{nickname}-ext{n}"));
+        attrs.insert(format!("extensionAttribute{n}"), value);
+    }
     attrs.insert(
         "proxyAddresses".into(),
         Value::Multi(vec![format!("SMTP:{upn}")]),

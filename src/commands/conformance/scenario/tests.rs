@@ -3,7 +3,7 @@
 //! stage, with Entra's reading and a fix.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::super::suite::{TestRecord, TestResult};
@@ -11,7 +11,8 @@ use super::super::{Interruptible, Plan, run_suite};
 use crate::clock::SystemClock;
 use crate::config::{Credential, Secret};
 use crate::http::{ClientOptions, ScimClient};
-use crate::plan::Method;
+use crate::plan::{Method, Request};
+use crate::runner::{FlowId, Sending, Transport};
 use crate::scim::ScimMode;
 use crate::target::{self, Quirk, RunningTarget, TargetConfig, parse_spec};
 
@@ -136,5 +137,287 @@ async fn a_refused_create_fails_at_the_first_cycle() {
     assert!(entra.starts_with("Entra logs "), "{entra}");
     assert!(entra.contains("escrowed"), "{entra}");
     assert!(record.hint.as_deref().unwrap().contains("POST /Users"));
+    assert_empty(&target);
+}
+
+/// Every user scenario passes in both dialects, and the target is empty afterwards.
+#[tokio::test]
+async fn every_user_scenario_passes_in_both_modes() {
+    let (target, client) = target(&[]).await;
+    for mode in [ScimMode::Default, ScimMode::Aad062020] {
+        for name in USER_SCENARIOS {
+            let record = run(&target, &client, mode, name).await;
+            assert_eq!(
+                record.test_result,
+                TestResult::Passed,
+                "{name}: {}",
+                details(&record)
+            );
+        }
+    }
+    assert_empty(&target);
+}
+
+const USER_SCENARIOS: [&str; 6] = [
+    "Create_User_Test",
+    "Update_User_Test",
+    "Disable_User_Test",
+    "Delete_User_Test",
+    "User_Update_Manager_Test",
+    "Restore_User_Test",
+];
+
+/// A refused disable PATCH fails Disable_User_Test at its second cycle: the entry's error, the
+/// escrow, and the hint about Entra's disable PATCH; the user is still deleted.
+#[tokio::test]
+async fn a_refused_disable_fails_with_entras_reading() {
+    let (record, target) = one("Disable_User_Test", "PATCH /Users/*=400", &[]).await;
+    assert_eq!(record.test_result, TestResult::Failed);
+    assert!(
+        record.details.starts_with(
+            "cycle 2 (disable): Entra logged disable failure (SystemForCrossDomainIdentityManagementServiceIncompatible); the server answered 400 to PATCH /Users/"
+        ),
+        "{}",
+        details(&record)
+    );
+    assert!(
+        record.details.contains("answered 400 to PATCH /Users/"),
+        "{}",
+        details(&record)
+    );
+    let entra = record.entra.as_deref().unwrap();
+    assert!(
+        entra.contains("escrowed: attempt 1 failed, retried at "),
+        "{entra}"
+    );
+    assert!(entra.contains("no quarantine"), "{entra}");
+    let hint = record.hint.as_deref().unwrap();
+    assert!(hint.contains("?aadOptscim062020"), "{hint}");
+    assert_empty(&target);
+}
+
+/// An update PATCH answered 204 but not applied passes the log entry and fails at the read-back.
+#[tokio::test]
+async fn an_update_accepted_but_not_applied_fails_at_the_read_back() {
+    let (record, target) = one("Update_User_Test", "PATCH /Users/*=204", &[]).await;
+    assert_eq!(record.test_result, TestResult::Failed);
+    assert!(
+        record
+            .details
+            .starts_with("cycle 2 (update): the read-back differs: title reads \"Tester\", expected \"Senior Tester\""),
+        "{}",
+        details(&record)
+    );
+    assert_eq!(record.entra, None, "a 204 is no refusal");
+    assert!(
+        record
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("apply every operation")
+    );
+    assert_empty(&target);
+}
+
+/// A server refusing string booleans fails Disable_User_Test in the default dialect and passes
+/// it with aadOptscim062020, where Entra sends JSON booleans.
+#[tokio::test]
+async fn strict_booleans_fail_disable_only_in_the_default_dialect() {
+    let (target, client) = target(&[Quirk::StrictBooleans]).await;
+    let default = run(&target, &client, ScimMode::Default, "Disable_User_Test").await;
+    assert_eq!(default.test_result, TestResult::Failed);
+    assert!(
+        default
+            .details
+            .starts_with("cycle 2 (disable): Entra logged disable failure"),
+        "{}",
+        details(&default)
+    );
+    let aad = run(&target, &client, ScimMode::Aad062020, "Disable_User_Test").await;
+    assert_eq!(aad.test_result, TestResult::Passed, "{}", details(&aad));
+    assert_empty(&target);
+}
+
+/// A server taking the manager only as `{"value": id}` fails User_Update_Manager_Test when the
+/// manager is set, with the hint about the plain string.
+#[tokio::test]
+async fn a_complex_only_manager_fails_the_manager_test() {
+    let (record, target) = one("User_Update_Manager_Test", "", &[Quirk::ManagerComplexOnly]).await;
+    assert_eq!(record.test_result, TestResult::Failed);
+    assert!(
+        record
+            .details
+            .starts_with("cycle 2 (set manager): Entra logged update failure"),
+        "{}",
+        details(&record)
+    );
+    assert!(record.hint.as_deref().unwrap().contains("plain string"));
+    assert_empty(&target);
+}
+
+/// A server refusing a Remove with a value list fails the manager removal in the default
+/// dialect only.
+#[tokio::test]
+async fn a_refused_manager_removal_fails_the_last_stage() {
+    let (record, target) = one(
+        "User_Update_Manager_Test",
+        "",
+        &[Quirk::RejectRemoveWithValue],
+    )
+    .await;
+    assert_eq!(record.test_result, TestResult::Failed);
+    assert!(
+        record
+            .details
+            .starts_with("cycle 4 (remove manager): Entra logged update failure"),
+        "{}",
+        details(&record)
+    );
+    assert_empty(&target);
+}
+
+/// A DELETE answered 204 that leaves the user: Delete_User_Test (optional) is a WARNING at
+/// the read-back.
+#[tokio::test]
+async fn a_delete_not_applied_is_a_warning() {
+    let (record, target) = one("Delete_User_Test", "DELETE /Users/*=204:times=1", &[]).await;
+    assert_eq!(record.test_result, TestResult::Warning);
+    assert!(
+        record.details.starts_with(
+            "cycle 3 (hard delete): the deleted user still reads: expected 404; answered 200"
+        ),
+        "{}",
+        details(&record)
+    );
+    assert!(record.hint.as_deref().unwrap().contains("404 afterwards"));
+    assert_empty(&target);
+}
+
+/// Re-enabling refused after an unassignment: Restore_User_Test fails at the reassignment.
+#[tokio::test]
+async fn a_refused_reenable_fails_restore() {
+    let (record, target) = one(
+        "Restore_User_Test",
+        "PATCH /Users/*=pass:times=1; PATCH /Users/*=409",
+        &[],
+    )
+    .await;
+    assert_eq!(record.test_result, TestResult::Failed);
+    assert!(
+        record
+            .details
+            .starts_with("cycle 3 (reassign): Entra logged update failure"),
+        "{}",
+        details(&record)
+    );
+    assert!(record.hint.as_deref().unwrap().contains("\"True\""));
+    assert_empty(&target);
+}
+
+/// A read-back refused: the failure names the read and its own hint.
+#[tokio::test]
+async fn a_refused_read_back_fails_with_its_hint() {
+    let (record, target) = one("Create_User_Test", "GET /Users/*=404", &[]).await;
+    assert_eq!(record.test_result, TestResult::Failed);
+    assert!(
+        record
+            .details
+            .starts_with("cycle 1 (create): read back: answered 404"),
+        "{}",
+        details(&record)
+    );
+    assert!(record.hint.as_deref().unwrap().contains("GET /Users/{id}"));
+    assert_empty(&target);
+}
+
+/// A refused token: the hint is about the credentials, whatever the scenario.
+#[tokio::test]
+async fn a_refused_token_mid_scenario_names_the_credentials() {
+    let (record, _target) = one("Update_User_Test", "PATCH /Users/*=unauthorized", &[]).await;
+    assert_eq!(record.test_result, TestResult::Failed);
+    assert!(
+        record.hint.as_deref().unwrap().contains("credentials"),
+        "{}",
+        details(&record)
+    );
+}
+
+/// With --keep the scenario's objects stay and are listed.
+#[tokio::test]
+async fn keep_leaves_the_scenarios_objects() {
+    let (target, client) = target(&[]).await;
+    let transport = Interruptible {
+        inner: &client,
+        stop: Arc::new(AtomicBool::new(false)),
+    };
+    let plan = plan(&target, ScimMode::Default, "User_Update_Manager_Test", true);
+    let records = run_suite(&transport, None, &plan, &SystemClock, "t").await;
+    assert_eq!(records[0].test_result, TestResult::Passed);
+    assert_eq!(
+        records[0].left_behind.len(),
+        3,
+        "{:?}",
+        records[0].left_behind
+    );
+    assert_eq!(target.users().len(), 3);
+    assert!(
+        records[0]
+            .left_behind
+            .iter()
+            .all(|p| p.starts_with("/Users/"))
+    );
+}
+
+/// Sets `stop` once the server has answered `after` requests (a Ctrl-C mid-scenario).
+struct StopAfter<'a> {
+    inner: &'a ScimClient,
+    stop: Arc<AtomicBool>,
+    after: usize,
+    sent: AtomicUsize,
+}
+
+impl Transport for StopAfter<'_> {
+    fn send<'a>(&'a self, flow: FlowId, request: &'a Request) -> Sending<'a> {
+        Box::pin(async move {
+            let reply = self.inner.send(flow, request).await;
+            if self.sent.fetch_add(1, Ordering::SeqCst) + 1 == self.after {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+            reply
+        })
+    }
+}
+
+/// Ctrl-C after the first cycle's POST: the scenario fails at once, the user it created is
+/// still deleted, and nothing else reaches the server.
+#[tokio::test]
+async fn an_interrupted_scenario_still_cleans_up() {
+    let (target, client) = target(&[]).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let counting = StopAfter {
+        inner: &client,
+        stop: stop.clone(),
+        // Two Test Connection probes, the matching filter, then the POST.
+        after: 4,
+        sent: AtomicUsize::new(0),
+    };
+    let transport = Interruptible {
+        inner: &counting,
+        stop,
+    };
+    let plan = plan(&target, ScimMode::Default, "Disable_User_Test", false);
+    let records = run_suite(&transport, None, &plan, &SystemClock, "t").await;
+    let record = &records[0];
+    assert_eq!(record.test_result, TestResult::Failed);
+    assert!(
+        record.details.contains("interrupted (Ctrl-C)"),
+        "{}",
+        details(record)
+    );
+    let last = record.requests.last().unwrap();
+    assert_eq!(
+        (last.step.as_str(), last.method, last.status),
+        ("clean up", Method::Delete, Some(204))
+    );
     assert_empty(&target);
 }
