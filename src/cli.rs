@@ -97,7 +97,12 @@ pub enum Command {
     /// deleted at the end (unless --keep). Exits 0 when every mandatory test passed, 1 when one
     /// failed.
     ///
+    /// Without --job the tests use Entra's default SCIM mapping; with --job, that job's mapping,
+    /// its Tenant URL and its credentials unless flags say otherwise.
+    ///
     /// Example: entra-sim conformance --url http://127.0.0.1:8080/scim/v2 --token-env SCIM_TOKEN --mode both
+    ///
+    /// Example: entra-sim conformance --job jobs/unifi.yaml --junit results.xml
     Conformance(ConformanceArgs),
     /// Print the public JWKS of the key that signs a job's Entra JWT (`target.entra_jwt`), for a
     /// server whose issuer keys are configurable. The key is made on first use, once per state
@@ -159,21 +164,58 @@ pub struct JobArgs {
 
 /// Arguments of `conformance`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("token").required(true).args(["token_env", "token_file"])))]
+#[command(group(clap::ArgGroup::new("auth").args(["token_env", "token_file", "token_url"])))]
+#[command(group(
+    clap::ArgGroup::new("auth_or_job")
+        .required(true)
+        .multiple(true)
+        .args(["token_env", "token_file", "token_url", "job"])
+))]
+#[command(group(
+    clap::ArgGroup::new("client_secret").args(["client_secret_env", "client_secret_file"])
+))]
 pub struct ConformanceArgs {
-    /// The Tenant URL of the SCIM server (feature flags such as ?aadOptscim062020 are ignored;
-    /// use --mode).
-    #[arg(long)]
-    pub url: String,
+    /// The Tenant URL of the SCIM server; with --job, the job's Tenant URL by default. A
+    /// ?aadOptscim062020 in it selects that dialect unless --mode is given; other feature
+    /// flags are ignored.
+    #[arg(long, required_unless_present = "job")]
+    pub url: Option<String>,
+    /// Test this job's mapping instead of Entra's default SCIM mapping: tests of what it does not
+    /// map are SKIPPED (no manager target: the manager tests) or FAILED (groups disabled:
+    /// Microsoft requires groups). Without an authentication flag, authenticate as the job does
+    /// (its token_env, token_file, oauth or entra_jwt). Its directory is not read.
+    #[arg(long, value_name = "FILE")]
+    pub job: Option<PathBuf>,
     /// The environment variable holding the bearer token.
     #[arg(long, value_name = "VAR")]
     pub token_env: Option<String>,
     /// A file holding the bearer token (trailing whitespace ignored).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
-    /// The dialect (or both, one after the other).
-    #[arg(long, value_enum, default_value_t = ConformanceMode::Default)]
-    pub mode: ConformanceMode,
+    /// Authenticate as an OAuth 2.0 client (client credentials), as a job file's target.oauth
+    /// block does: the token endpoint (token_url), with --client-id and --client-secret-env or
+    /// --client-secret-file. Validate_Credentials_Test then checks the endpoint and the run's
+    /// overall result requires it to pass.
+    #[arg(long, value_name = "URL", requires_all = ["client_id", "client_secret"])]
+    pub token_url: Option<String>,
+    /// The OAuth client id (client_id).
+    #[arg(long, value_name = "ID", requires = "token_url")]
+    pub client_id: Option<String>,
+    /// The environment variable holding the OAuth client secret (client_secret_env).
+    #[arg(long, value_name = "VAR", requires = "token_url")]
+    pub client_secret_env: Option<String>,
+    /// A file holding the OAuth client secret, trailing whitespace ignored (client_secret_file).
+    #[arg(long, value_name = "FILE", requires = "token_url")]
+    pub client_secret_file: Option<PathBuf>,
+    /// The scope to ask the token endpoint for (scope; none by default).
+    #[arg(long, value_name = "SCOPE", requires = "token_url")]
+    pub scope: Option<String>,
+    /// How the client authenticates to the token endpoint (auth_method).
+    #[arg(long, value_enum, value_name = "METHOD", requires = "token_url")]
+    pub auth_method: Option<ClientAuth>,
+    /// The dialect (or both, one after the other). Default: the one the Tenant URL selects.
+    #[arg(long, value_enum)]
+    pub mode: Option<ConformanceMode>,
     /// Run only these tests (Microsoft's names; repeatable).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub only: Vec<String>,
@@ -196,6 +238,17 @@ pub struct ConformanceArgs {
     /// each failure with Entra's reading, the fix and the requests).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+/// How an OAuth client authenticates to its token endpoint (a job file's `auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClientAuth {
+    /// client_id and client_secret in the form body (the default).
+    #[value(name = "client_secret_post")]
+    ClientSecretPost,
+    /// HTTP Basic authentication.
+    #[value(name = "client_secret_basic")]
+    ClientSecretBasic,
 }
 
 /// The dialects `conformance` runs its tests in.

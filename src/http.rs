@@ -194,6 +194,28 @@ impl ScimClient {
         &self.base
     }
 
+    /// The OAuth client this client gets its access tokens from, if it has one.
+    pub fn oauth(&self) -> Option<&TokenCache> {
+        match &self.authorization {
+            Authorization::OAuth(cache) => Some(cache),
+            Authorization::Static(_) => None,
+        }
+    }
+
+    /// The same client (connection pool, Tenant URL, limits) sending the static bearer `token`
+    /// instead: to try an access token obtained apart from the cache.
+    pub fn with_bearer(&self, token: &Secret) -> Result<ScimClient, ClientError> {
+        Ok(Self {
+            client: self.client.clone(),
+            max_response_bytes: self.max_response_bytes,
+            timeout: self.timeout,
+            base: self.base.clone(),
+            token: token.expose().to_owned(),
+            authorization: Authorization::Static(bearer(token.expose())?),
+            renewal: None,
+        })
+    }
+
     /// Sends `request` and waits for the reply.
     async fn deliver(&self, request: &Request) -> Reply {
         let url = format!("{}{}", self.base, request.path);

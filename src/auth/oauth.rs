@@ -52,6 +52,32 @@ pub enum TokenFailure {
     },
 }
 
+/// What shows in place of a secret.
+const REDACTED: &str = "[redacted]";
+
+/// What one token request came to ([`TokenCache::check`]), to be shown: the client secret and
+/// every token in it redacted.
+#[derive(Debug)]
+pub struct TokenCheck {
+    /// The form sent, the client secret as `[redacted]`.
+    pub sent: serde_json::Value,
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// The answer's body, its tokens and the client secret redacted.
+    pub body: String,
+    /// The token and its stated lifetime, or why there is none.
+    pub grant: Result<Grant, TokenFailure>,
+}
+
+/// An access token and the lifetime its endpoint stated (`expires_in`, when it did).
+#[derive(Debug)]
+pub struct Grant {
+    /// The access token.
+    pub token: Secret,
+    /// Its lifetime.
+    pub expires_in: Option<Duration>,
+}
+
 /// A usable access token: the header to send, and which fetch it came from.
 #[derive(Clone)]
 pub struct Bearer {
@@ -136,9 +162,58 @@ impl TokenCache {
         self.bearer().await
     }
 
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        &self.client.token_url
+    }
+
+    /// One token request of its own (the cache untouched), for a check of the endpoint itself:
+    /// what was sent and answered, redacted, and the token with the lifetime the endpoint stated.
+    pub async fn check(&self) -> TokenCheck {
+        let sent = self.sent_form();
+        let (status, body) = match self.answer().await {
+            Ok(answer) => answer,
+            Err(failure) => {
+                return TokenCheck {
+                    sent,
+                    status: None,
+                    body: String::new(),
+                    grant: Err(failure),
+                };
+            }
+        };
+        let grant = if status.is_success() {
+            token_response(&body)
+                .map(|(token, expires_in)| Grant { token, expires_in })
+                .map_err(|e| self.unusable(e))
+        } else {
+            Err(self.refusal(status, &body))
+        };
+        let mut shown = self.shown_body(status.is_success(), &body);
+        if let Ok(Grant { token, .. }) = &grant {
+            // In case the endpoint repeats the token under another name.
+            shown = shown.replace(token.expose(), REDACTED);
+        }
+        TokenCheck {
+            sent,
+            status: Some(status.as_u16()),
+            body: shown,
+            grant,
+        }
+    }
+
     /// One token request and what its answer means.
     async fn fetch(&self) -> Result<(HeaderValue, Option<Instant>), TokenFailure> {
         let started = crate::clock::monotonic();
+        let (status, body) = self.answer().await?;
+        if status.is_success() {
+            return self.accepted(&body, started);
+        }
+        Err(self.refusal(status, &body))
+    }
+
+    /// Sends one token request and reads its answer (up to [`MAX_TOKEN_RESPONSE`] bytes).
+    async fn answer(&self) -> Result<(reqwest::StatusCode, Vec<u8>), TokenFailure> {
         let mut response = self
             .request()
             .send()
@@ -155,10 +230,43 @@ impl TokenCache {
             }
             body.extend_from_slice(&chunk);
         }
-        if status.is_success() {
-            return self.accepted(&body, started);
+        Ok((status, body))
+    }
+
+    /// The form [`TokenCache::request`] sends, the client secret as `[redacted]` (with HTTP
+    /// Basic the id and secret travel in the header, not shown).
+    fn sent_form(&self) -> serde_json::Value {
+        let mut form = serde_json::Map::new();
+        form.insert("grant_type".into(), "client_credentials".into());
+        if let Some(scope) = &self.client.scope {
+            form.insert("scope".into(), scope.as_str().into());
         }
-        Err(self.refusal(status, &body))
+        if self.client.auth_method == ClientAuthMethod::ClientSecretPost {
+            form.insert("client_id".into(), self.client.client_id.as_str().into());
+            form.insert("client_secret".into(), REDACTED.into());
+        }
+        serde_json::Value::Object(form)
+    }
+
+    /// An answer's body as it may be shown: a success's tokens redacted (and nothing of a
+    /// success that is not a JSON object), the client secret scrubbed, cut to length.
+    fn shown_body(&self, success: bool, body: &[u8]) -> String {
+        let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        match json {
+            Some(serde_json::Value::Object(mut fields)) => {
+                for (key, value) in fields.iter_mut() {
+                    if key.ends_with("_token") {
+                        *value = REDACTED.into();
+                    }
+                }
+                self.scrub(&cut(&serde_json::Value::Object(fields).to_string()))
+            }
+            _ if success => format!(
+                "({} bytes that are not a JSON object, not shown)",
+                body.len()
+            ),
+            _ => self.scrub(&cut(&String::from_utf8_lossy(body))),
+        }
     }
 
     /// `grant_type=client_credentials`, form-encoded, the client authenticated in the body or
@@ -261,7 +369,7 @@ impl TokenCache {
         if secret.is_empty() {
             text.to_owned()
         } else {
-            text.replace(secret, "[redacted]")
+            text.replace(secret, REDACTED)
         }
     }
 }
@@ -377,6 +485,48 @@ mod tests {
     fn the_margin_is_a_quarter_of_a_short_life_and_a_minute_of_a_long_one() {
         assert_eq!(margin(Duration::from_secs(2)), Duration::from_millis(500));
         assert_eq!(margin(Duration::from_secs(3600)), Duration::from_secs(60));
+    }
+
+    fn cache(auth_method: ClientAuthMethod) -> TokenCache {
+        let client = OAuthClient {
+            token_url: "http://127.0.0.1:9/token".into(),
+            client_id: "entra".into(),
+            client_secret: crate::config::SecretSource::Env("UNUSED".into()),
+            scope: Some("scim".into()),
+            auth_method,
+        };
+        TokenCache::new(reqwest::Client::new(), client, Secret::new("s3cret-5e1"))
+    }
+
+    /// What a check shows holds neither the client secret nor a token.
+    #[test]
+    fn a_check_shows_no_secret() {
+        let post = cache(ClientAuthMethod::ClientSecretPost);
+        assert_eq!(
+            post.sent_form(),
+            serde_json::json!({"grant_type": "client_credentials", "scope": "scim",
+                "client_id": "entra", "client_secret": "[redacted]"})
+        );
+        let basic = cache(ClientAuthMethod::ClientSecretBasic);
+        assert_eq!(
+            basic.sent_form(),
+            serde_json::json!({"grant_type": "client_credentials", "scope": "scim"})
+        );
+        let granted = post.shown_body(
+            true,
+            br#"{"access_token":"at-77","refresh_token":"rt-88","token_type":"Bearer","expires_in":600}"#,
+        );
+        assert!(
+            !granted.contains("at-77") && !granted.contains("rt-88"),
+            "{granted}"
+        );
+        assert!(granted.contains("\"expires_in\":600"), "{granted}");
+        assert_eq!(
+            post.shown_body(true, b"at-77"),
+            "(5 bytes that are not a JSON object, not shown)"
+        );
+        let echoed = post.shown_body(false, b"bad secret s3cret-5e1");
+        assert_eq!(echoed, "bad secret [redacted]");
     }
 
     #[test]

@@ -27,7 +27,8 @@ struct Probe {
     unreachable: bool,
 }
 
-fn matching_path(compiled: &crate::plan::desired::CompiledObject) -> Option<TargetPath> {
+/// The object's matching attribute of precedence 1 (the lowest precedence number).
+pub(super) fn matching_path(compiled: &crate::plan::desired::CompiledObject) -> Option<TargetPath> {
     compiled
         .attributes
         .iter()

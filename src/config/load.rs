@@ -820,7 +820,7 @@ fn oauth_client(raw: RawOAuth, base: &Path, pending: &mut Vec<Pending>) -> Optio
 
 /// Why `text` is no usable token endpoint: an absolute http or https URL with a host and no
 /// fragment (RFC 6749 §3.2: "MUST NOT include a fragment component").
-fn token_url_problem(text: &str) -> Result<(), String> {
+pub fn token_url_problem(text: &str) -> Result<(), String> {
     let Some((scheme, rest)) = text.split_once("://") else {
         return Err(format!("{text:?} is not an absolute http or https URL"));
     };

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 pub use digest::{Digest, JobSources, Preread, job_sources, state_dir_of};
 pub use load::{
     STATE_DIR_ENV, check_job, check_job_with, load_job, load_job_mapping, load_job_settings,
+    token_url_problem,
 };
 pub use secret::{
     ClientAuthMethod, Credential, OAuthClient, Secret, SecretSource, TokenError, TokenSource,

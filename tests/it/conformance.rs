@@ -1,11 +1,16 @@
 //! `entra-sim conformance` (issue 17) through the binary, against the built-in target in-process:
 //! every test PASSED in both modes and nothing left on the server; a failing server exits 1 with
-//! a hint; the token appears nowhere; an unknown test name is bad input.
+//! a hint; the token appears nowhere; an unknown test name is bad input. With OAuth flags,
+//! `Validate_Credentials_Test` checks the token endpoint, and neither the client secret nor an
+//! access token appears in any output; with `--job`, the job's mapping decides what is tested.
+
+use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::Test;
-use entra_sim::target::{self, RunningTarget, TargetConfig, parse_spec};
+use crate::support::{Test, repo};
+use entra_sim::target::{self, OAuthClientConfig, RunningTarget, TargetConfig, parse_spec};
 
 const TOKEN: &str = "conformance-token-7f3a";
 
@@ -50,9 +55,14 @@ async fn the_built_in_target_succeeds_in_both_modes() {
         serde_json::json!(["default", "aadOptscim062020"])
     );
     let tests = doc["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), 64);
+    assert_eq!(tests.len(), 66);
     for test in tests {
-        assert_eq!(test["testResult"], "PASSED", "{test:#}");
+        let expected = match test["testName"].as_str() {
+            // A bearer token: no OAuth client to check.
+            Some("Validate_Credentials_Test") => "SKIPPED",
+            _ => "PASSED",
+        };
+        assert_eq!(test["testResult"], expected, "{test:#}");
         for key in [
             "testName",
             "mode",
@@ -287,6 +297,287 @@ async fn an_unwritable_html_file_is_named() {
         .await
         .status(4)
         .stderr_contains(&format!("cannot write {}", path.display()));
+}
+
+const CLIENT_SECRET: &str = "conformance-client-secret-51c2";
+
+/// A target with a token endpoint issuing tokens that live `lifetime` to the client `entra`.
+async fn oauth_server(lifetime: Duration) -> RunningTarget {
+    target::spawn(TargetConfig {
+        oauth: Some(OAuthClientConfig {
+            client_id: "entra".into(),
+            client_secret: CLIENT_SECRET.into(),
+            token_lifetime: lifetime,
+        }),
+        ..TargetConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// `conformance` authenticating as the OAuth client, its secret in `CONF_SECRET` (= `secret`).
+fn oauth_conformance(server: &RunningTarget, secret: &str, extra: &[&str]) -> Test {
+    Test::new()
+        .args(["conformance", "--url", server.base_url(), "--token-url"])
+        .arg(format!("http://{}/oauth2/token", server.addr()))
+        .args(["--client-id", "entra", "--client-secret-env", "CONF_SECRET"])
+        .args(extra)
+        .env("CONF_SECRET", secret)
+}
+
+/// The results of a `--json` run's stdout, by test name (the first mode's).
+fn results(stdout: &str) -> Vec<(String, String, String)> {
+    let doc: Value = serde_json::from_str(stdout).unwrap();
+    doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let text = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
+            (text("testName"), text("testResult"), text("details"))
+        })
+        .collect()
+}
+
+/// OAuth flags against the built-in token endpoint: every test PASSED, `overallResult`
+/// Succeeded; neither the client secret nor any access token issued appears in stdout, stderr,
+/// the JSON, the JUnit file or the verbose table, though the token request shows.
+#[tokio::test]
+async fn oauth_flags_pass_and_show_no_secret() {
+    let server = oauth_server(Duration::from_secs(3600)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("results.xml");
+    let json = oauth_conformance(&server, CLIENT_SECRET, &["--json", "--junit"])
+        .arg(&junit)
+        .run_async()
+        .await;
+    json.success();
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["overallResult"], "Succeeded");
+    for (name, result, details) in results(&json.stdout) {
+        assert_eq!(result, "PASSED", "{name}: {details}");
+    }
+    let verbose = oauth_conformance(&server, CLIENT_SECRET, &["--verbose"])
+        .run_async()
+        .await;
+    verbose
+        .success()
+        .stdout_contains("PASSED   Validate_Credentials_Test")
+        .stdout_contains("/oauth2/token → 200")
+        .stdout_contains("GET /Users?startIndex=1&count=1 → 200");
+    let outputs = [
+        json.stdout.as_str(),
+        &json.stderr,
+        &verbose.stdout,
+        &verbose.stderr,
+        &std::fs::read_to_string(&junit).unwrap(),
+    ]
+    .concat();
+    let issued = server.tokens_issued();
+    assert!(!issued.is_empty());
+    for secret in issued.iter().map(String::as_str).chain([CLIENT_SECRET]) {
+        assert!(!outputs.contains(secret), "a secret in the output");
+    }
+    assert!(server.users().is_empty() && server.groups().is_empty());
+}
+
+/// Ten-minute tokens: Validate_Credentials_Test FAILED naming the lifetime, exit 1.
+#[tokio::test]
+async fn short_lived_tokens_fail_the_credentials_test() {
+    let server = oauth_server(Duration::from_secs(600)).await;
+    oauth_conformance(
+        &server,
+        CLIENT_SECRET,
+        &["--only", "Validate_Credentials_Test"],
+    )
+    .run_async()
+    .await
+    .status(1)
+    .stdout_contains("FAILED   Validate_Credentials_Test")
+    .stdout_contains("less than 60 minutes")
+    .stdout_contains("fix: issue tokens valid for 1 to 6 hours");
+}
+
+/// A wrong client secret: the credentials test FAILED with the endpoint's refusal, every other
+/// test FAILED (or WARNING) with Test Connection's message; exit 1; the secret nowhere.
+#[tokio::test]
+async fn a_wrong_client_secret_fails_everything() {
+    let server = oauth_server(Duration::from_secs(3600)).await;
+    let out = oauth_conformance(&server, "wrong-secret-0b7e", &["--json"])
+        .run_async()
+        .await;
+    out.status(1);
+    assert!(!out.stdout.contains("wrong-secret-0b7e") && !out.stderr.contains("wrong-secret-0b7e"));
+    for (name, result, details) in results(&out.stdout) {
+        if name == "Validate_Credentials_Test" {
+            assert_eq!(result, "FAILED");
+            assert!(details.contains("invalid_client"), "{details}");
+        } else {
+            assert!(
+                result == "FAILED" || result == "WARNING",
+                "{name}: {result}"
+            );
+            assert!(
+                details.starts_with("Test Connection failed: "),
+                "{name}: {details}"
+            );
+        }
+    }
+}
+
+/// A job file in `d` over the built-in target at `url` whose mapping is `mapping`.
+fn job(d: &Path, url: &str, mapping: &str) {
+    std::fs::write(
+        d.join("job.yaml"),
+        format!(
+            "directory: {}\nmapping: {}\ntarget:\n  url: {url}\n  token_env: CONF_TOKEN\nscope: all\n",
+            repo("directory-samples/contoso.yaml").display(),
+            repo(mapping).display()
+        ),
+    )
+    .unwrap();
+}
+
+/// `--job` with a mapping without a manager: the manager tests (direct and through the engine)
+/// SKIPPED, the others PASSED with the job's mapping; the job's Tenant URL and token are used.
+#[tokio::test]
+async fn a_job_without_manager_skips_the_manager_tests() {
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    job(dir.path(), server.base_url(), "mappings/unifi.yaml");
+    let out = Test::new()
+        .args(["conformance", "--job", "job.yaml", "--json"])
+        .current_dir(dir.path())
+        .env("CONF_TOKEN", TOKEN)
+        .run_async()
+        .await;
+    out.success();
+    for (name, result, details) in results(&out.stdout) {
+        match name.as_str() {
+            "SCIM_Update_Manager_Test" | "User_Update_Manager_Test" => {
+                assert_eq!(result, "SKIPPED", "{name}");
+                assert!(details.contains("no manager"), "{details}");
+            }
+            "Validate_Credentials_Test" => assert_eq!(result, "SKIPPED"),
+            _ => assert_eq!(result, "PASSED", "{name}: {details}"),
+        }
+    }
+}
+
+/// `--job` with groups disabled: the group tests FAILED, exit 1.
+#[tokio::test]
+async fn a_job_without_groups_fails_the_group_tests() {
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    job(dir.path(), server.base_url(), "mappings/uni-tel.yaml");
+    let out = Test::new()
+        .args([
+            "conformance",
+            "--job",
+            "job.yaml",
+            "--only",
+            "SCIM_Group_Create_Test",
+        ])
+        .args(["SCIM_User_Create_Test", "--token-env", "CONF_TOKEN"])
+        .current_dir(dir.path())
+        .env("CONF_TOKEN", TOKEN)
+        .run_async()
+        .await;
+    out.status(1)
+        .stdout_contains("FAILED   SCIM_Group_Create_Test")
+        .stdout_contains("the mapping does not provision groups")
+        .stdout_contains("PASSED   SCIM_User_Create_Test");
+}
+
+/// A bad job file: exit 3, naming the file and the field.
+#[tokio::test]
+async fn a_bad_job_exits_3_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "directory: d.yaml\nmapping: m.yaml\ntarget:\n  url: http://127.0.0.1:9/scim\n  tokn_env: X\n",
+    )
+    .unwrap();
+    Test::new()
+        .args(["conformance", "--job", "bad.yaml"])
+        .current_dir(dir.path())
+        .run_async()
+        .await
+        .status(3)
+        .stderr_contains("bad.yaml:5");
+}
+
+/// No way of authenticating and no job, two ways, or an OAuth client without its secret: a
+/// usage error (exit 3).
+#[test]
+fn exactly_one_way_of_authenticating() {
+    Test::new()
+        .args(["conformance", "--url", "http://127.0.0.1:9/scim"])
+        .run()
+        .status(3)
+        .stderr_contains("--token-env");
+    Test::new()
+        .args([
+            "conformance",
+            "--url",
+            "http://127.0.0.1:9/scim",
+            "--token-env",
+            "A",
+        ])
+        .args(["--token-file", "f"])
+        .run()
+        .status(3)
+        .stderr_contains("cannot be used with");
+    Test::new()
+        .args(["conformance", "--url", "http://127.0.0.1:9/scim"])
+        .args([
+            "--token-url",
+            "http://127.0.0.1:9/token",
+            "--client-id",
+            "a",
+        ])
+        .run()
+        .status(3)
+        .stderr_contains("--client-secret-env");
+}
+
+/// `--job` whose target authenticates with an OAuth client: the run authenticates as the job
+/// does, and Validate_Credentials_Test checks the job's token endpoint; left out with --only,
+/// the overall result does not require it.
+#[tokio::test]
+async fn a_job_with_an_oauth_client_checks_its_credentials() {
+    let server = oauth_server(Duration::from_secs(3600)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret"), CLIENT_SECRET).unwrap();
+    std::fs::write(
+        dir.path().join("job.yaml"),
+        format!(
+            "directory: d.yaml\nmapping: {}\ntarget:\n  url: {}\n  oauth:\n    token_url: http://{}/oauth2/token\n    client_id: entra\n    client_secret_file: secret\nscope: all\n",
+            repo("mappings/scim-default.yaml").display(),
+            server.base_url(),
+            server.addr()
+        ),
+    )
+    .unwrap();
+    let out = Test::new()
+        .args(["conformance", "--job", "job.yaml", "--only"])
+        .args(["Validate_Credentials_Test", "Filter_NonExistent_Test"])
+        .current_dir(dir.path())
+        .run_async()
+        .await;
+    out.success()
+        .stdout_contains("PASSED   Validate_Credentials_Test")
+        .stdout_contains("PASSED   Filter_NonExistent_Test");
+    assert!(!out.stdout.contains(CLIENT_SECRET));
+    // Left out, the credentials test is not required.
+    Test::new()
+        .args(["conformance", "--job", "job.yaml", "--only"])
+        .arg("Filter_NonExistent_Test")
+        .current_dir(dir.path())
+        .run_async()
+        .await
+        .success()
+        .stdout_contains("1 passed, 0 failed, 0 warnings, 0 skipped: Succeeded");
 }
 
 /// The engine scenarios through the binary, from another directory (the mapping is built in):

@@ -22,6 +22,8 @@ pub struct Ctx {
     pub mode: ScimMode,
     /// A GUID no object has (for the non-existent checks).
     pub missing_id: String,
+    /// The target attributes of the mapping under test.
+    pub targets: super::schema::Targets,
     /// The Tenant URL as the mode writes it (with `?aadOptscim062020` in that mode), for the
     /// engine scenarios' scratch jobs.
     pub tenant_url: String,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::suite::{self, TESTS, TestRecord, TestResult};
-use super::{Interruptible, Mapped, Plan, dialects, run_suite};
+use super::{Interruptible, Plan, dialects, run_suite};
 use crate::clock::SystemClock;
 use crate::config::{Credential, Secret};
 use crate::http::{ClientOptions, ScimClient};
@@ -44,15 +44,7 @@ fn client(base_url: &str, timeout: Duration) -> ScimClient {
 
 /// A plan for direct tests: its URL only goes into the scenarios' scratch jobs.
 fn plan(modes: Vec<ScimMode>, only: &[&str]) -> Plan {
-    Plan {
-        modes,
-        only: only.iter().map(|s| s.to_string()).collect(),
-        skip: Vec::new(),
-        keep: false,
-        mapped: Mapped::DEFAULT,
-        mapping: Default::default(),
-        url: "http://127.0.0.1:1/scim/v2".into(),
-    }
+    Plan::of_default_mapping("http://127.0.0.1:1/scim/v2", modes, only)
 }
 
 async fn run(transport: &dyn Transport, modes: Vec<ScimMode>, only: &[&str]) -> Vec<TestRecord> {
@@ -60,7 +52,7 @@ async fn run(transport: &dyn Transport, modes: Vec<ScimMode>, only: &[&str]) -> 
         inner: transport,
         stop: Arc::new(AtomicBool::new(false)),
     };
-    run_suite(&transport, &plan(modes, only), &SystemClock, "f").await
+    run_suite(&transport, None, &plan(modes, only), &SystemClock, "f").await
 }
 
 /// Runs `name` in the default mode against a target with `quirks` and `faults`.
@@ -673,6 +665,7 @@ async fn captured_ids_are_encoded_as_one_path_segment() {
         missing_id: "m".into(),
         tenant_url: "http://127.0.0.1:1/scim/v2".into(),
         mapping: Default::default(),
+        targets: Default::default(),
     };
     let mut steps = vec![super::direct::created_user(&ctx, "u", "enc")];
     steps.push(super::direct::patch(

@@ -2,8 +2,11 @@
 //! first (a [`ConnectionFlow`]), then each direct SCIM test as a
 //! [`StepsFlow`](crate::plan::conformance::StepsFlow) over the same runner, in one or both
 //! dialects; a table (or `--json`) with a verdict and a fix per failure, the summary last.
-//! Exit 0 when every mandatory test passed, 1 when one failed.
+//! Exit 0 when every mandatory test passed, 1 when one failed. The mapping under test, the
+//! Tenant URL and the credential come from `setup` (Entra's default SCIM mapping, or a job's);
+//! with an OAuth client, `credentials` checks its token endpoint.
 
+mod credentials;
 mod direct;
 #[cfg(test)]
 mod failures;
@@ -13,21 +16,20 @@ mod junit;
 mod pagination;
 mod scenario;
 mod schema;
+mod setup;
 mod suite;
 mod updates;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use rand::SeedableRng;
 use serde::Serialize;
 
-use crate::cli::{ConformanceArgs, ConformanceMode};
+use crate::cli::ConformanceArgs;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Credential, Secret, TokenError};
 use crate::error::AppError;
-use crate::http::{ClientOptions, ScimClient};
+use crate::http::ScimClient;
 use crate::output::outln;
 use crate::plan::connection::{ConnectionFlow, ConnectionProbe};
 use crate::plan::{Method, Reply, Request};
@@ -36,7 +38,8 @@ use crate::scim::{self, Outcome, ScimMode, TargetPath};
 
 use direct::Ctx;
 pub use scenario::MappingUnderTest;
-use suite::{Overall, TESTS, TestDef, TestRecord, TestResult};
+use schema::Targets;
+use suite::{Body, Overall, TESTS, TestDef, TestRecord, TestResult};
 
 /// What a run is asked to do, from the command line.
 #[derive(Debug, Clone)]
@@ -56,6 +59,20 @@ pub struct Plan {
     pub mapping: MappingUnderTest,
     /// The Tenant URL without feature flags.
     pub url: String,
+    /// The target attributes it writes.
+    pub targets: Targets,
+    /// The attributes Test Connection filters on.
+    pub matching: Matching,
+}
+
+/// The matching attributes (precedence 1) of the mapping under test, which Test Connection
+/// probes.
+#[derive(Debug, Clone)]
+pub struct Matching {
+    /// The users'.
+    pub user: TargetPath,
+    /// The groups', when groups are provisioned.
+    pub group: Option<TargetPath>,
 }
 
 /// What the mapping under test provisions, for the tests that need it ([`suite::Needs`]).
@@ -65,14 +82,6 @@ pub struct Mapped {
     pub groups: bool,
     /// A user attribute targets the enterprise `manager`.
     pub manager: bool,
-}
-
-impl Mapped {
-    /// Entra's default SCIM mapping: users with a manager, and groups.
-    pub const DEFAULT: Mapped = Mapped {
-        groups: true,
-        manager: true,
-    };
 }
 
 /// The `--json` document.
@@ -89,11 +98,14 @@ struct Document<'a> {
     tests: &'a [TestRecord],
 }
 
-/// Runs the suite against `--url`; exit 0 when every mandatory test passed, else 1.
+/// Runs the suite against the Tenant URL; exit 0 when every mandatory test passed, else 1.
 pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
-    let (base_url, _, _) = scim::split_tenant_url(&args.url).map_err(|e| argument("--url", e))?;
-    let plan = plan_of(&args, &base_url)?;
-    let client = client(&base_url, token(&args)?)?;
+    let setup::Setup {
+        plan,
+        base_url,
+        client,
+    } = setup::setup(&args)?;
+    let oauth = client.oauth().is_some().then_some(&client);
     let stop = Arc::new(AtomicBool::new(false));
     let on_ctrl_c = stop.clone();
     let watcher = tokio::spawn(async move {
@@ -108,11 +120,15 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     let clock = SystemClock;
     let started = clock.now();
     let prefix = run_prefix();
-    let records = run_suite(&transport, &plan, &clock, &prefix).await;
+    let records = run_suite(&transport, oauth, &plan, &clock, &prefix).await;
     watcher.abort();
     let duration = (clock.now() - started).num_milliseconds();
-    // Only bearer tokens are supported so far: the credentials rule does not apply.
-    let overall = suite::overall(&records, false);
+    // The credentials rule, unless the credentials test was left out (--only, --skip).
+    let credentials_rule = oauth.is_some()
+        && records
+            .iter()
+            .any(|r| r.test_name == CREDENTIALS_TEST && r.test_result != TestResult::Skipped);
+    let overall = suite::overall(&records, credentials_rule);
     let document = Document {
         overall_result: overall,
         url: &base_url,
@@ -155,76 +171,6 @@ fn write_files(args: &ConformanceArgs, document: &Document<'_>) -> Result<(), Ap
         write(path, html::page(document, dialect.as_deref()))?;
     }
     Ok(())
-}
-
-fn argument(arg: &str, source: impl std::error::Error + Send + Sync + 'static) -> AppError {
-    AppError::Argument {
-        arg: arg.to_string(),
-        source: Box::new(source),
-    }
-}
-
-/// The modes and test selection; an unknown test name is refused.
-fn plan_of(args: &ConformanceArgs, base_url: &str) -> Result<Plan, AppError> {
-    for (flag, names) in [("--only", &args.only), ("--skip", &args.skip)] {
-        if let Some(unknown) = names.iter().find(|n| !TESTS.iter().any(|t| t.name == *n)) {
-            return Err(AppError::Argument {
-                arg: format!("{flag} {unknown}"),
-                source: "no such test; the tests are named as Microsoft names them, e.g. Duplicate_User_Test".into(),
-            });
-        }
-    }
-    let modes = match args.mode {
-        ConformanceMode::Default => vec![ScimMode::Default],
-        ConformanceMode::AadOptscim062020 => vec![ScimMode::Aad062020],
-        ConformanceMode::Both => vec![ScimMode::Default, ScimMode::Aad062020],
-    };
-    Ok(Plan {
-        modes,
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-        keep: args.keep,
-        mapped: Mapped::DEFAULT,
-        mapping: MappingUnderTest::default(),
-        url: base_url.to_string(),
-    })
-}
-
-/// The bearer token from `--token-env` or `--token-file` (clap requires one of them).
-fn token(args: &ConformanceArgs) -> Result<Secret, AppError> {
-    let (flag, token) = match (&args.token_env, &args.token_file) {
-        (Some(var), _) => {
-            let flag = format!("--token-env {var}");
-            let missing = || TokenError::EnvMissing(var.clone(), "token".into());
-            let token = std::env::var(var).map_err(|_| argument(&flag, missing()))?;
-            (flag, token)
-        }
-        (None, Some(path)) => {
-            let flag = format!("--token-file {}", path.display());
-            let token = std::fs::read_to_string(path).map_err(|source| {
-                let what = "token".into();
-                let path = path.clone();
-                argument(&flag, TokenError::File { what, path, source })
-            })?;
-            (flag, token.trim_end().to_string())
-        }
-        (None, None) => ("--token-env".into(), String::new()),
-    };
-    if token.is_empty() {
-        return Err(argument(&flag, TokenError::Empty(flag.clone())));
-    }
-    Ok(Secret::new(token))
-}
-
-/// An HTTP client for `base_url` with the bearer `token`.
-fn client(base_url: &str, token: Secret) -> Result<ScimClient, AppError> {
-    let options = ClientOptions {
-        timeout: Duration::from_secs(100),
-        user_agent: None,
-        max_response_bytes: 16 * 1024 * 1024,
-    };
-    ScimClient::new(base_url, &Credential::Bearer(token), &options)
-        .map_err(|e| argument("--url", e))
 }
 
 /// `es` and 8 hex digits: unique per run, in every object's name.
@@ -276,10 +222,15 @@ impl Transport for Interruptible<'_> {
 
 const INTERRUPTED: &str = "interrupted (Ctrl-C)";
 
+/// The test whose pass the run's overall result requires when OAuth is configured.
+const CREDENTIALS_TEST: &str = "Validate_Credentials_Test";
+
 /// Test Connection, then every selected test in every mode; after an interruption the tests
-/// not yet run are SKIPPED.
+/// not yet run are SKIPPED. `oauth` is the client when it authenticates as an OAuth client
+/// (`Validate_Credentials_Test` asks its token endpoint; without it that test is SKIPPED).
 async fn run_suite(
     transport: &Interruptible<'_>,
+    oauth: Option<&ScimClient>,
     plan: &Plan,
     clock: &dyn Clock,
     run: &str,
@@ -287,7 +238,7 @@ async fn run_suite(
     let mut records = Vec::new();
     let mapping = Arc::new(plan.mapping.clone());
     for &mode in &plan.modes {
-        let probes = test_connection(transport, run).await;
+        let probes = test_connection(transport, &plan.matching, run).await;
         // As `test-connection` judges it: a failure, or a resource found for a random GUID.
         let connected = probes
             .iter()
@@ -296,18 +247,21 @@ async fn run_suite(
             run: format!("{run}{}", mode_letter(mode)),
             mode,
             missing_id: crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng()),
+            targets: plan.targets.clone(),
             tenant_url: tenant_url(&plan.url, mode),
             mapping: mapping.clone(),
         };
         for test in selected(plan) {
+            // The credentials test runs also when Test Connection failed: it tells why.
+            let runs = connected || matches!(test.body, Body::Credentials);
             let record = if plan.skip.iter().any(|n| n == test.name) {
                 suite::skipped(test, mode, SKIPPED_BY_FLAG)
             } else if transport.stopped() {
                 suite::skipped(test, mode, INTERRUPTED)
             } else if let Some(record) = suite::unmapped(test, mode, plan.mapped) {
                 record
-            } else if connected {
-                suite::run_test(test, &ctx, transport, plan.keep, clock).await
+            } else if runs {
+                suite::run_test(test, &ctx, transport, oauth, plan.keep, clock).await
             } else {
                 suite::connection_failed(test, mode, &probes)
             };
@@ -332,21 +286,17 @@ fn mode_letter(mode: ScimMode) -> char {
     }
 }
 
-/// Entra's Test Connection with the default mapping's matching attributes.
-async fn test_connection(transport: &dyn Transport, run: &str) -> Vec<ConnectionProbe> {
-    let paths = match (
-        TargetPath::parse("userName"),
-        TargetPath::parse("displayName"),
-    ) {
-        (Ok(user), Ok(group)) => {
-            let id = format!(
-                "{run}-{}",
-                crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng())
-            );
-            scim::test_connection_probes(&user, Some(&group), &id)
-        }
-        _ => Vec::new(),
-    };
+/// Entra's Test Connection on the mapping's matching attributes.
+async fn test_connection(
+    transport: &dyn Transport,
+    matching: &Matching,
+    run: &str,
+) -> Vec<ConnectionProbe> {
+    let id = format!(
+        "{run}-{}",
+        crate::engine::guid(&mut rand::rngs::StdRng::from_os_rng())
+    );
+    let paths = scim::test_connection_probes(&matching.user, matching.group.as_ref(), &id);
     let mut flow = ConnectionFlow::new(paths);
     runner::conclude(&mut flow, transport).await
 }
@@ -488,9 +438,33 @@ fn summary_line(records: &[TestRecord], overall: Overall) -> String {
 }
 
 #[cfg(test)]
+impl Plan {
+    /// Entra's default SCIM mapping's plan for the Tenant URL `url`, running `only` (empty:
+    /// every test) in `modes`, deleting what it creates.
+    pub fn of_default_mapping(url: &str, modes: Vec<ScimMode>, only: &[&str]) -> Plan {
+        let compiled = setup::default_mapping().unwrap();
+        let mapping = MappingUnderTest::default();
+        Plan {
+            modes,
+            only: only.iter().map(|s| s.to_string()).collect(),
+            skip: Vec::new(),
+            keep: false,
+            mapped: Mapped::of(&compiled),
+            targets: Targets::of(&compiled),
+            matching: Matching::of(&compiled, std::path::Path::new(&mapping.name)).unwrap(),
+            mapping,
+            url: url.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Credential, Secret};
+    use crate::http::ClientOptions;
     use crate::target::{self, RunningTarget, TargetConfig, parse_spec};
+    use std::time::Duration;
 
     const TOKEN: &str = "conformance-secret";
 
@@ -560,7 +534,7 @@ mod tests {
             vec![ScimMode::Default],
             &["SCIM_User_Update_Test", "SCIM_Group_Update_Test"],
         );
-        let records = run_suite(&transport, &plan, &SystemClock, "t").await;
+        let records = run_suite(&transport, None, &plan, &SystemClock, "t").await;
         assert_eq!(records[0].test_result, TestResult::Failed);
         assert!(
             records[0].details.contains(INTERRUPTED),
@@ -574,16 +548,13 @@ mod tests {
         assert!(target.users().is_empty());
     }
 
+    /// What Entra's default SCIM mapping provisions.
+    fn default_mapped() -> Mapped {
+        Mapped::of(&setup::default_mapping().unwrap())
+    }
+
     fn plan(target: &RunningTarget, modes: Vec<ScimMode>, only: &[&str]) -> Plan {
-        Plan {
-            modes,
-            only: only.iter().map(|s| s.to_string()).collect(),
-            skip: Vec::new(),
-            keep: false,
-            mapped: Mapped::DEFAULT,
-            mapping: MappingUnderTest::default(),
-            url: target.base_url().to_string(),
-        }
+        Plan::of_default_mapping(target.base_url(), modes, only)
     }
 
     /// Runs `only` in the default mode against a target with `faults`.
@@ -591,22 +562,28 @@ mod tests {
         let (target, client) = target().await;
         target.set_faults(parse_spec(faults).unwrap());
         let plan = plan(&target, vec![ScimMode::Default], &[name]);
-        let mut records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        let mut records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         assert_eq!(records.len(), 1);
         (records.remove(0), target)
     }
 
-    /// Every test passes against the built-in target in both modes, and the target holds nothing
-    /// afterwards.
+    /// Every test passes against the built-in target in both modes (but the credentials test,
+    /// SKIPPED with a bearer token), and the target holds nothing afterwards.
     #[tokio::test]
     async fn the_built_in_target_passes_everything_in_both_modes() {
         let (target, client) = target().await;
         let plan = plan(&target, vec![ScimMode::Default, ScimMode::Aad062020], &[]);
-        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        let records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         assert_eq!(records.len(), 2 * TESTS.len());
+        let skipped = |r: &TestRecord| {
+            r.test_name == "Validate_Credentials_Test"
+                && r.test_result == TestResult::Skipped
+                && r.details == credentials::NO_OAUTH
+        };
+        assert_eq!(records.iter().filter(|r| skipped(r)).count(), 2);
         let failed: Vec<String> = records
             .iter()
-            .filter(|r| r.test_result != TestResult::Passed)
+            .filter(|r| r.test_result != TestResult::Passed && !skipped(r))
             .map(|r| format!("{} ({}): {}", r.test_name, r.mode, r.details))
             .collect();
         assert!(failed.is_empty(), "{failed:#?}");
@@ -615,14 +592,18 @@ mod tests {
         assert!(target.groups().is_empty(), "{:?}", target.groups());
     }
 
-    /// Test Connection refused: every test FAILED (optional ones WARNING) with Entra's message.
+    /// Test Connection refused: every test FAILED (optional ones WARNING) with Entra's message,
+    /// but the credentials test, SKIPPED with a bearer token.
     #[tokio::test]
     async fn a_refused_token_fails_every_test() {
         let (target, client) = target().await;
         target.set_faults(parse_spec("* *=unauthorized").unwrap());
         let plan = plan(&target, vec![ScimMode::Default], &[]);
-        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
-        assert!(records.iter().all(|r| matches!(
+        let records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
+        let (credentials, others) = records.split_first().unwrap();
+        assert_eq!(credentials.test_name, "Validate_Credentials_Test");
+        assert_eq!(credentials.test_result, TestResult::Skipped);
+        assert!(others.iter().all(|r| matches!(
             r.test_result,
             TestResult::Failed | TestResult::Warning
         ) && r.details.starts_with("Test Connection failed: ")));
@@ -751,7 +732,7 @@ mod tests {
         let (target, client) = target().await;
         let mut plan = plan(&target, vec![ScimMode::Default], &["SCIM_User_Create_Test"]);
         plan.keep = true;
-        let records = run_suite(&uninterrupted(&client), &plan, &SystemClock, "t").await;
+        let records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         assert_eq!(records[0].left_behind.len(), 1);
         assert_eq!(target.users().len(), 1);
     }
@@ -773,7 +754,7 @@ mod tests {
         let test = |name: &str| TESTS.iter().find(|t| t.name == name).unwrap();
         let no_manager = Mapped {
             manager: false,
-            ..Mapped::DEFAULT
+            ..default_mapped()
         };
         let manager = suite::unmapped(
             test("SCIM_Update_Manager_Test"),
@@ -783,7 +764,7 @@ mod tests {
         assert_eq!(manager.unwrap().test_result, TestResult::Skipped);
         let no_groups = Mapped {
             groups: false,
-            ..Mapped::DEFAULT
+            ..default_mapped()
         };
         let create = suite::unmapped(test("SCIM_Group_Create_Test"), ScimMode::Default, no_groups);
         assert_eq!(create.unwrap().test_result, TestResult::Failed);
@@ -800,7 +781,7 @@ mod tests {
             suite::unmapped(
                 test("SCIM_Update_Manager_Test"),
                 ScimMode::Default,
-                Mapped::DEFAULT
+                default_mapped()
             )
             .is_none()
         );

@@ -1,4 +1,4 @@
-//! `Schema_Discoverability_Test`: every attribute the default SCIM mapping writes is listed by
+//! `Schema_Discoverability_Test`: every attribute the mapping under test writes is listed by
 //! `GET /Schemas` (compared case-insensitively, `id` aside). Attributes are flattened as the
 //! Logic App flattens them — `name`, `name.sub` for a single complex attribute, an extension's
 //! `urn:…:attr` — except that a multi-valued `emails[type eq "work"].value` is found when
@@ -10,40 +10,38 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 
 use crate::plan::Method;
-use crate::plan::conformance::Step;
-use crate::plan::conformance::{Judge, Miss};
+use crate::plan::conformance::{Judge, Miss, Step};
+use crate::plan::desired::{CompiledMapping, CompiledObject};
 use crate::scim::schema::{GROUP_SCHEMA, USER_SCHEMA};
 
 use super::direct::{Ctx, refusal};
 
-/// The user attributes `mappings/scim-default.yaml` writes (kept equal by a test).
-pub const USER_TARGETS: &[&str] = &[
-    "userName",
-    "active",
-    "displayName",
-    "title",
-    "emails[type eq \"work\"].value",
-    "preferredLanguage",
-    "name.givenName",
-    "name.familyName",
-    "name.formatted",
-    "addresses[type eq \"work\"].formatted",
-    "addresses[type eq \"work\"].streetAddress",
-    "addresses[type eq \"work\"].locality",
-    "addresses[type eq \"work\"].region",
-    "addresses[type eq \"work\"].postalCode",
-    "addresses[type eq \"work\"].country",
-    "phoneNumbers[type eq \"work\"].value",
-    "phoneNumbers[type eq \"mobile\"].value",
-    "phoneNumbers[type eq \"fax\"].value",
-    "externalId",
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
-];
+/// The target attributes a mapping writes (`id` aside), as the check looks for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// The users mapping's.
+    pub users: Vec<String>,
+    /// The groups mapping's (none when groups are disabled).
+    pub groups: Vec<String>,
+}
 
-/// The group attributes it writes.
-pub const GROUP_TARGETS: &[&str] = &["displayName", "externalId", "members"];
+impl Targets {
+    /// The targets of `compiled`, in the mapping's order.
+    pub fn of(compiled: &CompiledMapping) -> Self {
+        let targets = |object: &CompiledObject| {
+            object
+                .attributes
+                .iter()
+                .filter(|a| !a.target.is_plain("id"))
+                .map(|a| a.target.to_string())
+                .collect()
+        };
+        Targets {
+            users: targets(&compiled.users),
+            groups: compiled.groups.as_ref().map(targets).unwrap_or_default(),
+        }
+    }
+}
 
 /// What `/Schemas` makes discoverable for one resource type, lower-cased.
 #[derive(Debug, Default)]
@@ -137,21 +135,24 @@ fn discoverable(body: &Json) -> (Discoverable, Discoverable) {
     (user, group)
 }
 
-fn missing(found: &Discoverable, targets: &[&str]) -> Vec<String> {
+fn missing(found: &Discoverable, targets: &[String]) -> Vec<String> {
     targets
         .iter()
         .filter(|t| !found.finds(t))
-        .map(|t| (*t).to_string())
+        .cloned()
         .collect()
 }
 
-fn judge() -> Judge {
-    Box::new(|answer, _| {
+fn judge(targets: Targets) -> Judge {
+    Box::new(move |answer, _| {
         if !answer.is_success() {
             return Err(refusal(answer).into());
         }
         let (user, group) = discoverable(&answer.body);
-        let (user, group) = (missing(&user, USER_TARGETS), missing(&group, GROUP_TARGETS));
+        let (user, group) = (
+            missing(&user, &targets.users),
+            missing(&group, &targets.groups),
+        );
         if user.is_empty() && group.is_empty() {
             Ok(())
         } else {
@@ -173,15 +174,15 @@ fn missing_hint(user: &[String], group: &[String]) -> String {
     hint
 }
 
-/// The one step: `GET /Schemas`, judged.
-pub fn schema_discoverability(_: &Ctx) -> Vec<Step> {
+/// The one step: `GET /Schemas`, judged against the mapping's targets.
+pub fn schema_discoverability(ctx: &Ctx) -> Vec<Step> {
     vec![Step {
         label: "read /Schemas".into(),
         method: Method::Get,
         path: "/Schemas".into(),
         body: None,
         capture: None,
-        judge: judge(),
+        judge: judge(ctx.targets.clone()),
     }]
 }
 
@@ -190,17 +191,51 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The targets listed here are the default mapping's.
+    /// The default mapping's targets are the ones Microsoft's check looks for in the default
+    /// setup.
     #[test]
-    fn the_targets_are_the_default_mappings() {
-        let yaml = include_str!("../../../mappings/scim-default.yaml");
-        let targets: Vec<String> = yaml
-            .lines()
-            .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("target: "))
-            .map(|t| t.trim_matches('\'').trim_matches('"').replace("\\\"", "\""))
-            .collect();
-        let ours: Vec<&str> = USER_TARGETS.iter().chain(GROUP_TARGETS).copied().collect();
-        assert_eq!(targets, ours);
+    fn the_default_mapping_yields_its_targets() {
+        let compiled = super::super::setup::default_mapping().unwrap();
+        let targets = Targets::of(&compiled);
+        assert_eq!(
+            targets.users,
+            [
+                "userName",
+                "active",
+                "displayName",
+                "title",
+                "emails[type eq \"work\"].value",
+                "preferredLanguage",
+                "name.givenName",
+                "name.familyName",
+                "name.formatted",
+                "addresses[type eq \"work\"].formatted",
+                "addresses[type eq \"work\"].streetAddress",
+                "addresses[type eq \"work\"].locality",
+                "addresses[type eq \"work\"].region",
+                "addresses[type eq \"work\"].postalCode",
+                "addresses[type eq \"work\"].country",
+                "phoneNumbers[type eq \"work\"].value",
+                "phoneNumbers[type eq \"mobile\"].value",
+                "phoneNumbers[type eq \"fax\"].value",
+                "externalId",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+            ]
+        );
+        assert_eq!(targets.groups, ["displayName", "externalId", "members"]);
+    }
+
+    /// What is missing is what the mapping's own targets lack.
+    #[test]
+    fn a_mappings_own_targets_are_looked_for() {
+        let body = json!({"Resources": [
+            {"id": USER_SCHEMA, "attributes": [{"name": "userName"}, {"name": "nickName"}]},
+        ]});
+        let (user, _) = discoverable(&body);
+        let targets = ["userName".to_string(), "NICKNAME".into(), "title".into()];
+        assert_eq!(missing(&user, &targets), ["title"]);
     }
 
     /// canonicalValues, when declared, must include the type the mapping writes.

@@ -5,14 +5,15 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::Mapped;
 use super::direct::{self, Ctx};
 use super::hints::{connection_hint, entra_reading, hint_for};
 use super::scenario::{self, ScenarioFn, ScenarioRun};
+use super::{Interruptible, Mapped, credentials};
 use crate::clock::Clock;
+use crate::http::ScimClient;
 use crate::plan::conformance::{Exchange, Step, StepsFlow, StepsRun};
 use crate::plan::{Method, connection::ConnectionProbe};
-use crate::runner::{self, Transport};
+use crate::runner;
 use crate::scim::{Outcome, ScimMode};
 
 /// Whether a failure fails the run.
@@ -66,12 +67,15 @@ pub struct TestDef {
 }
 
 /// What a test runs.
+#[derive(Clone, Copy)]
 pub enum Body {
     /// Direct SCIM requests, as Microsoft's tools send them, run as a [`StepsFlow`].
     Steps(fn(&Ctx) -> Vec<Step>),
     /// A scenario through the engine (a scratch job, cycles, read-backs); the tag is in the
     /// names of its objects.
     Scenario(&'static str, ScenarioFn),
+    /// A token from the OAuth client's endpoint, then a read with it (`credentials`).
+    Credentials,
 }
 
 /// What of the job's mapping a test needs to be meaningful.
@@ -91,6 +95,13 @@ use Category::{Mandatory, Optional};
 /// Delete_NonExistent, Delete_Twice) and the Logic App's optional ones are optional; the
 /// Validator's other checks are mandatory as they are there.
 pub const TESTS: &[TestDef] = &[
+    TestDef {
+        name: "Validate_Credentials_Test",
+        category: Mandatory,
+        needs: Needs::Nothing,
+        body: Body::Credentials,
+        hint: "issue tokens to the client-credentials grant valid for 1 to 6 hours, and accept them on the SCIM endpoint",
+    },
     TestDef {
         name: "Schema_Discoverability_Test",
         category: Mandatory,
@@ -318,7 +329,7 @@ pub const TESTS: &[TestDef] = &[
 ];
 
 /// The longest response body a record keeps.
-const RESPONSE_CUT: usize = 2000;
+pub(super) const RESPONSE_CUT: usize = 2000;
 
 /// `text` cut to `max` characters, an ellipsis marking a cut.
 pub fn cut(text: &mut String, max: usize) {
@@ -348,7 +359,7 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
-    /// The record of one exchange.
+    /// The record of a [`StepsFlow`]'s exchange, the response cut.
     pub(super) fn of(exchange: Exchange) -> Self {
         let Exchange {
             label,
@@ -436,16 +447,19 @@ fn record(test: &TestDef, mode: ScimMode, run: StepsRun) -> TestRecord {
     }
 }
 
-/// Runs `test` over `transport` and judges it.
+/// Runs `test` over `transport` and judges it; `oauth` is the client when it authenticates as
+/// an OAuth client (for `Validate_Credentials_Test`).
 pub async fn run_test(
     test: &TestDef,
     ctx: &Ctx,
-    transport: &dyn Transport,
+    transport: &Interruptible<'_>,
+    oauth: Option<&ScimClient>,
     keep: bool,
     clock: &dyn Clock,
 ) -> TestRecord {
     let started = clock.now();
     let record = match test.body {
+        Body::Credentials => credentials::validate(test, ctx.mode, oauth, transport).await,
         Body::Steps(steps) => {
             let mut flow = StepsFlow::new(&ctx.run, steps(ctx), keep);
             let run = runner::conclude(&mut flow, transport).await;

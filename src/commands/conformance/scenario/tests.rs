@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::super::suite::{TestRecord, TestResult};
-use super::super::{Interruptible, Mapped, MappingUnderTest, Plan, run_suite};
+use super::super::{Interruptible, Plan, run_suite};
 use crate::clock::SystemClock;
 use crate::config::{Credential, Secret};
 use crate::http::{ClientOptions, ScimClient};
@@ -38,13 +38,8 @@ pub(super) async fn target(quirks: &[Quirk]) -> (RunningTarget, ScimClient) {
 
 pub(super) fn plan(target: &RunningTarget, mode: ScimMode, name: &str, keep: bool) -> Plan {
     Plan {
-        modes: vec![mode],
-        only: vec![name.to_string()],
-        skip: Vec::new(),
         keep,
-        mapped: Mapped::DEFAULT,
-        mapping: MappingUnderTest::default(),
-        url: target.base_url().to_string(),
+        ..Plan::of_default_mapping(target.base_url(), vec![mode], &[name])
     }
 }
 
@@ -60,7 +55,7 @@ pub(super) async fn run(
         stop: Arc::new(AtomicBool::new(false)),
     };
     let plan = plan(target, mode, name, false);
-    let mut records = run_suite(&transport, &plan, &SystemClock, "t").await;
+    let mut records = run_suite(&transport, None, &plan, &SystemClock, "t").await;
     assert_eq!(records.len(), 1);
     records.remove(0)
 }
@@ -356,7 +351,7 @@ async fn keep_leaves_the_scenarios_objects() {
         stop: Arc::new(AtomicBool::new(false)),
     };
     let plan = plan(&target, ScimMode::Default, "User_Update_Manager_Test", true);
-    let records = run_suite(&transport, &plan, &SystemClock, "t").await;
+    let records = run_suite(&transport, None, &plan, &SystemClock, "t").await;
     assert_eq!(records[0].test_result, TestResult::Passed);
     assert_eq!(
         records[0].left_behind.len(),
@@ -411,7 +406,7 @@ async fn an_interrupted_scenario_still_cleans_up() {
         stop,
     };
     let plan = plan(&target, ScimMode::Default, "Disable_User_Test", false);
-    let records = run_suite(&transport, &plan, &SystemClock, "t").await;
+    let records = run_suite(&transport, None, &plan, &SystemClock, "t").await;
     let record = &records[0];
     assert_eq!(record.test_result, TestResult::Failed);
     assert!(
