@@ -321,7 +321,7 @@ impl<'a> Scenario<'a> {
                 Err(ScenarioFailure {
                     stage,
                     reason: judge::refused(e, last),
-                    entra: Some(judge::entra_reading(e, self.store.as_ref(), &cycle.report)),
+                    entra: Some(self.entra_reading(e, &cycle.report)),
                     hint: judge::hint(last, hint),
                 })
             }
@@ -332,6 +332,16 @@ impl<'a> Scenario<'a> {
                 hint: judge::MISSING.into(),
             }),
         }
+    }
+
+    /// What Entra does with the failed `entry`, from the escrow the engine recorded for its
+    /// object and the cycle's quarantine.
+    fn entra_reading(&self, entry: &LogEntry, report: &CycleReport) -> String {
+        let kind = entry.source_identity.identity_type.to_ascii_lowercase();
+        let key = format!("{kind}:{}", entry.source_identity.id);
+        let escrows = self.store.as_ref().and_then(|s| s.escrows().ok());
+        let escrow = escrows.as_ref().and_then(|e| e.get(&key));
+        judge::entra_reading(entry, escrow, report.quarantine.as_deref())
     }
 
     fn name_of(&self, tag: &str) -> String {
