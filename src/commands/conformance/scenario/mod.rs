@@ -55,7 +55,7 @@ use crate::clock::FakeClock;
 use crate::commands::Loaded;
 use crate::engine::{self, CycleEnv, CycleReport, EntrySink};
 use crate::plan::conformance::{Answer, Exchange, Step, StepsFlow};
-use crate::plan::{Method, Reply, Request};
+use crate::plan::{Method, ObjectKind, Reply, Request};
 use crate::provlog::{LogEntry, ProvisioningAction, Status};
 use crate::runner::{self, Observer, Transport};
 use crate::scim::{self, ResourceKind};
@@ -316,6 +316,14 @@ impl<'a> Scenario<'a> {
         let stage = cycle.stage.clone();
         match (wanted, failed) {
             (Some(e), _) if e.provisioning_status_info.status == Status::Success => Ok(e),
+            (Some(e), _) if e.provisioning_status_info.status != Status::Failure => {
+                Err(ScenarioFailure {
+                    stage,
+                    reason: judge::refused(e, None),
+                    entra: None,
+                    hint: judge::MISSING.into(),
+                })
+            }
             (Some(e), _) | (None, Some(e)) => {
                 let last = self.last_refusal(&cycle.stage);
                 Err(ScenarioFailure {
@@ -440,9 +448,27 @@ impl<'a> Scenario<'a> {
         })
     }
 
+    /// Keeps the objects the state connects that no entry named (a connection whose entry a
+    /// failure cut short), for the cleanup.
+    fn note_anchors(&mut self) {
+        let anchors = self.store.as_ref().and_then(|s| s.anchors().ok());
+        for (key, anchor) in anchors.unwrap_or_default() {
+            let id = anchor.target_id;
+            if self.created.iter().any(|(_, _, known)| *known == id) {
+                continue;
+            }
+            let kind = match key.kind {
+                ObjectKind::User => ResourceKind::User,
+                ObjectKind::Group => ResourceKind::Group,
+            };
+            self.created.push((key.object_id, kind, id));
+        }
+    }
+
     /// Deletes every object the scenario put on the server (groups first, newest first), or
     /// with `keep` lists them; the state is closed and the scratch directory removed.
     async fn clean_up(mut self) -> (Vec<RequestRecord>, Vec<String>) {
+        self.note_anchors();
         self.store = None;
         let mut objects = std::mem::take(&mut self.created);
         objects.reverse();
