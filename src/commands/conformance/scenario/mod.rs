@@ -10,32 +10,38 @@
 //!
 //! # Writing a scenario
 //!
-//! A scenario is a [`ScenarioFn`], registered in `suite::TESTS` as `Body::Scenario(f)`. It edits
+//! A scenario is a [`ScenarioFn`], registered in `suite::TESTS` as `Body::Scenario(tag, f)`
+//! (the tag goes into the names of its objects, after the run's prefix). It edits
 //! [`Scenario::directory`] (tags name its objects), runs [`Scenario::cycle`] with a stage label,
 //! and judges with [`Scenario::logged`] (the entry), [`Scenario::read`] (the object on the
-//! server, by tag) and [`Scenario::check`] (any `Result<(), String>`, e.g. from
+//! server, by tag) and [`Scenario::check`] (any `Result<T, String>`, e.g. from
 //! [`judge::reads_back`] or [`judge::has`]); each returns a [`ScenarioFailure`] naming the stage,
 //! with what Entra does and a fix, so `?` ends the scenario:
 //!
-//! ```ignore
-//! fn create_group<'s>(s: &'s mut Scenario<'_>) -> ScenarioFuture<'s> {
+//! ```text
+//! fn retitle_user<'s>(s: &'s mut Scenario<'_>) -> ScenarioFuture<'s> {
 //!     Box::pin(async move {
-//!         s.directory.add_group("g", &[]);
-//!         s.directory.assign("g");
-//!         let cycle = s.cycle("cycle 1 (create)").await?;
-//!         let entry = s.logged(&cycle, "g", ProvisioningAction::Create, "accept POST /Groups")?;
-//!         let group = s.read(&cycle, "g").await?;
-//!         s.check(&cycle, judge::reads_back(entry, &group), judge::NOT_APPLIED)
+//!         s.directory.add_user("u");
+//!         s.directory.assign("u");
+//!         s.cycle("cycle 1 (create)").await?;
+//!         let user = s.directory.user_mut("u").ok_or_else(..)?;
+//!         user.attrs.insert("jobTitle".into(), Value::Str("Lead".into()));
+//!         let cycle = s.cycle("cycle 2 (update)").await?;
+//!         let entry = s.logged(&cycle, "u", ProvisioningAction::Update, "apply the PATCH")?;
+//!         let read = s.read(&cycle, "u").await?;
+//!         s.check(&cycle, judge::reads_back(entry, &read), judge::NOT_APPLIED)
 //!     })
 //! }
 //! ```
 //!
 //! For other reads (a filter), [`Scenario::send`] sends any request through the runner and
-//! records it. Groups go into [`ScratchDirectory`] beside the users (its `groups`, written and
-//! removed with them; [`ScratchDirectory::member`] gives a tag's `MemberRef`). For
+//! records it. Groups belong in [`ScratchDirectory`] beside the users: it already writes,
+//! assigns, removes and resolves them by tag ([`ScratchDirectory::member`] gives a tag's
+//! `MemberRef`, [`ScratchDirectory::assign`] takes a group's tag too); adding one is pushing a
+//! `directory::Group` built like [`ScratchDirectory::add_user`] builds a user. For
 //! provision-on-demand, [`Scenario::load`] gives the loaded scratch job and [`Scenario::store`]
 //! its state; [`Scenario::note_entries`] keeps the ids of what the entries created, for the
-//! cleanup.
+//! cleanup. The fake clock moves 40 minutes after each cycle; nothing sleeps.
 
 pub mod judge;
 mod scratch;
