@@ -335,11 +335,17 @@ async fn a_refused_read_back_fails_with_its_hint() {
     assert_empty(&target);
 }
 
-/// A refused token: the hint is about the credentials, whatever the scenario.
+/// A refused token: Entra quarantines the job, and the hint is about the credentials, whatever
+/// the scenario.
 #[tokio::test]
 async fn a_refused_token_mid_scenario_names_the_credentials() {
     let (record, _target) = one("Update_User_Test", "PATCH /Users/*=unauthorized", &[]).await;
     assert_eq!(record.test_result, TestResult::Failed);
+    let entra = record.entra.as_deref().unwrap();
+    assert!(
+        entra.ends_with("the job goes into quarantine (EncounteredQuarantineException)"),
+        "{entra}"
+    );
     assert!(
         record.hint.as_deref().unwrap().contains("credentials"),
         "{}",
