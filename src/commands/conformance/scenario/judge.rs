@@ -8,11 +8,10 @@ use serde_json::Value as Json;
 
 use super::super::INTERRUPTED;
 use super::super::suite::RequestRecord;
-use crate::engine::CycleReport;
 use crate::plan::wire::{MANAGER_PATH, display_value};
+use crate::policy::EscrowEntry;
 use crate::provlog::{LogEntry, ModifiedProperty, ProvisioningAction};
 use crate::scim::TargetPath;
-use crate::store::Store;
 
 /// The hint when the engine logged nothing (or something else) for the object.
 pub const MISSING: &str = "the engine did not do what Entra does here; the entries of the cycle (--verbose shows its requests) say why, e.g. an object the server already held under the same name was matched instead of created";
@@ -111,38 +110,47 @@ pub fn missing(logged: &[&LogEntry], name: &str, action: ProvisioningAction) -> 
     }
 }
 
-/// What Entra does with a failed entry: its error code and reason, the escrow the engine
-/// recorded (retry time, attempts) and whether the job went into quarantine.
-pub fn entra_reading(entry: &LogEntry, store: Option<&Store>, report: &CycleReport) -> String {
+/// What Entra does with a failed entry: its error code and the head of its reason, the escrow
+/// the engine recorded for the object (when it retries, how many attempts) and whether the job
+/// went into `quarantine` (the cycle report's reason).
+pub fn entra_reading(
+    entry: &LogEntry,
+    escrow: Option<&EscrowEntry>,
+    quarantine: Option<&str>,
+) -> String {
     let mut parts = Vec::new();
     if let Some(info) = &entry.provisioning_status_info.error_information {
         parts.push(format!(
-            "Entra logs {}: {}",
+            "Entra logs {} ({})",
             info.error_code,
-            cut(&info.reason)
+            reason_head(&info.reason)
         ));
     }
-    let kind = entry.source_identity.identity_type.to_ascii_lowercase();
-    let key = format!("{kind}:{}", entry.source_identity.id);
-    let escrow = store
-        .and_then(|s| s.escrows().ok())
-        .and_then(|escrows| escrows.get(&key).cloned());
     parts.push(match escrow {
-        Some(e) => format!(
-            "the object is escrowed: attempt {} failed, retried at {} (first failure {})",
-            e.attempts,
-            e.next_retry
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            e.first_failure
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        ),
-        None => "not escrowed: the object is tried again in the next cycle".into(),
+        Some(e) => {
+            let hours = (e.next_retry - e.last_failure).num_hours();
+            format!(
+                "escrows the object: retried {hours} h after the failure (attempt {} of the escrow ladder)",
+                e.attempts
+            )
+        }
+        None => "tries the object again in the next cycle".into(),
     });
-    parts.push(match &report.quarantine {
+    parts.push(match quarantine {
         Some(reason) => format!("the job goes into quarantine ({reason})"),
         None => "no quarantine from this failure alone".into(),
     });
     parts.join("; ")
+}
+
+/// The part of a log reason before the server's own words: Entra's reasons read
+/// `StatusCode: … Message: … Web Response: …`, of which the status is what matters here (the
+/// details quote the server).
+fn reason_head(reason: &str) -> String {
+    match reason.split_once(" Message: ") {
+        Some((head, _)) if head.starts_with("StatusCode: ") => head.to_string(),
+        _ => cut(reason),
+    }
 }
 
 /// The hint for a refusal answered with `status` (the last failed request of the stage):
@@ -234,5 +242,156 @@ pub fn found_once(list: &Json, id: &str) -> Result<(), String> {
             "the filter found {} resource(s), not the object Entra created",
             resources.len()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// An update entry of user `s1` (target `t1`) with `properties` as (name, newValue).
+    fn entry(status: &str, properties: &[(&str, &str)]) -> LogEntry {
+        let system = json!({"id": "", "displayName": "", "details": {}});
+        let identity =
+            |id: &str| json!({"identityType": "User", "id": id, "displayName": "", "details": {}});
+        let properties: Vec<Json> = properties
+            .iter()
+            .map(|(n, v)| json!({"displayName": n, "oldValue": null, "newValue": v}))
+            .collect();
+        let error = (status == "failure").then(|| {
+            json!({
+                "errorCode": "SystemForCrossDomainIdentityManagementServiceIncompatible",
+                "reason": "StatusCode: BadRequest Message: Processing of the HTTP request resulted in an exception. Web Response: {}",
+                "additionalDetails": null,
+                "errorCategory": "NonServiceFailure",
+                "recommendedAction": null,
+            })
+        });
+        serde_json::from_value(json!({
+            "id": "e", "activityDateTime": "2026-03-01T08:00:00Z", "jobId": "j", "cycleId": "c",
+            "changeId": "x", "provisioningAction": "update", "durationInMilliseconds": 1,
+            "initiatedBy": {"initiatingType": "system", "id": "", "displayName": ""},
+            "sourceSystem": system, "targetSystem": system,
+            "sourceIdentity": identity("s1"), "targetIdentity": identity("t1"),
+            "provisioningStatusInfo": {"status": status, "errorInformation": error},
+            "modifiedProperties": properties, "provisioningSteps": [],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn every_exported_value_must_read_back() {
+        let exported = entry(
+            "success",
+            &[
+                ("title", "Senior"),
+                ("active", "False"),
+                ("emails[type eq \"work\"].value", "a@x"),
+                (
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                    "QA",
+                ),
+                (
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+                    "m",
+                ),
+                ("nickName", ""),
+            ],
+        );
+        let user = json!({
+            "title": "Senior", "active": false,
+            "emails": [{"type": "work", "value": "a@x"}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "QA"},
+        });
+        assert_eq!(
+            reads_back(&exported, &user),
+            Ok(()),
+            "references and cleared values are not compared"
+        );
+        let stale = json!({"title": "Tester", "active": "True", "emails": []});
+        let wrong = reads_back(&exported, &stale).unwrap_err();
+        assert!(wrong.starts_with("the read-back differs: title reads \"Tester\", expected \"Senior\"; active reads \"True\", expected \"False\"; emails[type eq \"work\"].value is missing"), "{wrong}");
+    }
+
+    #[test]
+    fn the_manager_property_carries_the_managers_id() {
+        let path = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+        let set = entry("success", &[(path, "m1")]);
+        assert_eq!(manager_exported(&set, "m1"), Ok(path.to_string()));
+        assert!(
+            manager_exported(&set, "")
+                .unwrap_err()
+                .contains("expected \"\"")
+        );
+        let none = entry("success", &[("title", "x")]);
+        assert!(manager_exported(&none, "m1").is_err());
+        let user = json!({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": "m1"}}});
+        assert_eq!(has(&user, path, "m1"), Ok(()));
+        assert_eq!(has(&json!({}), path, ""), Ok(()), "removed reads as empty");
+    }
+
+    #[test]
+    fn entras_reading_names_the_code_the_escrow_and_the_quarantine() {
+        let failed = entry("failure", &[]);
+        let at = |h: i64| {
+            chrono::DateTime::parse_from_rfc3339("2026-03-01T08:00:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                + chrono::Duration::hours(h)
+        };
+        let escrow = EscrowEntry {
+            object: "user:s1".into(),
+            operation: crate::policy::EscrowOperation::Update,
+            error_code: String::new(),
+            reason: String::new(),
+            attempts: 2,
+            first_failure: at(0),
+            last_failure: at(6),
+            next_retry: at(18),
+            reference: false,
+        };
+        assert_eq!(
+            entra_reading(
+                &failed,
+                Some(&escrow),
+                Some("EncounteredQuarantineException")
+            ),
+            "Entra logs SystemForCrossDomainIdentityManagementServiceIncompatible (StatusCode: BadRequest); escrows the object: retried 12 h after the failure (attempt 2 of the escrow ladder); the job goes into quarantine (EncounteredQuarantineException)"
+        );
+        assert!(entra_reading(&failed, None, None).ends_with(
+            "tries the object again in the next cycle; no quarantine from this failure alone"
+        ));
+    }
+
+    #[test]
+    fn what_the_cycle_logged_instead_is_named() {
+        let update = entry("failure", &[]);
+        assert!(is_of(&update, "s1", None));
+        assert!(
+            is_of(&update, "", Some("t1")),
+            "a deleted object is known by its target id"
+        );
+        assert!(!is_of(&update, "", None));
+        assert_eq!(
+            missing(&[&update], "u@x", ProvisioningAction::Disable),
+            "expected a disable entry for u@x; the cycle logged update failure"
+        );
+        assert_eq!(
+            missing(&[], "u@x", ProvisioningAction::Create),
+            "expected a create entry for u@x; the cycle logged none for it"
+        );
+    }
+
+    #[test]
+    fn a_filter_must_find_exactly_the_object() {
+        let one = json!({"Resources": [{"id": "t1"}]});
+        assert_eq!(found_once(&one, "t1"), Ok(()));
+        assert!(found_once(&one, "t2").is_err());
+        assert!(
+            found_once(&json!({"Resources": []}), "t1")
+                .unwrap_err()
+                .contains("found 0")
+        );
     }
 }

@@ -10,32 +10,38 @@
 //!
 //! # Writing a scenario
 //!
-//! A scenario is a [`ScenarioFn`], registered in `suite::TESTS` as `Body::Scenario(f)`. It edits
+//! A scenario is a [`ScenarioFn`], registered in `suite::TESTS` as `Body::Scenario(tag, f)`
+//! (the tag goes into the names of its objects, after the run's prefix). It edits
 //! [`Scenario::directory`] (tags name its objects), runs [`Scenario::cycle`] with a stage label,
 //! and judges with [`Scenario::logged`] (the entry), [`Scenario::read`] (the object on the
-//! server, by tag) and [`Scenario::check`] (any `Result<(), String>`, e.g. from
+//! server, by tag) and [`Scenario::check`] (any `Result<T, String>`, e.g. from
 //! [`judge::reads_back`] or [`judge::has`]); each returns a [`ScenarioFailure`] naming the stage,
 //! with what Entra does and a fix, so `?` ends the scenario:
 //!
-//! ```ignore
-//! fn create_group<'s>(s: &'s mut Scenario<'_>) -> ScenarioFuture<'s> {
+//! ```text
+//! fn retitle_user<'s>(s: &'s mut Scenario<'_>) -> ScenarioFuture<'s> {
 //!     Box::pin(async move {
-//!         s.directory.add_group("g", &[]);
-//!         s.directory.assign("g");
-//!         let cycle = s.cycle("cycle 1 (create)").await?;
-//!         let entry = s.logged(&cycle, "g", ProvisioningAction::Create, "accept POST /Groups")?;
-//!         let group = s.read(&cycle, "g").await?;
-//!         s.check(&cycle, judge::reads_back(entry, &group), judge::NOT_APPLIED)
+//!         s.directory.add_user("u");
+//!         s.directory.assign("u");
+//!         s.cycle("cycle 1 (create)").await?;
+//!         let user = s.directory.user_mut("u").ok_or_else(..)?;
+//!         user.attrs.insert("jobTitle".into(), Value::Str("Lead".into()));
+//!         let cycle = s.cycle("cycle 2 (update)").await?;
+//!         let entry = s.logged(&cycle, "u", ProvisioningAction::Update, "apply the PATCH")?;
+//!         let read = s.read(&cycle, "u").await?;
+//!         s.check(&cycle, judge::reads_back(entry, &read), judge::NOT_APPLIED)
 //!     })
 //! }
 //! ```
 //!
 //! For other reads (a filter), [`Scenario::send`] sends any request through the runner and
-//! records it. Groups go into [`ScratchDirectory`] beside the users (its `groups`, written and
-//! removed with them; [`ScratchDirectory::member`] gives a tag's `MemberRef`). For
+//! records it. Groups belong in [`ScratchDirectory`] beside the users: it already writes,
+//! assigns, removes and resolves them by tag ([`ScratchDirectory::member`] gives a tag's
+//! `MemberRef`, [`ScratchDirectory::assign`] takes a group's tag too); adding one is pushing a
+//! `directory::Group` built like [`ScratchDirectory::add_user`] builds a user. For
 //! provision-on-demand, [`Scenario::load`] gives the loaded scratch job and [`Scenario::store`]
 //! its state; [`Scenario::note_entries`] keeps the ids of what the entries created, for the
-//! cleanup.
+//! cleanup. The fake clock moves 40 minutes after each cycle; nothing sleeps.
 
 #[cfg(test)]
 mod group_tests;
@@ -59,7 +65,7 @@ use crate::clock::FakeClock;
 use crate::commands::Loaded;
 use crate::engine::{self, CycleEnv, CycleReport, EntrySink};
 use crate::plan::conformance::{Answer, Exchange, Step, StepsFlow};
-use crate::plan::{Method, Reply, Request};
+use crate::plan::{Method, ObjectKind, Reply, Request};
 use crate::provlog::{LogEntry, ProvisioningAction, Status};
 use crate::runner::{self, Observer, Transport};
 use crate::scim::{self, ResourceKind};
@@ -360,12 +366,20 @@ impl<'a> Scenario<'a> {
         let stage = cycle.stage.clone();
         match (wanted, failed) {
             (Some(e), _) if e.provisioning_status_info.status == Status::Success => Ok(e),
+            (Some(e), _) if e.provisioning_status_info.status != Status::Failure => {
+                Err(ScenarioFailure {
+                    stage,
+                    reason: judge::refused(e, None),
+                    entra: None,
+                    hint: judge::MISSING.into(),
+                })
+            }
             (Some(e), _) | (None, Some(e)) => {
                 let last = self.last_refusal(&cycle.stage);
                 Err(ScenarioFailure {
                     stage,
                     reason: judge::refused(e, last),
-                    entra: Some(judge::entra_reading(e, self.store.as_ref(), &cycle.report)),
+                    entra: Some(self.entra_reading(e, &cycle.report)),
                     hint: judge::hint(last, hint),
                 })
             }
@@ -376,6 +390,16 @@ impl<'a> Scenario<'a> {
                 hint: judge::MISSING.into(),
             }),
         }
+    }
+
+    /// What Entra does with the failed `entry`, from the escrow the engine recorded for its
+    /// object and the cycle's quarantine.
+    fn entra_reading(&self, entry: &LogEntry, report: &CycleReport) -> String {
+        let kind = entry.source_identity.identity_type.to_ascii_lowercase();
+        let key = format!("{kind}:{}", entry.source_identity.id);
+        let escrows = self.store.as_ref().and_then(|s| s.escrows().ok());
+        let escrow = escrows.as_ref().and_then(|e| e.get(&key));
+        judge::entra_reading(entry, escrow, report.quarantine.as_deref())
     }
 
     fn name_of(&self, tag: &str) -> String {
@@ -474,9 +498,27 @@ impl<'a> Scenario<'a> {
         })
     }
 
+    /// Keeps the objects the state connects that no entry named (a connection whose entry a
+    /// failure cut short), for the cleanup.
+    fn note_anchors(&mut self) {
+        let anchors = self.store.as_ref().and_then(|s| s.anchors().ok());
+        for (key, anchor) in anchors.unwrap_or_default() {
+            let id = anchor.target_id;
+            if self.created.iter().any(|(_, _, known)| *known == id) {
+                continue;
+            }
+            let kind = match key.kind {
+                ObjectKind::User => ResourceKind::User,
+                ObjectKind::Group => ResourceKind::Group,
+            };
+            self.created.push((key.object_id, kind, id));
+        }
+    }
+
     /// Deletes every object the scenario put on the server (groups first, newest first), or
     /// with `keep` lists them; the state is closed and the scratch directory removed.
     async fn clean_up(mut self) -> (Vec<RequestRecord>, Vec<String>) {
+        self.note_anchors();
         self.store = None;
         let mut objects = std::mem::take(&mut self.created);
         objects.reverse();

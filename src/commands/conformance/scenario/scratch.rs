@@ -352,3 +352,68 @@ impl ScratchJob {
         std::fs::write(self.job_path(), text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the scratch directory holds is what the loader reads: users with every common
+    /// attribute, a manager, a disabled and a soft-deleted user, the assignments, the mapping
+    /// under test; a removed user is gone with its assignment and the manager links to it; the
+    /// temporary directory goes away with the job.
+    #[test]
+    fn the_loader_reads_the_scratch_job_as_written() {
+        let mut directory = ScratchDirectory::new("run1-x");
+        for tag in ["u", "m", "off", "bin"] {
+            directory.add_user(tag);
+            directory.assign(tag);
+        }
+        directory.set_manager("u", Some("m"));
+        directory.user_mut("off").unwrap().account_enabled = false;
+        directory.user_mut("bin").unwrap().soft_deleted = true;
+        let job = ScratchJob::new(&MappingUnderTest::default()).unwrap();
+        job.write(&directory, "http://127.0.0.1:9/scim?aadOptscim062020")
+            .unwrap();
+        let loaded = crate::commands::load(&job.job_path()).unwrap();
+        assert_eq!(loaded.mode, crate::scim::ScimMode::Aad062020);
+        assert_eq!(loaded.job.assignments.len(), 4);
+        let users = loaded.job.directory.users();
+        assert_eq!(users.len(), 4);
+        assert_eq!(users[0].upn, "run1-x-u@example.invalid");
+        assert_eq!(users[0].manager.as_deref(), directory.object_id("m"));
+        for attribute in [
+            "givenName",
+            "surname",
+            "mail",
+            "jobTitle",
+            "department",
+            "employeeId",
+            "streetAddress",
+            "mobile",
+            "extensionAttribute15",
+            "proxyAddresses",
+        ] {
+            assert!(users[0].attrs.contains_key(attribute), "{attribute}");
+        }
+        assert!(!users[2].account_enabled);
+        assert!(users[3].soft_deleted);
+
+        let m = directory.object_id("m").unwrap().to_string();
+        directory.remove("m");
+        assert_eq!(
+            directory.object_id("m"),
+            Some(m.as_str()),
+            "still known by tag"
+        );
+        job.write(&directory, "http://127.0.0.1:9/scim").unwrap();
+        let loaded = crate::commands::load(&job.job_path()).unwrap();
+        assert_eq!(loaded.job.directory.users().len(), 3);
+        assert_eq!(loaded.job.assignments.len(), 3);
+        assert_eq!(loaded.job.directory.users()[0].manager, None);
+
+        let dir = job.job_path().parent().unwrap().to_path_buf();
+        assert!(dir.exists());
+        drop(job);
+        assert!(!dir.exists());
+    }
+}
