@@ -442,8 +442,17 @@ impl Plan {
     /// Entra's default SCIM mapping's plan for the Tenant URL `url`, running `only` (empty:
     /// every test) in `modes`, deleting what it creates.
     pub fn of_default_mapping(url: &str, modes: Vec<ScimMode>, only: &[&str]) -> Plan {
-        let compiled = setup::default_mapping().unwrap();
-        let mapping = MappingUnderTest::default();
+        Plan::of_mapping(MappingUnderTest::default(), url, modes, only)
+    }
+
+    /// [`Plan::of_default_mapping`] with `mapping` instead.
+    pub fn of_mapping(
+        mapping: MappingUnderTest,
+        url: &str,
+        modes: Vec<ScimMode>,
+        only: &[&str],
+    ) -> Plan {
+        let compiled = setup::compile(&mapping).unwrap();
         Plan {
             modes,
             only: only.iter().map(|s| s.to_string()).collect(),

@@ -123,10 +123,14 @@ fn mapping_text(path: &Path) -> Result<MappingUnderTest, AppError> {
 
 /// Entra's default SCIM mapping (the one tested without `--job`), compiled.
 pub fn default_mapping() -> Result<CompiledMapping, AppError> {
+    compile(&MappingUnderTest::default())
+}
+
+/// A mapping's text, parsed and compiled.
+pub fn compile(mapping: &MappingUnderTest) -> Result<CompiledMapping, AppError> {
     let invalid = |problems| AppError::Config(ConfigError::Invalid(problems));
-    let MappingUnderTest { name, yaml } = MappingUnderTest::default();
-    let mapping = Mapping::parse(&name, &yaml).map_err(invalid)?;
-    desired::compile(&mapping).map_err(invalid)
+    let parsed = Mapping::parse(&mapping.name, &mapping.yaml).map_err(invalid)?;
+    desired::compile(&parsed).map_err(invalid)
 }
 
 /// `--url`, else the job's Tenant URL: without its feature flags, and the dialect they select.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::super::suite::{TestRecord, TestResult};
-use super::super::{Interruptible, Plan, run_suite};
+use super::super::{Interruptible, MappingUnderTest, Plan, run_suite};
 use crate::clock::SystemClock;
 use crate::config::{Credential, Secret};
 use crate::http::{ClientOptions, ScimClient};
@@ -439,17 +439,14 @@ async fn the_vendor_mappings_pass_the_user_scenarios() {
     };
     for file in ["uni-tel", "unifi", "uniflow-online", "unity-cloud"] {
         let path = format!("{}/mappings/{file}.yaml", env!("CARGO_MANIFEST_DIR"));
-        let mut plan = plan(&target, ScimMode::Default, "", false);
-        plan.only = USER_SCENARIOS.iter().map(|s| s.to_string()).collect();
-        plan.mapped = Mapped {
-            groups: false,
-            manager: false,
-        };
-        plan.mapping = MappingUnderTest {
+        let mapping = MappingUnderTest {
             name: path.clone(),
             yaml: std::fs::read_to_string(&path).unwrap(),
         };
-        for record in run_suite(&transport, &plan, &SystemClock, "t").await {
+        let url = target.base_url();
+        let plan = Plan::of_mapping(mapping, url, vec![ScimMode::Default], &USER_SCENARIOS);
+        assert!(!plan.mapped.manager, "{file}");
+        for record in run_suite(&transport, None, &plan, &SystemClock, "t").await {
             let want = if record.test_name == "User_Update_Manager_Test" {
                 TestResult::Skipped
             } else {
