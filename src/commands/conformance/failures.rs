@@ -338,7 +338,11 @@ async fn schemas_without_external_id_fail_discoverability() {
     );
     let hint = records[0].hint.as_deref().unwrap();
     assert!(
-        hint.starts_with("add to the schemas GET /Schemas lists: userName, "),
+        hint.starts_with("add to what GET /Schemas lists: userName, "),
+        "{hint}"
+    );
+    assert!(
+        hint.contains("manager to the User schema; externalId to the Group schema"),
         "{hint}"
     );
 }

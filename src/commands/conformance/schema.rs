@@ -164,11 +164,15 @@ fn judge(targets: Targets) -> Judge {
     })
 }
 
-/// The fix: the attributes to add, and why `externalId` is among them when it is.
+/// The fix: the attributes to add to each schema, and why `externalId` is among them when it is.
 fn missing_hint(user: &[String], group: &[String]) -> String {
-    let all: Vec<&str> = user.iter().chain(group).map(String::as_str).collect();
-    let mut hint = format!("add to the schemas GET /Schemas lists: {}", all.join(", "));
-    if all.contains(&"externalId") {
+    let lists: Vec<String> = [("the User schema", user), ("the Group schema", group)]
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(schema, names)| format!("{} to {schema}", names.join(", ")))
+        .collect();
+    let mut hint = format!("add to what GET /Schemas lists: {}", lists.join("; "));
+    if user.iter().chain(group).any(|n| n == "externalId") {
         hint.push_str(" (externalId too: Microsoft's check requires it although RFC 7643 makes it a common attribute)");
     }
     hint
