@@ -465,3 +465,19 @@ async fn the_vendor_mappings_pass_the_user_scenarios() {
     }
     assert_empty(&target);
 }
+
+/// A cleanup DELETE refused: the test's verdict stands, and the object is named as left on the
+/// server.
+#[tokio::test]
+async fn a_refused_cleanup_names_what_is_left() {
+    let (record, target) = one("Create_User_Test", "DELETE /Users/*=500", &[]).await;
+    assert_eq!(
+        record.test_result,
+        TestResult::Passed,
+        "{}",
+        details(&record)
+    );
+    assert_eq!(record.left_behind.len(), 1);
+    let id = target.users()[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(record.left_behind[0], format!("/Users/{id}"));
+}
