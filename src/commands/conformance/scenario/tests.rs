@@ -457,3 +457,46 @@ async fn the_vendor_mappings_pass_the_user_scenarios() {
     }
     assert_empty(&target);
 }
+
+/// A cleanup DELETE refused: the test's verdict stands, and the object is named as left on the
+/// server.
+#[tokio::test]
+async fn a_refused_cleanup_names_what_is_left() {
+    let (record, target) = one("Create_User_Test", "DELETE /Users/*=500", &[]).await;
+    assert_eq!(
+        record.test_result,
+        TestResult::Passed,
+        "{}",
+        details(&record)
+    );
+    assert_eq!(record.left_behind.len(), 1);
+    let id = target.users()[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(record.left_behind[0], format!("/Users/{id}"));
+}
+
+/// A 429 with Retry-After is waited out on the scenario's fake clock, as Entra waits within a
+/// cycle: the test passes at once, without sleeping.
+#[tokio::test]
+async fn a_throttled_create_is_waited_out_on_the_fake_clock() {
+    let (record, target) = one(
+        "Create_User_Test",
+        "POST /Users=429:retry-after=120:times=1",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        record.test_result,
+        TestResult::Passed,
+        "{}",
+        details(&record)
+    );
+    let statuses: Vec<Option<u16>> = record
+        .requests
+        .iter()
+        .filter(|r| r.method == Method::Post)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [Some(429), Some(201)]);
+    assert!(record.duration_ms < 30_000, "{} ms", record.duration_ms);
+    assert_empty(&target);
+}
