@@ -371,7 +371,16 @@ impl ScimClient {
 
     /// reqwest's error text, with the token removed in case a server echoed it into a URL.
     fn scrub(&self, error: &reqwest::Error) -> String {
-        let mut text = crate::auth::oauth::chain(error);
+        self.scrub_text(&crate::auth::oauth::chain(error))
+    }
+
+    /// `text` without this client's secrets — its bearer token, the current signed JWT, the OAuth
+    /// client secret and access token — in case a server echoed one into what it answered.
+    pub fn scrub_text(&self, text: &str) -> String {
+        let mut text = match self.oauth() {
+            Some(cache) => cache.scrub_secrets(text),
+            None => text.to_owned(),
+        };
         if let Some(renewal) = &self.renewal {
             let current = renewal.current.lock().unwrap_or_else(|p| p.into_inner());
             text = text.replace(current.2.expose(), "[redacted]");

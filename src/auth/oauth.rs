@@ -363,6 +363,19 @@ impl TokenCache {
         }
     }
 
+    /// `text` without the client secret or the cached access token, in case a server echoed one.
+    pub fn scrub_secrets(&self, text: &str) -> String {
+        let mut text = self.scrub(text);
+        if let Ok(cached) = self.cached.try_lock()
+            && let Some(token) = cached.0.as_ref().and_then(|c| c.header.to_str().ok())
+            && let Some(token) = token.strip_prefix("Bearer ")
+            && !token.is_empty()
+        {
+            text = text.replace(token, REDACTED);
+        }
+        text
+    }
+
     /// `text` without the client secret, in case the endpoint echoed it.
     fn scrub(&self, text: &str) -> String {
         let secret = self.secret.expose();

@@ -127,6 +127,31 @@ async fn a_failing_server_exits_1_with_a_hint() {
     );
 }
 
+/// A hostile server that echoes the bearer token and a terminal escape into its error (on the
+/// direct test and on the engine's create): the token appears nowhere — not in the table with
+/// --verbose, not in --json — and no escape character reaches the terminal.
+#[tokio::test]
+async fn an_echoed_token_and_escapes_never_reach_the_output() {
+    let server = server().await;
+    let mut faults = parse_spec("POST /Users=400").unwrap();
+    faults[0].body = Some(serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": "400",
+        "detail": format!("you sent Bearer-less {TOKEN} \u{1b}[2J\u{1b}]0;owned\u{7}"),
+    }));
+    server.set_faults(faults);
+    let only = ["--only", "SCIM_User_Create_Test", "Create_User_Test"];
+    for format in ["--verbose", "--json"] {
+        let out = conformance(&server, &only).arg(format).run_async().await;
+        out.status(1)
+            .stdout_contains("you sent Bearer-less [redacted]");
+        assert!(!out.stdout.contains(TOKEN), "{}", out.stdout);
+        assert!(!out.stderr.contains(TOKEN), "{}", out.stderr);
+        assert!(!out.stdout.contains('\u{1b}'), "{}", out.stdout);
+    }
+    assert!(server.users().is_empty());
+}
+
 /// The token from a file works as from a variable; --verbose shows each request.
 #[tokio::test]
 async fn a_token_file_works() {

@@ -411,6 +411,24 @@ pub struct TestRecord {
     pub left_behind: Vec<String>,
 }
 
+impl TestRecord {
+    /// Passes every text a server's answers can reach — the details, Entra's reading, the hint,
+    /// the paths and responses of the requests — through `clean`.
+    pub fn clean(&mut self, clean: &dyn Fn(&str) -> String) {
+        self.details = clean(&self.details);
+        for text in [&mut self.entra, &mut self.hint].into_iter().flatten() {
+            *text = clean(text);
+        }
+        for request in &mut self.requests {
+            request.path = clean(&request.path);
+            request.response = clean(&request.response);
+        }
+        for path in &mut self.left_behind {
+            *path = clean(path);
+        }
+    }
+}
+
 /// The mode's name as the JSON writes it.
 pub fn mode_name(mode: ScimMode) -> &'static str {
     match mode {
