@@ -626,13 +626,24 @@ async fn strict_booleans_need_the_aad_dialect() {
     .current_dir(elsewhere.path())
     .run_async()
     .await;
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Disable_User_Test"))
+        .unwrap_or_default();
+    assert!(
+        row.contains(" FAILED ")
+            && row.contains(" PASSED ")
+            && row.find("FAILED") < row.find("PASSED"),
+        "{}",
+        out.stdout
+    );
     out.status(1)
-        .stdout_contains("FAILED   Disable_User_Test")
-        .stdout_contains("cycle 2 (disable): Entra logged disable failure")
-        .stdout_contains("Entra logs SystemForCrossDomainIdentityManagement")
-        .stdout_contains("fix: accept Entra's disable PATCH")
-        .stdout_contains("         PATCH /Users/")
-        .stdout_contains("PASSED   Disable_User_Test")
+        .stdout_contains("Test                              Category   default           aadOptscim062020")
+        .stdout_contains("[default] cycle 2 (disable): Entra logged disable failure")
+        .stdout_contains("[default] Entra logs SystemForCrossDomainIdentityManagement")
+        .stdout_contains("[default] fix: accept Entra's disable PATCH")
+        .stdout_contains("         [default] PATCH /Users/")
         .stdout_contains("The aadOptscim062020 dialect is needed: add ?aadOptscim062020 to the Tenant URL (Disable_User_Test fails only without it)");
     assert!(server.users().is_empty(), "{:?}", server.users());
 }

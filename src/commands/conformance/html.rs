@@ -30,7 +30,7 @@ pub fn page(document: &Document<'_>, dialect: Option<&str>) -> String {
     failures(&mut h, document.tests);
     skipped(&mut h, document.tests);
     h.raw("<section id=\"summary\"><h2>Summary</h2><p class=\"summary-line\">")
-        .text(&super::summary_line(
+        .text(&super::table::summary_line(
             document.tests,
             document.overall_result,
         ))

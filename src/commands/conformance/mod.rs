@@ -18,6 +18,7 @@ mod scenario;
 mod schema;
 mod setup;
 mod suite;
+mod table;
 mod updates;
 
 use std::sync::Arc;
@@ -147,10 +148,13 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     } else {
         let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::env::var_os("NO_COLOR").is_none();
-        print(&records, overall, colour, args.verbose)?;
-        if plan.modes.len() > 1 {
-            outln!("{}", dialects(&records))?;
-        }
+        let dialect = (plan.modes.len() > 1).then(|| dialects(&records));
+        let table = table::Table {
+            modes: &plan.modes,
+            colour,
+            verbose: args.verbose,
+        };
+        table.print(&records, dialect.as_deref(), overall)?;
     }
     Ok(match overall {
         Overall::Succeeded => 0,
@@ -317,22 +321,6 @@ async fn test_connection(
     runner::conclude(&mut flow, transport).await
 }
 
-/// The verdict padded to its column, in colour on a terminal.
-fn verdict_cell(result: TestResult, colour: bool) -> String {
-    let cell = format!("{:<7}", result.as_str());
-    let code = match result {
-        TestResult::Passed => "32",
-        TestResult::Failed => "31",
-        TestResult::Warning => "33",
-        TestResult::Skipped => "2",
-    };
-    if colour {
-        format!("\x1b[{code}m{cell}\x1b[0m")
-    } else {
-        cell
-    }
-}
-
 /// With both modes: which dialect the server needs. A dialect is blamed only for the mandatory
 /// tests that fail in it and pass in the other; a test that fails in both is a server defect no
 /// Tenant URL flag fixes, and is named as one.
@@ -392,65 +380,6 @@ fn dialect_verdict(default_only: &[&str], aad_only: &[&str]) -> String {
 fn failing(names: &[&str]) -> String {
     let verb = if names.len() == 1 { "fails" } else { "fail" };
     format!("{} {verb}", names.join(", "))
-}
-
-/// The table, each failure's details and hint under it, the summary last.
-fn print(
-    records: &[TestRecord],
-    overall: Overall,
-    colour: bool,
-    verbose: bool,
-) -> Result<(), AppError> {
-    let width = TESTS.iter().map(|t| t.name.len()).max().unwrap_or(0);
-    for r in records {
-        outln!(
-            "{}  {:<width$}  {:<16}  {:<9}  {} ms",
-            verdict_cell(r.test_result, colour),
-            r.test_name,
-            r.mode,
-            match r.category {
-                suite::Category::Mandatory => "mandatory",
-                suite::Category::Optional => "optional",
-            },
-            r.duration_ms
-        )?;
-        if verbose {
-            for q in &r.requests {
-                let status = q.status.map_or("no answer".into(), |s| s.to_string());
-                outln!("         {} {} → {status}", q.method.as_str(), q.path)?;
-            }
-        }
-        if !r.details.is_empty() {
-            outln!("         {}", r.details)?;
-        }
-        if let Some(entra) = &r.entra {
-            outln!("         {entra}")?;
-        }
-        if let Some(hint) = &r.hint {
-            outln!("         fix: {hint}")?;
-        }
-        for path in &r.left_behind {
-            outln!("         left on the server: {path}")?;
-        }
-    }
-    outln!("{}", summary_line(records, overall))?;
-    Ok(())
-}
-
-/// `3 passed, 1 failed, 0 warnings, 1 skipped: Failed`, the last line of every output.
-fn summary_line(records: &[TestRecord], overall: Overall) -> String {
-    let count = |result: TestResult| records.iter().filter(|r| r.test_result == result).count();
-    format!(
-        "{} passed, {} failed, {} warnings, {} skipped: {}",
-        count(TestResult::Passed),
-        count(TestResult::Failed),
-        count(TestResult::Warning),
-        count(TestResult::Skipped),
-        match overall {
-            Overall::Succeeded => "Succeeded",
-            Overall::Failed => "Failed",
-        }
-    )
 }
 
 #[cfg(test)]
@@ -760,16 +689,6 @@ mod tests {
         let records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         assert_eq!(records[0].left_behind.len(), 1);
         assert_eq!(target.users().len(), 1);
-    }
-
-    /// Colour only when asked.
-    #[test]
-    fn colour_is_optional() {
-        assert_eq!(verdict_cell(TestResult::Passed, false), "PASSED ");
-        assert_eq!(
-            verdict_cell(TestResult::Failed, true),
-            "\x1b[31mFAILED \x1b[0m"
-        );
     }
 
     /// Without a manager target the manager tests are SKIPPED; without groups the group tests
