@@ -90,8 +90,9 @@ pub enum Command {
     ///
     /// Example: entra-sim test-connection --job jobs/sample.yaml
     TestConnection(JobArgs),
-    /// Run Microsoft's gallery validation checks (the Logic-App template's direct SCIM tests and
-    /// the SCIM Validator's) against a SCIM server, with a verdict and a fix for every failure.
+    /// Run Microsoft's gallery validation checks (the Logic-App template's tests, through
+    /// entra-sim's engine and as direct SCIM requests, and the SCIM Validator's) against a SCIM
+    /// server, with a verdict and a fix for every failure.
     ///
     /// Test Connection runs first. Every object created carries a unique run prefix and is
     /// deleted at the end (unless --keep). Exits 0 when every mandatory test passed, 1 when one

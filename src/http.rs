@@ -39,6 +39,9 @@ pub struct ScimClient {
     renewal: Option<Renewal>,
 }
 
+/// The shortest bearer token [`ScimClient::scrub_text`] replaces.
+pub const SCRUBBED_LENGTH: usize = 8;
+
 /// Where each request's `Authorization` header comes from.
 enum Authorization {
     /// A static bearer token, the header built once.
@@ -375,7 +378,9 @@ impl ScimClient {
     }
 
     /// `text` without this client's secrets — its bearer token, the current signed JWT, the OAuth
-    /// client secret and access token — in case a server echoed one into what it answered.
+    /// client secret and access token — in case a server echoed one into what it answered. A
+    /// bearer token shorter than [`SCRUBBED_LENGTH`] is left alone: replacing every occurrence of
+    /// a few characters would garble the text, and so short a token hides nothing anyway.
     pub fn scrub_text(&self, text: &str) -> String {
         let mut text = match self.oauth() {
             Some(cache) => cache.scrub_secrets(text),
@@ -385,7 +390,7 @@ impl ScimClient {
             let current = renewal.current.lock().unwrap_or_else(|p| p.into_inner());
             text = text.replace(current.2.expose(), "[redacted]");
         }
-        if self.token.is_empty() {
+        if self.token.len() < SCRUBBED_LENGTH {
             text
         } else {
             text.replace(&self.token, "[redacted]")
