@@ -115,6 +115,8 @@ async fn a_failing_server_exits_1_with_a_hint() {
     out.status(1)
         .stdout_contains("FAILED   SCIM_User_Create_Test")
         .stdout_contains("create a user: answered 500")
+        .stdout_contains("         sent: POST /Users {\"schemas\":")
+        .stdout_contains("         answered 500: {\"schemas\":")
         .stdout_contains("fix: the server failed on POST /Users (500)")
         .stdout_contains("What the test needs: accept a POST /Users")
         .stdout_contains("PASSED   Delete_NonExistent_Test");

@@ -12,7 +12,7 @@ use crate::plan::connection::ConnectionProbe;
 use crate::scim::{self, OpKind, Outcome, RetryAfter, RetryClass};
 
 /// The label of the cleanup's requests.
-const CLEAN_UP: &str = "clean up";
+pub(super) const CLEAN_UP: &str = "clean up";
 
 /// The hint for a failure: what the answer itself shows first (credentials, no answer,
 /// throttling, a server error, a body that is not JSON), then the judge's fix for this failure,

@@ -1,11 +1,13 @@
 //! The terminal output of `conformance`: one row per test — with both modes, the two verdicts
-//! side by side — each failure's details, Entra's reading and fix under its row (with `-v`, every
-//! request), then the dialect the server needs and the summary, last.
+//! side by side — each failure's details, its last request and answer (with `-v`, every request
+//! instead), Entra's reading and fix under its row, then the dialect the server needs and the
+//! summary, last.
 
 use crate::error::AppError;
 use crate::output::outln;
 use crate::scim::ScimMode;
 
+use super::hints::CLEAN_UP;
 use super::suite::{self, Category, Overall, TESTS, TestRecord, TestResult};
 
 /// How to print.
@@ -104,6 +106,9 @@ impl Table<'_> {
         if !r.details.is_empty() {
             outln!("{INDENT}{mark}{}", r.details)?;
         }
+        if !self.verbose && matches!(r.test_result, TestResult::Failed | TestResult::Warning) {
+            last_exchange(r, mark)?;
+        }
         if let Some(entra) = &r.entra {
             outln!("{INDENT}{mark}{entra}")?;
         }
@@ -115,6 +120,31 @@ impl Table<'_> {
         }
         Ok(())
     }
+}
+
+/// The longest request or response body a failure shows on the terminal (the JSON, JUnit and
+/// HTML outputs keep more).
+const BODY_SHOWN: usize = 300;
+
+/// A failed test's last request before its cleanup, as sent and as answered, bodies cut.
+fn last_exchange(r: &TestRecord, mark: &str) -> Result<(), AppError> {
+    let Some(q) = r.requests.iter().rev().find(|q| q.step != CLEAN_UP) else {
+        return Ok(());
+    };
+    let mut sent = format!("sent: {} {}", q.method.as_str(), q.path);
+    if let Some(body) = &q.body {
+        sent.push(' ');
+        sent.push_str(&body.to_string());
+    }
+    suite::cut(&mut sent, BODY_SHOWN);
+    outln!("{INDENT}{mark}{sent}")?;
+    let mut answered = match q.status {
+        Some(status) => format!("answered {status}: {}", q.response),
+        None => format!("no answer: {}", q.response),
+    };
+    suite::cut(&mut answered, BODY_SHOWN);
+    outln!("{INDENT}{mark}{}", answered.replace('\n', " "))?;
+    Ok(())
 }
 
 /// The width of the test-name column.
