@@ -423,8 +423,16 @@ mod tests {
     const TOKEN: &str = "conformance-secret";
 
     async fn target() -> (RunningTarget, ScimClient) {
+        target_with(&[]).await
+    }
+
+    /// The built-in target with `quirks`, and a client for it.
+    pub(super) async fn target_with(
+        quirks: &[crate::target::Quirk],
+    ) -> (RunningTarget, ScimClient) {
         let target = target::spawn(TargetConfig {
             token: Some(TOKEN.into()),
+            quirks: quirks.to_vec(),
             ..TargetConfig::default()
         })
         .await
@@ -447,11 +455,11 @@ mod tests {
     }
 
     /// Sets `stop` once the server has answered `after` requests (a Ctrl-C mid-test).
-    struct StopAfter<'a> {
-        inner: &'a ScimClient,
-        stop: Arc<AtomicBool>,
-        after: usize,
-        sent: std::sync::atomic::AtomicUsize,
+    pub(super) struct StopAfter<'a> {
+        pub(super) inner: &'a ScimClient,
+        pub(super) stop: Arc<AtomicBool>,
+        pub(super) after: usize,
+        pub(super) sent: std::sync::atomic::AtomicUsize,
     }
 
     impl Transport for StopAfter<'_> {

@@ -51,7 +51,8 @@ pub fn create_group<'s>(s: &'s mut Scenario<'_>) -> ScenarioFuture<'s> {
         let entry = s.logged(&cycle, GROUP, ProvisioningAction::Create, CREATE)?;
         let group = s.read(&cycle, GROUP).await?;
         s.check(&cycle, judge::reads_back(entry, &group), NOT_APPLIED)?;
-        found_by_display_name(s, &cycle, entry).await
+        s.found_by(&cycle, entry, (ResourceKind::Group, "displayName"), FOUND)
+            .await
     })
 }
 
@@ -218,35 +219,6 @@ fn has_member(group: &Json, id: &str, wanted: bool) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
-}
-
-/// A filter on the displayName the entry exported finds exactly the group it created.
-async fn found_by_display_name(
-    s: &mut Scenario<'_>,
-    cycle: &Cycle,
-    entry: &LogEntry,
-) -> Result<(), ScenarioFailure> {
-    let name = entry
-        .modified_properties
-        .iter()
-        .find(|p| p.display_name.eq_ignore_ascii_case("displayName"))
-        .and_then(|p| p.new_value.clone());
-    let Some(name) = name else {
-        return Ok(());
-    };
-    let request = Request {
-        method: Method::Get,
-        path: scim::eq_query(ResourceKind::Group, "displayName", &name),
-        body: None,
-    };
-    let answer = s.send(&format!("{} filter", cycle.stage), request).await;
-    let result = if answer.is_success() {
-        judge::found_once(&answer.body, &entry.target_identity.id)
-    } else {
-        let refusal = crate::commands::conformance::direct::refusal(&answer);
-        Err(format!("filter on displayName: {refusal}"))
-    };
-    s.check(cycle, result, FOUND)
 }
 
 /// The deleted group `id` is gone: GET /Groups/{id} answers 404.

@@ -457,6 +457,38 @@ impl<'a> Scenario<'a> {
         }
     }
 
+    /// A filter on `attribute` eq the value `entry` exported finds exactly the object it created
+    /// (nothing to check when the mapping exports no such value); else a failure with `hint`.
+    pub async fn found_by(
+        &mut self,
+        cycle: &Cycle,
+        entry: &LogEntry,
+        (kind, attribute): (ResourceKind, &str),
+        hint: &str,
+    ) -> Result<(), ScenarioFailure> {
+        let value = entry
+            .modified_properties
+            .iter()
+            .find(|p| p.display_name.eq_ignore_ascii_case(attribute))
+            .and_then(|p| p.new_value.clone());
+        let Some(value) = value else {
+            return Ok(());
+        };
+        let request = Request {
+            method: Method::Get,
+            path: scim::eq_query(kind, attribute, &value),
+            body: None,
+        };
+        let answer = self.send(&format!("{} filter", cycle.stage), request).await;
+        let result = if answer.is_success() {
+            judge::found_once(&answer.body, &entry.target_identity.id)
+        } else {
+            let refusal = super::direct::refusal(&answer);
+            Err(format!("filter on {attribute}: {refusal}"))
+        };
+        self.check(cycle, result, hint)
+    }
+
     /// Sends `request` through the runner, recorded under `label`, and returns the answer.
     pub async fn send(&mut self, label: &str, request: Request) -> Answer {
         let step = Step {

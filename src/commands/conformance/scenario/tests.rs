@@ -3,37 +3,19 @@
 //! stage, with Entra's reading and a fix.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use super::super::suite::{TestRecord, TestResult};
+use super::super::tests::StopAfter;
 use super::super::{Interruptible, MappingUnderTest, Plan, run_suite};
 use crate::clock::SystemClock;
-use crate::config::{Credential, Secret};
-use crate::http::{ClientOptions, ScimClient};
-use crate::plan::{Method, Request};
-use crate::runner::{FlowId, Sending, Transport};
+use crate::http::ScimClient;
+use crate::plan::Method;
 use crate::scim::ScimMode;
-use crate::target::{self, Quirk, RunningTarget, TargetConfig, parse_spec};
-
-const TOKEN: &str = "scenario-secret";
+use crate::target::{Quirk, RunningTarget, parse_spec};
 
 pub(super) async fn target(quirks: &[Quirk]) -> (RunningTarget, ScimClient) {
-    let target = target::spawn(TargetConfig {
-        token: Some(TOKEN.into()),
-        quirks: quirks.to_vec(),
-        ..TargetConfig::default()
-    })
-    .await
-    .unwrap();
-    let options = ClientOptions {
-        timeout: Duration::from_secs(10),
-        user_agent: None,
-        max_response_bytes: 1 << 20,
-    };
-    let credential = Credential::Bearer(Secret::new(TOKEN));
-    let client = ScimClient::new(target.base_url(), &credential, &options).unwrap();
-    (target, client)
+    super::super::tests::target_with(quirks).await
 }
 
 pub(super) fn plan(target: &RunningTarget, mode: ScimMode, name: &str, keep: bool) -> Plan {
@@ -372,26 +354,6 @@ async fn keep_leaves_the_scenarios_objects() {
             .iter()
             .all(|p| p.starts_with("/Users/"))
     );
-}
-
-/// Sets `stop` once the server has answered `after` requests (a Ctrl-C mid-scenario).
-struct StopAfter<'a> {
-    inner: &'a ScimClient,
-    stop: Arc<AtomicBool>,
-    after: usize,
-    sent: AtomicUsize,
-}
-
-impl Transport for StopAfter<'_> {
-    fn send<'a>(&'a self, flow: FlowId, request: &'a Request) -> Sending<'a> {
-        Box::pin(async move {
-            let reply = self.inner.send(flow, request).await;
-            if self.sent.fetch_add(1, Ordering::SeqCst) + 1 == self.after {
-                self.stop.store(true, Ordering::SeqCst);
-            }
-            reply
-        })
-    }
 }
 
 /// Ctrl-C after the first cycle's POST: the scenario fails at once, the user it created is

@@ -12,6 +12,9 @@ use crate::scim::{self, ResourceKind};
 /// The hint when Entra's user POST was refused.
 const CREATE: &str = "accept Entra's POST /Users (core and enterprise schemas, the mapped attributes) and answer 201 with the id; a filter on userName must find the user afterwards";
 
+/// The hint when the created user is not found by its userName.
+const FOUND: &str = "answer GET /Users?filter=userName eq \"…\" with the user Entra created: Entra matches users by that filter";
+
 /// The hint when Entra's PATCH of changed attributes was refused.
 const UPDATE: &str = "apply Entra's PATCH of the changed attributes (a Replace operation per attribute; with ?aadOptscim062020 lower-case ops) and answer 200 or 204";
 
@@ -36,7 +39,8 @@ pub fn create_user<'s>(s: &'s mut Scenario<'_>) -> ScenarioFuture<'s> {
         let cycle = s.cycle("cycle 1 (create)").await?;
         let entry = s.logged(&cycle, "u", ProvisioningAction::Create, CREATE)?;
         read_back(s, &cycle, "u", entry).await?;
-        found_by_user_name(s, &cycle, entry).await
+        s.found_by(&cycle, entry, (ResourceKind::User, "userName"), FOUND)
+            .await
     })
 }
 
@@ -179,41 +183,4 @@ async fn gone(s: &mut Scenario<'_>, cycle: &Cycle, tag: &str) -> Result<(), Scen
         )),
     };
     s.check(cycle, result, DELETE)
-}
-
-/// A filter on the userName the entry exported finds exactly the user it created (when the
-/// mapping exports a userName).
-async fn found_by_user_name(
-    s: &mut Scenario<'_>,
-    cycle: &Cycle,
-    entry: &LogEntry,
-) -> Result<(), ScenarioFailure> {
-    let user_name = entry
-        .modified_properties
-        .iter()
-        .find(|p| p.display_name.eq_ignore_ascii_case("userName"))
-        .and_then(|p| p.new_value.clone());
-    let Some(user_name) = user_name else {
-        return Ok(());
-    };
-    let request = Request {
-        method: Method::Get,
-        path: scim::eq_query(ResourceKind::User, "userName", &user_name),
-        body: None,
-    };
-    let label = format!("{} filter", cycle.stage);
-    let answer = s.send(&label, request).await;
-    let result = if answer.is_success() {
-        judge::found_once(&answer.body, &entry.target_identity.id)
-    } else {
-        Err(format!(
-            "filter on userName: {}",
-            super::super::direct::refusal(&answer)
-        ))
-    };
-    s.check(
-        cycle,
-        result,
-        "answer GET /Users?filter=userName eq \"…\" with the user Entra created: Entra matches users by that filter",
-    )
 }
