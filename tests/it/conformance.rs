@@ -154,6 +154,45 @@ async fn an_echoed_token_and_escapes_never_reach_the_output() {
     assert!(server.users().is_empty());
 }
 
+/// A real Ctrl-C (SIGINT) while the server holds a PATCH: the running test fails as interrupted,
+/// the user it created is still deleted, the test after it is SKIPPED, and the run exits 1.
+#[tokio::test]
+async fn ctrl_c_cleans_up_and_skips_the_rest() {
+    let server = server().await;
+    server.set_faults(parse_spec("PATCH /Users/*=pass:latency=3000").unwrap());
+    let only = ["--only", "SCIM_User_Update_Test", "Create_User_Test"];
+    let child = conformance(&server, &only)
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let created = async {
+        while server.users().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), created)
+        .await
+        .expect("the user is created");
+    let pid = child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(kill.unwrap().success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap());
+    let out = tokio::time::timeout(Duration::from_secs(30), out)
+        .await
+        .expect("the run ends")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAILED   SCIM_User_Update_Test"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("interrupted (Ctrl-C)"), "{stdout}");
+    assert!(stdout.contains("SKIPPED  Create_User_Test"), "{stdout}");
+    assert!(server.users().is_empty(), "{:?}", server.users());
+}
+
 /// The token from a file works as from a variable; --verbose shows each request.
 #[tokio::test]
 async fn a_token_file_works() {
