@@ -166,7 +166,7 @@ async fn ctrl_c_cleans_up_and_skips_the_rest() {
         .spawn();
     let created = async {
         while server.users().is_empty() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::task::yield_now().await;
         }
     };
     tokio::time::timeout(Duration::from_secs(30), created)
