@@ -83,6 +83,10 @@ pub struct Mapped {
     pub groups: bool,
     /// A user attribute targets the enterprise `manager`.
     pub manager: bool,
+    /// The users mapping's Delete action is on.
+    pub user_deletes: bool,
+    /// Groups are enabled with their Delete action on.
+    pub group_deletes: bool,
 }
 
 /// The `--json` document.
@@ -697,6 +701,45 @@ mod tests {
         let records = run_suite(&uninterrupted(&client), None, &plan, &SystemClock, "t").await;
         assert_eq!(records[0].left_behind.len(), 1);
         assert_eq!(target.users().len(), 1);
+    }
+
+    /// A mapping whose Delete action is off: the Logic App skips the tests that need it.
+    #[test]
+    fn a_mapping_that_never_deletes_skips_the_delete_tests() {
+        let test = |name: &str| TESTS.iter().find(|t| t.name == name).unwrap();
+        let verdict = |name: &str, mapped: Mapped| {
+            suite::unmapped(test(name), ScimMode::Default, mapped)
+                .map(|r| (r.test_result, r.details))
+        };
+        let no_user_deletes = Mapped {
+            user_deletes: false,
+            ..default_mapped()
+        };
+        let (result, details) = verdict("Delete_User_Test", no_user_deletes).unwrap();
+        assert_eq!(result, TestResult::Skipped);
+        assert!(details.contains("Delete action"), "{details}");
+        assert!(verdict("Restore_User_Test", no_user_deletes).is_none());
+        let no_group_deletes = Mapped {
+            group_deletes: false,
+            ..default_mapped()
+        };
+        for name in ["Delete_Group_Test", "Restore_Group_Test"] {
+            assert_eq!(
+                verdict(name, no_group_deletes).unwrap().0,
+                TestResult::Skipped
+            );
+        }
+        assert!(verdict("Create_Group_Test", no_group_deletes).is_none());
+        let no_groups = Mapped {
+            groups: false,
+            group_deletes: false,
+            ..default_mapped()
+        };
+        // Without groups at all the group tests fail (optional ones warn), as before.
+        assert_eq!(
+            verdict("Delete_Group_Test", no_groups).unwrap().0,
+            TestResult::Warning
+        );
     }
 
     /// Without a manager target the manager tests are SKIPPED; without groups the group tests

@@ -239,11 +239,14 @@ fn default_client(base_url: &str, credential: &Credential) -> Result<ScimClient,
 
 impl Mapped {
     /// What `compiled` provisions: groups when its groups mapping is enabled, a manager when a
-    /// user attribute targets the enterprise extension's `manager`.
+    /// user attribute targets the enterprise extension's `manager`, deletes when each mapping's
+    /// Delete action is on.
     pub fn of(compiled: &CompiledMapping) -> Self {
         let manager = format!("{ENTERPRISE_USER_SCHEMA}:manager");
         Mapped {
             groups: compiled.groups.is_some(),
+            user_deletes: compiled.users.actions.delete,
+            group_deletes: compiled.groups.as_ref().is_some_and(|g| g.actions.delete),
             manager: compiled
                 .users
                 .attributes

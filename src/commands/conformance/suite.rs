@@ -87,6 +87,11 @@ pub enum Needs {
     Groups,
     /// A `manager` target attribute (without it the test is skipped).
     Manager,
+    /// The users mapping's Delete action (without it the test is skipped).
+    UserDeletes,
+    /// Group provisioning with its Delete action (without groups the test fails; without the
+    /// action it is skipped).
+    GroupDeletes,
 }
 
 use Category::{Mandatory, Optional};
@@ -252,7 +257,7 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "Delete_User_Test",
         category: Optional,
-        needs: Needs::Nothing,
+        needs: Needs::UserDeletes,
         body: Body::Scenario("xu", scenario::delete_user),
         hint: "answer Entra's DELETE /Users/{id} with 204, and 404 afterwards",
     },
@@ -294,7 +299,7 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "Delete_Group_Test",
         category: Optional,
-        needs: Needs::Groups,
+        needs: Needs::GroupDeletes,
         body: Body::Scenario("xg", scenario::delete_group),
         hint: "answer DELETE /Groups/{id} with 204, then GET with 404",
     },
@@ -315,7 +320,7 @@ pub const TESTS: &[TestDef] = &[
     TestDef {
         name: "Restore_Group_Test",
         category: Optional,
-        needs: Needs::Groups,
+        needs: Needs::GroupDeletes,
         body: Body::Scenario("sg", scenario::restore_group),
         hint: "answer DELETE /Groups/{id} with 204, and create the group anew when Entra assigns it again",
     },
@@ -554,7 +559,8 @@ pub fn connection_failed(test: &TestDef, mode: ScimMode, probes: &[ConnectionPro
 
 /// The record of a test the mapping cannot exercise, as the Logic App judges it: without a
 /// `manager` target the manager tests are SKIPPED; without groups the group tests FAILED
-/// (Microsoft requires group provisioning).
+/// (Microsoft requires group provisioning); without a Delete action the tests of deletes are
+/// SKIPPED.
 pub fn unmapped(test: &TestDef, mode: ScimMode, mapped: Mapped) -> Option<TestRecord> {
     match test.needs {
         Needs::Manager if !mapped.manager => Some(skipped(
@@ -562,7 +568,7 @@ pub fn unmapped(test: &TestDef, mode: ScimMode, mapped: Mapped) -> Option<TestRe
             mode,
             "the mapping has no manager target attribute",
         )),
-        Needs::Groups if !mapped.groups => {
+        Needs::Groups | Needs::GroupDeletes if !mapped.groups => {
             let mut record = skipped(test, mode, "");
             record.test_result = match test.category {
                 Category::Mandatory => TestResult::Failed,
@@ -574,6 +580,16 @@ pub fn unmapped(test: &TestDef, mode: ScimMode, mapped: Mapped) -> Option<TestRe
             record.hint = Some("enable the groups mapping (groups: enabled: true)".into());
             Some(record)
         }
+        Needs::UserDeletes if !mapped.user_deletes => Some(skipped(
+            test,
+            mode,
+            "the users mapping's Delete action is off: Entra never deletes a user",
+        )),
+        Needs::GroupDeletes if !mapped.group_deletes => Some(skipped(
+            test,
+            mode,
+            "the groups mapping's Delete action is off: Entra never deletes a group",
+        )),
         _ => None,
     }
 }
