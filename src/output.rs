@@ -69,7 +69,20 @@ pub fn entry_line(log: &LogEntry) -> String {
             line.push_str(first_line(&step.description));
         }
     }
-    line
+    printable(&line)
+}
+
+/// `text` with the control characters a server may put in its answers (a terminal escape, a
+/// bell, NUL) replaced by U+FFFD, line breaks and tabs kept: what a server says reaches a
+/// terminal, and the JSON, JUnit and HTML files, as text.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
 fn is_reference(log: &LogEntry) -> bool {
@@ -156,12 +169,54 @@ pub fn exchange_line(request: &Request, reply: &Reply) -> String {
     if let Some(body) = &request.body {
         line.push_str(&format!("\n      {body}"));
     }
-    line
+    printable(&line)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// A failed create whose server put a terminal escape, a bell and NUL into its answer, and
+    /// into the id it returned: the printed line carries none of them.
+    #[test]
+    fn a_servers_control_characters_never_reach_the_terminal() {
+        let system = json!({"id": "", "displayName": "", "details": {}});
+        let identity = |id: &str| json!({"identityType": "User", "id": id, "displayName": "alice", "details": {}});
+        let log: LogEntry = serde_json::from_value(json!({
+            "id": "e", "activityDateTime": "2026-03-01T08:00:00Z", "jobId": "j", "cycleId": "c",
+            "changeId": "x", "provisioningAction": "create", "durationInMilliseconds": 1,
+            "initiatedBy": {"initiatingType": "system", "id": "", "displayName": ""},
+            "sourceSystem": system, "targetSystem": system,
+            "sourceIdentity": identity("s1"), "targetIdentity": identity("t\u{1b}[2J"),
+            "provisioningStatusInfo": {"status": "failure", "errorInformation": {
+                "errorCode": "SystemForCrossDomainIdentityManagementServiceIncompatible",
+                "reason": "Web Response: \u{1b}]0;owned\u{7} \u{0}",
+                "additionalDetails": null, "errorCategory": "NonServiceFailure",
+                "recommendedAction": null,
+            }},
+            "modifiedProperties": [], "provisioningSteps": [],
+        }))
+        .unwrap();
+        let line = entry_line(&log);
+        assert!(
+            line.contains("Web Response: \u{fffd}]0;owned\u{fffd} \u{fffd}"),
+            "{line:?}"
+        );
+        assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        let request = Request {
+            method: crate::plan::Method::Get,
+            path: "/Users/t\u{1b}[2J".into(),
+            body: None,
+        };
+        let reply = Reply::Transport {
+            timeout: false,
+            connect: false,
+            message: "reset \u{1b}[31m".into(),
+        };
+        let line = exchange_line(&request, &reply);
+        assert!(!line.contains('\u{1b}'), "{line:?}");
+    }
 
     #[test]
     fn record_times_are_printed_to_the_second() {

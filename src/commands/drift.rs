@@ -33,14 +33,12 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
         outln!("{}", serde_json::to_string_pretty(&drifts)?)?;
     } else {
         for d in &drifts {
-            outln!(
+            let line = format!(
                 "{:<14} {} '{}' ({}): {}",
-                d.kind,
-                d.object_type,
-                d.name,
-                d.target_id,
-                d.detail
-            )?;
+                d.kind, d.object_type, d.name, d.target_id, d.detail
+            );
+            // The detail and the id are the server's words.
+            outln!("{}", crate::output::printable(&line))?;
         }
         outln!(
             "{} object(s) checked, {} drift(s)",

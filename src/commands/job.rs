@@ -63,7 +63,8 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
             q.series_count,
             stamp(q.next_attempt)
         )?;
-        outln!("  {}: {}", q.error.code, q.error.message)?;
+        let message = crate::output::printable(&q.error.message);
+        outln!("  {}: {message}", q.error.code)?;
     }
     if let Some(last) = &state.last_execution {
         // Graph counts references apart (countEscrowed leaves them out, countEscrowedRaw has

@@ -229,3 +229,31 @@ async fn a_count_without_resources_is_logged_as_a_warning() {
         .unwrap_or_else(|| panic!("{steps:?}"));
     assert_eq!(warning["provisioningStepType"], "matching");
 }
+
+/// A server whose error body carries raw control characters (a terminal escape, a title change,
+/// a bell): `cycle` and `logs` print the failure, but none of them reaches the terminal.
+#[tokio::test]
+async fn a_servers_escapes_never_reach_the_terminal() {
+    let body = "{\"detail\": \"no \u{1b}[2J\u{1b}]0;owned\u{7} thanks\"}";
+    let head = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (url, _) = raw_server("127.0.0.1", head, 0).await;
+    let dir = tempfile::tempdir().unwrap();
+    job(dir.path(), &url, "");
+    for command in ["cycle", "logs"] {
+        let out = Test::new()
+            .args([command, "--job", "job.yaml"])
+            .current_dir(dir.path())
+            .run_async()
+            .await;
+        out.stdout_contains("failure");
+        out.stdout_contains("owned");
+        assert!(
+            !out.stdout.chars().any(|c| c.is_control() && c != '\n'),
+            "{command}: {:?}",
+            out.stdout
+        );
+    }
+}

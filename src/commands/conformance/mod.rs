@@ -128,7 +128,7 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     let mut records = run_suite(&transport, oauth, &plan, &clock, &prefix).await;
     watcher.abort();
     for record in &mut records {
-        record.clean(&|text| printable(&client.scrub_text(text)));
+        record.clean(&|text| crate::output::printable(&client.scrub_text(text)));
     }
     let duration = (clock.now() - started).num_milliseconds();
     // The credentials rule, unless the credentials test was left out (--only, --skip).
@@ -182,19 +182,6 @@ fn write_files(args: &ConformanceArgs, document: &Document<'_>) -> Result<(), Ap
         write(path, html::page(document, dialect.as_deref()))?;
     }
     Ok(())
-}
-
-/// `text` with the control characters a server may put in its answers (a terminal escape,
-/// NUL) replaced by U+FFFD, line breaks and tabs kept: what it says reaches a terminal, and the
-/// JSON, JUnit and HTML files, as text.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c,
-            c if c.is_control() => '\u{fffd}',
-            c => c,
-        })
-        .collect()
 }
 
 /// `es` and 8 hex digits: unique per run, in every object's name.
