@@ -33,14 +33,11 @@ pub struct ScimClient {
     timeout: Duration,
     base: String,
     /// A secret to scrub from error texts: the static token or the OAuth client secret.
-    token: String,
+    token: Secret,
     authorization: Authorization,
     /// With Entra's own JWT: the bearer signed anew before it runs out.
     renewal: Option<Renewal>,
 }
-
-/// The shortest bearer token [`ScimClient::scrub_text`] replaces.
-pub const SCRUBBED_LENGTH: usize = 8;
 
 /// Where each request's `Authorization` header comes from.
 enum Authorization {
@@ -146,21 +143,18 @@ impl ScimClient {
             .map_err(|e| ClientError::Build(e.to_string()))?;
         let (authorization, token) = match credential {
             // Built once (unless renewed).
-            Credential::Bearer(token) => (
-                Authorization::Static(bearer(token.expose())?),
-                token.expose(),
-            ),
+            Credential::Bearer(token) => (Authorization::Static(bearer(token.expose())?), token),
             Credential::OAuth(oauth, secret) => (
                 Authorization::OAuth(Box::new(TokenCache::new(
                     client.clone(),
                     oauth.clone(),
                     secret.clone(),
                 ))),
-                secret.expose(),
+                secret,
             ),
         };
         Ok(Self {
-            token: token.to_string(),
+            token: token.clone(),
             client,
             max_response_bytes: options.max_response_bytes,
             timeout: options.timeout,
@@ -182,7 +176,7 @@ impl ScimClient {
         let Authorization::Static(header) = &self.authorization else {
             return self;
         };
-        let first = Secret::new(self.token.clone());
+        let first = self.token.clone();
         self.renewal = Some(Renewal {
             sign: Box::new(sign),
             clock,
@@ -213,7 +207,7 @@ impl ScimClient {
             max_response_bytes: self.max_response_bytes,
             timeout: self.timeout,
             base: self.base.clone(),
-            token: token.expose().to_owned(),
+            token: token.clone(),
             authorization: Authorization::Static(bearer(token.expose())?),
             renewal: None,
         })
@@ -359,11 +353,7 @@ impl ScimClient {
                 reason = cause.to_string();
                 source = cause.source();
             }
-            let reason = if self.token.is_empty() {
-                reason
-            } else {
-                reason.replace(&self.token, "[redacted]")
-            };
+            let reason = self.scrub_text(&reason);
             return format!(
                 "could not connect to {} ({reason}); is the server running?",
                 self.base
@@ -377,24 +367,19 @@ impl ScimClient {
         self.scrub_text(&crate::auth::oauth::chain(error))
     }
 
-    /// `text` without this client's secrets — its bearer token, the current signed JWT, the OAuth
-    /// client secret and access token — in case a server echoed one into what it answered. A
-    /// bearer token shorter than [`SCRUBBED_LENGTH`] is left alone: replacing every occurrence of
-    /// a few characters would garble the text, and so short a token hides nothing anyway.
+    /// `text` without this client's secrets — its bearer token or OAuth client secret, the
+    /// current OAuth access token, the current signed JWT — in case a server echoed one into what
+    /// it answered ([`crate::config::redact`]).
     pub fn scrub_text(&self, text: &str) -> String {
-        let mut text = match self.oauth() {
-            Some(cache) => cache.scrub_secrets(text),
-            None => text.to_owned(),
-        };
+        let mut text = self.token.redact(text);
+        if let Some(cache) = self.oauth() {
+            text = cache.redact_access_token(&text);
+        }
         if let Some(renewal) = &self.renewal {
             let current = renewal.current.lock().unwrap_or_else(|p| p.into_inner());
-            text = text.replace(current.2.expose(), "[redacted]");
+            text = current.2.redact(&text);
         }
-        if self.token.len() < SCRUBBED_LENGTH {
-            text
-        } else {
-            text.replace(&self.token, "[redacted]")
-        }
+        text
     }
 }
 

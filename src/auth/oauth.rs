@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderValue;
 
-use crate::config::{ClientAuthMethod, OAuthClient, Secret};
+use crate::config::{ClientAuthMethod, OAuthClient, REDACTED, Secret, redact};
 
 /// The largest token-endpoint answer read; a token response is a few hundred bytes.
 const MAX_TOKEN_RESPONSE: usize = 64 * 1024;
@@ -51,9 +51,6 @@ pub enum TokenFailure {
         detail: String,
     },
 }
-
-/// What shows in place of a secret.
-const REDACTED: &str = "[redacted]";
 
 /// What one token request came to ([`TokenCache::check`]), to be shown: the client secret and
 /// every token in it redacted.
@@ -192,7 +189,7 @@ impl TokenCache {
         let mut shown = self.shown_body(status.is_success(), &body);
         if let Ok(Grant { token, .. }) = &grant {
             // In case the endpoint repeats the token under another name.
-            shown = shown.replace(token.expose(), REDACTED);
+            shown = token.redact(&shown);
         }
         TokenCheck {
             sent,
@@ -363,27 +360,20 @@ impl TokenCache {
         }
     }
 
-    /// `text` without the client secret or the cached access token, in case a server echoed one.
-    pub fn scrub_secrets(&self, text: &str) -> String {
-        let mut text = self.scrub(text);
-        if let Ok(cached) = self.cached.try_lock()
-            && let Some(token) = cached.0.as_ref().and_then(|c| c.header.to_str().ok())
-            && let Some(token) = token.strip_prefix("Bearer ")
-            && !token.is_empty()
-        {
-            text = text.replace(token, REDACTED);
+    /// `text` without the cached access token, in case a server echoed it.
+    pub fn redact_access_token(&self, text: &str) -> String {
+        match self.cached.try_lock() {
+            Ok(cached) => match cached.0.as_ref().and_then(|c| c.header.to_str().ok()) {
+                Some(header) => redact(text, header.strip_prefix("Bearer ").unwrap_or(header)),
+                None => text.to_owned(),
+            },
+            Err(_) => text.to_owned(),
         }
-        text
     }
 
     /// `text` without the client secret, in case the endpoint echoed it.
     fn scrub(&self, text: &str) -> String {
-        let secret = self.secret.expose();
-        if secret.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(secret, REDACTED)
-        }
+        self.secret.redact(text)
     }
 }
 

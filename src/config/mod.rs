@@ -15,7 +15,8 @@ pub use load::{
     token_url_problem,
 };
 pub use secret::{
-    ClientAuthMethod, Credential, OAuthClient, Secret, SecretSource, TokenError, TokenSource,
+    ClientAuthMethod, Credential, OAuthClient, REDACTED, Secret, SecretSource, TokenError,
+    TokenSource, redact,
 };
 
 use crate::directory::Directory;

@@ -22,15 +22,55 @@ impl Secret {
     }
 }
 
+/// What a redacted secret reads as.
+pub const REDACTED: &str = "[redacted]";
+
+/// The shortest secret [`redact`] replaces wherever it occurs.
+const REDACTED_ANYWHERE: usize = 8;
+
+impl Secret {
+    /// `text` with this secret replaced by `[redacted]` ([`redact`]).
+    pub fn redact(&self, text: &str) -> String {
+        redact(text, &self.0)
+    }
+}
+
+/// `text` with `secret` replaced by `[redacted]`, in case a server or an endpoint echoed it. A
+/// secret shorter than 8 characters is replaced only where it stands alone, not inside a longer
+/// run of letters and digits: a token `x` would otherwise garble every word with an x in it, and
+/// inside a word those few characters say nothing of the secret.
+pub fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_owned();
+    }
+    if secret.len() >= REDACTED_ANYWHERE {
+        return text.replace(secret, REDACTED);
+    }
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for (at, _) in text.match_indices(secret) {
+        let end = at + secret.len();
+        if at < from || word(text[..at].chars().next_back()) || word(text[end..].chars().next()) {
+            continue;
+        }
+        out.push_str(&text[from..at]);
+        out.push_str(REDACTED);
+        from = end;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+        f.write_str(REDACTED)
     }
 }
 
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+        f.write_str(REDACTED)
     }
 }
 

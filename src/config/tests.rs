@@ -104,6 +104,25 @@ fn sample_job_defaults_and_scope() {
     assert_eq!(roles("wei.zhang@contoso.com"), (false, vec![]));
 }
 
+/// A long secret is replaced wherever it occurs; a short one only where it stands alone, so a
+/// token `x` does not garble "WebException".
+#[test]
+fn secrets_are_redacted_without_garbling_the_text() {
+    let long = Secret::new("0123456789abcdef");
+    assert_eq!(
+        long.redact("Bearer 0123456789abcdef; id=a0123456789abcdefz"),
+        "Bearer [redacted]; id=a[redacted]z"
+    );
+    let short = Secret::new("x");
+    assert_eq!(
+        short.redact("WebException: token x rejected (x)"),
+        "WebException: token [redacted] rejected ([redacted])"
+    );
+    assert_eq!(Secret::new("s3cret").redact("s3cret"), "[redacted]");
+    assert_eq!(Secret::new("ab").redact("ababab ab"), "ababab [redacted]");
+    assert_eq!(Secret::new("").redact("text"), "text");
+}
+
 #[test]
 fn secret_never_prints_and_sources_resolve() {
     let secret = Secret::new("s3cr3t");
