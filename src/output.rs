@@ -69,19 +69,20 @@ pub fn entry_line(log: &LogEntry) -> String {
             line.push_str(first_line(&step.description));
         }
     }
-    printable(&line)
+    printable(line)
 }
 
 /// `text` with the control characters a server may put in its answers (a terminal escape, a
 /// bell, NUL) replaced by U+FFFD, line breaks and tabs kept: what a server says reaches a
-/// terminal, and the JSON, JUnit and HTML files, as text.
-pub fn printable(text: &str) -> String {
+/// terminal, and the JSON, JUnit and HTML files, as text. Text without any comes back as it is,
+/// not copied.
+pub fn printable(text: String) -> String {
+    let unprintable = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unprintable) {
+        return text;
+    }
     text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c,
-            c if c.is_control() => '\u{fffd}',
-            c => c,
-        })
+        .map(|c| if unprintable(c) { '\u{fffd}' } else { c })
         .collect()
 }
 
@@ -169,7 +170,7 @@ pub fn exchange_line(request: &Request, reply: &Reply) -> String {
     if let Some(body) = &request.body {
         line.push_str(&format!("\n      {body}"));
     }
-    printable(&line)
+    printable(line)
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub async fn run(args: JobArgs) -> Result<i32, AppError> {
                 d.kind, d.object_type, d.name, d.target_id, d.detail
             );
             // The detail and the id are the server's words.
-            outln!("{}", crate::output::printable(&line))?;
+            outln!("{}", crate::output::printable(line))?;
         }
         outln!(
             "{} object(s) checked, {} drift(s)",

@@ -63,7 +63,7 @@ pub fn status(args: JobArgs) -> Result<i32, AppError> {
             q.series_count,
             stamp(q.next_attempt)
         )?;
-        let message = crate::output::printable(&q.error.message);
+        let message = crate::output::printable(q.error.message.clone());
         outln!("  {}: {message}", q.error.code)?;
     }
     if let Some(last) = &state.last_execution {

@@ -112,7 +112,7 @@ fn print(base_url: &str, probes: &[Probe], ok: bool) -> Result<(), AppError> {
             .map_or("no response".to_string(), |s| s.to_string());
         outln!("GET {base_url}{} → {status}", p.path)?;
         if let (Some(code), Some(message)) = (&p.error_code, &p.message) {
-            outln!("  {code}: {}", crate::output::printable(message))?;
+            outln!("  {code}: {}", crate::output::printable(message.clone()))?;
         }
     }
     if ok {

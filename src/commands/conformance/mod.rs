@@ -128,7 +128,7 @@ pub async fn run(args: ConformanceArgs) -> Result<i32, AppError> {
     let mut records = run_suite(&transport, oauth, &plan, &clock, &prefix).await;
     watcher.abort();
     for record in &mut records {
-        record.clean(&|text| crate::output::printable(&client.scrub_text(text)));
+        record.clean(&|text| crate::output::printable(client.scrub_text(text)));
     }
     let duration = (clock.now() - started).num_milliseconds();
     // The credentials rule, unless the credentials test was left out (--only, --skip).
